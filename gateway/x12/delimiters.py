@@ -1,0 +1,116 @@
+"""The four X12 delimiters and their detection from the ISA header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ISA_LENGTH = 106
+"""The ISA segment is fixed length: 105 characters and the segment terminator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    """Element separator, repetition separator (None before 00402), component separator, terminator."""
+
+    element: str = "*"
+    repetition: str | None = "^"
+    component: str = ":"
+    segment: str = "~"
+
+    def characters(self) -> frozenset[str]:
+        """Every delimiter character in use."""
+        chars = {self.element, self.component, self.segment}
+        if self.repetition is not None:
+            chars.add(self.repetition)
+        return frozenset(chars)
+
+    def conflicts(self) -> list[str]:
+        """Why this set cannot work (two roles sharing a character, or an alphanumeric delimiter)."""
+        problems: list[str] = []
+        roles = [("element", self.element), ("component", self.component), ("segment", self.segment)]
+        if self.repetition is not None:
+            roles.append(("repetition", self.repetition))
+        seen: dict[str, str] = {}
+        for role, char in roles:
+            if len(char) != 1:
+                problems.append(f"the {role} separator must be one character, not {char!r}")
+            elif char.isalnum():
+                problems.append(f"the {role} separator {char!r} is a letter or digit")
+            elif char in seen:
+                problems.append(f"the {role} and {seen[char]} separators are both {char!r}")
+            else:
+                seen[char] = role
+        return problems
+
+
+DEFAULT = Delimiters()
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedHeader:
+    """Delimiters read from an ISA, how long the ISA really was, and why it was not regular."""
+
+    delimiters: Delimiters
+    length: int
+    irregular: str | None = None
+
+
+def detect(isa: str) -> DetectedHeader | None:
+    """Read the delimiters from text that starts with ``ISA``.
+
+    The fixed positions are used when they hold together (element separator at offset 3 and at every
+    field boundary, component separator at 104, terminator at 105). A header whose fields were not
+    padded to their fixed widths is still read, by counting its 16 element separators, and reported
+    as irregular. Returns None when the text cannot be an ISA (too short to tell, or no separators).
+    """
+    if len(isa) < 4 or not isa.startswith("ISA"):
+        return None
+    sep = isa[3]
+    if sep.isalnum() or sep in " \r\n":
+        return None
+    fixed = _fixed(isa, sep)
+    if fixed is not None:
+        return DetectedHeader(fixed, ISA_LENGTH)
+    # Irregular ISA: find the 16th separator; ISA16 is the one character after it.
+    pos = 3
+    for _ in range(15):
+        pos = isa.find(sep, pos + 1)
+        if pos < 0:
+            return None
+    # pos is the separator before ISA16
+    if len(isa) < pos + 3:
+        return None
+    component = isa[pos + 1]
+    terminator = isa[pos + 2]
+    repetition = _repetition(isa.split(sep, 13)[11:13])
+    delimiters = Delimiters(sep, repetition, component, terminator)
+    return DetectedHeader(
+        delimiters,
+        pos + 3,
+        f"the ISA is {pos + 3} characters long instead of the fixed {ISA_LENGTH}",
+    )
+
+
+def _fixed(isa: str, sep: str) -> Delimiters | None:
+    if len(isa) < ISA_LENGTH:
+        return None
+    # separators precede ISA01..ISA16 at these offsets
+    for offset in (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103):
+        if isa[offset] != sep:
+            return None
+    component = isa[104]
+    terminator = isa[105]
+    repetition = _repetition([isa[82], isa[84:89]])
+    return Delimiters(sep, repetition, component, terminator)
+
+
+def _repetition(isa11_isa12: list[str]) -> str | None:
+    """ISA11 is the repetition separator from version 00402 on; before that it is a standards id."""
+    if len(isa11_isa12) < 2:
+        return None
+    isa11, version = isa11_isa12[0], isa11_isa12[1].strip()
+    if len(isa11) != 1 or isa11.isalnum() or isa11 == " ":
+        return None
+    if version.isdigit() and int(version) < 402:
+        return None
+    return isa11

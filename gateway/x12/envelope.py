@@ -1,0 +1,351 @@
+"""Envelope checks: ISA/IEA, GS/GE and ST/SE pairing, control numbers and counts.
+
+The checker is fed envelope segments (and told of data segments found outside a transaction set) by
+the tokenizer as they stream past, so it costs nothing per ordinary segment and keeps only the open
+envelope in memory (plus the control numbers seen, to catch duplicates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gateway.x12.defects import Defect, DefectCode, Severity
+from gateway.x12.location import Location
+from gateway.x12.segment import Segment
+
+ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+
+_ID_QUALIFIERS = frozenset(
+    "01 02 03 04 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 "
+    "33 34 35 36 37 38 AM NR SA SN ZZ".split()
+)
+
+_RESEND = "Ask the sender for a corrected file; the file is kept as received."
+
+
+def _valid_yymmdd(value: str) -> bool:
+    if len(value) != 6 or not value.isdigit():
+        return False
+    month, day = int(value[2:4]), int(value[4:6])
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _valid_hhmm(value: str) -> bool:
+    if len(value) != 4 or not value.isdigit():
+        return False
+    return int(value[:2]) <= 23 and int(value[2:]) <= 59
+
+
+class EnvelopeChecker:
+    """Tracks the open interchange, group and set, and reports envelope defects as they happen."""
+
+    __slots__ = (
+        "_gs",
+        "_gs_controls",
+        "_isa",
+        "_isa_controls",
+        "_report",
+        "_set_count",
+        "_st",
+        "_st_controls",
+        "_group_count",
+        "in_set",
+        "interchanges",
+    )
+
+    def __init__(self, report: Callable[[Defect], None]) -> None:
+        self._report = report
+        self._isa: Segment | None = None
+        self._gs: Segment | None = None
+        self._st: Segment | None = None
+        self._group_count = 0
+        self._set_count = 0
+        self._isa_controls: set[str] = set()
+        self._gs_controls: set[str] = set()
+        self._st_controls: set[str] = set()
+        self.in_set = False
+        self.interchanges = 0
+
+    # -- reporting helpers --------------------------------------------------------------------
+    def _defect(
+        self,
+        code: DefectCode,
+        message: str,
+        where: Location,
+        hint: str = _RESEND,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        self._report(Defect(code, message, where, severity, hint))
+
+    # -- the segments ---------------------------------------------------------------------------
+    def segment(self, seg: Segment) -> None:
+        """Check one envelope segment (ISA, IEA, GS, GE, ST or SE)."""
+        tag = seg.tag
+        if tag == "ST":
+            self._open_set(seg)
+        elif tag == "SE":
+            self._close_set(seg)
+        elif tag == "GS":
+            self._open_group(seg)
+        elif tag == "GE":
+            self._close_group(seg)
+        elif tag == "ISA":
+            self._open_interchange(seg)
+        elif tag == "IEA":
+            self._close_interchange(seg)
+
+    def outside_set(self, seg: Segment) -> None:
+        """A data segment that is not inside an ST/SE pair."""
+        if seg.tag == "TA1" and self._isa is not None and self._gs is None:
+            return  # TA1 stands between ISA and GS by design
+        where = "before any interchange header (ISA)" if self._isa is None else (
+            "inside the interchange but outside a functional group (GS/GE)"
+            if self._gs is None
+            else "inside a functional group but outside a transaction set (ST/SE)"
+        )
+        self._defect(
+            DefectCode.TA1_024,
+            f"Segment {seg.tag} stands {where}.",
+            seg.location,
+            "The file's envelopes are broken (a missing ST, GS or ISA); " + _RESEND,
+        )
+
+    def finish(self, end: Location) -> None:
+        """The input ended: report whatever envelope is still open."""
+        if self._st is not None:
+            self._missing_se(end)
+        if self._gs is not None:
+            self._missing_ge(end)
+        if self._isa is not None:
+            self._defect(
+                DefectCode.TA1_023,
+                f"The file ends inside interchange {self._isa[13]!r}: the IEA trailer is missing.",
+                end,
+                "The file was probably cut short in transfer; ask for it to be sent again.",
+            )
+            self._isa = None
+
+    # -- interchange ----------------------------------------------------------------------------
+    def _open_interchange(self, seg: Segment) -> None:
+        if self._isa is not None:
+            if self._st is not None:
+                self._missing_se(seg.location)
+            if self._gs is not None:
+                self._missing_ge(seg.location)
+            self._defect(
+                DefectCode.TA1_023,
+                f"A new interchange starts before interchange {self._isa[13]!r} was closed "
+                "by an IEA trailer.",
+                seg.location,
+                "Two files were probably joined, or one was cut short; " + _RESEND,
+            )
+        self._isa = seg
+        self._group_count = 0
+        self._gs_controls = set()
+        self.interchanges += 1
+        self._check_isa(seg)
+
+    def _check_isa(self, seg: Segment) -> None:
+        if len(seg.elements) != 16:
+            self._defect(
+                DefectCode.TA1_024,
+                f"The ISA has {len(seg.elements)} elements instead of 16.",
+                seg.location,
+            )
+            return
+        checks: list[tuple[int, bool, DefectCode, str]] = [
+            (1, seg[1] in ("00", "03"), DefectCode.TA1_010, "authorization information qualifier"),
+            (3, seg[3] in ("00", "01"), DefectCode.TA1_012, "security information qualifier"),
+            (5, seg[5].strip() in _ID_QUALIFIERS, DefectCode.TA1_005, "sender ID qualifier"),
+            (6, bool(seg[6].strip()), DefectCode.TA1_006, "sender ID"),
+            (7, seg[7].strip() in _ID_QUALIFIERS, DefectCode.TA1_007, "receiver ID qualifier"),
+            (8, bool(seg[8].strip()), DefectCode.TA1_008, "receiver ID"),
+            (9, _valid_yymmdd(seg[9]), DefectCode.TA1_014, "interchange date (YYMMDD)"),
+            (10, _valid_hhmm(seg[10]), DefectCode.TA1_015, "interchange time (HHMM)"),
+            (12, len(seg[12]) == 5 and seg[12].isdigit(), DefectCode.TA1_017, "version number"),
+            (13, len(seg[13]) == 9 and seg[13].isdigit(), DefectCode.TA1_018, "control number"),
+            (14, seg[14] in ("0", "1"), DefectCode.TA1_019, "acknowledgment requested flag"),
+            (15, seg[15] in ("P", "T", "I"), DefectCode.TA1_020, "usage indicator (P or T)"),
+        ]
+        for position, ok, code, what in checks:
+            if not ok:
+                self._defect(
+                    code,
+                    f"ISA{position:02d} ({what}) holds {seg[position]!r}, which is not valid.",
+                    seg.at(position),
+                )
+        control = seg[13]
+        if control in self._isa_controls:
+            self._defect(
+                DefectCode.TA1_025,
+                f"Interchange control number {control!r} is used twice in this file.",
+                seg.at(13),
+                "Every interchange needs its own ISA13; " + _RESEND,
+            )
+        self._isa_controls.add(control)
+
+    def _close_interchange(self, seg: Segment) -> None:
+        if self._isa is None:
+            self._defect(
+                DefectCode.TA1_024,
+                "An IEA trailer appears without an open interchange (no ISA before it).",
+                seg.location,
+            )
+            return
+        if self._st is not None:
+            self._missing_se(seg.location)
+        if self._gs is not None:
+            self._missing_ge(seg.location)
+        header = self._isa[13]
+        if seg[2] != header:
+            self._defect(
+                DefectCode.TA1_001,
+                f"The interchange trailer IEA02 ({seg[2]!r}) does not match the header ISA13 "
+                f"({header!r}).",
+                seg.at(2),
+            )
+        if seg[1] != str(self._group_count) and not (
+            seg[1].isdigit() and int(seg[1]) == self._group_count
+        ):
+            self._defect(
+                DefectCode.TA1_021,
+                f"IEA01 says the interchange holds {seg[1]!r} functional groups; it holds "
+                f"{self._group_count}.",
+                seg.at(1),
+            )
+        self._isa = None
+
+    # -- functional group -----------------------------------------------------------------------
+    def _open_group(self, seg: Segment) -> None:
+        if self._isa is None:
+            self._defect(
+                DefectCode.TA1_024,
+                "A functional group (GS) starts outside any interchange (no ISA before it).",
+                seg.location,
+            )
+        if self._st is not None:
+            self._missing_se(seg.location)
+        if self._gs is not None:
+            self._missing_ge(seg.location)
+        self._gs = seg
+        self._group_count += 1
+        self._set_count = 0
+        self._st_controls = set()
+        control = seg[6]
+        if not (control.isdigit() and 1 <= len(control) <= 9):
+            self._defect(
+                DefectCode.AK905_6,
+                f"GS06 (group control number) {control!r} must be 1 to 9 digits.",
+                seg.at(6),
+            )
+        elif control in self._gs_controls:
+            self._defect(
+                DefectCode.AK905_19,
+                f"Group control number {control!r} is used twice in this interchange.",
+                seg.at(6),
+            )
+        self._gs_controls.add(control)
+
+    def _close_group(self, seg: Segment) -> None:
+        if self._gs is None:
+            self._defect(
+                DefectCode.TA1_024,
+                "A GE trailer appears without an open functional group (no GS before it).",
+                seg.location,
+            )
+            return
+        if self._st is not None:
+            self._missing_se(seg.location)
+        if seg[2] != self._gs[6]:
+            self._defect(
+                DefectCode.AK905_4,
+                f"The group trailer GE02 ({seg[2]!r}) does not match the header GS06 "
+                f"({self._gs[6]!r}).",
+                seg.at(2),
+            )
+        if not (seg[1].isdigit() and int(seg[1]) == self._set_count):
+            self._defect(
+                DefectCode.AK905_5,
+                f"GE01 says the group holds {seg[1]!r} transaction sets; it holds "
+                f"{self._set_count}.",
+                seg.at(1),
+            )
+        self._gs = None
+
+    def _missing_ge(self, where: Location) -> None:
+        assert self._gs is not None
+        self._defect(
+            DefectCode.AK905_3,
+            f"Functional group {self._gs[6]!r} (started at segment {self._gs.index + 1}) has no "
+            "GE trailer.",
+            where,
+        )
+        self._gs = None
+
+    # -- transaction set ------------------------------------------------------------------------
+    def _open_set(self, seg: Segment) -> None:
+        if self._gs is None:
+            self._defect(
+                DefectCode.TA1_024,
+                "A transaction set (ST) starts outside any functional group (no GS before it).",
+                seg.location,
+            )
+        if self._st is not None:
+            self._missing_se(seg.location)
+        self._st = seg
+        self.in_set = True
+        self._set_count += 1
+        if not seg[1]:
+            self._defect(DefectCode.IK502_6, "ST01 (transaction set identifier) is empty.", seg.at(1))
+        control = seg[2]
+        if not 4 <= len(control) <= 9:
+            self._defect(
+                DefectCode.IK502_7,
+                f"ST02 (transaction set control number) {control!r} must be 4 to 9 characters.",
+                seg.at(2),
+            )
+        elif control in self._st_controls:
+            self._defect(
+                DefectCode.IK502_23,
+                f"Transaction set control number {control!r} is used twice in this group.",
+                seg.at(2),
+            )
+        self._st_controls.add(control)
+
+    def _close_set(self, seg: Segment) -> None:
+        st = self._st
+        if st is None:
+            self._defect(
+                DefectCode.IK304_2,
+                "An SE trailer appears without an open transaction set (no ST before it).",
+                seg.location,
+            )
+            return
+        if seg[2] != st[2]:
+            self._defect(
+                DefectCode.IK502_3,
+                f"The set trailer SE02 ({seg[2]!r}) does not match the header ST02 ({st[2]!r}).",
+                seg.at(2),
+            )
+        actual = seg.index - st.index + 1
+        if not (seg[1].isdigit() and int(seg[1]) == actual):
+            self._defect(
+                DefectCode.IK502_4,
+                f"SE01 says transaction set {st[2]!r} has {seg[1]!r} segments; it has {actual} "
+                "(ST to SE).",
+                seg.at(1),
+                "Segments were added or removed after the file was made; " + _RESEND,
+            )
+        self._st = None
+        self.in_set = False
+
+    def _missing_se(self, where: Location) -> None:
+        assert self._st is not None
+        self._defect(
+            DefectCode.IK502_2,
+            f"Transaction set {self._st[2]!r} (started at segment {self._st.index + 1}) has no SE "
+            "trailer.",
+            where,
+        )
+        self._st = None
+        self.in_set = False

@@ -1,0 +1,71 @@
+"""Shared fixtures: the public corpus (GATEWAY_CORPUS) and the project's folders."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def corpus_dir() -> Path | None:
+    """The corpus folder: GATEWAY_CORPUS, else ../shared/corpus beside the checkout, else None."""
+    named = os.environ.get("GATEWAY_CORPUS")
+    if named:
+        return Path(named)
+    beside = ROOT.parent / "shared" / "corpus"
+    return beside if beside.is_dir() else None
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """One row of the corpus MANIFEST.tsv."""
+
+    path: Path
+    transaction_set: str
+    version: str
+    valid: bool
+    notes: str
+
+    @property
+    def anomalies(self) -> str:
+        """The manifest's ANOMALIES text ('' when none are listed)."""
+        _, _, after = self.notes.partition("ANOMALIES:")
+        return after.split("||")[0].strip()
+
+
+def load_manifest() -> list[CorpusFile]:
+    """Every file the corpus manifest lists (empty when there is no corpus)."""
+    folder = corpus_dir()
+    if folder is None or not (folder / "MANIFEST.tsv").is_file():
+        return []
+    rows: list[CorpusFile] = []
+    with (folder / "MANIFEST.tsv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            rows.append(
+                CorpusFile(
+                    folder / row["local_file"],
+                    row["transaction_set"],
+                    row["version"],
+                    row["valid_or_invalid"].strip() == "valid",
+                    row["notes"],
+                )
+            )
+    return rows
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[CorpusFile]:
+    """The corpus manifest rows; skips (fails in CI) when the corpus is missing."""
+    rows = load_manifest()
+    if not rows:
+        if IN_CI:
+            pytest.fail("GATEWAY_CORPUS is not set or the corpus is missing; CI needs it")
+        pytest.skip("no X12 corpus here (set GATEWAY_CORPUS)")
+    return rows
