@@ -1,0 +1,68 @@
+"""The domain models: plain typed data (pydantic v2), no X12 knowledge and no I/O.
+
+``Encounter`` is the input contract (one coded encounter, one claim).
+"""
+
+from gateway.models.encounter import (
+    Address,
+    BillingProvider,
+    Contact,
+    Encounter,
+    InputCorrection,
+    Institutional,
+    Ndc,
+    OccurrenceCode,
+    OccurrenceSpanCode,
+    Patient,
+    Payer,
+    Procedure,
+    Provider,
+    ServiceFacility,
+    ServiceLine,
+    Subscriber,
+    ValueCode,
+)
+from gateway.models.encounter_types import (
+    ClaimFilingIndicator,
+    Frequency,
+    Gender,
+    Kind,
+    NdcUnit,
+    PayerResponsibility,
+    RelatedCause,
+    Relationship,
+    ReleaseOfInformation,
+    TaxIdType,
+    UnitType,
+)
+
+__all__ = [
+    "Address",
+    "BillingProvider",
+    "ClaimFilingIndicator",
+    "Contact",
+    "Encounter",
+    "Frequency",
+    "Gender",
+    "InputCorrection",
+    "Institutional",
+    "Kind",
+    "Ndc",
+    "NdcUnit",
+    "OccurrenceCode",
+    "OccurrenceSpanCode",
+    "Patient",
+    "Payer",
+    "PayerResponsibility",
+    "Procedure",
+    "Provider",
+    "RelatedCause",
+    "Relationship",
+    "ReleaseOfInformation",
+    "ServiceFacility",
+    "ServiceLine",
+    "Subscriber",
+    "TaxIdType",
+    "UnitType",
+    "ValueCode",
+]

@@ -1,0 +1,557 @@
+"""The encounter contract: what billing staff hand the gateway, one claim each.
+
+An ``Encounter`` is the typed, frozen form of one encounter file object (see
+``schemas/encounter.schema.json``, generated from these models, and the normative examples in
+``samples/encounters/``). The model checks types, shapes and code lists; the scrubber
+(``gateway.edits``) checks everything a clearinghouse would reject and reports it by code and path.
+Run ``python -m gateway.models.encounter_schema`` to regenerate the JSON schema.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic_core.core_schema import ValidatorFunctionWrapHandler
+
+from gateway.models.encounter_types import (
+    ClaimFilingIndicator,
+    Code,
+    Frequency,
+    Gender,
+    IcdCode,
+    IsoDate,
+    Kind,
+    NdcUnit,
+    OptionalCode,
+    OptionalIcdCode,
+    OptionalPhone,
+    OptionalText,
+    PayerResponsibility,
+    Phone,
+    RelatedCause,
+    Relationship,
+    ReleaseOfInformation,
+    TaxId,
+    TaxIdType,
+    Text,
+    UnitType,
+    ZipCode,
+)
+
+__all__ = [
+    "SCHEMA_ID",
+    "Address",
+    "BillingProvider",
+    "Contact",
+    "Encounter",
+    "InputCorrection",
+    "Institutional",
+    "Ndc",
+    "OccurrenceCode",
+    "OccurrenceSpanCode",
+    "Patient",
+    "Payer",
+    "Procedure",
+    "Provider",
+    "ServiceFacility",
+    "ServiceLine",
+    "Subscriber",
+    "ValueCode",
+    "json_schema",
+]
+
+SCHEMA_ID = "https://github.com/x12-claim-gateway/schemas/encounter.schema.json"
+
+
+class _Model(BaseModel):
+    """Base of every contract model: frozen, unknown fields refused, names as in the contract."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------------------------------- parts
+
+
+class Address(_Model):
+    """A postal address (N3/N4)."""
+
+    line1: Text = Field(description="Street address, first line (N301). No PO box for providers.")
+    line2: OptionalText = Field(None, description="Street address, second line (N302).")
+    city: Text = Field(description="City (N401).")
+    state: Code = Field(description="Two-letter state or province code (N402), e.g. `IL`.")
+    zip: ZipCode = Field(
+        description="ZIP code (N403): 5 or 9 digits; the billing provider needs all 9. "
+        "A hyphen (`62701-1234`) is accepted and removed."
+    )
+    country_code: OptionalCode = Field(
+        None, description="Two-letter country code (N404), only for addresses outside the US."
+    )
+
+
+class Contact(_Model):
+    """Who the payer calls about the claim (PER in loop 2010AA)."""
+
+    name: Text = Field(description="Contact name, a person or an office (PER02).")
+    phone: Phone = Field(
+        description="Phone number, 10 digits; punctuation such as `(217) 555-0100` is removed."
+    )
+    phone_extension: OptionalCode = Field(None, description="Phone extension.")
+    email: OptionalText = Field(None, description="Email address.")
+    fax: OptionalPhone = Field(None, description="Fax number, 10 digits.")
+
+
+class BillingProvider(_Model):
+    """The provider billing the claim (loop 2010AA)."""
+
+    npi: Code = Field(description="National Provider Identifier: 10 digits with a check digit.")
+    organization_name: OptionalText = Field(
+        None, description="Organization name (NM103); or give `last_name` for an individual."
+    )
+    last_name: OptionalText = Field(None, description="Last name, when the provider is a person.")
+    first_name: OptionalText = Field(None, description="First name, when the provider is a person.")
+    middle_name: OptionalText = Field(None, description="Middle name or initial.")
+    tax_id: TaxId = Field(description="Tax identification number: 9 digits (EIN or SSN).")
+    tax_id_type: TaxIdType = Field(description="`EIN` (REF*EI) or `SSN` (REF*SY).")
+    taxonomy: OptionalCode = Field(
+        None, description="Provider taxonomy code (PRV03), 10 characters, e.g. `207Q00000X`."
+    )
+    address: Address = Field(description="Street address with a 9-digit ZIP code; no PO box.")
+    contact: Contact | None = Field(None, description="Billing contact (PER).")
+
+
+class Provider(_Model):
+    """A person who took part in the care: rendering, referring, attending, operating..."""
+
+    npi: Code = Field(description="National Provider Identifier: 10 digits with a check digit.")
+    last_name: Text = Field(description="Last name (NM103).")
+    first_name: OptionalText = Field(None, description="First name (NM104).")
+    middle_name: OptionalText = Field(None, description="Middle name or initial (NM105).")
+    suffix: OptionalText = Field(None, description="Name suffix such as `JR` (NM107).")
+    taxonomy: OptionalCode = Field(None, description="Provider taxonomy code (PRV03).")
+
+
+class ServiceFacility(_Model):
+    """Where the service was performed, when not at the billing provider's address (2310C/E)."""
+
+    name: Text = Field(description="Facility name (NM103).")
+    npi: OptionalCode = Field(None, description="Facility NPI, when it has one.")
+    address: Address = Field(description="Facility street address; no PO box.")
+
+
+class Payer(_Model):
+    """The payer the claim is sent to (loop 2010BB)."""
+
+    id: Code = Field(description="Payer identifier as the clearinghouse knows it (NM109).")
+    name: Text = Field(description="Payer name (NM103).")
+    address: Address | None = Field(None, description="Payer address (N3/N4), rarely needed.")
+
+
+class Subscriber(_Model):
+    """The insured member (loop 2000B/2010BA)."""
+
+    member_id: Code = Field(description="Member identifier on the insurance card (NM109).")
+    last_name: Text = Field(description="Last name, as on the insurance card.")
+    first_name: OptionalText = Field(None, description="First name, as on the insurance card.")
+    middle_name: OptionalText = Field(None, description="Middle name or initial.")
+    suffix: OptionalText = Field(None, description="Name suffix such as `JR`.")
+    birth_date: IsoDate | None = Field(
+        None, description="Birth date; required when the subscriber is the patient."
+    )
+    gender: Gender | None = Field(
+        None, description="`M`, `F` or `U`; required when the subscriber is the patient."
+    )
+    address: Address | None = Field(
+        None, description="Home address; required when the subscriber is the patient."
+    )
+    group_number: OptionalCode = Field(None, description="Group or policy number (SBR03).")
+    group_name: OptionalText = Field(None, description="Group or plan name (SBR04).")
+    payer_responsibility: PayerResponsibility = Field(
+        description="This payer's place in the order of payment: `primary`, `secondary`..."
+    )
+    claim_filing_indicator: ClaimFilingIndicator = Field(
+        description="Kind of plan (SBR09): `CI` commercial, `MB` Medicare Part B, `MC` Medicaid, "
+        "`BL` Blue Cross Blue Shield, `HM` HMO, `12` PPO, `WC` workers' compensation..."
+    )
+
+
+class Patient(_Model):
+    """The patient when not the subscriber (loop 2000C/2010CA); ``null`` when self."""
+
+    last_name: Text = Field(description="Last name.")
+    first_name: OptionalText = Field(None, description="First name.")
+    middle_name: OptionalText = Field(None, description="Middle name or initial.")
+    suffix: OptionalText = Field(None, description="Name suffix such as `JR`.")
+    birth_date: IsoDate = Field(description="Birth date.")
+    gender: Gender = Field(description="`M`, `F` or `U`.")
+    relationship_to_subscriber: Relationship = Field(
+        description="PAT01: `01` spouse, `19` child, `20` employee, `21` unknown, "
+        "`39` organ donor, `40` cadaver donor, `53` life partner, `G8` other "
+        "(`18` self means `patient` is null)."
+    )
+    address: Address = Field(description="Home address.")
+    death_date: IsoDate | None = Field(None, description="Date of death, when deceased.")
+
+
+class Ndc(_Model):
+    """The drug given on a service line (LIN/CTP in loop 2410)."""
+
+    code: Code = Field(description="National Drug Code in the 11-digit 5-4-2 form, no hyphens.")
+    quantity: Decimal = Field(description='Quantity of drug given, e.g. `"1"` or `"0.5"`.')
+    unit: NdcUnit = Field(description="`UN` units, `ML`, `GR` grams, `F2` intl. units, `ME` mg.")
+    prescription_number: OptionalCode = Field(None, description="Prescription number (REF*XZ).")
+
+
+class ServiceLine(_Model):
+    """One billed service (loop 2400: SV1 on 837P, SV2 on 837I)."""
+
+    line_id: OptionalCode = Field(
+        None,
+        description="Line item control number (REF*6R), unique in the claim; remittances use it "
+        "to pay lines separately.",
+    )
+    revenue_code: OptionalCode = Field(
+        None, description="Institutional only: 4-digit revenue code (SV201), e.g. `0450`."
+    )
+    procedure_code: OptionalCode = Field(
+        None,
+        description="CPT or HCPCS code (5 characters); required on professional lines, "
+        "situational on institutional ones.",
+    )
+    modifiers: tuple[Code, ...] = Field(
+        (), description="Procedure modifiers, 2 characters each, at most 4."
+    )
+    description: OptionalText = Field(None, description="Procedure description (for NOC codes).")
+    charge: Decimal = Field(description='Line charge, a decimal string such as `"185.00"`.')
+    units: Decimal = Field(description="Units of service, greater than zero.")
+    unit_type: UnitType = Field(description="`UN` units, `MJ` minutes, `DA` days.")
+    service_date: IsoDate = Field(description="Date of service (or the first date of a range).")
+    service_date_to: IsoDate | None = Field(
+        None, description="Last date of service, when the line covers a range."
+    )
+    place_of_service: OptionalCode = Field(
+        None, description="Professional only: place of service when it differs from the claim's."
+    )
+    diagnosis_pointers: tuple[int, ...] = Field(
+        (),
+        description="Professional: 1-based positions in `diagnoses` this line treats, at most 4; "
+        "the first is the primary one.",
+    )
+    emergency: bool = Field(False, description="Professional: the service was an emergency.")
+    non_covered_charge: Decimal | None = Field(
+        None, description="Institutional: the non-covered part of the charge (SV207)."
+    )
+    ndc: Ndc | None = Field(None, description="The drug given, for drug lines.")
+    rendering_provider: Provider | None = Field(
+        None, description="Rendering provider of this line, when not the claim's."
+    )
+    prior_authorization: OptionalCode = Field(
+        None, description="Prior authorization number for this line only."
+    )
+
+
+class OccurrenceCode(_Model):
+    """An occurrence code and its date (HI*BH)."""
+
+    code: Code = Field(description="Occurrence code, 2 characters (e.g. `11` onset of symptoms).")
+    date: IsoDate = Field(description="Date of the occurrence.")
+
+
+class OccurrenceSpanCode(_Model):
+    """An occurrence span code and its dates (HI*BI)."""
+
+    code: Code = Field(description="Occurrence span code, 2 characters (e.g. `74`).")
+    from_date: IsoDate = Field(description="First date of the span.")
+    to_date: IsoDate = Field(description="Last date of the span.")
+
+
+class ValueCode(_Model):
+    """A value code and its amount (HI*BE)."""
+
+    code: Code = Field(description="Value code, 2 characters (e.g. `80` covered days).")
+    amount: Decimal = Field(description="Amount or quantity, a decimal string.")
+
+
+class Procedure(_Model):
+    """An ICD-10-PCS procedure performed in the stay, with its date (HI*BBR / HI*BBQ)."""
+
+    code: IcdCode = Field(description="ICD-10-PCS code, 7 characters, no dot.")
+    date: IsoDate = Field(description="Date of the procedure.")
+
+
+class Institutional(_Model):
+    """The institutional (837I) block: type of bill, statement period, stay and UB-04 codes."""
+
+    facility_type: Code = Field(
+        description="First two digits of the type of bill, e.g. `11` hospital inpatient, "
+        "`13` hospital outpatient; the claim frequency completes it (`111`)."
+    )
+    statement_from: IsoDate = Field(description="First day the claim covers (DTP*434).")
+    statement_to: IsoDate = Field(
+        description="Last day the claim covers; for an inpatient stay, the discharge date."
+    )
+    admission_date: IsoDate | None = Field(
+        None, description="Admission date (DTP*435); required for inpatient claims."
+    )
+    admission_hour: OptionalCode = Field(None, description="Admission hour `HHMM` (24-hour).")
+    discharge_hour: OptionalCode = Field(
+        None, description="Discharge hour `HHMM` (DTP*096), for an inpatient stay that ended."
+    )
+    admission_type: OptionalCode = Field(
+        None,
+        description="CL101: `1` emergency, `2` urgent, `3` elective, `4` newborn, `5` trauma, "
+        "`9` information not available.",
+    )
+    admission_source: OptionalCode = Field(
+        None,
+        description="CL102 point of origin, e.g. `1` non-health-care point, `7` emergency room.",
+    )
+    patient_status: Code = Field(
+        description="CL103 discharge status, 2 digits, e.g. `01` home, `30` still a patient."
+    )
+    admitting_diagnosis: OptionalIcdCode = Field(
+        None, description="Admitting diagnosis (HI*ABJ), inpatient claims."
+    )
+    reason_for_visit_diagnoses: tuple[IcdCode, ...] = Field(
+        (), description="Patient's reasons for visit (HI*APR), at most 3, outpatient claims."
+    )
+    principal_procedure: Procedure | None = Field(
+        None, description="Principal ICD-10-PCS procedure (HI*BBR), inpatient claims."
+    )
+    other_procedures: tuple[Procedure, ...] = Field(
+        (), description="Other ICD-10-PCS procedures (HI*BBQ), at most 24."
+    )
+    condition_codes: tuple[Code, ...] = Field(
+        (), description="Condition codes (HI*BG), 2 characters each, at most 24."
+    )
+    occurrence_codes: tuple[OccurrenceCode, ...] = Field(
+        (), description="Occurrence codes with their dates (HI*BH), at most 24."
+    )
+    occurrence_span_codes: tuple[OccurrenceSpanCode, ...] = Field(
+        (), description="Occurrence span codes with their dates (HI*BI), at most 24."
+    )
+    value_codes: tuple[ValueCode, ...] = Field(
+        (), description="Value codes with amounts (HI*BE), at most 24."
+    )
+    drg_code: OptionalCode = Field(None, description="Diagnosis related group (HI*DR), if known.")
+
+
+# ------------------------------------------------------------------------------------- the root
+
+
+@dataclass(frozen=True)
+class InputCorrection:
+    """A change the model made to what was written, for the scrubber to report as a warning."""
+
+    path: str  # JSON path of the field, e.g. ``diagnoses[1]``
+    kind: Literal["icd-dot"]  # the dot of an ICD-10 code was removed
+
+
+class Encounter(_Model):
+    """One coded encounter: everything needed to build one 837P or 837I claim."""
+
+    model_config = ConfigDict(
+        title="Encounter",
+        json_schema_extra={
+            "$id": SCHEMA_ID,
+            "description": "One coded encounter handed to the X12 claim gateway: the input "
+            "contract for building an 837P (professional) or 837I (institutional) claim.",
+        },
+    )
+
+    claim_id: Code = Field(
+        description="Patient control number sent as CLM01: 1-20 letters, digits or `-`, unique "
+        "per claim; responses (277CA, 835) come back under it."
+    )
+    kind: Kind = Field(description="`professional` (837P) or `institutional` (837I).")
+    frequency: Frequency = Field(
+        Frequency.ORIGINAL,
+        description="Claim frequency: `1` original, `7` replacement, `8` void (7 and 8 need "
+        "`original_payer_claim_number`).",
+    )
+    partner: OptionalCode = Field(
+        None,
+        description="Trading partner: a file name in `config/partners/` without `.toml` "
+        "(the default partner when absent).",
+    )
+    billing_provider: BillingProvider = Field(description="The provider billing the claim.")
+    pay_to_address: Address | None = Field(
+        None, description="Where payment goes, when not the billing provider's address (2010AB)."
+    )
+    rendering_provider: Provider | None = Field(
+        None, description="Who performed the service, when not the billing provider (2310B)."
+    )
+    referring_provider: Provider | None = Field(
+        None, description="The referring provider (2310A on 837P, 2310F on 837I)."
+    )
+    supervising_provider: Provider | None = Field(
+        None, description="Professional: the supervising provider (2310D)."
+    )
+    attending_provider: Provider | None = Field(
+        None, description="Institutional: the attending provider (2310A), required there."
+    )
+    operating_provider: Provider | None = Field(
+        None, description="Institutional: the operating physician (2310B)."
+    )
+    other_operating_provider: Provider | None = Field(
+        None, description="Institutional: another operating physician (2310C)."
+    )
+    service_facility: ServiceFacility | None = Field(
+        None, description="Where the service was given, when not the billing provider's address."
+    )
+    payer: Payer = Field(description="The payer the claim goes to.")
+    subscriber: Subscriber = Field(description="The insured member.")
+    patient: Patient | None = Field(
+        None, description="The patient when not the subscriber; `null` when the subscriber is."
+    )
+    place_of_service: OptionalCode = Field(
+        None, description="Professional: 2-digit CMS place of service code, e.g. `11` office."
+    )
+    diagnoses: tuple[IcdCode, ...] = Field(
+        description="ICD-10-CM codes without dots, principal first, at most 12 (837P) "
+        "or 25 (837I: principal + 24 other)."
+    )
+    total_charge: Decimal | None = Field(
+        None,
+        description="Claim total charge; computed from the lines when absent, and must equal "
+        "their sum when given.",
+    )
+    patient_amount_paid: Decimal | None = Field(
+        None, description="Amount the patient already paid (AMT*F5)."
+    )
+    prior_authorization: OptionalCode = Field(None, description="Prior authorization (REF*G1).")
+    referral_number: OptionalCode = Field(None, description="Referral number (REF*9F).")
+    medical_record_number: OptionalCode = Field(None, description="Medical record number (REF*EA).")
+    original_payer_claim_number: OptionalCode = Field(
+        None,
+        description="The payer's claim control number of the claim replaced or voided (REF*F8); "
+        "required for frequency 7 and 8, absent for 1.",
+    )
+    signature_on_file: bool = Field(True, description="Provider signature on file (CLM06).")
+    accept_assignment: bool = Field(True, description="Provider accepts assignment (CLM07).")
+    benefits_assigned: bool = Field(True, description="Benefits assigned to provider (CLM08).")
+    release_of_information: ReleaseOfInformation = Field(
+        ReleaseOfInformation.YES,
+        description="`Y` signed release on file, `I` informed consent only (CLM09).",
+    )
+    related_causes: tuple[RelatedCause, ...] = Field(
+        (), description="Professional: `AA` auto accident, `EM` employment, `OA` other accident."
+    )
+    accident_state: OptionalCode = Field(
+        None, description="State where an auto accident happened (CLM11-4)."
+    )
+    accident_date: IsoDate | None = Field(None, description="Accident date (DTP*439).")
+    onset_date: IsoDate | None = Field(None, description="Onset of current illness (DTP*431).")
+    initial_treatment_date: IsoDate | None = Field(
+        None, description="Initial treatment date (DTP*454)."
+    )
+    last_seen_date: IsoDate | None = Field(None, description="Last seen date (DTP*304).")
+    acute_manifestation_date: IsoDate | None = Field(
+        None, description="Acute manifestation date (DTP*453)."
+    )
+    last_menstrual_period_date: IsoDate | None = Field(
+        None, description="Last menstrual period (DTP*484)."
+    )
+    hospitalized_from: IsoDate | None = Field(
+        None, description="Professional: admission date of a related hospital stay (DTP*435)."
+    )
+    hospitalized_to: IsoDate | None = Field(
+        None, description="Professional: discharge date of a related hospital stay (DTP*096)."
+    )
+    delay_reason_code: OptionalCode = Field(
+        None, description="Why the claim is late (CLM20), e.g. `1` eligibility unknown."
+    )
+    note: OptionalText = Field(None, description="Claim note (NTE*ADD), up to 80 characters.")
+    institutional: Institutional | None = Field(
+        None, description="Institutional claims only: type of bill, statement period, stay codes."
+    )
+    service_lines: tuple[ServiceLine, ...] = Field(
+        description="The billed services, at least one: at most 50 (837P) or 999 (837I)."
+    )
+
+    _corrections: tuple[InputCorrection, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_corrections(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Remember where ICD-10 codes were written with a dot, for the scrubber's warning."""
+        found = tuple(_icd_dots(data)) if isinstance(data, dict) else ()
+        model = handler(data)
+        if found and isinstance(model, Encounter):
+            model._corrections = found
+        return model
+
+    @property
+    def corrections(self) -> tuple[InputCorrection, ...]:
+        """Changes made to the input while reading it (e.g. ICD-10 dots removed)."""
+        return self._corrections
+
+    @property
+    def is_professional(self) -> bool:
+        """Whether this encounter becomes an 837P claim."""
+        return self.kind is Kind.PROFESSIONAL
+
+    @property
+    def computed_total_charge(self) -> Decimal:
+        """The sum of the line charges (what CLM02 must be)."""
+        return sum((line.charge for line in self.service_lines), Decimal(0))
+
+    @property
+    def patient_relationship(self) -> Relationship:
+        """The patient's relationship to the subscriber (``18`` self when ``patient`` is null)."""
+        if self.patient is None:
+            return Relationship.SELF
+        return self.patient.relationship_to_subscriber
+
+    @property
+    def first_service_date(self) -> date:
+        """The earliest service date of the lines."""
+        return min(line.service_date for line in self.service_lines)
+
+
+def _icd_dots(data: dict[str, Any]) -> Iterator[InputCorrection]:
+    """Paths of ICD-10 codes written with a dot in the raw input."""
+
+    def dotted(value: Any) -> bool:
+        return isinstance(value, str) and "." in value
+
+    diagnoses = data.get("diagnoses")
+    if isinstance(diagnoses, list | tuple):
+        for i, code in enumerate(diagnoses):
+            if dotted(code):
+                yield InputCorrection(f"diagnoses[{i}]", "icd-dot")
+    block = data.get("institutional")
+    if isinstance(block, dict):
+        if dotted(block.get("admitting_diagnosis")):
+            yield InputCorrection("institutional.admitting_diagnosis", "icd-dot")
+        reasons = block.get("reason_for_visit_diagnoses")
+        if isinstance(reasons, list | tuple):
+            for i, code in enumerate(reasons):
+                if dotted(code):
+                    yield InputCorrection(
+                        f"institutional.reason_for_visit_diagnoses[{i}]", "icd-dot"
+                    )
+        principal = block.get("principal_procedure")
+        if isinstance(principal, dict) and dotted(principal.get("code")):
+            yield InputCorrection("institutional.principal_procedure.code", "icd-dot")
+        others = block.get("other_procedures")
+        if isinstance(others, list | tuple):
+            for i, proc in enumerate(others):
+                if isinstance(proc, dict) and dotted(proc.get("code")):
+                    yield InputCorrection(f"institutional.other_procedures[{i}].code", "icd-dot")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON schema of one encounter object (what ``schemas/encounter.schema.json`` holds)."""
+    schema = Encounter.model_json_schema(mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def schema_text() -> str:
+    """The JSON schema as the text stored in ``schemas/encounter.schema.json``."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

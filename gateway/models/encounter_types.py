@@ -1,0 +1,262 @@
+"""Code lists and lenient scalar types of the encounter contract.
+
+The enums hold the X12 code lists the contract names by value (frequency, unit type, gender...);
+the annotated string types clean what billing staff commonly type (spaces, dots in ICD-10 codes,
+hyphens in ZIP codes and tax ids) so the model holds the form X12 needs. Syntax checks of codes and
+identifiers (NPI check digit, ICD-10 shape...) belong to the scrubber, which reports them by code.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+# ---------------------------------------------------------------------------------------- enums
+
+
+class Kind(StrEnum):
+    """Which claim the encounter becomes: 837P (professional) or 837I (institutional)."""
+
+    PROFESSIONAL = "professional"
+    INSTITUTIONAL = "institutional"
+
+
+class Frequency(StrEnum):
+    """Claim frequency (CLM05-3): original, replacement of a prior claim, or void of one."""
+
+    ORIGINAL = "1"
+    REPLACEMENT = "7"
+    VOID = "8"
+
+
+class UnitType(StrEnum):
+    """Unit of measure of a service line (SV103 / SV204)."""
+
+    UNITS = "UN"
+    MINUTES = "MJ"  # anesthesia time
+    DAYS = "DA"  # institutional room and board
+
+
+class Gender(StrEnum):
+    """Administrative gender (DMG03)."""
+
+    MALE = "M"
+    FEMALE = "F"
+    UNKNOWN = "U"
+
+
+class Relationship(StrEnum):
+    """Patient's relationship to the subscriber (SBR02 / PAT01 individual relationship codes)."""
+
+    SPOUSE = "01"
+    SELF = "18"
+    CHILD = "19"
+    EMPLOYEE = "20"
+    UNKNOWN = "21"
+    ORGAN_DONOR = "39"
+    CADAVER_DONOR = "40"
+    LIFE_PARTNER = "53"
+    OTHER = "G8"
+
+
+class ClaimFilingIndicator(StrEnum):
+    """Claim filing indicator (SBR09): the kind of insurance plan."""
+
+    OTHER_NON_FEDERAL = "11"
+    PPO = "12"
+    POS = "13"
+    EPO = "14"
+    INDEMNITY = "15"
+    HMO_MEDICARE_RISK = "16"
+    DENTAL_MAINTENANCE = "17"
+    AUTOMOBILE_MEDICAL = "AM"
+    BLUE_CROSS_BLUE_SHIELD = "BL"
+    CHAMPUS = "CH"
+    COMMERCIAL = "CI"
+    DISABILITY = "DS"
+    FEDERAL_EMPLOYEES = "FI"
+    HMO = "HM"
+    LIABILITY_MEDICAL = "LM"
+    MEDICARE_PART_A = "MA"
+    MEDICARE_PART_B = "MB"
+    MEDICAID = "MC"
+    OTHER_FEDERAL = "OF"
+    TITLE_V = "TV"
+    VETERANS_AFFAIRS = "VA"
+    WORKERS_COMPENSATION = "WC"
+    MUTUALLY_DEFINED = "ZZ"
+
+
+class PayerResponsibility(StrEnum):
+    """The payer's place in the order of payment (SBR01); ``x12_code`` is the SBR01 letter."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    TERTIARY = "tertiary"
+    FOURTH = "fourth"
+    FIFTH = "fifth"
+    SIXTH = "sixth"
+    SEVENTH = "seventh"
+    EIGHTH = "eighth"
+    NINTH = "ninth"
+    TENTH = "tenth"
+    ELEVENTH = "eleventh"
+    UNKNOWN = "unknown"
+
+    @property
+    def x12_code(self) -> str:
+        """The SBR01 payer responsibility sequence number code (P, S, T, A-H, U)."""
+        return _RESPONSIBILITY_CODES[self]
+
+
+_RESPONSIBILITY_CODES: dict[PayerResponsibility, str] = dict(
+    zip(
+        PayerResponsibility,
+        ["P", "S", "T", "A", "B", "C", "D", "E", "F", "G", "H", "U"],
+        strict=True,
+    )
+)
+
+
+class TaxIdType(StrEnum):
+    """Which tax identifier the billing provider reports (REF*EI or REF*SY)."""
+
+    EIN = "EIN"
+    SSN = "SSN"
+
+    @property
+    def x12_qualifier(self) -> str:
+        """The REF01 qualifier: ``EI`` for an EIN, ``SY`` for an SSN."""
+        return "EI" if self is TaxIdType.EIN else "SY"
+
+
+class ReleaseOfInformation(StrEnum):
+    """Release of information code (CLM09): signed statement on file, or informed consent only."""
+
+    YES = "Y"
+    INFORMED_CONSENT = "I"
+
+
+class NdcUnit(StrEnum):
+    """Unit of the NDC drug quantity (CTP05-1)."""
+
+    UNITS = "UN"
+    MILLILITERS = "ML"
+    GRAMS = "GR"
+    INTERNATIONAL_UNITS = "F2"
+    MILLIGRAMS = "ME"
+
+
+class RelatedCause(StrEnum):
+    """Why the condition is related to an accident or employment (CLM11)."""
+
+    AUTO_ACCIDENT = "AA"
+    EMPLOYMENT = "EM"
+    OTHER_ACCIDENT = "OA"
+
+
+# ------------------------------------------------------------------------------ lenient scalars
+
+_SPACES = re.compile(r"\s+")
+
+
+def _text(value: Any) -> Any:
+    """Strip surrounding spaces and fold runs of inner white space into one space."""
+    if isinstance(value, str):
+        return _SPACES.sub(" ", value).strip()
+    return value
+
+
+def _optional_text(value: Any) -> Any:
+    """Like ``_text``; an empty or blank string means the value is absent."""
+    value = _text(value)
+    return None if value == "" else value
+
+
+def _code(value: Any) -> Any:
+    """A code: no white space at all, upper case."""
+    if isinstance(value, str):
+        return _SPACES.sub("", value).upper()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _optional_code(value: Any) -> Any:
+    value = _code(value)
+    return None if value == "" else value
+
+
+def _icd(value: Any) -> Any:
+    """An ICD-10 code: upper case, no spaces, no dot (``E11.9`` -> ``E119``)."""
+    value = _code(value)
+    if isinstance(value, str):
+        return value.replace(".", "")
+    return value
+
+
+def _digits_only(separators: str) -> Any:
+    def clean(value: Any) -> Any:
+        value = _code(value)
+        if isinstance(value, str):
+            for ch in separators:
+                value = value.replace(ch, "")
+        return value
+
+    return clean
+
+
+def _phone(value: Any) -> Any:
+    """A phone number: keep the digits of ``(217) 555-0100`` or ``217.555.0100``."""
+    if isinstance(value, str) and re.fullmatch(r"[\d\s().+-]+", value):
+        digits = re.sub(r"\D", "", value)
+        # a leading US country code is not part of the 10-digit number X12 expects
+        return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+    return _text(value)
+
+
+def _iso_date(value: Any) -> Any:
+    """A date as ``YYYY-MM-DD`` (also ``YYYYMMDD``, the X12 form); any other type is refused."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{8}", text):
+            text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError("a date must be written YYYY-MM-DD")
+        return date.fromisoformat(text)
+    raise ValueError("a date must be a string written YYYY-MM-DD")
+
+
+def _iso_date_out(value: date) -> str:
+    return value.isoformat()
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+"""Free text (names, street lines): white space tidied."""
+OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
+Code = Annotated[str, BeforeValidator(_code)]
+"""A code or identifier: no white space, upper case."""
+OptionalCode = Annotated[str | None, BeforeValidator(_optional_code)]
+IcdCode = Annotated[str, BeforeValidator(_icd)]
+"""An ICD-10-CM/PCS code, stored without its dot."""
+OptionalIcdCode = Annotated[str | None, BeforeValidator(lambda v: _icd(_optional_code(v)))]
+ZipCode = Annotated[str, BeforeValidator(_digits_only("-"))]
+"""A ZIP code, 5 or 9 digits (``62701-1234`` is stored ``627011234``)."""
+TaxId = Annotated[str, BeforeValidator(_digits_only("-"))]
+"""A tax id, 9 digits (``37-1234567`` is stored ``371234567``)."""
+Phone = Annotated[str, BeforeValidator(_phone)]
+"""A phone number, digits only."""
+OptionalPhone = Annotated[str | None, BeforeValidator(lambda v: _optional_text(_phone(v)))]
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    PlainSerializer(_iso_date_out, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+"""A calendar date, written ``YYYY-MM-DD``."""
