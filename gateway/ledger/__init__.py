@@ -1,0 +1,1 @@
+"""The claim ledger: persistence, the claim lifecycle, reconciliation and the correction queue."""
