@@ -1,0 +1,413 @@
+"""The gateway's settings: ``config/gateway.toml`` read into frozen dataclasses.
+
+``load_settings(path)`` reads the TOML file (or the embedded defaults when ``path`` is None),
+applies the environment overrides of ``ENVIRONMENT_OVERRIDES`` (the one place the environment is
+read), checks every key and returns a ``Settings``. Nothing is cached: each command loads its own
+settings. A mistake raises ``ConfigError`` naming the file, the key and what is expected; the
+command line turns it into exit 2.
+
+Relative paths: ``[workspace] root`` and ``[partners] dir`` are relative to the config file's folder
+(the current folder when there is no file); the workspace folders are relative to the root. A SQLite
+``ledger_url`` with a relative path is relative to the config file's folder too.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+__all__ = [
+    "DEFAULT_CONFIG_TEXT",
+    "ENVIRONMENT_OVERRIDES",
+    "BatchingSettings",
+    "ConfigError",
+    "IntakeSettings",
+    "LogFormat",
+    "LoggingSettings",
+    "Settings",
+    "WatcherMode",
+    "WorkspaceSettings",
+    "load_settings",
+]
+
+LogFormat = Literal["json", "pretty", "auto"]
+WatcherMode = Literal["events", "polling"]
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+#: Environment variables that override a setting, for every command: variable -> (section, key).
+#: Paths given here are relative to the current folder, not to the config file.
+ENVIRONMENT_OVERRIDES: Mapping[str, tuple[str, str]] = {
+    "GATEWAY_LEDGER_URL": ("ledger", "url"),
+    "GATEWAY_WORKSPACE": ("workspace", "root"),
+    "GATEWAY_LOG_FORMAT": ("logging", "format"),
+    "GATEWAY_LOG_LEVEL": ("logging", "level"),
+    "GATEWAY_WATCHER": ("intake", "watcher"),
+}
+
+#: The embedded defaults, as TOML; ``config/gateway.toml`` documents the same keys.
+DEFAULT_CONFIG_TEXT = """
+[workspace]
+root = "."
+encounters_inbox = "inbox/encounters"
+responses_inbox = "inbox/responses"
+outbox = "outbox"
+archive = "archive"
+quarantine = "quarantine"
+corrections = "corrections"
+state = "state"
+processing = "state/processing"
+
+[ledger]
+url = ""
+
+[batching]
+max_claims = 100
+max_wait_seconds = 30.0
+
+[intake]
+settle_seconds = 2.0
+max_file_bytes = 104857600
+watcher = "events"
+poll_interval_seconds = 2.0
+
+[logging]
+format = "auto"
+level = "info"
+
+[partners]
+dir = "partners"
+"""
+
+_FOLDER_KEYS = (
+    "encounters_inbox",
+    "responses_inbox",
+    "outbox",
+    "archive",
+    "quarantine",
+    "corrections",
+    "state",
+    "processing",
+)
+
+
+class ConfigError(Exception):
+    """A configuration mistake: which file, which key, what was expected and what was found."""
+
+    def __init__(self, source: str, key: str, expected: str, found: object = None) -> None:
+        self.source = source
+        self.key = key
+        self.expected = expected
+        self.found = found
+        where = f"{source}: {key}" if key else source
+        text = f"{where}: {expected}"
+        if found is not None:
+            text += f" (found {found!r})"
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    """The workspace folders, all absolute."""
+
+    root: Path
+    encounters_inbox: Path
+    responses_inbox: Path
+    outbox: Path
+    archive: Path
+    quarantine: Path
+    corrections: Path
+    state: Path
+    #: Where a file from an inbox goes while it is processed (claimed by atomic rename).
+    processing: Path
+
+    def folders(self) -> tuple[Path, ...]:
+        """Every folder of the workspace, the root first."""
+        return (
+            self.root,
+            self.encounters_inbox,
+            self.responses_inbox,
+            self.outbox,
+            self.archive,
+            self.quarantine,
+            self.corrections,
+            self.state,
+            self.processing,
+        )
+
+    def create(self) -> None:
+        """Create every missing folder owner-only (0o700); existing folders are left alone."""
+        for folder in self.folders():
+            _make_private_dirs(folder)
+
+
+@dataclass(frozen=True)
+class BatchingSettings:
+    """When to flush: ``max_claims`` waiting, or ``max_wait_seconds`` since the oldest."""
+
+    max_claims: int
+    max_wait_seconds: float
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """How inbox files are taken: settle interval, size limit, watcher mode."""
+
+    settle_seconds: float
+    max_file_bytes: int
+    watcher: WatcherMode
+    poll_interval_seconds: float
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """Log format (``json``, ``pretty`` or ``auto`` = pretty on a terminal) and level."""
+
+    format: LogFormat
+    level: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway needs to know about where it runs."""
+
+    #: The file these settings were read from (None for the embedded defaults).
+    config_file: Path | None
+    workspace: WorkspaceSettings
+    ledger_url: str
+    batching: BatchingSettings
+    intake: IntakeSettings
+    logging: LoggingSettings
+    #: The folder of trading-partner files (``*.toml``), loaded by ``gateway.partners``.
+    partners_dir: Path
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read ``path`` (or the embedded defaults), apply environment overrides, check and return.
+
+    ``environ`` defaults to ``os.environ``; pass ``{}`` to ignore the environment.
+    """
+    env = os.environ if environ is None else environ
+    raw = _parse_toml(DEFAULT_CONFIG_TEXT, "<embedded defaults>")
+    if path is None:
+        source = "<embedded defaults>"
+        base = Path.cwd()
+        config_file: Path | None = None
+        user: dict[str, Any] = {}
+    else:
+        config_file = Path(path).absolute()
+        source = str(path)
+        base = config_file.parent
+        try:
+            text = config_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(
+                source, "", "no such file; pass --config with an existing file"
+            ) from None
+        except IsADirectoryError:
+            raise ConfigError(source, "", "is a folder; expected a TOML file") from None
+        except UnicodeDecodeError:
+            raise ConfigError(source, "", "is not UTF-8 text; expected a TOML file") from None
+        except OSError as exc:
+            raise ConfigError(source, "", f"cannot be read ({exc.strerror})") from None
+        user = _parse_toml(text, source)
+    _merge(raw, user, source)
+    env_keys: dict[tuple[str, str], str] = {}
+    cwd = Path.cwd()
+    for variable, (section, key) in ENVIRONMENT_OVERRIDES.items():
+        value = env.get(variable)
+        if value is None or value == "":
+            continue
+        raw[section][key] = value
+        env_keys[(section, key)] = variable
+
+    def where(section: str, key: str) -> tuple[str, str]:
+        variable = env_keys.get((section, key))
+        if variable is not None:
+            return f"environment variable {variable}", ""
+        return source, f"[{section}] {key}"
+
+    def base_for(section: str, key: str) -> Path:
+        return cwd if (section, key) in env_keys else base
+
+    ws = raw["workspace"]
+    root_source = where("workspace", "root")
+    root = _resolve(base_for("workspace", "root"), _string(ws["root"], *root_source))
+    folders = {
+        key: _resolve(root, _string(ws[key], *where("workspace", key))) for key in _FOLDER_KEYS
+    }
+    workspace = WorkspaceSettings(root=root, **folders)
+
+    ledger_src = where("ledger", "url")
+    ledger_url = _ledger_url(
+        _string(raw["ledger"]["url"], *ledger_src, allow_empty=True),
+        workspace.state,
+        base_for("ledger", "url"),
+        *ledger_src,
+    )
+
+    b = raw["batching"]
+    batching = BatchingSettings(
+        max_claims=_positive_int(b["max_claims"], *where("batching", "max_claims")),
+        max_wait_seconds=_seconds(b["max_wait_seconds"], *where("batching", "max_wait_seconds")),
+    )
+
+    i = raw["intake"]
+    intake = IntakeSettings(
+        settle_seconds=_seconds(i["settle_seconds"], *where("intake", "settle_seconds"), zero=True),
+        max_file_bytes=_positive_int(i["max_file_bytes"], *where("intake", "max_file_bytes")),
+        watcher=cast(
+            WatcherMode,
+            _choice(i["watcher"], ("events", "polling"), *where("intake", "watcher")),
+        ),
+        poll_interval_seconds=_seconds(
+            i["poll_interval_seconds"], *where("intake", "poll_interval_seconds")
+        ),
+    )
+
+    lg = raw["logging"]
+    logging_settings = LoggingSettings(
+        format=cast(
+            LogFormat,
+            _choice(lg["format"], ("json", "pretty", "auto"), *where("logging", "format")),
+        ),
+        level=_choice(lg["level"], LOG_LEVELS, *where("logging", "level")),
+    )
+
+    partners_dir = _resolve(base, _string(raw["partners"]["dir"], *where("partners", "dir")))
+
+    return Settings(
+        config_file=config_file,
+        workspace=workspace,
+        ledger_url=ledger_url,
+        batching=batching,
+        intake=intake,
+        logging=logging_settings,
+        partners_dir=partners_dir,
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _make_private_dirs(folder: Path) -> None:
+    """``mkdir -p`` where each folder created gets mode 0o700 whatever the umask."""
+    missing: list[Path] = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for item in reversed(missing):
+        try:
+            item.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        item.chmod(0o700)
+    if not folder.is_dir():
+        raise ConfigError(str(folder), "", "is not a folder; the workspace needs a folder here")
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "", f"is not valid TOML: {exc}") from None
+
+
+def _merge(defaults: dict[str, Any], user: Mapping[str, Any], source: str) -> None:
+    """Overlay ``user`` on ``defaults``; unknown sections or keys are errors (typos are caught)."""
+    for section, values in user.items():
+        if section not in defaults:
+            known = ", ".join(f"[{s}]" for s in defaults)
+            raise ConfigError(source, f"[{section}]", f"unknown section; expected one of {known}")
+        if not isinstance(values, dict):
+            raise ConfigError(source, section, f"expected a table [{section}]", values)
+        for key, value in values.items():
+            if key not in defaults[section]:
+                known = ", ".join(defaults[section])
+                raise ConfigError(
+                    source, f"[{section}] {key}", f"unknown key; expected one of {known}"
+                )
+            defaults[section][key] = value
+
+
+def _resolve(base: Path, value: str) -> Path:
+    """``value`` made absolute against ``base``, ``..`` folded lexically (no symlinks followed)."""
+    path = Path(value).expanduser()
+    return Path(os.path.normpath(path if path.is_absolute() else base.absolute() / path))
+
+
+def _string(value: object, source: str, key: str, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+        raise ConfigError(source, key, "expected a non-empty string", value)
+    return value
+
+
+def _choice(value: object, choices: tuple[str, ...], source: str, key: str) -> str:
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text is None or text not in choices:
+        raise ConfigError(source, key, f"expected one of {', '.join(choices)}", value)
+    return text
+
+
+def _number(value: object, source: str, key: str, what: str, *, whole: bool) -> float:
+    """A number from TOML, or from an environment string; ``whole`` refuses fractions."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip()) if whole else float(value.strip())
+        except ValueError:
+            raise ConfigError(source, key, f"expected {what}", value) from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(source, key, f"expected {what}", value)
+    if whole and not isinstance(value, int):
+        raise ConfigError(source, key, f"expected {what}", value)
+    return value
+
+
+def _positive_int(value: object, source: str, key: str) -> int:
+    what = "a whole number greater than 0"
+    number = _number(value, source, key, what, whole=True)
+    if number <= 0:
+        raise ConfigError(source, key, f"expected {what}", value)
+    return int(number)
+
+
+def _seconds(value: object, source: str, key: str, *, zero: bool = False) -> float:
+    what = "a number of seconds " + ("0 or more" if zero else "greater than 0")
+    number = float(_number(value, source, key, what, whole=False))
+    if number != number or number in (float("inf"), float("-inf")) or number < 0:
+        raise ConfigError(source, key, f"expected {what}", value)
+    if number == 0 and not zero:
+        raise ConfigError(source, key, f"expected {what}", value)
+    return number
+
+
+def _ledger_url(value: str, state: Path, base: Path, source: str, key: str) -> str:
+    """The ledger URL: empty means SQLite in the state folder; relative SQLite paths use base."""
+    value = value.strip()
+    if not value:
+        return f"sqlite+aiosqlite:///{state / 'gateway.db'}"
+    scheme, sep, rest = value.partition("://")
+    if not sep or not scheme:
+        raise ConfigError(
+            source,
+            key,
+            "expected a database URL such as sqlite+aiosqlite:///state/gateway.db "
+            "or postgresql+asyncpg://user@host/db",
+            value,
+        )
+    if scheme.split("+")[0] == "sqlite" and rest.startswith("/"):
+        database, query_sep, query = rest[1:].partition("?")
+        if database and database != ":memory:" and not Path(database).is_absolute():
+            database = os.path.normpath(base.absolute() / database)
+            return f"{scheme}:///{database}{query_sep}{query}"
+    return value
