@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
