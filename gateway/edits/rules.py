@@ -1,0 +1,884 @@
+"""The scrubber's rules: pure functions from an encounter to the findings they raise.
+
+Each rule takes the encounter and a ``Context`` (today's date) and yields ``Finding``s; ``RULES``
+lists them in the order their findings are reported. A rule never changes the encounter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from gateway.edits import codelists as cl
+from gateway.edits.findings import Finding, finding
+from gateway.edits.findings import FindingCode as C
+from gateway.models.encounter import (
+    Address,
+    Encounter,
+    Institutional,
+    Provider,
+)
+from gateway.models.encounter_types import Kind, UnitType
+
+MAX_DIAGNOSES_PROFESSIONAL = 12
+MAX_DIAGNOSES_INSTITUTIONAL = 25  # the principal diagnosis and 24 others
+MAX_LINES = {Kind.PROFESSIONAL: 50, Kind.INSTITUTIONAL: 999}
+MAX_POINTERS = 4
+MAX_MODIFIERS = 4
+MAX_UB_CODES = 24
+MAX_REASONS_FOR_VISIT = 3
+OLD_SERVICE = timedelta(days=365)  # the shortest common timely-filing limit
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules need besides the encounter: the date the claim is checked on."""
+
+    today: date
+
+
+Rule = Callable[[Encounter, Context], Iterator[Finding]]
+
+
+def _providers(enc: Encounter) -> Iterator[tuple[str, str | None]]:
+    """(path, npi) of every provider named in the encounter."""
+    yield "billing_provider.npi", enc.billing_provider.npi
+    named: list[tuple[str, Provider | None]] = [
+        ("rendering_provider", enc.rendering_provider),
+        ("referring_provider", enc.referring_provider),
+        ("supervising_provider", enc.supervising_provider),
+        ("attending_provider", enc.attending_provider),
+        ("operating_provider", enc.operating_provider),
+        ("other_operating_provider", enc.other_operating_provider),
+    ]
+    for path, provider in named:
+        if provider is not None:
+            yield f"{path}.npi", provider.npi
+    if enc.service_facility is not None and enc.service_facility.npi is not None:
+        yield "service_facility.npi", enc.service_facility.npi
+    for i, line in enumerate(enc.service_lines):
+        if line.rendering_provider is not None:
+            yield f"service_lines[{i}].rendering_provider.npi", line.rendering_provider.npi
+
+
+# ----------------------------------------------------------------------------- identifiers
+
+
+def claim_id(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """``claim_id`` is 1-20 letters, digits or hyphens (CLM01)."""
+    if not cl.CLAIM_ID.fullmatch(enc.claim_id):
+        yield finding(
+            C.CLAIM_ID_FORMAT,
+            "claim_id",
+            f"claim_id {enc.claim_id!r} is not 1-20 letters, digits or '-' "
+            f"({len(enc.claim_id)} characters).",
+        )
+
+
+def npis(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Every provider NPI is 10 digits with a correct Luhn check digit."""
+    for path, npi in _providers(enc):
+        if npi is None:
+            continue
+        if not cl.is_npi_format(npi):
+            yield finding(C.NPI_FORMAT, path, f"NPI {npi!r} is not 10 digits starting with 1 or 2.")
+        elif not cl.is_valid_npi(npi):
+            yield finding(
+                C.NPI_CHECKDIGIT,
+                path,
+                f"NPI {npi} fails its check digit (expected {cl.npi_check_digit(npi[:9])} last).",
+            )
+
+
+def billing_provider(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """The billing provider has a name, a 9-digit tax id and a well-formed taxonomy."""
+    bp = enc.billing_provider
+    if not bp.organization_name and not bp.last_name:
+        yield finding(
+            C.BILLING_NAME_MISSING,
+            "billing_provider.organization_name",
+            "The billing provider has neither an organization name nor a last name.",
+        )
+    if not (bp.tax_id.isdigit() and len(bp.tax_id) == 9):
+        yield finding(
+            C.TAX_ID_FORMAT,
+            "billing_provider.tax_id",
+            f"The billing provider's {bp.tax_id_type} is not 9 digits.",
+        )
+    if bp.contact is not None:
+        phone = bp.contact.phone
+        if not (phone.isdigit() and len(phone) == 10):
+            yield finding(
+                C.PHONE_FORMAT, "billing_provider.contact.phone", "The phone is not 10 digits."
+            )
+
+
+def taxonomies(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Taxonomy codes are 10 characters ending in X."""
+    found: list[tuple[str, str | None]] = [
+        ("billing_provider.taxonomy", enc.billing_provider.taxonomy)
+    ]
+    for name in (
+        "rendering_provider",
+        "referring_provider",
+        "supervising_provider",
+        "attending_provider",
+        "operating_provider",
+        "other_operating_provider",
+    ):
+        provider: Provider | None = getattr(enc, name)
+        if provider is not None:
+            found.append((f"{name}.taxonomy", provider.taxonomy))
+    for i, line in enumerate(enc.service_lines):
+        if line.rendering_provider is not None:
+            found.append(
+                (
+                    f"service_lines[{i}].rendering_provider.taxonomy",
+                    line.rendering_provider.taxonomy,
+                )
+            )
+    for path, code in found:
+        if code is not None and not cl.TAXONOMY.fullmatch(code):
+            yield finding(
+                C.TAXONOMY_FORMAT, path, f"Taxonomy {code!r} is not 10 characters ending in X."
+            )
+
+
+def references(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Reference numbers (authorization, referral, record...) fit a REF02: 1-50, no spaces."""
+    fields = {
+        "prior_authorization": enc.prior_authorization,
+        "referral_number": enc.referral_number,
+        "medical_record_number": enc.medical_record_number,
+        "original_payer_claim_number": enc.original_payer_claim_number,
+        "subscriber.member_id": enc.subscriber.member_id,
+        "payer.id": enc.payer.id,
+    }
+    for i, line in enumerate(enc.service_lines):
+        fields[f"service_lines[{i}].prior_authorization"] = line.prior_authorization
+    for path, value in fields.items():
+        if value is not None and not cl.REFERENCE.fullmatch(value):
+            yield finding(
+                C.REFERENCE_FORMAT, path, f"{path} is {len(value)} characters (1-50 allowed)."
+            )
+
+
+def line_ids(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Line ids (REF*6R) are 1-50 letters, digits or '-', unique within the claim."""
+    seen: dict[str, int] = {}
+    for i, line in enumerate(enc.service_lines):
+        if line.line_id is None:
+            continue
+        path = f"service_lines[{i}].line_id"
+        if not cl.LINE_ID.fullmatch(line.line_id):
+            yield finding(
+                C.LINE_ID_FORMAT,
+                path,
+                f"line_id {line.line_id!r} is not 1-50 letters, digits or '-'.",
+            )
+        if line.line_id in seen:
+            yield finding(
+                C.LINE_ID_DUPLICATE,
+                path,
+                f"line_id {line.line_id!r} is also the id of service_lines[{seen[line.line_id]}].",
+            )
+        else:
+            seen[line.line_id] = i
+
+
+# ------------------------------------------------------------------------------- addresses
+
+
+def _addresses(enc: Encounter) -> Iterator[tuple[str, Address]]:
+    yield "billing_provider.address", enc.billing_provider.address
+    if enc.pay_to_address is not None:
+        yield "pay_to_address", enc.pay_to_address
+    if enc.service_facility is not None:
+        yield "service_facility.address", enc.service_facility.address
+    if enc.payer.address is not None:
+        yield "payer.address", enc.payer.address
+    if enc.subscriber.address is not None:
+        yield "subscriber.address", enc.subscriber.address
+    if enc.patient is not None:
+        yield "patient.address", enc.patient.address
+
+
+def addresses(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """ZIP codes are 5 or 9 digits and US states are postal codes."""
+    for path, address in _addresses(enc):
+        domestic = address.country_code in (None, "US", "USA")
+        if domestic and not (address.zip.isdigit() and len(address.zip) in (5, 9)):
+            yield finding(
+                C.ZIP_FORMAT, f"{path}.zip", f"The ZIP code at {path} is not 5 or 9 digits."
+            )
+        if domestic and address.state not in cl.US_STATES:
+            yield finding(
+                C.STATE_CODE, f"{path}.state", f"State {address.state!r} is not a US postal code."
+            )
+
+
+def billing_address(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """The billing provider (and a service facility) has a street address; billing has ZIP+4."""
+    address = enc.billing_provider.address
+    for key in ("line1", "line2"):
+        value: str | None = getattr(address, key)
+        if value and cl.is_po_box(value):
+            yield finding(
+                C.BILLING_PO_BOX,
+                f"billing_provider.address.{key}",
+                "The billing provider's address is a post office box (loop 2010AA needs a street).",
+            )
+    if address.zip.isdigit() and len(address.zip) == 5:
+        yield finding(
+            C.BILLING_ZIP9,
+            "billing_provider.address.zip",
+            "The billing provider's ZIP code has 5 digits; 837 claims need all 9.",
+        )
+    if enc.service_facility is not None:
+        for key in ("line1", "line2"):
+            value = getattr(enc.service_facility.address, key)
+            if value and cl.is_po_box(value):
+                yield finding(
+                    C.FACILITY_PO_BOX,
+                    f"service_facility.address.{key}",
+                    "The service facility's address is a post office box.",
+                )
+
+
+# ------------------------------------------------------------------------------- diagnoses
+
+
+def diagnosis_dots(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """ICD-10 codes written with a dot were accepted and the dot removed: a warning."""
+    for correction in enc.corrections:
+        if correction.kind == "icd-dot":
+            yield finding(
+                C.ICD_DOT,
+                correction.path,
+                "The ICD-10 code was written with a dot; it was removed.",
+            )
+
+
+def diagnoses(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Diagnoses: at least one, valid ICD-10-CM, no duplicates, at most 12 (837P) / 25 (837I)."""
+    if not enc.diagnoses:
+        yield finding(C.DIAGNOSIS_MISSING, "diagnoses", "The encounter has no diagnosis.")
+    limit = MAX_DIAGNOSES_PROFESSIONAL if enc.is_professional else MAX_DIAGNOSES_INSTITUTIONAL
+    if len(enc.diagnoses) > limit:
+        yield finding(
+            C.DIAGNOSIS_COUNT,
+            f"diagnoses[{limit}]",
+            f"{len(enc.diagnoses)} diagnoses; a {enc.kind} claim carries at most {limit}.",
+        )
+    seen: dict[str, int] = {}
+    for i, code in enumerate(enc.diagnoses):
+        if not cl.ICD10_CM.fullmatch(code):
+            yield finding(C.ICD_SYNTAX, f"diagnoses[{i}]", f"{code!r} is not an ICD-10-CM code.")
+        if code in seen:
+            yield finding(
+                C.DIAGNOSIS_DUPLICATE,
+                f"diagnoses[{i}]",
+                f"{code} is listed twice (also diagnoses[{seen[code]}]).",
+            )
+        else:
+            seen[code] = i
+
+
+def institutional_diagnoses(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Admitting and reason-for-visit diagnoses are ICD-10-CM; procedures are ICD-10-PCS."""
+    block = enc.institutional
+    if block is None:
+        return
+    if block.admitting_diagnosis is not None and not cl.ICD10_CM.fullmatch(
+        block.admitting_diagnosis
+    ):
+        yield finding(
+            C.ICD_SYNTAX,
+            "institutional.admitting_diagnosis",
+            f"{block.admitting_diagnosis!r} is not an ICD-10-CM code.",
+        )
+    reasons = block.reason_for_visit_diagnoses
+    if len(reasons) > MAX_REASONS_FOR_VISIT:
+        yield finding(
+            C.REASON_FOR_VISIT_COUNT,
+            f"institutional.reason_for_visit_diagnoses[{MAX_REASONS_FOR_VISIT}]",
+            f"{len(reasons)} reasons for visit; at most {MAX_REASONS_FOR_VISIT}.",
+        )
+    for i, code in enumerate(reasons):
+        if not cl.ICD10_CM.fullmatch(code):
+            yield finding(
+                C.ICD_SYNTAX,
+                f"institutional.reason_for_visit_diagnoses[{i}]",
+                f"{code!r} is not an ICD-10-CM code.",
+            )
+    procedures = (
+        [("institutional.principal_procedure", block.principal_procedure)]
+        if block.principal_procedure
+        else []
+    )
+    procedures += [
+        (f"institutional.other_procedures[{i}]", p) for i, p in enumerate(block.other_procedures)
+    ]
+    for path, proc in procedures:
+        if proc is not None and not cl.ICD10_PCS.fullmatch(proc.code):
+            yield finding(
+                C.ICD_PCS_SYNTAX, f"{path}.code", f"{proc.code!r} is not an ICD-10-PCS code."
+            )
+    if len(block.other_procedures) > MAX_UB_CODES:
+        yield finding(
+            C.UB_CODE_COUNT,
+            f"institutional.other_procedures[{MAX_UB_CODES}]",
+            f"{len(block.other_procedures)} other procedures; at most {MAX_UB_CODES}.",
+        )
+
+
+# ------------------------------------------------------------------------------------ lines
+
+
+def line_count(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """At least one line; at most 50 (837P) or 999 (837I)."""
+    if not enc.service_lines:
+        yield finding(C.LINES_MISSING, "service_lines", "The encounter has no service line.")
+    limit = MAX_LINES[enc.kind]
+    if len(enc.service_lines) > limit:
+        yield finding(
+            C.LINE_COUNT,
+            f"service_lines[{limit}]",
+            f"{len(enc.service_lines)} service lines; a {enc.kind} claim carries at most {limit}.",
+        )
+
+
+def _money_precision(path: str, amount: Decimal | None) -> Iterator[Finding]:
+    if amount is not None and amount.is_finite() and amount != amount.quantize(Decimal("0.01")):
+        yield finding(C.AMOUNT_PRECISION, path, f"{path} has more than 2 decimal places.")
+
+
+def procedures(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Procedure codes are CPT/HCPCS (required on professional lines); revenue codes on 837I."""
+    for i, line in enumerate(enc.service_lines):
+        path = f"service_lines[{i}]"
+        if line.procedure_code is None:
+            if enc.is_professional:
+                yield finding(
+                    C.PROCEDURE_MISSING, f"{path}.procedure_code", "The line has no procedure code."
+                )
+        elif not cl.is_procedure_code(line.procedure_code):
+            yield finding(
+                C.PROCEDURE_SYNTAX,
+                f"{path}.procedure_code",
+                f"{line.procedure_code!r} is not a CPT or HCPCS code.",
+            )
+        if enc.kind is Kind.PROFESSIONAL:
+            continue
+        if line.revenue_code is None:
+            yield finding(C.REVENUE_CODE, f"{path}.revenue_code", "The line has no revenue code.")
+        elif not cl.REVENUE_CODE.fullmatch(line.revenue_code):
+            yield finding(
+                C.REVENUE_CODE,
+                f"{path}.revenue_code",
+                f"Revenue code {line.revenue_code!r} is not 4 digits.",
+            )
+
+
+def modifiers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Modifiers are 2 characters, at most 4 per line, not repeated."""
+    for i, line in enumerate(enc.service_lines):
+        path = f"service_lines[{i}].modifiers"
+        if len(line.modifiers) > MAX_MODIFIERS:
+            yield finding(
+                C.MODIFIER_COUNT,
+                f"{path}[{MAX_MODIFIERS}]",
+                f"{len(line.modifiers)} modifiers; at most {MAX_MODIFIERS}.",
+            )
+        if line.modifiers and line.procedure_code is None:
+            yield finding(
+                C.PROCEDURE_MISSING,
+                f"service_lines[{i}].procedure_code",
+                "The line has modifiers but no procedure code to modify.",
+            )
+        seen: set[str] = set()
+        for j, mod in enumerate(line.modifiers):
+            if not cl.MODIFIER.fullmatch(mod):
+                yield finding(
+                    C.MODIFIER_SYNTAX, f"{path}[{j}]", f"Modifier {mod!r} is not 2 characters."
+                )
+            if mod in seen:
+                yield finding(C.MODIFIER_DUPLICATE, f"{path}[{j}]", f"Modifier {mod} is repeated.")
+            seen.add(mod)
+
+
+def amounts(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Charges are >= 0 in cents, units > 0, and the claim total is the sum of the lines."""
+    for i, line in enumerate(enc.service_lines):
+        path = f"service_lines[{i}]"
+        if line.charge < 0:
+            yield finding(C.CHARGE_NEGATIVE, f"{path}.charge", "The line charge is negative.")
+        yield from _money_precision(f"{path}.charge", line.charge)
+        yield from _money_precision(f"{path}.non_covered_charge", line.non_covered_charge)
+        if line.non_covered_charge is not None and line.non_covered_charge < 0:
+            yield finding(
+                C.CHARGE_NEGATIVE,
+                f"{path}.non_covered_charge",
+                "The non-covered charge is negative.",
+            )
+        if line.units <= 0:
+            yield finding(C.UNITS_NOT_POSITIVE, f"{path}.units", f"Units are {line.units}.")
+        allowed = (
+            {UnitType.UNITS, UnitType.MINUTES}
+            if enc.is_professional
+            else {UnitType.UNITS, UnitType.DAYS}
+        )
+        if line.unit_type not in allowed:
+            yield finding(
+                C.UNIT_TYPE_FOR_KIND,
+                f"{path}.unit_type",
+                f"Unit type {line.unit_type} is not used on {enc.kind} lines.",
+            )
+        if line.ndc is not None:
+            if not cl.NDC11.fullmatch(line.ndc.code):
+                yield finding(
+                    C.NDC_FORMAT, f"{path}.ndc.code", f"NDC {line.ndc.code!r} is not 11 digits."
+                )
+            if line.ndc.quantity <= 0:
+                yield finding(
+                    C.NDC_QUANTITY, f"{path}.ndc.quantity", "The drug quantity is not above zero."
+                )
+    yield from _money_precision("total_charge", enc.total_charge)
+    yield from _money_precision("patient_amount_paid", enc.patient_amount_paid)
+    if enc.patient_amount_paid is not None and enc.patient_amount_paid < 0:
+        yield finding(C.CHARGE_NEGATIVE, "patient_amount_paid", "The amount paid is negative.")
+    if enc.total_charge is not None and enc.total_charge != enc.computed_total_charge:
+        yield finding(
+            C.TOTAL_MISMATCH,
+            "total_charge",
+            f"total_charge is {enc.total_charge} but the lines add up to "
+            f"{enc.computed_total_charge}.",
+        )
+
+
+def pointers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Professional lines point to 1-4 distinct diagnoses that exist."""
+    count = len(enc.diagnoses)
+    for i, line in enumerate(enc.service_lines):
+        path = f"service_lines[{i}].diagnosis_pointers"
+        if not enc.is_professional:
+            continue
+        if not line.diagnosis_pointers:
+            yield finding(C.POINTER_MISSING, path, "The line points to no diagnosis.")
+            continue
+        if len(line.diagnosis_pointers) > MAX_POINTERS:
+            yield finding(
+                C.POINTER_COUNT,
+                f"{path}[{MAX_POINTERS}]",
+                f"{len(line.diagnosis_pointers)} diagnosis pointers; at most {MAX_POINTERS}.",
+            )
+        seen: set[int] = set()
+        for j, pointer in enumerate(line.diagnosis_pointers):
+            if not 1 <= pointer <= min(count, MAX_DIAGNOSES_PROFESSIONAL):
+                yield finding(
+                    C.POINTER_RANGE,
+                    f"{path}[{j}]",
+                    f"Pointer {pointer} is outside 1..{min(count, MAX_DIAGNOSES_PROFESSIONAL)} "
+                    f"(the claim has {count} diagnoses).",
+                )
+            if pointer in seen:
+                yield finding(
+                    C.POINTER_DUPLICATE, f"{path}[{j}]", f"Pointer {pointer} is repeated."
+                )
+            seen.add(pointer)
+
+
+# ------------------------------------------------------------------------------------ dates
+
+
+def _patient_birth(enc: Encounter) -> tuple[str, date | None]:
+    if enc.patient is not None:
+        return "patient.birth_date", enc.patient.birth_date
+    return "subscriber.birth_date", enc.subscriber.birth_date
+
+
+def _claim_dates(enc: Encounter) -> Iterator[tuple[str, date]]:
+    """(path, date) of every date of care in the encounter (not birth or death dates)."""
+    for name in (
+        "accident_date",
+        "onset_date",
+        "initial_treatment_date",
+        "last_seen_date",
+        "acute_manifestation_date",
+        "last_menstrual_period_date",
+        "hospitalized_from",
+        "hospitalized_to",
+    ):
+        value: date | None = getattr(enc, name)
+        if value is not None:
+            yield name, value
+    block = enc.institutional
+    if block is not None:
+        yield "institutional.statement_from", block.statement_from
+        yield "institutional.statement_to", block.statement_to
+        if block.admission_date is not None:
+            yield "institutional.admission_date", block.admission_date
+        if block.principal_procedure is not None:
+            yield "institutional.principal_procedure.date", block.principal_procedure.date
+        for i, proc in enumerate(block.other_procedures):
+            yield f"institutional.other_procedures[{i}].date", proc.date
+        for i, occ in enumerate(block.occurrence_codes):
+            yield f"institutional.occurrence_codes[{i}].date", occ.date
+        for i, span in enumerate(block.occurrence_span_codes):
+            yield f"institutional.occurrence_span_codes[{i}].from_date", span.from_date
+            yield f"institutional.occurrence_span_codes[{i}].to_date", span.to_date
+    for i, line in enumerate(enc.service_lines):
+        yield f"service_lines[{i}].service_date", line.service_date
+        if line.service_date_to is not None:
+            yield f"service_lines[{i}].service_date_to", line.service_date_to
+
+
+_BEFORE_BIRTH_EXEMPT = ("last_menstrual_period_date", "occurrence_codes", "occurrence_span_codes")
+
+
+def dates(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Dates of care are not in the future, not before birth, not after death; old ones warn."""
+    birth_path, birth = _patient_birth(enc)
+    death = enc.patient.death_date if enc.patient is not None else None
+    births: list[tuple[str, date | None]] = [("subscriber.birth_date", enc.subscriber.birth_date)]
+    if enc.patient is not None:
+        births.append(("patient.birth_date", enc.patient.birth_date))
+    for who, born in births:
+        if born is not None and born > ctx.today:
+            yield finding(C.BIRTH_DATE_FUTURE, who, f"{who} is after today.")
+    for path, when in _claim_dates(enc):
+        if when > ctx.today:
+            yield finding(C.DATE_FUTURE, path, f"{path} is after today ({ctx.today.isoformat()}).")
+        # the mother's last period and some occurrence codes (e.g. a birth) predate a newborn
+        if birth is not None and when < birth and not any(x in path for x in _BEFORE_BIRTH_EXEMPT):
+            yield finding(C.DATE_BEFORE_BIRTH, path, f"{path} is before the {birth_path}.")
+        if death is not None and when > death and path.startswith("service_lines"):
+            yield finding(C.DATE_AFTER_DEATH, path, f"{path} is after the patient.death_date.")
+    if enc.service_lines:
+        first = enc.first_service_date
+        if first <= ctx.today and ctx.today - first > OLD_SERVICE:
+            index = next(
+                i for i, line in enumerate(enc.service_lines) if line.service_date == first
+            )
+            yield finding(
+                C.DATE_OLD,
+                f"service_lines[{index}].service_date",
+                f"The earliest service is {(ctx.today - first).days} days old.",
+            )
+
+
+def date_ranges(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Ranges run forward; the statement period covers the lines; admission precedes discharge."""
+    for i, line in enumerate(enc.service_lines):
+        if line.service_date_to is not None and line.service_date_to < line.service_date:
+            yield finding(
+                C.DATE_RANGE_ORDER,
+                f"service_lines[{i}].service_date_to",
+                "The line's last service date is before its first.",
+            )
+    if (
+        enc.hospitalized_from is not None
+        and enc.hospitalized_to is not None
+        and enc.hospitalized_from > enc.hospitalized_to
+    ):
+        yield finding(
+            C.ADMISSION_AFTER_DISCHARGE,
+            "hospitalized_to",
+            "The hospital discharge date is before the admission date.",
+        )
+    block = enc.institutional
+    if block is None:
+        return
+    for i, span in enumerate(block.occurrence_span_codes):
+        if span.to_date < span.from_date:
+            yield finding(
+                C.DATE_RANGE_ORDER,
+                f"institutional.occurrence_span_codes[{i}].to_date",
+                "The span ends before it begins.",
+            )
+    if block.statement_to < block.statement_from:
+        yield finding(
+            C.DATE_RANGE_ORDER,
+            "institutional.statement_to",
+            "The statement period ends before it begins.",
+        )
+    else:
+        for i, line in enumerate(enc.service_lines):
+            last = line.service_date_to or line.service_date
+            if line.service_date < block.statement_from or last > block.statement_to:
+                yield finding(
+                    C.STATEMENT_PERIOD,
+                    f"service_lines[{i}].service_date",
+                    "The line's service date is outside the statement period.",
+                )
+    yield from _admission(block)
+
+
+def _admission(block: Institutional) -> Iterator[Finding]:
+    for name in ("admission_hour", "discharge_hour"):
+        hour: str | None = getattr(block, name)
+        if hour is not None and not cl.HOUR.fullmatch(hour):
+            yield finding(C.HOUR_FORMAT, f"institutional.{name}", f"{name} {hour!r} is not HHMM.")
+    if block.admission_date is None:
+        if block.facility_type in cl.INPATIENT_FACILITY_TYPES:
+            yield finding(
+                C.ADMISSION_DATE_MISSING,
+                "institutional.admission_date",
+                f"Type of bill {block.facility_type}x is inpatient and needs the admission date.",
+            )
+        return
+    if block.admission_date > block.statement_to:
+        yield finding(
+            C.ADMISSION_AFTER_DISCHARGE,
+            "institutional.admission_date",
+            "The admission date is after the end of the statement period (the discharge).",
+        )
+    elif (
+        block.admission_date == block.statement_to
+        and block.admission_hour is not None
+        and block.discharge_hour is not None
+        and cl.HOUR.fullmatch(block.admission_hour)
+        and cl.HOUR.fullmatch(block.discharge_hour)
+        and block.discharge_hour < block.admission_hour
+    ):
+        yield finding(
+            C.ADMISSION_AFTER_DISCHARGE,
+            "institutional.discharge_hour",
+            "Admitted and discharged the same day, but the discharge hour is before admission.",
+        )
+
+
+# ------------------------------------------------------------------------------- code lists
+
+
+def place_of_service(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Professional claims carry a CMS place of service code (claim, and line when given)."""
+    if not enc.is_professional:
+        return
+    if enc.place_of_service is None:
+        yield finding(C.PLACE_OF_SERVICE, "place_of_service", "The claim has no place of service.")
+    elif enc.place_of_service not in cl.PLACES_OF_SERVICE:
+        yield finding(
+            C.PLACE_OF_SERVICE,
+            "place_of_service",
+            f"{enc.place_of_service!r} is not a CMS place of service code.",
+        )
+    for i, line in enumerate(enc.service_lines):
+        if line.place_of_service is not None and line.place_of_service not in cl.PLACES_OF_SERVICE:
+            yield finding(
+                C.PLACE_OF_SERVICE,
+                f"service_lines[{i}].place_of_service",
+                f"{line.place_of_service!r} is not a CMS place of service code.",
+            )
+
+
+def institutional_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Type of bill, admission type and source, patient status and UB-04 codes are valid."""
+    block = enc.institutional
+    if block is None:
+        return
+    if block.facility_type not in cl.FACILITY_TYPES:
+        yield finding(
+            C.FACILITY_TYPE,
+            "institutional.facility_type",
+            f"{block.facility_type!r} is not a facility type and bill classification.",
+        )
+    inpatient = block.facility_type in cl.INPATIENT_FACILITY_TYPES
+    if block.admission_type is None:
+        if inpatient:
+            yield finding(
+                C.ADMISSION_TYPE,
+                "institutional.admission_type",
+                "Inpatient claims need the admission type.",
+            )
+    elif block.admission_type not in cl.ADMISSION_TYPES:
+        yield finding(
+            C.ADMISSION_TYPE,
+            "institutional.admission_type",
+            f"{block.admission_type!r} is not an admission type code.",
+        )
+    if block.admission_source is not None and block.admission_source not in cl.ADMISSION_SOURCES:
+        yield finding(
+            C.ADMISSION_SOURCE,
+            "institutional.admission_source",
+            f"{block.admission_source!r} is not a point-of-origin code.",
+        )
+    if block.patient_status not in cl.PATIENT_STATUSES:
+        yield finding(
+            C.PATIENT_STATUS,
+            "institutional.patient_status",
+            f"{block.patient_status!r} is not a patient discharge status code.",
+        )
+    groups: list[tuple[str, Iterable[str]]] = [
+        ("condition_codes", block.condition_codes),
+        ("occurrence_codes", (o.code for o in block.occurrence_codes)),
+        ("occurrence_span_codes", (o.code for o in block.occurrence_span_codes)),
+        ("value_codes", (v.code for v in block.value_codes)),
+    ]
+    for name, codes in groups:
+        listed = list(codes)
+        if len(listed) > MAX_UB_CODES:
+            yield finding(
+                C.UB_CODE_COUNT,
+                f"institutional.{name}[{MAX_UB_CODES}]",
+                f"{len(listed)} {name.replace('_', ' ')}; at most {MAX_UB_CODES}.",
+            )
+        for i, code in enumerate(listed):
+            path = f"institutional.{name}[{i}]" + ("" if name == "condition_codes" else ".code")
+            if not cl.UB_CODE.fullmatch(code):
+                yield finding(C.UB_CODE_SYNTAX, path, f"{code!r} is not a 2-character code.")
+
+
+# ------------------------------------------------------------------------------ claim shape
+
+
+def claim_shape(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """The kind matches the blocks present; fields the other kind uses are flagged."""
+    unused: dict[str, Any]
+    if enc.kind is Kind.INSTITUTIONAL:
+        if enc.institutional is None:
+            yield finding(
+                C.INSTITUTIONAL_MISSING, "institutional", "An institutional claim needs this block."
+            )
+        if enc.attending_provider is None:
+            yield finding(
+                C.ATTENDING_MISSING, "attending_provider", "The attending provider is missing."
+            )
+        unused = {
+            "place_of_service": enc.place_of_service,
+            "supervising_provider": enc.supervising_provider,
+            "related_causes": enc.related_causes or None,
+            "hospitalized_from": enc.hospitalized_from,
+            "hospitalized_to": enc.hospitalized_to,
+        }
+        for i, line in enumerate(enc.service_lines):
+            unused[f"service_lines[{i}].diagnosis_pointers"] = line.diagnosis_pointers or None
+            unused[f"service_lines[{i}].place_of_service"] = line.place_of_service
+            unused[f"service_lines[{i}].emergency"] = line.emergency or None
+    else:
+        if enc.institutional is not None:
+            yield finding(
+                C.INSTITUTIONAL_ON_PROFESSIONAL,
+                "institutional",
+                "A professional claim has an institutional block.",
+            )
+        unused = {
+            "attending_provider": enc.attending_provider,
+            "operating_provider": enc.operating_provider,
+            "other_operating_provider": enc.other_operating_provider,
+        }
+        for i, line in enumerate(enc.service_lines):
+            unused[f"service_lines[{i}].revenue_code"] = line.revenue_code
+            unused[f"service_lines[{i}].non_covered_charge"] = line.non_covered_charge
+    for path, value in unused.items():
+        if value is not None:
+            yield finding(C.FIELD_NOT_USED, path, f"{path} is not sent on a {enc.kind} claim.")
+
+
+def frequency(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Frequency 7/8 needs the payer's original claim number; frequency 1 must not have one."""
+    if enc.frequency in ("7", "8") and enc.original_payer_claim_number is None:
+        yield finding(
+            C.FREQUENCY_NEEDS_ORIGINAL,
+            "original_payer_claim_number",
+            f"Frequency {enc.frequency} (replacement or void) needs the payer's claim number.",
+        )
+    if enc.frequency == "1" and enc.original_payer_claim_number is not None:
+        yield finding(
+            C.FREQUENCY_ORIGINAL_NOT_ALLOWED,
+            "original_payer_claim_number",
+            "An original claim (frequency 1) must not name a claim it replaces.",
+        )
+
+
+def accident(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """An accident cause needs the accident date; an auto accident also needs the state."""
+    causes = set(enc.related_causes)
+    if ("AA" in causes or "OA" in causes) and enc.accident_date is None:
+        yield finding(C.ACCIDENT_DETAILS, "accident_date", "An accident claim needs its date.")
+    if "AA" in causes and enc.accident_state is None:
+        yield finding(C.ACCIDENT_DETAILS, "accident_state", "An auto accident needs the state.")
+
+
+def subscriber_patient(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Patient present only when not the subscriber; the patient's demographics are complete."""
+    sub = enc.subscriber
+    patient = enc.patient
+    if patient is None:
+        missing = [
+            name
+            for name, value in (
+                ("birth_date", sub.birth_date),
+                ("gender", sub.gender),
+                ("address", sub.address),
+            )
+            if value is None
+        ]
+        for name in missing:
+            yield finding(
+                C.SUBSCRIBER_DEMOGRAPHICS,
+                f"subscriber.{name}",
+                f"The subscriber is the patient (patient is null) but has no {name}.",
+            )
+        return
+    if patient.relationship_to_subscriber == "18":
+        yield finding(
+            C.PATIENT_IS_SELF,
+            "patient.relationship_to_subscriber",
+            "Relationship 18 (self) means the patient is the subscriber: patient must be null.",
+        )
+        return
+    same_person = (
+        patient.last_name.upper() == sub.last_name.upper()
+        and (patient.first_name or "").upper() == (sub.first_name or "").upper()
+        and sub.birth_date is not None
+        and patient.birth_date == sub.birth_date
+    )
+    if same_person:
+        yield finding(
+            C.PATIENT_LOOKS_LIKE_SUBSCRIBER,
+            "patient",
+            "The patient has the subscriber's name and birth date but is not self (18).",
+        )
+    if (
+        patient.relationship_to_subscriber == "19"
+        and sub.birth_date is not None
+        and patient.birth_date < sub.birth_date
+    ):
+        yield finding(
+            C.CHILD_OLDER_THAN_SUBSCRIBER,
+            "patient.birth_date",
+            "The patient is the subscriber's child (19) but was born before the subscriber.",
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    claim_id,
+    claim_shape,
+    frequency,
+    npis,
+    billing_provider,
+    taxonomies,
+    addresses,
+    billing_address,
+    references,
+    subscriber_patient,
+    diagnosis_dots,
+    diagnoses,
+    institutional_diagnoses,
+    institutional_codes,
+    place_of_service,
+    accident,
+    line_count,
+    line_ids,
+    procedures,
+    modifiers,
+    amounts,
+    pointers,
+    dates,
+    date_ranges,
+)
+"""Every rule, in the order its findings are reported."""
