@@ -1,0 +1,174 @@
+"""Helpers the response readers share: the envelope a set arrived in, amounts, dates, locations.
+
+Amounts and dates are parsed through small bounded caches: remittances repeat the same amounts and
+dates thousands of times, and a dictionary hit is far cheaper than building a ``Decimal`` or a
+``date`` again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from gateway.models.responses import Envelope, Finding, FindingSeverity, SourceLocation
+from gateway.x12 import Defect, Location, Segment
+
+_CACHE_LIMIT = 8192
+_amounts: dict[str, Decimal] = {}
+_dates: dict[str, date] = {}
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An X12 numeric value (R or N type, optional sign) as a Decimal; None when it is not one."""
+    try:
+        return _amounts[text]
+    except KeyError:
+        pass
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or "_" in text or text != text.strip():
+        return None
+    if len(_amounts) >= _CACHE_LIMIT:
+        _amounts.clear()
+    _amounts[text] = value
+    return value
+
+
+def parse_date(text: str) -> date | None:
+    """A CCYYMMDD (or YYMMDD, read as 20YY) date; None when it is not a valid date."""
+    try:
+        return _dates[text]
+    except KeyError:
+        pass
+    if not text.isdigit():
+        return None
+    try:
+        if len(text) == 8:
+            value = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        elif len(text) == 6:
+            value = date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
+        else:
+            return None
+    except ValueError:
+        return None
+    if len(_dates) >= _CACHE_LIMIT:
+        _dates.clear()
+    _dates[text] = value
+    return value
+
+
+def source(location: Location) -> SourceLocation:
+    """The model's copy of an engine ``Location``."""
+    return SourceLocation(
+        segment_index=location.segment_index,
+        line=location.line,
+        offset=location.offset,
+        tag=location.tag,
+        element=location.element,
+        component=location.component,
+    )
+
+
+def at(seg: Segment, element: int | None = None, component: int | None = None) -> SourceLocation:
+    """Where segment ``seg`` (or one of its elements) is."""
+    return SourceLocation(
+        segment_index=seg.index,
+        line=seg.line,
+        offset=seg.offset,
+        tag=seg.tag,
+        element=element,
+        component=component,
+    )
+
+
+def from_defect(defect: Defect) -> Finding:
+    """An X12 engine defect (envelope, syntax) as a response finding."""
+    return Finding(
+        code=str(defect.code),
+        message=defect.message,
+        severity=FindingSeverity(str(defect.severity)),
+        location=source(defect.location),
+        hint=defect.hint,
+    )
+
+
+class EnvelopeTracker:
+    """Follows ISA and GS headers so each transaction set knows the envelope it arrived in."""
+
+    __slots__ = ("_group", "_interchange")
+
+    def __init__(self) -> None:
+        self._interchange: tuple[str, str, str, str, str, date | None, str, str] = (
+            "",
+            "",
+            "",
+            "",
+            "",
+            None,
+            "",
+            "",
+        )
+        self._group: tuple[str, str, str, str, str] = ("", "", "", "", "")
+
+    def update(self, seg: Segment) -> None:
+        """Take note of an ISA or GS segment (other segments are ignored)."""
+        tag = seg.tag
+        if tag == "ISA":
+            self._interchange = (
+                seg[13].strip(),
+                seg[6].strip(),
+                seg[5].strip(),
+                seg[8].strip(),
+                seg[7].strip(),
+                parse_date(seg[9].strip()),
+                seg[10].strip(),
+                seg[15].strip(),
+            )
+            self._group = ("", "", "", "", "")
+        elif tag == "GS":
+            self._group = (seg[1], seg[2], seg[3], seg[6], seg[8])
+
+    @property
+    def interchange_control_number(self) -> str:
+        """ISA13 of the current interchange."""
+        return self._interchange[0]
+
+    @property
+    def functional_id(self) -> str:
+        """GS01 of the current group."""
+        return self._group[0]
+
+    @property
+    def version(self) -> str:
+        """GS08 of the current group."""
+        return self._group[4]
+
+    def envelope(self, st: Segment | None = None) -> Envelope:
+        """The envelope of the transaction set that ``st`` opens (or of the interchange alone)."""
+        isa = self._interchange
+        gs = self._group
+        return Envelope(
+            interchange_control_number=isa[0],
+            sender_id=isa[1],
+            sender_qualifier=isa[2],
+            receiver_id=isa[3],
+            receiver_qualifier=isa[4],
+            interchange_date=isa[5],
+            interchange_time=isa[6],
+            usage_indicator=isa[7],
+            functional_id=gs[0],
+            application_sender=gs[1],
+            application_receiver=gs[2],
+            group_control_number=gs[3],
+            version=gs[4],
+            transaction_set_id=st[1] if st is not None else "",
+            transaction_control_number=st[2] if st is not None else "",
+            implementation_reference=st[3] if st is not None else "",
+        )
+
+
+def warning(code: str, message: str, location: SourceLocation, hint: str = "") -> Finding:
+    """A warning finding."""
+    return Finding(code, message, FindingSeverity.WARNING, location, hint=hint)

@@ -1,0 +1,753 @@
+"""The 835 reader: segments in; the payment header, claims one at a time balance findings out.
+
+``iter_remittance(segments)`` streams: for every 835 transaction set it yields the
+``RemittanceHeader`` (BPR, TRN, payer, payee), then each ``Claim`` as soon as its loop ends, then a
+``RemittanceEnd`` with the provider-level adjustments (PLB), the set's totals and its findings. Only
+the claim being read is held, so a remittance of any size is read in bounded memory; the running
+``summary`` of the whole file is kept on the reader. Sets that are not 835s are skipped.
+
+Balancing (SNIP type 3) is checked on the way and reported as located ``Finding``s with the
+amounts; a file is never "fixed":
+
+- line: SVC02 - sum(line CAS) = SVC03                              (``835-LINE-BALANCE``)
+- claim: CLP03 - sum(claim CAS) - sum(line CAS) = CLP04            (``835-CLAIM-BALANCE``)
+- claim vs lines, when lines are present: sum(SVC03) - sum(claim CAS) = CLP04
+                                                                   (``835-CLAIM-LINES-BALANCE``)
+- transaction: sum(CLP04) - sum(PLB) = BPR02 (negated when BPR03 is D)
+                                                                   (``835-TRANSACTION-BALANCE``)
+
+4010 remittances (004010X091A1) have the same shape and are read the same way, leniently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from gateway import codes
+from gateway.models.remittance import (
+    Adjustment,
+    Claim,
+    ClaimOutcome,
+    NamedEntity,
+    Party,
+    Procedure,
+    ProviderAdjustment,
+    QualifiedAmount,
+    QualifiedDate,
+    Reference,
+    RemarkCode,
+    Remittance,
+    RemittanceDocument,
+    RemittanceHeader,
+    RemittanceSummary,
+    ServiceLine,
+)
+from gateway.models.responses import Finding, FindingSeverity
+from gateway.transactions.common import EnvelopeTracker, at, parse_amount, parse_date, warning
+from gateway.x12 import Segment
+
+LINE_BALANCE = "835-LINE-BALANCE"
+CLAIM_BALANCE = "835-CLAIM-BALANCE"
+CLAIM_LINES_BALANCE = "835-CLAIM-LINES-BALANCE"
+TRANSACTION_BALANCE = "835-TRANSACTION-BALANCE"
+AMOUNT_INVALID = "835-AMOUNT-INVALID"
+DATE_INVALID = "835-DATE-INVALID"
+BALANCE_CODES = frozenset({LINE_BALANCE, CLAIM_BALANCE, CLAIM_LINES_BALANCE, TRANSACTION_BALANCE})
+MAX_FINDINGS = 10_000  # kept per reader; a garbage file of any size stays in bounded memory
+
+_ZERO = Decimal(0)
+_NAME_SLOTS = {"QC": "patient", "IL": "insured", "74": "corrected_insured"}
+
+
+@dataclass(slots=True)
+class RemittanceEnd:
+    """The end of one 835 transaction set: its PLB adjustments, totals and findings."""
+
+    header: RemittanceHeader
+    provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
+    summary: RemittanceSummary = field(default_factory=RemittanceSummary)
+    findings: list[Finding] = field(default_factory=list)
+
+
+RemittanceItem = RemittanceHeader | Claim | RemittanceEnd
+
+
+class _Tables:
+    """The code tables the hot loop looks codes up in (loaded once)."""
+
+    __slots__ = ("carc", "cas_group", "clp02", "plb_reason", "rarc", "reductions")
+
+    def __init__(self) -> None:
+        self.carc = codes.table("carc")
+        self.rarc = codes.table("rarc")
+        self.cas_group = codes.table("cas_group")
+        self.clp02 = codes.table("clp02")
+        self.plb_reason = codes.table("plb_reason")
+        self.reductions = frozenset(codes.table("outcome_rules"))
+
+
+def claim_outcome(claim: Claim, reductions: frozenset[str] | None = None) -> ClaimOutcome:
+    """Judge what happened to a claim from its status, amounts and adjustment codes.
+
+    A claim paid something is ``paid`` unless part of it was denied (an adjustment that is neither
+    patient responsibility nor an expected reduction such as CO-45), then ``partially_paid``. A
+    claim paid nothing is ``denied`` (CLP02 4, or any denial-type adjustment), else
+    ``patient_responsibility`` when the patient owes what was allowed.
+    """
+    status = claim.status_code
+    if status == "22":
+        return ClaimOutcome.REVERSED
+    if status == "23":
+        return ClaimOutcome.NOT_OUR_CLAIM
+    if status == "25":
+        return ClaimOutcome.PREDETERMINATION
+    if reductions is None:
+        reductions = frozenset(codes.table("outcome_rules"))
+    denied = _ZERO
+    patient = _ZERO
+    for adj in claim.adjustments:
+        if adj.group == "PR":
+            patient += adj.amount
+        elif adj.reason not in reductions:
+            denied += adj.amount
+    for line in claim.lines:
+        for adj in line.adjustments:
+            if adj.group == "PR":
+                patient += adj.amount
+            elif adj.reason not in reductions:
+                denied += adj.amount
+    if claim.paid_amount > 0:
+        return ClaimOutcome.PARTIALLY_PAID if denied > 0 else ClaimOutcome.PAID
+    if status == "4" or denied > 0:
+        return ClaimOutcome.DENIED
+    if patient > 0 or (claim.patient_responsibility or _ZERO) > 0:
+        return ClaimOutcome.PATIENT_RESPONSIBILITY
+    return ClaimOutcome.DENIED
+
+
+class RemittanceReader:
+    """Streams the 835 transaction sets of a segment stream; see the module docstring.
+
+    >>> from gateway.x12 import read_segments
+    >>> reader = iter_remittance(read_segments(open("835.x12", "rb")))   # doctest: +SKIP
+    >>> for item in reader:                                               # doctest: +SKIP
+    ...     if isinstance(item, Claim): reconcile(item)
+    >>> reader.summary.balanced                                           # doctest: +SKIP
+    """
+
+    def __init__(self, segments: Iterable[Segment]) -> None:
+        self._segments = segments
+        self.summary = RemittanceSummary()
+        """Running totals over every 835 set read so far (complete once iteration ends)."""
+        self.findings: list[Finding] = []
+        """Every finding so far, across sets (at most ``MAX_FINDINGS`` kept)."""
+        self.findings_dropped = 0
+        """Findings not kept once ``MAX_FINDINGS`` was reached."""
+        self.sets = 0
+        """835 transaction sets read."""
+        self.skipped_sets: dict[str, int] = {}
+        """Transaction sets that are not 835s, counted by ST01."""
+        self._tables = _Tables()
+        self._iterator = self._run()
+
+    def __iter__(self) -> Iterator[RemittanceItem]:
+        return self._iterator
+
+    def __next__(self) -> RemittanceItem:
+        return next(self._iterator)
+
+    # -- findings ---------------------------------------------------------------------------------
+    def _add(self, finding: Finding, local: list[Finding]) -> None:
+        if len(local) < MAX_FINDINGS:
+            local.append(finding)
+        if len(self.findings) < MAX_FINDINGS:
+            self.findings.append(finding)
+        else:
+            self.findings_dropped += 1
+
+    def _amount(self, seg: Segment, position: int, local: list[Finding]) -> Decimal:
+        """A required amount; an invalid or missing one is reported and read as 0."""
+        text = seg[position]
+        value = parse_amount(text)
+        if value is None:
+            what = "missing" if not text else "not a number"
+            self._add(
+                Finding(
+                    AMOUNT_INVALID,
+                    f"{seg.tag}{position:02d} is {what}; read as 0 for the totals.",
+                    location=at(seg, position),
+                    hint="Ask the payer to correct the remittance.",
+                ),
+                local,
+            )
+            return _ZERO
+        return value
+
+    def _optional_amount(self, seg: Segment, position: int, local: list[Finding]) -> Decimal | None:
+        text = seg[position]
+        if not text:
+            return None
+        value = parse_amount(text)
+        if value is None:
+            self._add(
+                Finding(
+                    AMOUNT_INVALID,
+                    f"{seg.tag}{position:02d} is not a number; left out.",
+                    location=at(seg, position),
+                    hint="Ask the payer to correct the remittance.",
+                ),
+                local,
+            )
+        return value
+
+    def _date(self, seg: Segment, position: int, local: list[Finding]) -> date | None:
+        text = seg[position]
+        if not text:
+            return None
+        value = parse_date(text)
+        if value is None:
+            self._add(
+                warning(
+                    DATE_INVALID,
+                    f"{seg.tag}{position:02d} is not a valid CCYYMMDD date; left out.",
+                    at(seg, position),
+                ),
+                local,
+            )
+        return value
+
+    # -- the reader -------------------------------------------------------------------------------
+    def _run(self) -> Iterator[RemittanceItem]:
+        envelope = EnvelopeTracker()
+        tables = self._tables
+        carc = tables.carc
+        cas_groups = tables.cas_group
+        rarc = tables.rarc
+        in_set = False
+        header: RemittanceHeader | None = None
+        header_sent = False
+        party: Party | None = None
+        claim: Claim | None = None
+        clp: Segment | None = None
+        line: ServiceLine | None = None
+        line_segments: list[Segment] = []
+        plbs: list[ProviderAdjustment] = []
+        summary = RemittanceSummary()
+        local: list[Finding] = []
+        bpr: Segment | None = None
+        st: Segment | None = None
+        unknown = codes.UNKNOWN
+
+        for seg in self._segments:
+            tag = seg.tag
+            if not in_set:
+                if tag != "ST":
+                    envelope.update(seg)
+                    continue
+            else:
+                assert header is not None
+                # -- claim and line loops: the hot path ------------------------------------------
+                if tag == "CAS":
+                    el = seg.elements
+                    n = len(el)
+                    group = el[0] if n else ""
+                    group_meaning = cas_groups.get(group, unknown)
+                    target = line.adjustments if line is not None else None
+                    if target is None:
+                        if claim is None:
+                            continue  # a CAS outside any claim: nothing to attach it to
+                        target = claim.adjustments
+                    for start in range(1, min(n, 19), 3):
+                        reason = el[start]
+                        if not reason:
+                            continue
+                        amount = self._amount(seg, start + 2, local)
+                        quantity = (
+                            self._optional_amount(seg, start + 3, local) if start + 2 < n else None
+                        )
+                        target.append(
+                            Adjustment(
+                                group,
+                                group_meaning,
+                                reason,
+                                carc.get(reason, unknown),
+                                amount,
+                                quantity,
+                            )
+                        )
+                    continue
+                if tag == "SVC":
+                    if claim is None:
+                        continue
+                    el = seg.elements
+                    n = len(el)
+                    line = ServiceLine(
+                        len(claim.lines) + 1,
+                        _procedure(seg, 1),
+                        self._amount(seg, 2, local),
+                        self._amount(seg, 3, local),
+                        el[3] if n > 3 else "",
+                        self._optional_amount(seg, 5, local) if n > 4 else None,
+                        _procedure(seg, 6) if n > 5 and el[5] else None,
+                        self._optional_amount(seg, 7, local) if n > 6 else None,
+                    )
+                    claim.lines.append(line)
+                    line_segments.append(seg)
+                    continue
+                if tag == "DTM":
+                    qualifier = seg[1]
+                    value = self._date(seg, 2, local)
+                    if line is not None:
+                        if qualifier in ("472", "150"):
+                            line.service_date = value
+                        elif qualifier == "151":
+                            line.service_date_end = value
+                    elif claim is not None:
+                        if qualifier == "232":
+                            claim.statement_from = value
+                        elif qualifier == "233":
+                            claim.statement_to = value
+                        elif qualifier == "050":
+                            claim.received_date = value
+                        else:
+                            claim.dates.append(QualifiedDate(qualifier, value))
+                    elif qualifier == "405":
+                        header.production_date = value
+                    continue
+                if tag == "REF":
+                    qualifier = seg[1]
+                    if line is not None:
+                        if qualifier == "6R":
+                            line.line_control_number = seg[2]
+                        else:
+                            line.references.append(Reference(qualifier, seg[2]))
+                    elif claim is not None:
+                        claim.references.append(Reference(qualifier, seg[2]))
+                    elif party is not None:
+                        party.references.append(Reference(qualifier, seg[2]))
+                    else:
+                        header.references.append(Reference(qualifier, seg[2]))
+                    continue
+                if tag == "AMT":
+                    qualifier = seg[1]
+                    amount = self._amount(seg, 2, local)
+                    if line is not None:
+                        if qualifier == "B6":
+                            line.allowed_amount = amount
+                        else:
+                            line.amounts.append(QualifiedAmount(qualifier, amount))
+                    elif claim is not None:
+                        claim.amounts.append(QualifiedAmount(qualifier, amount))
+                    continue
+                if tag == "CLP":
+                    if claim is not None:
+                        self._close_claim(claim, clp, line_segments, summary, local)
+                        yield claim
+                    elif not header_sent:
+                        header_sent = True
+                        party = None
+                        yield header
+                    el = seg.elements
+                    n = len(el)
+                    status = el[1] if n > 1 else ""
+                    claim = Claim(
+                        el[0] if n else "",
+                        status,
+                        tables.clp02.get(status, unknown),
+                        self._amount(seg, 3, local),
+                        self._amount(seg, 4, local),
+                        self._optional_amount(seg, 5, local) if n > 4 else None,
+                        el[5] if n > 5 else "",
+                        el[6] if n > 6 else "",
+                        el[7] if n > 7 else "",
+                        el[8] if n > 8 else "",
+                        el[10] if n > 10 else "",
+                        status == "22",
+                    )
+                    claim.segment_index = seg.index
+                    clp = seg
+                    line = None
+                    line_segments = []
+                    continue
+                if tag == "NM1":
+                    if claim is not None:
+                        entity = NamedEntity(seg[1], seg[3], seg[4], seg[5], seg[7], seg[8], seg[9])
+                        slot = _NAME_SLOTS.get(entity.entity)
+                        if slot == "patient" and claim.patient is None:
+                            claim.patient = entity
+                        elif slot == "insured" and claim.insured is None:
+                            claim.insured = entity
+                        elif slot == "corrected_insured" and claim.corrected_insured is None:
+                            claim.corrected_insured = entity
+                        else:
+                            claim.other_entities.append(entity)
+                    continue
+                if tag == "LQ":
+                    if line is not None:
+                        qualifier = seg[1]
+                        code = seg[2]
+                        meaning = rarc.get(code, unknown) if qualifier == "HE" else unknown
+                        line.remarks.append(RemarkCode(code, meaning, f"LQ*{qualifier}"))
+                    continue
+                if tag == "MOA" or tag == "MIA":
+                    if claim is not None:
+                        positions = (3, 4, 5, 6, 7) if tag == "MOA" else (5, 20, 21, 22, 23)
+                        for position in positions:
+                            code = seg[position]
+                            if code:
+                                claim.remarks.append(RemarkCode(code, rarc.get(code, unknown), tag))
+                    continue
+                if tag == "QTY":
+                    amount = self._amount(seg, 2, local)
+                    if line is not None:
+                        line.quantities.append(QualifiedAmount(seg[1], amount))
+                    elif claim is not None:
+                        claim.quantities.append(QualifiedAmount(seg[1], amount))
+                    continue
+                if tag == "LX" or tag == "TS3" or tag == "TS2":
+                    if claim is not None:
+                        self._close_claim(claim, clp, line_segments, summary, local)
+                        yield claim
+                        claim = None
+                        line = None
+                    elif not header_sent:
+                        header_sent = True
+                        yield header
+                    party = None
+                    continue
+                if tag == "PLB":
+                    if claim is not None:
+                        self._close_claim(claim, clp, line_segments, summary, local)
+                        yield claim
+                        claim = None
+                        line = None
+                    elif not header_sent:
+                        header_sent = True
+                        yield header
+                    self._read_plb(seg, plbs, summary, local)
+                    continue
+                if tag == "SE" or tag in _ENVELOPE:
+                    if claim is not None:
+                        self._close_claim(claim, clp, line_segments, summary, local)
+                        yield claim
+                        claim = None
+                        line = None
+                    if not header_sent:
+                        header_sent = True
+                        yield header
+                    self._close_set(header, bpr, st, seg, summary, local)
+                    yield RemittanceEnd(header, plbs, summary, local)
+                    self.sets += 1
+                    in_set = False
+                    if tag == "SE":
+                        continue
+                    # SE was missing (the engine reported it): this segment opens what follows
+                    envelope.update(seg)
+                    if tag != "ST":
+                        continue
+                # -- header: BPR, TRN, N1 loops -------------------------------------------------
+                elif claim is not None:
+                    continue  # other claim-level segments (PER, ...) carry nothing we keep
+                elif tag == "BPR":
+                    bpr = seg
+                    header.handling_code = seg[1]
+                    header.handling_meaning = codes.meaning("bpr_handling", seg[1])
+                    header.payment_amount = self._amount(seg, 2, local)
+                    header.credit_debit = seg[3]
+                    header.payment_method = seg[4]
+                    header.payment_method_meaning = codes.meaning("payment_method", seg[4])
+                    header.payment_format = seg[5]
+                    header.payment_date = self._date(seg, 16, local)
+                elif tag == "TRN":
+                    header.trace_type = seg[1]
+                    header.trace_number = seg[2]
+                    header.originating_company_id = seg[3]
+                elif tag == "N1":
+                    party = Party(seg[1], seg[2], seg[3], seg[4])
+                    if seg[1] == "PR" and header.payer is None:
+                        header.payer = party
+                    elif seg[1] == "PE" and header.payee is None:
+                        header.payee = party
+                elif party is not None:
+                    if tag == "N3":
+                        party.address_lines.extend(v for v in (seg[1], seg[2]) if v)
+                    elif tag == "N4":
+                        party.city, party.state, party.postal_code = seg[1], seg[2], seg[3]
+                        party.country = seg[4]
+                    elif tag == "PER":
+                        party.contacts.append(":".join(v for v in seg.elements if v))
+                if tag != "ST":
+                    continue
+
+            # an ST: open a set (possibly right after one that lacked its SE)
+            if seg[1] != "835":
+                self.skipped_sets[seg[1]] = self.skipped_sets.get(seg[1], 0) + 1
+                continue
+            in_set = True
+            st = seg
+            header = RemittanceHeader(envelope=envelope.envelope(seg))
+            header_sent = False
+            party = None
+            claim = None
+            line = None
+            plbs = []
+            summary = RemittanceSummary()
+            local = []
+            bpr = None
+            continue
+
+        if in_set and header is not None:
+            # input ended inside a set (the engine reports the missing SE/GE/IEA)
+            if claim is not None:
+                self._close_claim(claim, clp, line_segments, summary, local)
+                yield claim
+            if not header_sent:
+                yield header
+            self._close_set(header, bpr, st, None, summary, local)
+            yield RemittanceEnd(header, plbs, summary, local)
+            self.sets += 1
+
+    # -- closing loops --------------------------------------------------------------------------
+    def _close_claim(
+        self,
+        claim: Claim,
+        clp: Segment | None,
+        line_segments: list[Segment],
+        summary: RemittanceSummary,
+        local: list[Finding],
+    ) -> None:
+        """Balance a claim and its lines, judge its outcome, and add it to the totals."""
+        claim_cas = _ZERO
+        for adj in claim.adjustments:
+            claim_cas += adj.amount
+        lines_cas = _ZERO
+        lines_paid = _ZERO
+        for line, svc in zip(claim.lines, line_segments, strict=False):
+            line_cas = _ZERO
+            for adj in line.adjustments:
+                line_cas += adj.amount
+            lines_cas += line_cas
+            lines_paid += line.paid
+            expected = line.charge - line_cas
+            if expected != line.paid:
+                self._imbalance(
+                    LINE_BALANCE,
+                    f"Service line {line.line_number} of claim {claim.claim_id} does not balance: "
+                    f"charge SVC02 {line.charge} - adjustments {line_cas} = {expected}, "
+                    f"but SVC03 paid is {line.paid}.",
+                    svc,
+                    3,
+                    claim.claim_id,
+                    line.line_number,
+                    expected,
+                    line.paid,
+                    summary,
+                    local,
+                )
+        paid = claim.paid_amount
+        expected = claim.total_charge - claim_cas - lines_cas
+        if clp is not None and expected != paid:
+            self._imbalance(
+                CLAIM_BALANCE,
+                f"Claim {claim.claim_id} does not balance: charge CLP03 {claim.total_charge} - "
+                f"claim adjustments {claim_cas} - line adjustments {lines_cas} = {expected}, "
+                f"but CLP04 paid is {paid}.",
+                clp,
+                4,
+                claim.claim_id,
+                None,
+                expected,
+                paid,
+                summary,
+                local,
+            )
+        if claim.lines and clp is not None:
+            expected = lines_paid - claim_cas
+            if expected != paid:
+                self._imbalance(
+                    CLAIM_LINES_BALANCE,
+                    f"Claim {claim.claim_id} does not agree with its lines: lines paid (sum of "
+                    f"SVC03) {lines_paid} - claim adjustments {claim_cas} = {expected}, but CLP04 "
+                    f"paid is {paid}.",
+                    clp,
+                    4,
+                    claim.claim_id,
+                    None,
+                    expected,
+                    paid,
+                    summary,
+                    local,
+                )
+        claim.outcome = claim_outcome(claim, self._tables.reductions)
+        for totals in (summary, self.summary):
+            totals.claims += 1
+            totals.service_lines += len(claim.lines)
+            totals.total_charge += claim.total_charge
+            totals.total_paid += paid
+            if claim.patient_responsibility is not None:
+                totals.patient_responsibility += claim.patient_responsibility
+            if claim.is_reversal:
+                totals.reversals += 1
+            outcome = claim.outcome.value
+            totals.outcomes[outcome] = totals.outcomes.get(outcome, 0) + 1
+
+    def _imbalance(
+        self,
+        code: str,
+        message: str,
+        seg: Segment,
+        element: int,
+        claim_id: str | None,
+        line_number: int | None,
+        expected: Decimal,
+        actual: Decimal,
+        summary: RemittanceSummary,
+        local: list[Finding],
+    ) -> None:
+        for totals in (summary, self.summary):
+            totals.balanced = False
+            totals.imbalances += 1
+        self._add(
+            Finding(
+                code,
+                message,
+                FindingSeverity.ERROR,
+                at(seg, element),
+                claim_id,
+                line_number,
+                expected,
+                actual,
+                actual - expected,
+                "The payer's remittance is out of balance: post what it says and ask the payer "
+                "for a corrected 835; do not adjust the amounts.",
+            ),
+            local,
+        )
+
+    def _read_plb(
+        self,
+        seg: Segment,
+        plbs: list[ProviderAdjustment],
+        summary: RemittanceSummary,
+        local: list[Finding],
+    ) -> None:
+        provider = seg[1]
+        fiscal = self._date(seg, 2, local)
+        table = self._tables.plb_reason
+        for position in range(3, max(len(seg), 3) + 1, 2):
+            composite = seg[position]
+            if not composite:
+                continue
+            reason, _, reference = composite.partition(seg.delimiters.component)
+            amount = self._amount(seg, position + 1, local)
+            plbs.append(
+                ProviderAdjustment(
+                    provider,
+                    fiscal,
+                    reason,
+                    table.get(reason, codes.UNKNOWN),
+                    reference,
+                    amount,
+                )
+            )
+            summary.plb_total += amount
+            self.summary.plb_total += amount
+
+    def _close_set(
+        self,
+        header: RemittanceHeader,
+        bpr: Segment | None,
+        st: Segment | None,
+        end: Segment | None,
+        summary: RemittanceSummary,
+        local: list[Finding],
+    ) -> None:
+        payment = header.payment_amount
+        summary.payment_amount = payment
+        self.summary.payment_amount += payment
+        stated = -payment if header.credit_debit == "D" else payment
+        expected = summary.total_paid - summary.plb_total
+        if expected != stated:
+            where = bpr if bpr is not None else (st if st is not None else end)
+            if where is None:
+                return
+            self._imbalance(
+                TRANSACTION_BALANCE,
+                f"Transaction set {header.envelope.transaction_control_number} does not balance: "
+                f"claims paid (sum of CLP04) {summary.total_paid} - provider adjustments (PLB) "
+                f"{summary.plb_total} = {expected}, but BPR02 payment is {stated}.",
+                where,
+                2,
+                None,
+                None,
+                expected,
+                stated,
+                summary,
+                local,
+            )
+
+
+_ENVELOPE = frozenset({"ST", "GS", "GE", "ISA", "IEA"})
+
+
+def _procedure(seg: Segment, position: int) -> Procedure | None:
+    parts = seg.components(position)
+    if not parts:
+        return None
+    n = len(parts)
+    return Procedure(
+        parts[0],
+        parts[1] if n > 1 else "",
+        [m for m in parts[2:6] if m],
+        parts[6] if n > 6 else "",
+    )
+
+
+def iter_remittance(segments: Iterable[Segment]) -> RemittanceReader:
+    """Stream the 835s in ``segments``: header, claims one at a time, then each set's end."""
+    return RemittanceReader(segments)
+
+
+def read_remittance(segments: Iterable[Segment]) -> RemittanceDocument:
+    """Read every 835 in ``segments`` into one ``RemittanceDocument`` (holds every claim)."""
+    reader = RemittanceReader(segments)
+    document = RemittanceDocument()
+    current: Remittance | None = None
+    for item in reader:
+        if isinstance(item, RemittanceHeader):
+            current = Remittance(header=item)
+            document.remittances.append(current)
+        elif isinstance(item, Claim):
+            if current is not None:
+                current.claims.append(item)
+        else:
+            if current is None:  # pragma: no cover - the reader always sends a header first
+                current = Remittance(header=item.header)
+                document.remittances.append(current)
+            current.provider_adjustments = item.provider_adjustments
+            current.summary = item.summary
+            current.findings = item.findings
+            current = None
+    document.summary = reader.summary
+    document.findings = list(reader.findings)
+    return document
+
+
+__all__ = [
+    "AMOUNT_INVALID",
+    "BALANCE_CODES",
+    "CLAIM_BALANCE",
+    "CLAIM_LINES_BALANCE",
+    "DATE_INVALID",
+    "LINE_BALANCE",
+    "TRANSACTION_BALANCE",
+    "RemittanceEnd",
+    "RemittanceItem",
+    "RemittanceReader",
+    "claim_outcome",
+    "iter_remittance",
+    "read_remittance",
+]
