@@ -1,0 +1,78 @@
+"""Reading encounter files of any supported form: the format is chosen by name, then by content."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO
+
+from gateway.edits.findings import FindingCode as C
+from gateway.edits.findings import finding
+from gateway.encounters.contract import EncounterRecord
+from gateway.encounters.json_reader import read_json, read_json_lines
+from gateway.encounters.xml_reader import read_xml
+
+__all__ = ["EncounterFormat", "detect_format", "read_encounter_file", "read_encounters"]
+
+
+class EncounterFormat(StrEnum):
+    """How an encounter file is written."""
+
+    JSON = "json"  # one object, an array, or objects one after another
+    JSON_LINES = "jsonl"  # one object per line
+    XML = "xml"  # <encounter> or <encounters>
+
+
+_SUFFIXES = {
+    ".json": EncounterFormat.JSON,
+    ".jsonl": EncounterFormat.JSON_LINES,
+    ".ndjson": EncounterFormat.JSON_LINES,
+    ".xml": EncounterFormat.XML,
+}
+
+
+def detect_format(name: str, head: bytes) -> EncounterFormat:
+    """The format of a file from its name (``.json``, ``.jsonl``, ``.xml``), else its first byte."""
+    by_name = _SUFFIXES.get(Path(name).suffix.lower())
+    if by_name is not None:
+        return by_name
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return EncounterFormat.XML if first == b"<" else EncounterFormat.JSON
+
+
+def read_encounters(
+    stream: BinaryIO, *, name: str = "<input>", fmt: EncounterFormat | None = None
+) -> Iterator[EncounterRecord]:
+    """Stream the encounters of a binary file object, one ``EncounterRecord`` each.
+
+    ``name`` is used in findings and, with ``fmt`` absent, to choose the format. For a stream
+    without a telling name the first bytes decide (``<`` XML, else JSON), so the stream must be
+    seekable or ``fmt`` given. Never raises for bad content: problems are findings.
+    """
+    if fmt is None:
+        by_name = _SUFFIXES.get(Path(name).suffix.lower())
+        if by_name is None:
+            head = stream.read(512)
+            stream.seek(0)
+            by_name = detect_format(name, head)
+        fmt = by_name
+    if fmt is EncounterFormat.XML:
+        return read_xml(stream, name)
+    if fmt is EncounterFormat.JSON_LINES:
+        return read_json_lines(stream, name)
+    return read_json(stream, name)
+
+
+def read_encounter_file(path: str | Path) -> Iterator[EncounterRecord]:
+    """Stream the encounters of the file at ``path``; an unreadable file gives one finding."""
+    name = str(path)
+    try:
+        stream = Path(path).open("rb")  # noqa: SIM115 (closed when the generator finishes)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        found = finding(C.FILE_UNREADABLE, "", f"The file cannot be read: {reason}.")
+        yield EncounterRecord(name, 0, None, (found.located(name),))
+        return
+    with stream:
+        yield from read_encounters(stream, name=name)
