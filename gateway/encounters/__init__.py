@@ -5,6 +5,7 @@
 ...     record.encounter, record.findings
 """
 
+from gateway.encounters.check import CheckResult, check_file, check_record, check_stream
 from gateway.encounters.contract import EncounterRecord, validate_encounter
 from gateway.encounters.reader import (
     EncounterFormat,
@@ -14,8 +15,12 @@ from gateway.encounters.reader import (
 )
 
 __all__ = [
+    "CheckResult",
     "EncounterFormat",
     "EncounterRecord",
+    "check_file",
+    "check_record",
+    "check_stream",
     "detect_format",
     "read_encounter_file",
     "read_encounters",

@@ -89,12 +89,12 @@ def _finding_for(error: Mapping[str, Any]) -> Finding:
     if kind == "model_type" and not loc:
         return finding(C.NOT_AN_OBJECT, "", "The encounter is not a JSON object.")
     if kind in ("enum", "literal_error") or (name in ENUM_CODES and kind.endswith("_type")):
-        return finding(ENUM_CODES.get(name, C.CODE_NOT_IN_LIST), path, f"{path}: {message}.")
+        return finding(ENUM_CODES.get(name, C.CODE_NOT_IN_LIST), path, f"{message}.")
     if kind.startswith("date") or (kind == "value_error" and "date" in message):
         return finding(C.DATE_FORMAT, path, f"{path} is not a date written YYYY-MM-DD.")
     if kind.startswith("decimal"):
         return finding(C.AMOUNT_FORMAT, path, f"{path} is not a decimal number.")
-    return finding(C.FIELD_TYPE, path, f"{path}: {message}.")
+    return finding(C.FIELD_TYPE, path, f"{message}.")
 
 
 def findings_of(error: ValidationError) -> tuple[Finding, ...]:
@@ -126,7 +126,8 @@ def validate_encounter(
 
 
 def _locate(found: Finding, source: str, line: int | None, positions: Mapping[str, int]) -> Finding:
-    return found.located(source, position_of(found.path, positions, line))
+    # a field's own line when the form gives one (XML); the record carries the encounter's line
+    return found.located(source, position_of(found.path, positions, None))
 
 
 def position_of(path: str, positions: Mapping[str, int], default: int | None) -> int | None:
