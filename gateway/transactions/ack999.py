@@ -1,0 +1,220 @@
+"""The 999 reader (005010X231A1), which also reads 4010-style 997s: segments in, verdicts out.
+
+AK1 opens a functional group response, AK2 a transaction set response; IK3 (997: AK3) segment errors
+hold IK4 (997: AK4) element errors; CTX segments attach to the IK3 or IK4 they follow; IK5 (997:
+AK5) closes the set with its verdict and AK9 the group. Every code carries its meaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gateway import codes
+from gateway.models.acknowledgements import (
+    ElementError,
+    ErrorContext,
+    FunctionalGroupResponse,
+    ImplementationAcknowledgement,
+    ImplementationAcknowledgementDocument,
+    ImplementationAcknowledgementSummary,
+    SegmentError,
+    TransactionSetResponse,
+)
+from gateway.models.responses import CodedValue, Finding
+from gateway.transactions.common import EnvelopeTracker, at, warning
+from gateway.x12 import Segment
+
+_ENVELOPE = frozenset({"ISA", "GS", "GE", "IEA", "ST"})
+_STATUS_ORDER = {"R": 4, "P": 3, "E": 2, "A": 1}  # for a file's overall group status
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+def _context(seg: Segment) -> ErrorContext:
+    first = seg.repetitions(1)[0] if seg[1] else ""
+    name, _, reference = first.partition(seg.delimiters.component)
+    return ErrorContext(
+        context_name=name,
+        context_reference=reference,
+        segment_id=seg[2],
+        segment_position=_int(seg[3]),
+        loop_id=seg[4],
+        element_position=seg[5],
+    )
+
+
+def _coded(table: str, values: Iterable[str]) -> list[CodedValue]:
+    return [CodedValue(v, codes.meaning(table, v)) for v in values if v]
+
+
+class _SetReader:
+    """Reads the segments of one 999/997 transaction set."""
+
+    def __init__(self, ack: ImplementationAcknowledgement, findings: list[Finding]) -> None:
+        self.ack = ack
+        self.findings = findings
+        self.group: FunctionalGroupResponse | None = None
+        self.set: TransactionSetResponse | None = None
+        self.segment_error: SegmentError | None = None
+        self.element_error: ElementError | None = None
+
+    def segment(self, seg: Segment) -> None:
+        tag = seg.tag
+        if tag == "AK1":
+            self.group = FunctionalGroupResponse(seg[1], seg[2], seg[3])
+            self.ack.groups.append(self.group)
+            self.set = None
+        elif tag == "AK2":
+            group = self._group(seg)
+            self.set = TransactionSetResponse(seg[1], seg[2], seg[3], "", "")
+            group.transaction_sets.append(self.set)
+            self.segment_error = self.element_error = None
+        elif tag in ("IK3", "AK3"):
+            current = self._set(seg)
+            code = seg[4]
+            self.segment_error = SegmentError(
+                seg[1],
+                _int(seg[2]),
+                seg[3],
+                code,
+                codes.meaning("ik304", code) if code else "",
+            )
+            current.segment_errors.append(self.segment_error)
+            self.element_error = None
+        elif tag in ("IK4", "AK4"):
+            if self.segment_error is None:
+                self.findings.append(
+                    warning(
+                        "999-STRUCTURE",
+                        f"{tag} without an IK3/AK3 before it; kept under an empty segment error.",
+                        at(seg),
+                    )
+                )
+                self.segment_error = SegmentError("", None, "", "", "")
+                self._set(seg).segment_errors.append(self.segment_error)
+            parts = seg.components(1)
+            code = seg[3]
+            self.element_error = ElementError(
+                _int(parts[0]) if parts else None,
+                _int(parts[1]) if len(parts) > 1 else None,
+                _int(parts[2]) if len(parts) > 2 else None,
+                seg[2],
+                code,
+                codes.meaning("ik403", code),
+                seg[4],
+            )
+            self.segment_error.element_errors.append(self.element_error)
+        elif tag == "CTX":
+            context = _context(seg)
+            if self.element_error is not None:
+                self.element_error.contexts.append(context)
+            elif self.segment_error is not None:
+                self.segment_error.contexts.append(context)
+        elif tag in ("IK5", "AK5"):
+            current = self._set(seg)
+            current.status = seg[1]
+            current.status_meaning = codes.meaning("ack_status", seg[1])
+            current.error_codes = _coded("ik502", (seg[n] for n in range(2, 7)))
+            self.set = None
+            self.segment_error = self.element_error = None
+        elif tag == "AK9":
+            group = self._group(seg)
+            group.status = seg[1]
+            group.status_meaning = codes.meaning("ack_status", seg[1])
+            group.sets_included = _int(seg[2])
+            group.sets_received = _int(seg[3])
+            group.sets_accepted = _int(seg[4])
+            group.error_codes = _coded("ak905", (seg[n] for n in range(5, 10)))
+
+    def _group(self, seg: Segment) -> FunctionalGroupResponse:
+        if self.group is None:
+            self.findings.append(
+                warning(
+                    "999-STRUCTURE",
+                    f"{seg.tag} before any AK1; kept under an empty group.",
+                    at(seg),
+                )
+            )
+            self.group = FunctionalGroupResponse("", "", "")
+            self.ack.groups.append(self.group)
+        return self.group
+
+    def _set(self, seg: Segment) -> TransactionSetResponse:
+        if self.set is None:
+            self.findings.append(
+                warning(
+                    "999-STRUCTURE",
+                    f"{seg.tag} outside an AK2 loop; kept under an empty set response.",
+                    at(seg),
+                )
+            )
+            self.set = TransactionSetResponse("", "", "", "", "")
+            self._group(seg).transaction_sets.append(self.set)
+        return self.set
+
+
+def read_implementation_acknowledgement(
+    segments: Iterable[Segment],
+) -> ImplementationAcknowledgementDocument:
+    """Read every 999 and 997 transaction set in ``segments`` (other sets are skipped)."""
+    document = ImplementationAcknowledgementDocument()
+    envelope = EnvelopeTracker()
+    reader: _SetReader | None = None
+    kinds: set[str] = set()
+    for seg in segments:
+        tag = seg.tag
+        if reader is not None:
+            if tag == "SE" or tag in _ENVELOPE:
+                reader = None
+                if tag == "SE":
+                    continue
+            else:
+                reader.segment(seg)
+                continue
+        envelope.update(seg)
+        if tag == "ST" and seg[1] in ("999", "997"):
+            kinds.add(seg[1])
+            ack = ImplementationAcknowledgement(envelope=envelope.envelope(seg))
+            document.acknowledgements.append(ack)
+            reader = _SetReader(ack, document.findings)
+    if kinds == {"997"}:
+        document.transaction = "997"
+    document.summary = summarize(document)
+    return document
+
+
+def combined_status(statuses: list[str]) -> str:
+    """One AK901-style status for several groups: the same when all agree, ``P`` when some were
+    rejected and others accepted, else the worst (R, P, E, A)."""
+    distinct = set(statuses)
+    if len(distinct) <= 1:
+        return statuses[0] if statuses else ""
+    if "R" in distinct and distinct & {"A", "E", "P"}:
+        return "P"
+    return max(distinct, key=lambda s: _STATUS_ORDER.get(s, 0))
+
+
+def summarize(
+    document: ImplementationAcknowledgementDocument,
+) -> ImplementationAcknowledgementSummary:
+    """Sets answered, accepted and rejected, and the worst group status, over a document."""
+    summary = ImplementationAcknowledgementSummary()
+    statuses: list[str] = []
+    for ack in document.acknowledgements:
+        for group in ack.groups:
+            for response in group.transaction_sets:
+                summary.sets += 1
+                if response.accepted:
+                    summary.accepted += 1
+                else:
+                    summary.rejected += 1
+            if group.status:
+                statuses.append(group.status)
+    summary.group_status = combined_status(statuses)
+    return summary
+
+
+__all__ = ["combined_status", "read_implementation_acknowledgement", "summarize"]
