@@ -1,0 +1,572 @@
+"""How claim files reach the clearinghouse and its responses come back: one small async interface.
+
+A ``Transport`` has four operations, and the pipeline never knows which transport it holds:
+
+- ``put(name, data)``: deliver a file; returns only once the file is completely in place under
+  ``name`` (written under a temporary name, then renamed), and raises ``TransportError`` otherwise:
+  a failed upload is never reported as a success. Putting the same bytes under the same name again
+  succeeds (a resend after a crash); different bytes under a taken name are refused.
+- ``list_responses()``: the names of the response files waiting (no dotfiles, ``.tmp``, ``.part``).
+- ``fetch(name)``: a response file's bytes.
+- ``mark_fetched(name)``: once the response is stored safely on our side, move it out of the way
+  (into a ``fetched`` folder) or delete it, as configured.
+
+Implementations: ``DirectoryTransport`` (the clearinghouse's pickup and drop folders; the default),
+``SftpTransport`` (asyncssh: key authentication only, the host key pinned from a known_hosts file,
+retries with exponential back-off on network errors), and ``InMemoryTransport`` for tests.
+Every ``TransportError`` says which transport, which operation and which file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import stat
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Literal, TypeVar
+
+import asyncssh
+import structlog
+
+from gateway.service.files import (
+    SettleTracker,
+    atomic_write,
+    fsync_directory,
+    is_candidate_name,
+    move_no_overwrite,
+    read_file_sync,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DirectoryTransport",
+    "InMemoryTransport",
+    "RetryPolicy",
+    "SftpTransport",
+    "Transport",
+    "TransportError",
+    "check_name",
+]
+
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+AfterFetch = Literal["move", "delete"]
+_T = TypeVar("_T")
+_log = structlog.stdlib.get_logger("gateway.transport")
+
+
+class TransportError(Exception):
+    """A transport operation that did not succeed (after any retries).
+
+    ``retryable`` tells whether trying again later may help (a network problem) or a person must
+    act first (a host key mismatch, refused credentials, a name already taken, a missing folder).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a plain file name the transports may use, else ``ValueError``."""
+    if (
+        not name
+        or name in (".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+        or not is_candidate_name(name)
+    ):
+        raise ValueError(f"{name!r} is not a plain file name a transport may use")
+    return name
+
+
+class Transport(ABC):
+    """The clearinghouse seen from the gateway (see the module docstring for the contract)."""
+
+    #: A short description for logs and errors (no secrets).
+    label: str = "transport"
+
+    @abstractmethod
+    async def put(self, name: str, data: bytes) -> None:
+        """Deliver ``data`` as ``name``; raise ``TransportError`` unless it is completely there."""
+
+    @abstractmethod
+    async def list_responses(self) -> list[str]:
+        """Names of the complete response files waiting to be fetched, sorted."""
+
+    @abstractmethod
+    async def fetch(self, name: str) -> bytes:
+        """The bytes of the response file ``name``."""
+
+    @abstractmethod
+    async def mark_fetched(self, name: str) -> None:
+        """Move the response ``name`` out of the waiting list (into a fetched folder, or delete)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional for transports without connections
+        """Release connections (a no-op for transports that hold none)."""
+
+    async def __aenter__(self) -> Transport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+# --- folders --------------------------------------------------------------------------------------
+
+
+class DirectoryTransport(Transport):
+    """The clearinghouse's pickup folder (we put 837s there) and drop folder (responses appear).
+
+    Responses are listed once they have settled (``settle_seconds``, for folders on network shares
+    written slowly; 0 lists them at once). Fetched responses move to ``fetched_dir`` (default
+    ``<drop>/fetched``), or are deleted with ``after_fetch="delete"``.
+    """
+
+    def __init__(
+        self,
+        pickup_dir: Path,
+        drop_dir: Path,
+        *,
+        fetched_dir: Path | None = None,
+        after_fetch: AfterFetch = "move",
+        settle_seconds: float = 0.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self.pickup_dir = Path(pickup_dir)
+        self.drop_dir = Path(drop_dir)
+        self.fetched_dir = Path(fetched_dir) if fetched_dir else self.drop_dir / "fetched"
+        self.after_fetch = after_fetch
+        self.max_bytes = max_bytes
+        self.label = f"directory {self.pickup_dir}"
+        self._tracker = SettleTracker(settle_seconds)
+
+    async def put(self, name: str, data: bytes) -> None:
+        check_name(name)
+        await asyncio.to_thread(self._put, name, data)
+
+    def _put(self, name: str, data: bytes) -> None:
+        target = self.pickup_dir / name
+        try:
+            atomic_write(target, data, overwrite=False)
+        except FileExistsError:
+            if _same_content(target, data):
+                return  # delivered before (a resend after a crash)
+            raise TransportError(
+                f"{self.label}: put {name}: a different file of that name is already waiting "
+                "for pickup; refusing to replace it"
+            ) from None
+        except OSError as exc:
+            raise TransportError(
+                f"{self.label}: put {name}: {exc.strerror or exc}",
+                retryable=exc.errno not in (errno.ENOENT, errno.EACCES, errno.EPERM),
+            ) from exc
+
+    async def list_responses(self) -> list[str]:
+        try:
+            ready = await asyncio.to_thread(self._tracker.scan, self.drop_dir)
+        except OSError as exc:
+            raise TransportError(f"{self.label}: list responses: {exc.strerror or exc}") from exc
+        return sorted(p.name for p in ready)
+
+    async def fetch(self, name: str) -> bytes:
+        check_name(name)
+        try:
+            return await asyncio.to_thread(read_file_sync, self.drop_dir / name, self.max_bytes)
+        except (OSError, ValueError) as exc:
+            raise TransportError(f"{self.label}: fetch {name}: {exc}") from exc
+
+    async def mark_fetched(self, name: str) -> None:
+        check_name(name)
+        source = self.drop_dir / name
+        try:
+            if self.after_fetch == "delete":
+                await asyncio.to_thread(source.unlink)
+                await asyncio.to_thread(fsync_directory, self.drop_dir)
+            else:
+                await asyncio.to_thread(move_no_overwrite, source, self.fetched_dir, name)
+        except OSError as exc:
+            raise TransportError(f"{self.label}: mark {name} fetched: {exc}") from exc
+        self._tracker.forget(source)
+
+
+def _same_content(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+# --- memory ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class InMemoryTransport(Transport):
+    """A transport for unit tests: ``sent`` holds what was put, ``responses`` what may be fetched.
+
+    ``put_failures`` are raised, one per call, by the next puts (to test failure handling).
+    """
+
+    sent: dict[str, bytes] = field(default_factory=dict)
+    responses: dict[str, bytes] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)
+    put_failures: list[TransportError] = field(default_factory=list)
+    label: str = "memory"
+
+    async def put(self, name: str, data: bytes) -> None:
+        check_name(name)
+        if self.put_failures:
+            raise self.put_failures.pop(0)
+        if name in self.sent and self.sent[name] != data:
+            raise TransportError(f"{self.label}: put {name}: a different file has that name")
+        self.sent[name] = bytes(data)
+
+    async def list_responses(self) -> list[str]:
+        return sorted(n for n in self.responses if is_candidate_name(n))
+
+    async def fetch(self, name: str) -> bytes:
+        try:
+            return self.responses[check_name(name)]
+        except KeyError:
+            raise TransportError(f"{self.label}: fetch {name}: no such response") from None
+
+    async def mark_fetched(self, name: str) -> None:
+        if self.responses.pop(check_name(name), None) is None:
+            raise TransportError(f"{self.label}: mark {name} fetched: no such response")
+        self.fetched.append(name)
+
+
+# --- SFTP -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential back-off: ``attempts`` tries, waiting initial, x2, x4... up to max."""
+
+    attempts: int = 5
+    initial_delay: float = 1.0
+    max_delay: float = 60.0
+    multiplier: float = 2.0
+
+    def delays(self) -> list[float]:
+        """The waits between attempts (one fewer than ``attempts``)."""
+        return [
+            min(self.max_delay, self.initial_delay * self.multiplier**n)
+            for n in range(max(0, self.attempts - 1))
+        ]
+
+
+# Problems a person must fix: retrying cannot help.
+_PERMANENT_SSH_ERRORS: tuple[type[BaseException], ...] = (
+    asyncssh.HostKeyNotVerifiable,
+    asyncssh.PermissionDenied,
+    asyncssh.IllegalUserName,
+    asyncssh.KeyExchangeFailed,
+    asyncssh.ProtocolNotSupported,
+)
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a network problem worth retrying (the connection, not the request)."""
+    if isinstance(exc, _PERMANENT_SSH_ERRORS):
+        return False
+    if isinstance(exc, asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection):
+        return True
+    if isinstance(exc, asyncssh.SFTPError):
+        return False  # the server answered: no such file, permission denied, ...
+    return isinstance(
+        exc,
+        asyncssh.DisconnectError
+        | asyncssh.ChannelOpenError
+        | OSError
+        | TimeoutError
+        | EOFError
+        | ConnectionError,
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return f"the server's host key does not match known_hosts ({exc.reason})"
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return f"the server refused our key ({exc.reason})"
+    if isinstance(exc, asyncssh.DisconnectError | asyncssh.SFTPError):
+        return f"{type(exc).__name__}: {exc.reason}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class SftpTransport(Transport):
+    """The clearinghouse's SFTP server: upload to ``outbound_dir``, responses in ``inbound_dir``.
+
+    Authentication is by private key only (no passwords, no agent, no ~/.ssh/config); the server's
+    host key must be in ``known_hosts`` (for a non-standard port, as ``[host]:port``). Uploads go
+    to a hidden ``.part`` name and are renamed into place, then checked by size. Network errors are
+    retried by ``retry`` (reconnecting); other errors fail at once. A fetched response is moved into
+    ``fetched_dir`` when given, else deleted.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        username: str,
+        client_keys: Sequence[Path],
+        known_hosts: Path,
+        outbound_dir: str,
+        inbound_dir: str,
+        port: int = 22,
+        fetched_dir: str | None = None,
+        passphrase: str | None = None,
+        retry: RetryPolicy | None = None,
+        connect_timeout: float = 30.0,
+        operation_timeout: float = 300.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not client_keys:
+            raise ValueError("SftpTransport needs at least one private key (client_keys)")
+        self.host = host
+        self.port = port
+        self.username = username
+        self.client_keys = tuple(Path(k) for k in client_keys)
+        self.known_hosts = Path(known_hosts)
+        self.outbound_dir = PurePosixPath(outbound_dir)
+        self.inbound_dir = PurePosixPath(inbound_dir)
+        self.fetched_dir = PurePosixPath(fetched_dir) if fetched_dir else None
+        self.passphrase = passphrase
+        self.retry = retry or RetryPolicy()
+        self.connect_timeout = connect_timeout
+        self.operation_timeout = operation_timeout
+        self.max_bytes = max_bytes
+        self.label = f"sftp {username}@{host}:{port}"
+        self._sleep = sleep
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._sftp: asyncssh.SFTPClient | None = None
+        self._lock = asyncio.Lock()
+
+    # connection --------------------------------------------------------------------------------
+
+    async def _client(self) -> asyncssh.SFTPClient:
+        async with self._lock:
+            if self._sftp is not None:
+                return self._sftp
+            if not self.known_hosts.is_file():
+                raise TransportError(
+                    f"{self.label}: known_hosts file {self.known_hosts} is missing; add the "
+                    "server's host key there (ssh-keyscan, checked with the clearinghouse)"
+                )
+            try:
+                keys = [asyncssh.read_private_key(k, self.passphrase) for k in self.client_keys]
+            except (OSError, asyncssh.KeyImportError) as exc:
+                raise TransportError(f"{self.label}: cannot load the private key: {exc}") from exc
+            self._conn = await asyncssh.connect(
+                self.host,
+                self.port,
+                username=self.username,
+                client_keys=keys,
+                known_hosts=str(self.known_hosts),
+                agent_path=None,
+                password=None,
+                password_auth=False,
+                kbdint_auth=False,
+                preferred_auth="publickey",
+                config=None,
+                connect_timeout=self.connect_timeout,
+                keepalive_interval=30,
+            )
+            self._sftp = await self._conn.start_sftp_client()
+            return self._sftp
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn, self._sftp = self._conn, None, None
+        if conn is not None:
+            conn.abort()
+            try:
+                await asyncio.wait_for(conn.wait_closed(), 5)
+            except (TimeoutError, OSError, asyncssh.Error):
+                return
+
+    async def close(self) -> None:
+        conn, self._conn, self._sftp = self._conn, None, None
+        if conn is not None:
+            conn.close()
+            try:
+                await asyncio.wait_for(conn.wait_closed(), 5)
+            except (TimeoutError, OSError, asyncssh.Error):
+                conn.abort()
+
+    async def _with_retries(
+        self, what: str, operation: Callable[[asyncssh.SFTPClient], Awaitable[_T]]
+    ) -> _T:
+        """Run ``operation`` with a connected client, retrying network errors with back-off."""
+        delays = self.retry.delays()
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                client = await self._client()
+                return await asyncio.wait_for(operation(client), self.operation_timeout)
+            except TransportError:
+                raise
+            except (asyncssh.Error, OSError, TimeoutError, EOFError) as exc:
+                if not _is_network_error(exc):
+                    raise TransportError(f"{self.label}: {what}: {_describe(exc)}") from exc
+                await self._drop_connection()
+                if attempt >= self.retry.attempts:
+                    raise TransportError(
+                        f"{self.label}: {what}: {_describe(exc)}; gave up after "
+                        f"{self.retry.attempts} attempts",
+                        retryable=True,
+                    ) from exc
+                delay = delays[attempt - 1]
+                _log.warning(
+                    "transport retry",
+                    transport=self.label,
+                    operation=what,
+                    attempt=attempt,
+                    delay_seconds=delay,
+                    error=_describe(exc),
+                )
+                await self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # operations --------------------------------------------------------------------------------
+
+    async def put(self, name: str, data: bytes) -> None:
+        check_name(name)
+        await self._with_retries(f"put {name}", lambda sftp: self._put(sftp, name, data))
+        _log.info("file delivered", transport=self.label, file=name, size=len(data))
+
+    async def _put(self, sftp: asyncssh.SFTPClient, name: str, data: bytes) -> None:
+        target = str(self.outbound_dir / name)
+        # One temp name per file: a retry overwrites what a dropped attempt left behind.
+        temp = str(self.outbound_dir / f".{name}.part")
+        try:
+            async with sftp.open(temp, "wb") as remote:
+                await remote.write(data)
+                await _fsync_if_supported(remote)
+            try:
+                await sftp.rename(temp, target)  # SFTPv3 rename never replaces an existing file
+            except asyncssh.SFTPError as exc:
+                if isinstance(exc, asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection):
+                    raise
+                if not await _remote_equals(sftp, target, data):
+                    raise TransportError(
+                        f"{self.label}: put {name}: cannot rename into place ({exc.reason}); "
+                        "a different file of that name may already be waiting"
+                    ) from exc
+                await _remove_quietly(sftp, temp)
+                return  # the same file was delivered before (a retry after a lost reply)
+        except BaseException:
+            await _remove_quietly(sftp, temp)
+            raise
+        size = (await sftp.stat(target)).size
+        if size != len(data):
+            raise TransportError(
+                f"{self.label}: put {name}: the server holds {size} bytes, we sent {len(data)}"
+            )
+
+    async def list_responses(self) -> list[str]:
+        return await self._with_retries("list responses", self._list)
+
+    async def _list(self, sftp: asyncssh.SFTPClient) -> list[str]:
+        names: list[str] = []
+        for entry in await sftp.readdir(str(self.inbound_dir)):
+            name = entry.filename if isinstance(entry.filename, str) else entry.filename.decode()
+            kind = entry.attrs.type
+            regular = kind == asyncssh.FILEXFER_TYPE_REGULAR or (
+                kind in (None, asyncssh.FILEXFER_TYPE_UNKNOWN)
+                and entry.attrs.permissions is not None
+                and stat.S_ISREG(entry.attrs.permissions)
+            )
+            if regular and _plain_name(name):
+                names.append(name)
+        return sorted(names)
+
+    async def fetch(self, name: str) -> bytes:
+        check_name(name)
+        return await self._with_retries(f"fetch {name}", lambda sftp: self._fetch(sftp, name))
+
+    async def _fetch(self, sftp: asyncssh.SFTPClient, name: str) -> bytes:
+        path = str(self.inbound_dir / name)
+        async with sftp.open(path, "rb") as remote:
+            size = (await remote.stat()).size or 0
+            if size > self.max_bytes:
+                raise TransportError(
+                    f"{self.label}: fetch {name}: {size} bytes is more than the limit of "
+                    f"{self.max_bytes} bytes"
+                )
+            data: bytes = await remote.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise TransportError(f"{self.label}: fetch {name}: larger than {self.max_bytes} bytes")
+        return data
+
+    async def mark_fetched(self, name: str) -> None:
+        check_name(name)
+        await self._with_retries(f"mark {name} fetched", lambda s: self._mark(s, name))
+
+    async def _mark(self, sftp: asyncssh.SFTPClient, name: str) -> None:
+        source = str(self.inbound_dir / name)
+        if self.fetched_dir is None:
+            try:
+                await sftp.remove(source)
+            except asyncssh.SFTPNoSuchFile:
+                return  # removed by an earlier attempt whose reply was lost
+            return
+        if not await sftp.exists(source):
+            return  # moved by an earlier attempt whose reply was lost
+        for n in range(1, 10_000):
+            target_name = name if n == 1 else _numbered(name, n)
+            target = str(self.fetched_dir / target_name)
+            if await sftp.exists(target):
+                continue
+            await sftp.rename(source, target)
+            return
+        raise TransportError(f"{self.label}: mark {name} fetched: no free name")  # pragma: no cover
+
+
+def _plain_name(name: str) -> bool:
+    try:
+        check_name(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _numbered(name: str, n: int) -> str:
+    dot = name.rfind(".")
+    return f"{name}-{n}" if dot <= 0 else f"{name[:dot]}-{n}{name[dot:]}"
+
+
+async def _fsync_if_supported(remote: asyncssh.SFTPClientFile) -> None:
+    try:
+        await remote.fsync()
+    except asyncssh.SFTPOpUnsupported:
+        return  # servers without fsync@openssh.com: the close still flushes to the server
+
+
+async def _remote_equals(sftp: asyncssh.SFTPClient, path: str, data: bytes) -> bool:
+    try:
+        if (await sftp.stat(path)).size != len(data):
+            return False
+        async with sftp.open(path, "rb") as remote:
+            existing: bytes = await remote.read()
+        return existing == data
+    except asyncssh.SFTPError:
+        return False
+
+
+async def _remove_quietly(sftp: asyncssh.SFTPClient, path: str) -> None:
+    try:
+        await asyncio.wait_for(sftp.remove(path), 10)
+    except (asyncssh.Error, OSError, TimeoutError):
+        return
