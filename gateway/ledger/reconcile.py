@@ -1,0 +1,759 @@
+"""Reconciliation: what a TA1, 999, 277CA or 835 says about the claims we sent, as events.
+
+Pure code, no database: the ledger fills a :class:`SentView` with what it sent (and the event keys
+it has already applied), and :func:`reconcile` returns a :class:`Reconciliation` of claim events and
+``unmatched`` references. Matching follows DESIGN.md section 5:
+
+- TA1 by ISA13 of our interchange; every claim in a rejected interchange is rejected.
+- 999 by AK1 GS06 and AK2 ST02; AK9 ``P`` means each IK5 decides; IK3/IK4 become the reasons.
+- 277CA by TRN02 (our CLM01), keeping REF*1K; line STCs matched by REF*FJ to our REF*6R.
+- 835 by CLP01 (our CLM01), keeping CLP07; denial is judged from CLP04 and the adjustment codes, not
+  from CLP02 alone; CLP02 22 is a reversal (of a void, it makes the claim ``voided``).
+
+A response that would move a claim backwards (a 999 after the 835) is recorded without a state
+change. Every event carries a key built from what it says, so the same answer applied twice, in the
+same file or a re-sent copy, is recognised and skipped.
+
+The inputs are narrow views (:class:`InterchangeAck`, :class:`ImplementationAck`,
+:class:`ClaimAcknowledgement`, :class:`Remittance`); ``gateway.ledger.adapt`` fills them from the
+typed models of ``gateway.models``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from gateway.ledger.lifecycle import ClaimState, is_allowed
+from gateway.ledger.records import ClaimEvent, Reason, Unmatched
+
+__all__ = [
+    "CONTRACTUAL_CARCS",
+    "Adjustment",
+    "ClaimAcknowledgement",
+    "ClaimStatus",
+    "ElementError",
+    "GroupAck",
+    "ImplementationAck",
+    "InterchangeAck",
+    "LineStatus",
+    "Reconciliation",
+    "Remittance",
+    "RemittanceClaim",
+    "RemittanceLine",
+    "SegmentError",
+    "SentClaim",
+    "SentSnapshot",
+    "SentView",
+    "SetAck",
+    "StatusCode",
+    "normalize_control_number",
+    "reconcile",
+    "references",
+]
+
+S = ClaimState
+ZERO = Decimal("0")
+_KEY_LIMIT = 200
+
+
+# --------------------------------------------------------------------------- what we sent
+
+
+@dataclass(frozen=True)
+class SentClaim:
+    """What the ledger knows of one claim: its state and the version a response may concern."""
+
+    claim_id: str
+    version: int  # the claim's current version
+    state: ClaimState
+    frequency: str
+    total_charge: Decimal
+    payer_claim_control_number: str | None = None
+    line_control_numbers: tuple[str, ...] = ()
+    #: The version that went in the set/interchange this entry was found under (else current).
+    sent_version: int | None = None
+
+
+class SentView(Protocol):
+    """The read-only view of what we sent, filled by the ledger for one response."""
+
+    def interchange(self, isa13: str) -> Sequence[SentClaim] | None:
+        """The claims of our interchange ISA13, or None when we never sent it."""
+        ...
+
+    def group(self, gs06: str) -> Mapping[str, Sequence[SentClaim]] | None:
+        """ST02 -> claims for our functional group GS06, or None when we never sent it."""
+        ...
+
+    def claim(self, claim_id: str) -> SentClaim | None:
+        """The claim with CLM01 ``claim_id``, or None when we never had it."""
+        ...
+
+    def has_event(self, key: str) -> bool:
+        """Whether an event with this key was already applied."""
+        ...
+
+
+@dataclass
+class SentSnapshot:
+    """A :class:`SentView` held in dictionaries (what the ledger builds; handy in tests)."""
+
+    interchanges: dict[str, list[SentClaim]] = field(default_factory=dict)
+    groups: dict[str, dict[str, list[SentClaim]]] = field(default_factory=dict)
+    claims: dict[str, SentClaim] = field(default_factory=dict)
+    event_keys: set[str] = field(default_factory=set)
+
+    def interchange(self, isa13: str) -> Sequence[SentClaim] | None:
+        """The claims of interchange ``isa13``."""
+        return self.interchanges.get(_number(isa13))
+
+    def group(self, gs06: str) -> Mapping[str, Sequence[SentClaim]] | None:
+        """The sets of group ``gs06``."""
+        return self.groups.get(_number(gs06))
+
+    def claim(self, claim_id: str) -> SentClaim | None:
+        """The claim ``claim_id``."""
+        return self.claims.get(claim_id)
+
+    def has_event(self, key: str) -> bool:
+        """Whether ``key`` was applied."""
+        return key in self.event_keys
+
+
+# --------------------------------------------------------------------------- responses (views)
+
+
+@dataclass(frozen=True)
+class InterchangeAck:
+    """A TA1: our ISA13 and the verdict (TA104 A/E/R, TA105 note code)."""
+
+    control_number: str
+    status: str
+    note_code: str = ""
+    note_meaning: str = ""
+
+
+@dataclass(frozen=True)
+class ElementError:
+    """An IK4: element position, data element number, error code and its meaning."""
+
+    position: str
+    code: str
+    meaning: str = ""
+    data_element: str = ""
+
+
+@dataclass(frozen=True)
+class SegmentError:
+    """An IK3 with its IK4s: segment tag, position in the set, loop, code and meaning."""
+
+    tag: str
+    position: str
+    code: str
+    meaning: str = ""
+    loop: str = ""
+    elements: tuple[ElementError, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetAck:
+    """An AK2 loop: our ST02, the IK5 verdict, IK5 codes and the segment errors."""
+
+    st02: str
+    status: str
+    codes: tuple[tuple[str, str], ...] = ()  # IK502..IK506 (code, meaning)
+    errors: tuple[SegmentError, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupAck:
+    """An AK1 loop: our GS06, the sets, and the AK9 verdict."""
+
+    gs06: str
+    status: str
+    sets: tuple[SetAck, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImplementationAck:
+    """A 999: its groups. ``isa13`` is the 999's own interchange number (for keys only)."""
+
+    groups: tuple[GroupAck, ...]
+
+
+@dataclass(frozen=True)
+class StatusCode:
+    """One STC composite: category, status, entity, with meanings."""
+
+    category: str
+    status: str = ""
+    entity: str = ""
+    category_meaning: str = ""
+    status_meaning: str = ""
+    entity_meaning: str = ""
+
+    @property
+    def text(self) -> str:
+        """``A7:562:85`` style code."""
+        return ":".join(p for p in (self.category, self.status, self.entity) if p)
+
+
+@dataclass(frozen=True)
+class LineStatus:
+    """A 2220D service line status: REF*FJ line control number, procedure and its STCs."""
+
+    line_control_number: str
+    statuses: tuple[StatusCode, ...]
+    procedure: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimStatus:
+    """A 2200D claim status of a 277CA."""
+
+    claim_id: str  # TRN02
+    statuses: tuple[StatusCode, ...]
+    payer_claim_control_number: str | None = None  # REF*1K
+    clearinghouse_claim_id: str | None = None  # REF*D9
+    total_charge: Decimal | None = None
+    status_date: str = ""
+    lines: tuple[LineStatus, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClaimAcknowledgement:
+    """A 277CA: who sent it (information source) and its claims."""
+
+    source: str
+    claims: tuple[ClaimStatus, ...]
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A CAS triplet: group code, CARC, amount (positive reduces payment), meaning."""
+
+    group: str
+    reason: str
+    amount: Decimal
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class RemittanceLine:
+    """A 2110 service line: REF*6R, procedure, charge, paid, adjustments, remark codes."""
+
+    line_control_number: str
+    procedure: str
+    charge: Decimal
+    paid: Decimal
+    adjustments: tuple[Adjustment, ...] = ()
+    remarks: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RemittanceClaim:
+    """A 2100 claim payment: CLP and what hangs under it."""
+
+    claim_id: str  # CLP01
+    status_code: str  # CLP02
+    charge: Decimal  # CLP03
+    paid: Decimal  # CLP04
+    patient_responsibility: Decimal | None = None  # CLP05
+    payer_claim_control_number: str | None = None  # CLP07
+    adjustments: tuple[Adjustment, ...] = ()
+    lines: tuple[RemittanceLine, ...] = ()
+    remarks: tuple[tuple[str, str], ...] = ()
+    status_meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Remittance:
+    """An 835: trace number (TRN02), payer id, and the claims in file order."""
+
+    trace_number: str
+    payer_id: str
+    claims: tuple[RemittanceClaim, ...]
+
+
+Response = InterchangeAck | ImplementationAck | ClaimAcknowledgement | Remittance
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The events to apply, in order, and what matched nothing."""
+
+    kind: str
+    events: tuple[ClaimEvent, ...]
+    unmatched: tuple[Unmatched, ...]
+    skipped: int = 0  # events already applied before (by key)
+
+
+# --------------------------------------------------------------------------- reconcile
+
+
+class _Run:
+    """Collects events while tracking each claim's state within one response."""
+
+    def __init__(self, kind: str, view: SentView) -> None:
+        self.kind = kind
+        self.view = view
+        self.events: list[ClaimEvent] = []
+        self.unmatched: list[Unmatched] = []
+        self.skipped = 0
+        self.states: dict[str, ClaimState] = {}
+        self.keys: set[str] = set()
+
+    def state_of(self, claim: SentClaim) -> ClaimState:
+        return self.states.get(claim.claim_id, claim.state)
+
+    def add(
+        self, claim: SentClaim, wanted: ClaimState | None, cause: str, key: str, **extra: Any
+    ) -> None:
+        key = _key(key)
+        if key in self.keys or self.view.has_event(key):
+            self.skipped += 1
+            return
+        self.keys.add(key)
+        version = claim.sent_version if claim.sent_version is not None else claim.version
+        current = self.state_of(claim)
+        target: ClaimState | None = None
+        if wanted is not None:
+            if version != claim.version:
+                cause += f" (for version {version}; the claim is now at version {claim.version})"
+            elif current in (S.RECEIVED, S.INVALID, S.QUEUED, S.BATCHED):
+                cause += f" (arrived while the claim is {current}: recorded, state unchanged)"
+            elif is_allowed(current, wanted):
+                target = wanted
+            else:
+                cause += f" (the claim is already {current}: recorded, state unchanged)"
+        if target is not None:
+            self.states[claim.claim_id] = target
+        self.events.append(
+            ClaimEvent(claim.claim_id, version, self.kind.lower(), target, cause, key, **extra)
+        )
+
+    def result(self) -> Reconciliation:
+        return Reconciliation(self.kind, tuple(self.events), tuple(self.unmatched), self.skipped)
+
+
+def reconcile(response: Response, view: SentView) -> Reconciliation:
+    """The events ``response`` implies for the claims in ``view``, and what matched nothing."""
+    if isinstance(response, InterchangeAck):
+        return _ta1(response, view)
+    if isinstance(response, ImplementationAck):
+        return _999(response, view)
+    if isinstance(response, ClaimAcknowledgement):
+        return _277ca(response, view)
+    return _835(response, view)
+
+
+def _ta1(ack: InterchangeAck, view: SentView) -> Reconciliation:
+    run = _Run("TA1", view)
+    isa13 = _number(ack.control_number)
+    claims = view.interchange(isa13)
+    if claims is None:
+        run.unmatched.append(
+            Unmatched(isa13, "TA1 for an interchange we never sent (ISA13 unknown)", _ta1d(ack))
+        )
+        return run.result()
+    status = ack.status.upper()
+    note = f"TA105 {ack.note_code} {ack.note_meaning}".strip()
+    for claim in claims:
+        key = f"TA1:{isa13}:{claim.claim_id}:{claim.sent_version}:{status}:{ack.note_code}"
+        if status == "R":
+            reason = Reason(
+                f"TA1-{ack.note_code or 'R'}",
+                ack.note_meaning or "interchange rejected",
+                f"interchange ISA13 {isa13}",
+                "fix the envelope or partner settings, then resubmit the claim (frequency 1)",
+            )
+            cause = f"interchange {isa13} rejected by TA1 ({note})"
+            run.add(claim, S.REJECTED, cause, key, isa13=isa13, reasons=(reason,))
+        else:
+            cause = f"interchange {isa13} acknowledged by TA1 {status} ({note})"
+            run.add(claim, None, cause, key, isa13=isa13, detail=_ta1d(ack))
+    return run.result()
+
+
+def _ta1d(ack: InterchangeAck) -> dict[str, Any]:
+    return {"status": ack.status, "note_code": ack.note_code, "note": ack.note_meaning}
+
+
+def _999(ack: ImplementationAck, view: SentView) -> Reconciliation:
+    run = _Run("999", view)
+    for group in ack.groups:
+        gs06 = _number(group.gs06)
+        sent_sets = view.group(gs06)
+        if sent_sets is None:
+            run.unmatched.append(
+                Unmatched(gs06, "999 AK1 for a functional group we never sent (GS06 unknown)")
+            )
+            continue
+        answered: set[str] = set()
+        for set_ack in group.sets:
+            st02 = _number(set_ack.st02)
+            answered.add(st02)
+            claims = sent_sets.get(st02)
+            if claims is None:
+                run.unmatched.append(
+                    Unmatched(
+                        f"{gs06}/{st02}",
+                        "999 AK2 for a transaction set we never sent in that group (ST02)",
+                        {"gs06": gs06, "st02": st02, "status": set_ack.status},
+                    )
+                )
+                continue
+            _999_set(run, gs06, st02, set_ack.status, _set_reasons(set_ack), claims)
+        # Sets the 999 does not list follow the group verdict (AK9 A/E/R); with P they stay.
+        group_status = group.status.upper()
+        for st02, claims in sent_sets.items():
+            if st02 in answered:
+                continue
+            if group_status in ("A", "E", "R"):
+                reasons = (
+                    Reason(
+                        f"AK9-{group_status}",
+                        "functional group rejected",
+                        f"group GS06 {gs06}",
+                        "fix the file's envelope, then resubmit the claim (frequency 1)",
+                    ),
+                )
+                _999_set(run, gs06, st02, group_status, reasons, claims, by_group=True)
+            else:
+                for claim in claims:
+                    cause = f"999 group {gs06} partially accepted; set {st02} not mentioned"
+                    key = f"999:{gs06}:{st02}:{claim.claim_id}:{claim.sent_version}:unlisted"
+                    run.add(claim, None, cause, key, gs06=gs06, st02=st02)
+    return run.result()
+
+
+def _999_set(
+    run: _Run,
+    gs06: str,
+    st02: str,
+    status: str,
+    reasons: tuple[Reason, ...],
+    claims: Sequence[SentClaim],
+    *,
+    by_group: bool = False,
+) -> None:
+    status = status.upper()
+    via = f"AK9 {status} for group {gs06}" if by_group else f"IK5 {status}"
+    for claim in claims:
+        key = f"999:{gs06}:{st02}:{claim.claim_id}:{claim.sent_version}:{status}"
+        extra: dict[str, Any] = {"gs06": gs06, "st02": st02}
+        if status in ("A", "E"):
+            cause = f"set {st02} of group {gs06} accepted by 999 ({via})"
+            if status == "E":
+                extra["detail"] = {"warnings": [r.as_dict() for r in reasons]}
+            run.add(claim, S.ACKNOWLEDGED, cause, key, **extra)
+        else:
+            cause = f"set {st02} of group {gs06} rejected by 999 ({via})"
+            run.add(claim, S.REJECTED, cause, key, reasons=reasons, **extra)
+
+
+def _set_reasons(set_ack: SetAck) -> tuple[Reason, ...]:
+    reasons: list[Reason] = []
+    action = "correct the claim data named here, then resubmit the claim (frequency 1)"
+    for error in set_ack.errors:
+        where = f"segment {error.tag} at position {error.position} of the set"
+        if error.loop:
+            where += f" (loop {error.loop})"
+        if error.code:
+            reasons.append(Reason(f"IK304-{error.code}", error.meaning, where, action))
+        for element in error.elements:
+            elem_where = f"{error.tag}{element.position.zfill(2)} ({where})"
+            if element.data_element:
+                elem_where += f", data element {element.data_element}"
+            reasons.append(Reason(f"IK403-{element.code}", element.meaning, elem_where, action))
+    for code, meaning in set_ack.codes:
+        reasons.append(Reason(f"IK502-{code}", meaning, f"transaction set {set_ack.st02}", action))
+    if not reasons and set_ack.status.upper() not in ("A", "E"):
+        reasons.append(Reason(f"IK501-{set_ack.status}", "transaction set rejected", "", action))
+    return tuple(reasons)
+
+
+#: STC categories: accepted (forwarded, received, accepted, split) and rejected.
+_STC_ACCEPTED = frozenset({"A0", "A1", "A2", "A5"})
+_STC_REJECTED = frozenset({"A3", "A4", "A6", "A7", "A8"})
+
+
+def _277ca(ack: ClaimAcknowledgement, view: SentView) -> Reconciliation:
+    run = _Run("277CA", view)
+    for status in ack.claims:
+        claim = view.claim(status.claim_id)
+        if claim is None:
+            run.unmatched.append(
+                Unmatched(
+                    status.claim_id,
+                    "277CA claim status for a claim id (TRN02) we never sent",
+                    {"statuses": [s.text for s in status.statuses], "source": ack.source},
+                )
+            )
+            continue
+        categories = {s.category.upper() for s in status.statuses}
+        line_reasons, line_detail = _277_lines(status, claim)
+        codes = ",".join(sorted(s.text for s in status.statuses))
+        lines_key = ",".join(
+            f"{ln.line_control_number}={'/'.join(s.text for s in ln.statuses)}"
+            for ln in status.lines
+        )
+        key = (
+            f"277CA:{claim.claim_id}:{claim.version}:{ack.source}:{codes}:"
+            f"{status.payer_claim_control_number or ''}:{status.status_date}:{lines_key}"
+        )
+        detail: dict[str, Any] = {
+            "statuses": [_stc_dict(s) for s in status.statuses],
+            "source": ack.source,
+        }
+        if status.clearinghouse_claim_id:
+            detail["clearinghouse_claim_id"] = status.clearinghouse_claim_id
+        if line_detail:
+            detail["lines"] = line_detail
+        extra: dict[str, Any] = {
+            "payer_claim_control_number": status.payer_claim_control_number,
+            "detail": detail,
+        }
+        who = f" from {ack.source}" if ack.source else ""
+        if categories & _STC_REJECTED:
+            reasons = tuple(
+                _stc_reason(s) for s in status.statuses if s.category.upper() in _STC_REJECTED
+            ) + tuple(line_reasons)
+            cause = f"rejected by 277CA{who} ({codes})"
+            run.add(claim, S.PAYER_REJECTED, cause, key, reasons=reasons, **extra)
+        elif categories & _STC_ACCEPTED:
+            cause = f"accepted by 277CA{who} ({codes})"
+            if line_reasons:
+                detail["line_rejections"] = [r.as_dict() for r in line_reasons]
+            run.add(claim, S.ACCEPTED, cause, key, **extra)
+        else:
+            cause = f"277CA{who} status {codes or 'none'} (pending or informational)"
+            run.add(claim, None, cause, key, **extra)
+    return run.result()
+
+
+def _277_lines(status: ClaimStatus, claim: SentClaim) -> tuple[list[Reason], list[Any]]:
+    reasons: list[Reason] = []
+    detail: list[Any] = []
+    known = set(claim.line_control_numbers)
+    for line in status.lines:
+        entry: dict[str, Any] = {
+            "line_control_number": line.line_control_number,
+            "statuses": [_stc_dict(s) for s in line.statuses],
+        }
+        if known and line.line_control_number not in known:
+            entry["unmatched"] = "line control number (REF*FJ) not among the lines we sent"
+        detail.append(entry)
+        for stc in line.statuses:
+            if stc.category.upper() in _STC_REJECTED:
+                reason = _stc_reason(stc)
+                reasons.append(
+                    Reason(
+                        reason.code,
+                        reason.meaning,
+                        f"service line {line.line_control_number}"
+                        + (f" ({line.procedure})" if line.procedure else ""),
+                        reason.action,
+                    )
+                )
+    return reasons, detail
+
+
+def _stc_dict(stc: StatusCode) -> dict[str, str]:
+    return {
+        "code": stc.text,
+        "category": stc.category_meaning,
+        "status": stc.status_meaning,
+        "entity": stc.entity_meaning,
+    }
+
+
+def _stc_reason(stc: StatusCode) -> Reason:
+    meaning = "; ".join(
+        m for m in (stc.category_meaning, stc.status_meaning, stc.entity_meaning) if m
+    )
+    where = f"entity {stc.entity}" + (f" ({stc.entity_meaning})" if stc.entity_meaning else "")
+    return Reason(
+        f"STC-{stc.text}",
+        meaning or "rejected by the payer or clearinghouse",
+        where if stc.entity else "claim",
+        "correct what the status names, then resubmit the claim (frequency 1)",
+    )
+
+
+#: CARCs that lower the payment without meaning the claim was denied: contractual write-downs
+#: (45 fee schedule, 253 sequestration, 237 legislated adjustment, 59 multiple-procedure rules,
+#: 94 processed in excess of charges, 131 claim-specific negotiated discount, 144 incentive
+#: adjustment) and 23 (the impact of a prior payer's adjudication). Group PR is always the
+#: patient's share. Any other CO/OA/PI/CR reason is a denial of the amount it carries.
+CONTRACTUAL_CARCS = frozenset({"45", "253", "237", "59", "94", "131", "144", "23"})
+
+
+def _is_denial(adjustment: Adjustment) -> bool:
+    return (
+        adjustment.group.upper() != "PR"
+        and adjustment.reason.upper() not in CONTRACTUAL_CARCS
+        and adjustment.amount > ZERO
+    )
+
+
+def _835(remit: Remittance, view: SentView) -> Reconciliation:
+    run = _Run("835", view)
+    for clp in remit.claims:
+        claim = view.claim(clp.claim_id)
+        if claim is None:
+            run.unmatched.append(
+                Unmatched(
+                    clp.claim_id,
+                    "835 claim payment for a claim id (CLP01) we never sent",
+                    {"status": clp.status_code, "paid": str(clp.paid), "trace": remit.trace_number},
+                )
+            )
+            continue
+        denials = _denials(clp)
+        reasons = tuple(denials)
+        line_detail = _835_lines(clp, claim)
+        code = clp.status_code
+        if code == "22":
+            target = S.VOIDED if claim.frequency == "8" else S.REVERSED
+            what = "reversal of an earlier payment (CLP02 22)"
+            reasons = ()
+        elif code == "25":
+            target, what = None, "predetermination only (CLP02 25), no payment"
+        elif clp.paid <= ZERO and (denials or code == "4"):
+            target, what = S.DENIED, f"denied: paid {clp.paid} (CLP02 {code})"
+        elif clp.paid <= ZERO:
+            target = S.PAID
+            what = f"adjudicated with nothing payable by the payer (CLP02 {code})"
+        elif denials:
+            target, what = S.PARTIALLY_PAID, f"partially paid {clp.paid} of {clp.charge}"
+        else:
+            target, what = S.PAID, f"paid {clp.paid} of {clp.charge}"
+        if target == S.DENIED and not reasons:
+            meaning = clp.status_meaning or "denied"
+            reasons = (
+                Reason(
+                    f"CLP02-{code}",
+                    meaning,
+                    "claim",
+                    "review the remittance, correct and resubmit or appeal",
+                ),
+            )
+        key = (
+            f"835:{remit.trace_number}:{clp.claim_id}:{code}:{clp.paid}:{clp.charge}:"
+            f"{clp.payer_claim_control_number or ''}"
+        )
+        detail: dict[str, Any] = {
+            "status_code": code,
+            "status": clp.status_meaning,
+            "charge": str(clp.charge),
+            "paid": str(clp.paid),
+            "trace_number": remit.trace_number,
+            "payer_id": remit.payer_id,
+            "adjustments": [_adj_dict(a) for a in clp.adjustments],
+            "remarks": [{"code": c, "meaning": m} for c, m in clp.remarks],
+        }
+        if clp.patient_responsibility is not None:
+            detail["patient_responsibility"] = str(clp.patient_responsibility)
+        if line_detail:
+            detail["lines"] = line_detail
+        if clp.charge != claim.total_charge and code != "22":
+            detail["charge_differs"] = f"we billed {claim.total_charge}, the 835 shows {clp.charge}"
+        run.add(
+            claim,
+            target,
+            f"835 {what}",
+            key,
+            amount=clp.paid,
+            paid_amount=clp.paid,
+            patient_responsibility=clp.patient_responsibility,
+            payer_claim_control_number=clp.payer_claim_control_number,
+            reasons=reasons if target == S.DENIED else (),
+            detail=detail,
+        )
+    return run.result()
+
+
+def _denials(clp: RemittanceClaim) -> list[Reason]:
+    action = "correct the claim and resubmit (7 with the payer claim number), or appeal"
+    found: list[Reason] = []
+    for adj in clp.adjustments:
+        if _is_denial(adj):
+            found.append(_carc_reason(adj, "claim", action))
+    for line in clp.lines:
+        for adj in line.adjustments:
+            if _is_denial(adj):
+                where = f"service line {line.line_control_number or '?'} ({line.procedure})"
+                found.append(_carc_reason(adj, where, action))
+    return found
+
+
+def _carc_reason(adj: Adjustment, where: str, action: str) -> Reason:
+    meaning = adj.meaning or "claim adjustment reason"
+    return Reason(f"{adj.group}-{adj.reason}", f"{meaning} ({adj.amount})", where, action)
+
+
+def _adj_dict(adj: Adjustment) -> dict[str, str]:
+    return {
+        "group": adj.group,
+        "reason": adj.reason,
+        "amount": str(adj.amount),
+        "meaning": adj.meaning,
+    }
+
+
+def _835_lines(clp: RemittanceClaim, claim: SentClaim) -> list[dict[str, Any]]:
+    known = set(claim.line_control_numbers)
+    out: list[dict[str, Any]] = []
+    for line in clp.lines:
+        entry: dict[str, Any] = {
+            "line_control_number": line.line_control_number,
+            "procedure": line.procedure,
+            "charge": str(line.charge),
+            "paid": str(line.paid),
+            "adjustments": [_adj_dict(a) for a in line.adjustments],
+        }
+        if line.remarks:
+            entry["remarks"] = [{"code": c, "meaning": m} for c, m in line.remarks]
+        if known and line.line_control_number and line.line_control_number not in known:
+            entry["unmatched"] = "line control number (REF*6R) not among the lines we sent"
+        out.append(entry)
+    return out
+
+
+def _number(value: str) -> str:
+    """Control numbers compare as numbers: ``000000123`` and ``123`` are the same interchange."""
+    text = value.strip()
+    return text.lstrip("0") or "0" if text.isdigit() else text
+
+
+def _key(text: str) -> str:
+    if len(text) <= _KEY_LIMIT:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return text[: _KEY_LIMIT - 65] + "#" + digest
+
+
+def references(response: Response) -> tuple[list[str], list[str], list[str]]:
+    """The ISA13s, GS06s and claim ids a response refers to (what the ledger must load)."""
+    isa13s: list[str] = []
+    gs06s: list[str] = []
+    claim_ids: list[str] = []
+    if isinstance(response, InterchangeAck):
+        isa13s.append(_number(response.control_number))
+    elif isinstance(response, ImplementationAck):
+        gs06s.extend(_number(g.gs06) for g in response.groups)
+    elif isinstance(response, ClaimAcknowledgement):
+        claim_ids.extend(c.claim_id for c in response.claims)
+    else:
+        claim_ids.extend(c.claim_id for c in response.claims)
+    return isa13s, gs06s, claim_ids
+
+
+def normalize_control_number(value: str) -> str:
+    """The form control numbers are stored and compared in (no leading zeros)."""
+    return _number(value)

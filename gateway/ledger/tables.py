@@ -1,0 +1,240 @@
+"""The ledger's tables (SQLAlchemy 2 Core), shared by SQLite and PostgreSQL.
+
+The Alembic migrations in ``gateway/ledger/migrations`` create exactly these tables; a test compares
+the migrated schema with this metadata. Money is ``Numeric(14, 2)`` (``Decimal`` in code); times are
+UTC; an encounter is stored as the JSON it was received as.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "MONEY",
+    "claim_events",
+    "claim_versions",
+    "claims",
+    "control_numbers",
+    "correction_items",
+    "files",
+    "functional_groups",
+    "interchanges",
+    "metadata",
+    "responses",
+    "submitted_claims",
+    "transaction_sets",
+    "unmatched",
+]
+
+# Constraint names are fixed so that migrations can refer to them on every database.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+MONEY = sa.Numeric(14, 2)
+NOW = sa.DateTime(timezone=True)
+
+#: Every file the gateway took in or wrote: encounter files, 837s sent, responses received.
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # SHA-256 of the bytes: the same content twice is a duplicate (one row).
+    sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    # encounters | 837P | 837I | TA1 | 999 | 277CA | 835 | unknown
+    sa.Column("kind", sa.String(16), nullable=False),
+    # in (inbox) | out (sent to the clearinghouse)
+    sa.Column("direction", sa.String(3), nullable=False),
+    # received | processing | written | sent | archived | applied | quarantined | duplicate
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=True),
+    sa.Column("archive_path", sa.String(1024), nullable=True),
+    sa.Column("detail", sa.JSON, nullable=True),
+    sa.Column("received_at", NOW, nullable=False),
+    sa.Column("updated_at", NOW, nullable=False),
+    # Work claiming across workers (a lease that expires when a worker dies).
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", NOW, nullable=True),
+)
+
+#: One row per claim (our CLM01): its current state and what the payer told us about it.
+claims = sa.Table(
+    "claims",
+    metadata,
+    sa.Column("claim_id", sa.String(38), primary_key=True),  # CLM01 patient control number
+    sa.Column("kind", sa.String(16), nullable=False),  # professional | institutional
+    sa.Column("partner", sa.String(64), nullable=False),
+    sa.Column("payer_id", sa.String(80), nullable=False),
+    sa.Column("payer_name", sa.String(128), nullable=True),
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("current_version", sa.Integer, nullable=False),
+    sa.Column("total_charge", MONEY, nullable=False),
+    sa.Column("paid_amount", MONEY, nullable=True),  # CLP04 of the latest remittance
+    sa.Column("patient_responsibility", MONEY, nullable=True),  # CLP05
+    sa.Column("payer_claim_control_number", sa.String(50), nullable=True),  # REF*1K / CLP07
+    sa.Column("created_at", NOW, nullable=False),
+    sa.Column("updated_at", NOW, nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", NOW, nullable=True),
+)
+
+#: Every version of a claim as received: the original and each resubmission, void or replacement.
+claim_versions = sa.Table(
+    "claim_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("claim_id", sa.String(38), sa.ForeignKey("claims.claim_id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("frequency", sa.String(1), nullable=False),  # CLM05-3: 1 original, 7, 8
+    sa.Column("replaces_version", sa.Integer, nullable=True),
+    # intake | correction-file | resubmit | void
+    sa.Column("origin", sa.String(20), nullable=False),
+    sa.Column("source_file_id", sa.Integer, sa.ForeignKey("files.id"), nullable=True),
+    sa.Column("total_charge", MONEY, nullable=False),
+    sa.Column("encounter", sa.JSON, nullable=False),
+    sa.Column("received_at", NOW, nullable=False),
+    sa.UniqueConstraint("claim_id", "version"),
+)
+
+#: Interchanges (ISA..IEA) we wrote; one per 837 file. ``status`` is the write-ahead marker.
+interchanges = sa.Table(
+    "interchanges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("partner", sa.String(64), nullable=False),
+    sa.Column("isa13", sa.String(9), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # 837P | 837I
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("file_id", sa.Integer, sa.ForeignKey("files.id"), nullable=True),
+    sa.Column("status", sa.String(12), nullable=False),  # intent | submitted | abandoned
+    sa.Column("created_at", NOW, nullable=False),
+    sa.Column("submitted_at", NOW, nullable=True),
+    sa.UniqueConstraint("partner", "isa13"),
+)
+
+#: Functional groups (GS..GE) inside an interchange we sent.
+functional_groups = sa.Table(
+    "functional_groups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("interchange_id", sa.Integer, sa.ForeignKey("interchanges.id"), nullable=False),
+    sa.Column("gs06", sa.String(9), nullable=False, index=True),
+)
+
+#: Transaction sets (ST..SE) inside a group we sent.
+transaction_sets = sa.Table(
+    "transaction_sets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("functional_groups.id"), nullable=False),
+    sa.Column("st02", sa.String(9), nullable=False),
+    sa.UniqueConstraint("group_id", "st02"),
+)
+
+#: Which claim version went in which set, with the REF*6R line control numbers of its lines.
+submitted_claims = sa.Table(
+    "submitted_claims",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("set_id", sa.Integer, sa.ForeignKey("transaction_sets.id"), nullable=False),
+    sa.Column("claim_id", sa.String(38), sa.ForeignKey("claims.claim_id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("line_control_numbers", sa.JSON, nullable=False),
+    sa.Index(None, "claim_id", "version"),
+)
+
+#: Responses read and applied (TA1, 999, 277CA, 835), one row per response file content.
+responses = sa.Table(
+    "responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("file_id", sa.Integer, sa.ForeignKey("files.id"), nullable=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # TA1 | 999 | 277CA | 835
+    sa.Column("summary", sa.JSON, nullable=True),
+    sa.Column("events", sa.Integer, nullable=False),  # how many claim events it produced
+    sa.Column("applied_at", NOW, nullable=False),
+)
+
+#: What a response said that matched nothing we sent: kept, never dropped.
+unmatched = sa.Table(
+    "unmatched",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("response_id", sa.Integer, sa.ForeignKey("responses.id"), nullable=False),
+    sa.Column("reference", sa.String(80), nullable=False),  # the id that matched nothing
+    sa.Column("reason", sa.String(255), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=True),
+    sa.Column("recorded_at", NOW, nullable=False),
+)
+
+#: The append-only history of every claim. ``event_key`` makes re-applying a response a no-op.
+claim_events = sa.Table(
+    "claim_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("claim_id", sa.String(38), sa.ForeignKey("claims.claim_id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("at", NOW, nullable=False),
+    # received | checked | batched | submitted | abandoned | ta1 | 999 | 277ca | 835 |
+    # resubmitted | voided | resolved
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("from_state", sa.String(20), nullable=True),
+    sa.Column("to_state", sa.String(20), nullable=True),  # null: recorded, state unchanged
+    sa.Column("cause", sa.String(500), nullable=False),
+    sa.Column("file_id", sa.Integer, sa.ForeignKey("files.id"), nullable=True),
+    sa.Column("response_id", sa.Integer, sa.ForeignKey("responses.id"), nullable=True),
+    sa.Column("isa13", sa.String(9), nullable=True),
+    sa.Column("gs06", sa.String(9), nullable=True),
+    sa.Column("st02", sa.String(9), nullable=True),
+    sa.Column("amount", MONEY, nullable=True),
+    sa.Column("detail", sa.JSON, nullable=True),
+    sa.Column("event_key", sa.String(200), nullable=True, unique=True),
+    sa.Index(None, "claim_id", "id"),
+)
+
+#: Correction items: one open item per invalid, rejected or denied claim; closed by a person.
+correction_items = sa.Table(
+    "correction_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("claim_id", sa.String(38), sa.ForeignKey("claims.claim_id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state_at_open", sa.String(20), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # scrubber | TA1 | 999 | 277CA | 835
+    sa.Column("reason_code", sa.String(40), nullable=False),  # the first reason's code
+    # [{"code", "meaning", "where", "action"}, ...]
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("payer_id", sa.String(80), nullable=False),
+    sa.Column("response_id", sa.Integer, sa.ForeignKey("responses.id"), nullable=True),
+    sa.Column("file_id", sa.Integer, sa.ForeignKey("files.id"), nullable=True),
+    sa.Column("opened_at", NOW, nullable=False),
+    sa.Column("closed_at", NOW, nullable=True),
+    sa.Column("closed_by", sa.String(16), nullable=True),  # resubmitted | voided | resolved
+    sa.Column("note", sa.String(2000), nullable=True),
+    # At most one open item per claim, on both databases.
+    sa.Index(
+        "uq_correction_items_open_claim",
+        "claim_id",
+        unique=True,
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
+    sa.Index(None, "opened_at"),
+)
+
+#: Control-number sequences per trading partner and kind (ISA13, GS06, ST02): never reused.
+control_numbers = sa.Table(
+    "control_numbers",
+    metadata,
+    sa.Column("partner", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),  # ISA13 | GS06 | ST02
+    sa.Column("last_value", sa.BigInteger, nullable=False),
+)

@@ -1,0 +1,424 @@
+"""The ledger against real databases: SQLite files and PostgreSQL, from the same tests."""
+
+# ruff: noqa: SIM300  (the house style is `assert expected == actual`)
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from gateway.ledger import tables
+from gateway.ledger.lifecycle import ClaimState, InvalidTransitionError
+from gateway.ledger.reconcile import (
+    Adjustment,
+    ClaimAcknowledgement,
+    ClaimStatus,
+    ElementError,
+    GroupAck,
+    ImplementationAck,
+    InterchangeAck,
+    Remittance,
+    RemittanceClaim,
+    SegmentError,
+    SetAck,
+    StatusCode,
+)
+from gateway.ledger.records import (
+    ClaimSent,
+    GroupSent,
+    IncomingClaim,
+    Reason,
+    SetSent,
+    SubmissionIntent,
+)
+from gateway.ledger.store import Ledger, LedgerError, UnknownClaimError, sqlalchemy_url
+from gateway.ledger.testing import fresh_postgres_database, postgres_available
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+S = ClaimState
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A URL of an empty ledger database: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/state/gateway.db"
+        return
+    if not await postgres_available():
+        if IN_CI:
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+async def ledger(ledger_url: str) -> AsyncIterator[Ledger]:
+    """An open, migrated ledger."""
+    led = await Ledger.open(ledger_url)
+    try:
+        yield led
+    finally:
+        await led.close()
+
+
+def incoming(claim_id: str, charge: str = "100.00", **extra: Any) -> IncomingClaim:
+    """An incoming professional claim for the demo partner."""
+    values: dict[str, Any] = {
+        "claim_id": claim_id,
+        "kind": "professional",
+        "partner": "demo",
+        "payer_id": "87726",
+        "total_charge": Decimal(charge),
+        "encounter": {"claim_id": claim_id, "service_lines": [{"charge": charge}]},
+    }
+    values.update(extra)
+    return IncomingClaim(**values)
+
+
+async def submit(
+    ledger: Ledger, claim_ids: list[str], isa13: str = "101", gs06: str = "201"
+) -> int:
+    """Record and send one interchange holding the claims, one set per claim (ST02 0001...)."""
+    sets = tuple(
+        SetSent(f"{n:04d}", (ClaimSent(cid, 1, (f"{cid}-1", f"{cid}-2")),))
+        for n, cid in enumerate(claim_ids, start=1)
+    )
+    intent = SubmissionIntent("demo", "837P", isa13, f"{isa13}.x12", (GroupSent(gs06, sets),))
+    sub = await ledger.record_submission_intent(intent)
+    await ledger.record_submission_success(sub)
+    return sub
+
+
+async def states(ledger: Ledger, claim_ids: list[str]) -> list[ClaimState]:
+    """The current state of each claim."""
+    out = []
+    for cid in claim_ids:
+        claim = await ledger.claim(cid)
+        assert claim is not None
+        out.append(claim.state)
+    return out
+
+
+async def test_migrations_reach_head_and_match_the_tables(ledger_url: str) -> None:
+    """Upgrading creates the schema of tables.py exactly, and a second upgrade changes nothing."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    led = await Ledger.open(ledger_url)
+    try:
+        await led.upgrade()
+        assert "0001" == await led.revision()
+        async with led._engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), tables.metadata)
+            )
+        assert [] == diff
+    finally:
+        await led.close()
+
+
+def test_urls_pick_the_async_drivers() -> None:
+    """Plain sqlite:/postgresql: URLs are given the aiosqlite/asyncpg drivers."""
+    cases = {
+        "sqlite:///state/gateway.db": "sqlite+aiosqlite:///state/gateway.db",
+        "postgresql://u:p@db:5432/gw": "postgresql+asyncpg://u:p@db:5432/gw",
+        "postgresql+asyncpg://db/gw": "postgresql+asyncpg://db/gw",
+    }
+    assert cases == {url: sqlalchemy_url(url) for url in cases}
+    with pytest.raises(LedgerError):
+        sqlalchemy_url("mysql://db/gw")
+
+
+async def test_sqlite_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
+    """The SQLite ledger file is created owner-only and runs in WAL mode."""
+    path = tmp_path / "state" / "gateway.db"
+    led = await Ledger.open(f"sqlite:///{path}")
+    try:
+        async with led._engine.connect() as conn:
+            mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
+    finally:
+        await led.close()
+    assert ("wal", 0o600) == (mode, stat.S_IMODE(path.stat().st_mode))
+
+
+async def test_files_are_recorded_once_by_content(ledger: Ledger) -> None:
+    """The same content twice is one file row; the second record says it is not new."""
+    first = await ledger.record_file("a" * 64, "enc.json", "encounters")
+    again = await ledger.record_file("a" * 64, "copy.json", "encounters")
+    await ledger.update_file(first.id, status="archived", archive_path="archive/2026/enc.json")
+    stored = await ledger.file_by_hash("a" * 64)
+    assert (True, False, first.id) == (first.is_new, again.is_new, again.id)
+    assert stored is not None
+    assert ("archived", "archive/2026/enc.json") == (stored.status, stored.archive_path)
+
+
+async def test_intake_queues_clean_claims_and_opens_items_for_invalid_ones(ledger: Ledger) -> None:
+    """Clean claims are queued; claims with findings are invalid with one open item each."""
+    finding = Reason("E-NPI", "NPI check digit wrong", "billing_provider.npi", "correct the NPI")
+    outcomes = await ledger.record_claims(
+        [incoming("C1"), incoming("C2", findings=(finding,)), incoming("C1")]
+    )
+    assert [("C1", "new"), ("C2", "new"), ("C1", "duplicate")] == [
+        (o.claim_id, o.outcome) for o in outcomes
+    ]
+    assert [S.QUEUED, S.INVALID] == await states(ledger, ["C1", "C2"])
+    items = await ledger.open_items()
+    assert [("C2", "E-NPI", (finding,))] == [(i.claim_id, i.reason_code, i.reasons) for i in items]
+    queued = await ledger.queued_claims(partner="demo")
+    assert [("C1", 1)] == [(q.claim_id, q.version) for q in queued]
+
+
+async def test_a_claim_in_flight_is_a_duplicate(ledger: Ledger) -> None:
+    """Dropping the same claim id again while it is in flight changes nothing."""
+    await ledger.record_claims([incoming("C1")])
+    await submit(ledger, ["C1"])
+    again = await ledger.record_claims([incoming("C1")])
+    again_corrected = await ledger.record_claims([incoming("C1")], origin="correction-file")
+    assert ["duplicate", "duplicate"] == [again[0].outcome, again_corrected[0].outcome]
+    assert [S.SUBMITTED] == await states(ledger, ["C1"])
+
+
+async def test_correction_of_an_invalid_claim_is_a_new_version(ledger: Ledger) -> None:
+    """A corrected invalid claim becomes version 2, queued, and its item is closed."""
+    bad = Reason("E-DX", "diagnosis code unknown", "diagnoses[0]", "fix it")
+    await ledger.record_claims([incoming("C1", findings=(bad,))])
+    outcome = await ledger.record_claims(
+        [incoming("C1", charge="120.00")], origin="correction-file"
+    )
+    history = await ledger.claim_history("C1")
+    assert history is not None
+    assert ("resubmission", 2, S.QUEUED) == (
+        outcome[0].outcome,
+        outcome[0].version,
+        outcome[0].state,
+    )
+    assert [1, 2] == [v.version for v in history.versions]
+    assert 1 == history.versions[1].replaces_version
+    assert [("resubmitted", None)] == [(i.closed_by, i.note) for i in history.items]
+    assert [] == await ledger.open_items()
+    assert [
+        ("received", None, S.RECEIVED),
+        ("checked", S.RECEIVED, S.INVALID),
+        ("resubmitted", S.INVALID, S.RECEIVED),
+        ("checked", S.RECEIVED, S.QUEUED),
+    ] == [(e.kind, e.from_state, e.to_state) for e in history.events]
+
+
+async def test_control_numbers_are_unique_per_partner_and_survive_reopening(
+    ledger_url: str,
+) -> None:
+    """Concurrent allocations never repeat; partners count separately; reopening continues."""
+    led = await Ledger.open(ledger_url)
+    try:
+        firsts = await asyncio.gather(*(led.allocate("demo", "isa13") for _ in range(20)))
+        block = await led.allocate("demo", "st02", 5)
+        other = await led.allocate("other", "isa13")
+    finally:
+        await led.close()
+    led = await Ledger.open(ledger_url)
+    try:
+        after = await led.allocate("demo", "isa13")
+        last = await led.last_control_number("demo", "st02")
+    finally:
+        await led.close()
+    assert list(range(1, 21)) == sorted(firsts)
+    assert (1, 5, 1, 21) == (block, last, other, after)
+
+
+async def test_two_ledgers_on_one_database_never_share_a_number(ledger_url: str) -> None:
+    """Two connections (as two workers would have) allocating at once get disjoint numbers."""
+    first = await Ledger.open(ledger_url)
+    second = await Ledger.open(ledger_url)
+    try:
+        numbers = await asyncio.gather(
+            *(led.allocate("demo", "gs06", 3) for led in (first, second) for _ in range(10))
+        )
+    finally:
+        await first.close()
+        await second.close()
+    taken = sorted(n + k for n in numbers for k in range(3))
+    assert list(range(1, 61)) == taken
+
+
+async def test_write_ahead_submission_and_abandonment(ledger: Ledger) -> None:
+    """Intent makes claims batched; success makes them submitted; abandoning requeues them."""
+    await ledger.record_claims([incoming("C1"), incoming("C2")])
+    sets = (SetSent("0001", (ClaimSent("C1", 1),)),)
+    intent = SubmissionIntent("demo", "837P", "000000007", "a.x12", (GroupSent("7", sets),))
+    sub = await ledger.record_submission_intent(intent)
+    assert [S.BATCHED, S.QUEUED] == await states(ledger, ["C1", "C2"])
+    assert ["intent"] == [s.status for s in await ledger.submissions()]
+    await ledger.abandon_submission(sub, "transport down")
+    assert [S.QUEUED] == await states(ledger, ["C1"])
+    sub2 = await ledger.record_submission_intent(
+        SubmissionIntent("demo", "837P", "8", "b.x12", (GroupSent("8", sets),))
+    )
+    await ledger.record_submission_success(sub2)
+    await ledger.record_submission_success(sub2)  # twice: no change
+    assert [S.SUBMITTED] == await states(ledger, ["C1"])
+    assert [("7", "abandoned"), ("8", "submitted")] == [
+        (s.isa13, s.status) for s in await ledger.submissions()
+    ]
+    with pytest.raises(LedgerError):
+        await ledger.abandon_submission(sub2, "too late")
+
+
+async def test_batching_an_unknown_or_invalid_claim_fails(ledger: Ledger) -> None:
+    """A submission naming a claim not queued is refused and leaves nothing behind."""
+    await ledger.record_claims([incoming("C1", findings=(Reason("E", "bad"),))])
+    sets = (SetSent("1", (ClaimSent("C1", 1),)),)
+    with pytest.raises(InvalidTransitionError):
+        await ledger.record_submission_intent(
+            SubmissionIntent("demo", "837P", "1", "a.x12", (GroupSent("1", sets),))
+        )
+    ghost = (SetSent("1", (ClaimSent("NOPE", 1),)),)
+    with pytest.raises(UnknownClaimError):
+        await ledger.record_submission_intent(
+            SubmissionIntent("demo", "837P", "2", "b.x12", (GroupSent("2", ghost),))
+        )
+    assert [] == await ledger.submissions()
+
+
+async def test_999_rejection_opens_items_and_is_idempotent(ledger: Ledger) -> None:
+    """A 999 rejecting a set rejects its claim with IK3/IK4 reasons; a second apply is a no-op."""
+    await ledger.record_claims([incoming("C1"), incoming("C2")])
+    await submit(ledger, ["C1", "C2"])
+    error = SegmentError("NM1", "12", "8", "segment has data element errors", "2010BA")
+    error = SegmentError(
+        error.tag, error.position, error.code, error.meaning, error.loop,
+        (ElementError("9", "7", "invalid code value", "67"),),
+    )  # fmt: skip
+    ack = ImplementationAck(
+        (
+            GroupAck(
+                "201", "P", (SetAck("0001", "A"), SetAck("0002", "R", (("5", "errors"),), (error,)))
+            ),
+        )
+    )
+    result = await ledger.apply_response(ack, content_hash="h999", kind="999")
+    again = await ledger.apply_response(ack, content_hash="h999", kind="999")
+    copy = await ledger.apply_response(ack, content_hash="h999-copy", kind="999")
+    assert (2, 2, False, True) == (
+        result.applied,
+        result.state_changes,
+        result.duplicate,
+        again.duplicate,
+    )
+    assert (0, 2) == (copy.state_changes, copy.skipped)
+    assert [S.ACKNOWLEDGED, S.REJECTED] == await states(ledger, ["C1", "C2"])
+    items = await ledger.open_items()
+    assert ["C2"] == [i.claim_id for i in items]
+    assert ["IK304-8", "IK403-7", "IK502-5"] == [r.code for r in items[0].reasons]
+    assert "NM109" in items[0].reasons[1].where
+    assert ["C2"] == [i.claim_id for i in await ledger.open_items(reason="IK403-7")]
+    assert [] == await ledger.open_items(payer="99999")
+
+
+async def test_ta1_rejection_and_unmatched_interchange(ledger: Ledger) -> None:
+    """A TA1 R rejects every claim of the interchange; an unknown ISA13 is kept as unmatched."""
+    await ledger.record_claims([incoming("C1"), incoming("C2")])
+    await submit(ledger, ["C1", "C2"], isa13="000000555")
+    result = await ledger.apply_response(
+        InterchangeAck("000000555", "R", "008", "invalid receiver id"),
+        content_hash="t1",
+        kind="TA1",
+    )
+    stray = await ledger.apply_response(InterchangeAck("999", "A"), content_hash="t2", kind="TA1")
+    assert [S.REJECTED, S.REJECTED] == await states(ledger, ["C1", "C2"])
+    assert (2, ()) == (result.state_changes, result.unmatched)
+    assert ["999"] == [u.reference for u in stray.unmatched]
+    assert ["999"] == [u["reference"] for u in await ledger.unmatched()]
+    assert ["TA1-008", "TA1-008"] == [i.reason_code for i in await ledger.open_items()]
+
+
+async def test_payment_lifecycle_with_reversal_and_history(ledger: Ledger) -> None:
+    """277CA then 835 paid, then reversal and corrected claim: the history tells the whole story."""
+    await ledger.record_claims([incoming("C1", "200.00"), incoming("C2", "50.00")])
+    await submit(ledger, ["C1", "C2"])
+    ack = ClaimAcknowledgement(
+        "PAYER",
+        (
+            ClaimStatus("C1", (StatusCode("A2", "20"),), "PCN1"),
+            ClaimStatus("C2", (StatusCode("A7", "562", "85", "rejected", "NPI"),)),
+        ),
+    )
+    await ledger.apply_response(ack, content_hash="277", kind="277CA")
+    paid = RemittanceClaim("C1", "1", Decimal("200.00"), Decimal("150.00"), Decimal("50.00"),
+                           "PCN1", (Adjustment("PR", "1", Decimal("50.00")),))  # fmt: skip
+    await ledger.apply_response(Remittance("T1", "87726", (paid,)), content_hash="835a", kind="835")
+    reversal = RemittanceClaim("C1", "22", Decimal("-200.00"), Decimal("-150.00"), None, "PCN1")
+    corrected = RemittanceClaim("C1", "1", Decimal("200.00"), Decimal("180.00"), Decimal("20.00"),
+                                "PCN1", (Adjustment("PR", "2", Decimal("20.00")),))  # fmt: skip
+    await ledger.apply_response(
+        Remittance("T2", "87726", (reversal, corrected)), content_hash="835b", kind="835"
+    )
+    claim = await ledger.claim("C1")
+    history = await ledger.claim_history("C1")
+    assert claim is not None
+    assert history is not None
+    assert (S.PAID, Decimal("180.00"), "PCN1") == (
+        claim.state,
+        claim.paid_amount,
+        claim.payer_claim_control_number,
+    )
+    assert [
+        "received", "checked", "batched", "submitted", "277ca", "835", "835", "835"
+    ] == [e.kind for e in history.events]  # fmt: skip
+    assert [S.ACCEPTED, S.PAID, S.REVERSED, S.PAID] == [e.to_state for e in history.events[4:]]
+    assert ["201", "1"] == [history.events[3].gs06, history.events[3].st02]  # without zeros
+    assert [S.PAYER_REJECTED] == await states(ledger, ["C2"])
+    summary = await ledger.status()
+    assert {S.PAID: 1, S.PAYER_REJECTED: 1} == dict(summary.counts)
+    assert Decimal("180.00") == summary.paid[S.PAID]
+    assert (1, ["C2"]) == (summary.open_items, [i.claim_id for i in summary.oldest_items])
+
+
+async def test_resolve_and_withdraw_close_items(ledger: Ledger) -> None:
+    """Resolving or withdrawing closes the open item and moves the claim to a final state."""
+    bad = (Reason("E", "bad"),)
+    await ledger.record_claims([incoming("C1", findings=bad), incoming("C2", findings=bad)])
+    await ledger.resolve("C1", "billed on paper")
+    await ledger.withdraw("C2", "duplicate of C9")
+    assert [S.RESOLVED, S.VOIDED] == await states(ledger, ["C1", "C2"])
+    history = await ledger.claim_history("C1")
+    assert history is not None
+    assert [("resolved", "billed on paper")] == [(i.closed_by, i.note) for i in history.items]
+    assert [] == await ledger.open_items()
+    with pytest.raises(InvalidTransitionError):
+        await ledger.resolve("C2", "again")
+    with pytest.raises(UnknownClaimError):
+        await ledger.resolve("NOPE", "x")
+
+
+async def test_mark_invalid_after_build(ledger: Ledger) -> None:
+    """A queued claim found wrong by the TR3 check becomes invalid with its findings as reasons."""
+    await ledger.record_claims([incoming("C1")])
+    await ledger.mark_invalid("C1", [Reason("IK403-7", "invalid code", "SV101")])
+    item = await ledger.open_item("C1")
+    assert item is not None
+    assert ("validation", "IK403-7", S.INVALID) == (item.source, item.reason_code, item.state)
+
+
+async def test_events_are_append_only_rows(ledger: Ledger) -> None:
+    """Every state change left one event row, in order, each with a time and a cause."""
+    await ledger.record_claims([incoming("C1")])
+    await submit(ledger, ["C1"])
+    async with ledger._engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(tables.claim_events.c.to_state, tables.claim_events.c.cause).order_by(
+                    tables.claim_events.c.id
+                )
+            )
+        ).all()
+    assert ["received", "queued", "batched", "submitted"] == [r[0] for r in rows]
+    assert all(r[1] for r in rows)
