@@ -1,0 +1,255 @@
+"""Tests for SftpTransport against a real asyncssh SFTP server on 127.0.0.1 (ephemeral port)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from gateway.service.transports import RetryPolicy, SftpTransport, TransportError
+
+FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
+
+
+@dataclass
+class Faults:
+    """What the test server does wrong, set by each test."""
+
+    #: Abort the whole SSH connection on this many writes (then behave).
+    drop_on_write: int = 0
+    #: Answer every write with an SFTP failure (a full disk, say).
+    fail_writes: bool = False
+    writes_seen: int = 0
+
+
+class FaultySftpServer(asyncssh.SFTPServer):
+    """An SFTP server rooted in a folder that can drop the connection or fail writes on demand."""
+
+    def __init__(self, chan: asyncssh.SSHServerChannel[bytes], root: Path, faults: Faults) -> None:
+        super().__init__(chan, chroot=str(root).encode())
+        self.faults = faults
+
+    def write(self, file_obj: object, offset: int, data: bytes) -> int:
+        self.faults.writes_seen += 1
+        if self.faults.drop_on_write > 0:
+            self.faults.drop_on_write -= 1
+            self.connection.abort()
+            raise asyncssh.SFTPConnectionLost("dropped by the test server")
+        if self.faults.fail_writes:
+            raise asyncssh.SFTPFailure("no space left on the test server")
+        written: int = super().write(file_obj, offset, data)  # type: ignore[assignment]
+        return written
+
+
+@dataclass
+class Server:
+    """A running test server and the client-side files needed to reach it."""
+
+    port: int
+    root: Path
+    known_hosts: Path
+    client_key: Path
+    faults: Faults = field(default_factory=Faults)
+
+    def transport(self, **overrides: object) -> SftpTransport:
+        """A transport to this server (outbound/, inbound/, fetched/) with fast retries."""
+        options: dict[str, object] = {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "username": "gateway",
+            "client_keys": [self.client_key],
+            "known_hosts": self.known_hosts,
+            "outbound_dir": "/outbound",
+            "inbound_dir": "/inbound",
+            "fetched_dir": "/inbound/fetched",
+            "retry": FAST_RETRY,
+            "connect_timeout": 5.0,
+            "operation_timeout": 10.0,
+        }
+        options.update(overrides)
+        return SftpTransport(**options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    """An asyncssh SFTP server on 127.0.0.1 with generated host and client keys."""
+    root = tmp_path / "sftp-root"
+    for folder in ("outbound", "inbound", "inbound/fetched"):
+        (root / folder).mkdir(parents=True)
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_key_path = tmp_path / "id_ed25519"
+    client_key.write_private_key(client_key_path)
+    authorized = tmp_path / "authorized_keys"
+    client_key.write_public_key(authorized)
+    faults = Faults()
+    acceptor = await asyncssh.listen(
+        "127.0.0.1",
+        0,
+        server_host_keys=[host_key],
+        authorized_client_keys=str(authorized),
+        sftp_factory=lambda chan: FaultySftpServer(chan, root, faults),
+        allow_scp=False,
+        config=None,
+    )
+    port = acceptor.sockets[0].getsockname()[1]
+    known_hosts = tmp_path / "known_hosts"
+    public = host_key.export_public_key().decode().strip()
+    known_hosts.write_text(f"[127.0.0.1]:{port} {public}\n")
+    yield Server(port, root, known_hosts, client_key_path, faults)
+    acceptor.close()
+    await acceptor.wait_closed()
+
+
+class SleepRecorder:
+    """An injected sleep that records the back-off delays instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+async def test_round_trip_upload_list_fetch_and_mark_fetched(server: Server) -> None:
+    """An upload lands complete under its name; responses are listed, fetched and moved aside."""
+    inbound = server.root / "inbound"
+    (inbound / "999-000000001.x12").write_bytes(b"ISA*999~")
+    (inbound / "277-000000002.x12").write_bytes(b"ISA*277~")
+    (inbound / ".writing.x12").write_bytes(b"")
+    (inbound / "835.x12.part").write_bytes(b"")
+    async with server.transport() as transport:
+        await transport.put("batch-000000905.837", b"ISA*837~" * 1000)
+        await transport.put("batch-000000905.837", b"ISA*837~" * 1000)  # a resend: no-op
+        names = await transport.list_responses()
+        data = await transport.fetch("999-000000001.x12")
+        await transport.mark_fetched("999-000000001.x12")
+        await transport.mark_fetched("999-000000001.x12")  # a retried mark: no-op
+        after = await transport.list_responses()
+    assert sorted(p.name for p in (server.root / "outbound").iterdir()) == ["batch-000000905.837"]
+    assert (server.root / "outbound" / "batch-000000905.837").read_bytes() == b"ISA*837~" * 1000
+    assert names == ["277-000000002.x12", "999-000000001.x12"]
+    assert (data, after) == (b"ISA*999~", ["277-000000002.x12"])
+    assert (inbound / "fetched" / "999-000000001.x12").is_file()
+
+
+async def test_a_different_file_under_a_taken_name_is_refused(server: Server) -> None:
+    """The SFTP rename never replaces: a different file of the same name is a failure."""
+    (server.root / "outbound" / "batch-1.837").write_bytes(b"first")
+    async with server.transport() as transport:
+        with pytest.raises(TransportError, match="cannot rename into place"):
+            await transport.put("batch-1.837", b"second")
+    assert [p.read_bytes() for p in (server.root / "outbound").iterdir()] == [b"first"]
+
+
+async def test_fetched_responses_are_deleted_without_a_fetched_folder(server: Server) -> None:
+    """With no fetched_dir, mark_fetched removes the remote response."""
+    (server.root / "inbound" / "r.x12").write_bytes(b"r")
+    async with server.transport(fetched_dir=None) as transport:
+        await transport.mark_fetched("r.x12")
+        assert await transport.list_responses() == []
+    assert not (server.root / "inbound" / "r.x12").exists()
+
+
+async def test_a_host_key_mismatch_is_refused_without_retrying(
+    server: Server, tmp_path: Path
+) -> None:
+    """A server whose key differs from known_hosts gets nothing, and no retry is attempted."""
+    impostor = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+    pinned = tmp_path / "pinned_known_hosts"
+    pinned.write_text(f"[127.0.0.1]:{server.port} {impostor.strip()}\n")
+    sleep = SleepRecorder()
+    transport = server.transport(known_hosts=pinned, sleep=sleep)
+    with pytest.raises(TransportError, match="host key does not match") as caught:
+        await transport.put("batch-1.837", b"ISA~")
+    await transport.close()
+    assert (
+        caught.value.retryable,
+        sleep.delays,
+        list((server.root / "outbound").iterdir()),
+    ) == (False, [], [])
+
+
+async def test_a_key_the_server_does_not_know_is_refused(server: Server, tmp_path: Path) -> None:
+    """A client key not in authorized_keys fails at once (no password fallback, no retry)."""
+    stranger = tmp_path / "stranger"
+    asyncssh.generate_private_key("ssh-ed25519").write_private_key(stranger)
+    sleep = SleepRecorder()
+    transport = server.transport(client_keys=[stranger], sleep=sleep)
+    with pytest.raises(TransportError, match="refused our key"):
+        await transport.list_responses()
+    assert sleep.delays == []
+
+
+async def test_a_missing_known_hosts_file_is_a_clear_error(server: Server, tmp_path: Path) -> None:
+    """Without a known_hosts file nothing connects (no trust on first use)."""
+    transport = server.transport(known_hosts=tmp_path / "nope")
+    with pytest.raises(TransportError, match=r"known_hosts file .* is missing"):
+        await transport.put("a.837", b"a")
+
+
+async def test_a_failure_during_upload_is_reported_and_leaves_nothing(server: Server) -> None:
+    """A write the server rejects raises TransportError; no file, complete or partial, remains."""
+    server.faults.fail_writes = True
+    async with server.transport() as transport:
+        with pytest.raises(TransportError, match=r"put batch-1\.837: SFTPFailure"):
+            await transport.put("batch-1.837", b"ISA~" * 100)
+    assert list((server.root / "outbound").iterdir()) == []
+
+
+async def test_a_dropped_connection_is_retried_and_the_file_delivered_once(
+    server: Server,
+) -> None:
+    """The connection dies mid-upload; the transport reconnects, retries and delivers it whole."""
+    server.faults.drop_on_write = 1
+    sleep = SleepRecorder()
+    async with server.transport(sleep=sleep) as transport:
+        await transport.put("batch-1.837", b"ISA*complete~")
+        await transport.put("batch-2.837", b"ISA*second~")  # the new connection keeps working
+    outbound = server.root / "outbound"
+    assert sleep.delays == [0.01]
+    assert {p.name: p.read_bytes() for p in outbound.iterdir()} == {
+        "batch-1.837": b"ISA*complete~",
+        "batch-2.837": b"ISA*second~",
+    }
+
+
+async def test_retries_are_bounded_and_the_failure_is_reported(server: Server) -> None:
+    """A connection that keeps dropping fails after the policy's attempts, marked retryable."""
+    server.faults.drop_on_write = 100
+    sleep = SleepRecorder()
+    transport = server.transport(sleep=sleep)
+    with pytest.raises(TransportError, match="gave up after 3 attempts") as caught:
+        await transport.put("batch-1.837", b"ISA~")
+    await transport.close()
+    assert (
+        caught.value.retryable,
+        sleep.delays,
+        server.faults.writes_seen,
+    ) == (True, [0.01, 0.02], 3)
+    assert [p for p in (server.root / "outbound").iterdir() if not p.name.startswith(".")] == []
+
+
+async def test_a_server_that_is_down_is_retried_then_reported(tmp_path: Path) -> None:
+    """Connection refused on 127.0.0.1 is a network error: retried with back-off, then failed."""
+    key = tmp_path / "id"
+    asyncssh.generate_private_key("ssh-ed25519").write_private_key(key)
+    (tmp_path / "known_hosts").write_text("")
+    sleep = SleepRecorder()
+    transport = SftpTransport(
+        host="127.0.0.1",
+        port=1,  # nothing listens on port 1
+        username="gateway",
+        client_keys=[key],
+        known_hosts=tmp_path / "known_hosts",
+        outbound_dir="/outbound",
+        inbound_dir="/inbound",
+        retry=FAST_RETRY,
+        sleep=sleep,
+    )
+    with pytest.raises(TransportError, match="gave up after 3 attempts"):
+        await transport.list_responses()
+    assert sleep.delays == [0.01, 0.02]
