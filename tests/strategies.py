@@ -1,0 +1,474 @@
+"""Hypothesis strategies that generate valid encounters (the scrubber finds no error in them).
+
+``encounters()`` draws professional and institutional encounters; ``professional_encounters()``
+and ``institutional_encounters()`` one kind each. Every NPI passes its check digit, every code is
+from a real code list or has the right shape, every date of care lies between ``EARLIEST_SERVICE``
+and ``LATEST_SERVICE`` (in the past), after every birth date. Names and ids are synthetic.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from gateway.edits.codelists import npi_check_digit
+from gateway.models import Encounter
+
+__all__ = [
+    "EARLIEST_SERVICE",
+    "LATEST_SERVICE",
+    "encounter_dicts",
+    "encounters",
+    "institutional_encounters",
+    "npis",
+    "professional_encounters",
+]
+
+EARLIEST_SERVICE = date(2025, 1, 1)
+LATEST_SERVICE = date(2026, 11, 1)
+LATEST_BIRTH = date(2024, 12, 31)
+
+ICD10_CM = [
+    "E119",
+    "I10",
+    "Z7984",
+    "J069",
+    "R509",
+    "M1711",
+    "I214",
+    "R0789",
+    "R079",
+    "I209",
+    "E785",
+    "K219",
+    "F419",
+    "M545",
+    "N390",
+    "J189",
+    "E039",
+    "G4733",
+    "R51",
+    "Z0000",
+    "S8261XA",
+    "S52501A",
+    "O9989",
+    "Z3A20",
+    "U071",
+    "H6690",
+    "L03115",
+    "B349",
+    "R1084",
+    "Z23",
+]
+ICD10_PCS = ["02703ZZ", "0SRC0J9", "0DTJ4ZZ", "5A1955Z", "10E0XZZ", "0FT44ZZ", "3E0234Z", "B2111ZZ"]
+CPT_HCPCS = [
+    "99213",
+    "99214",
+    "99203",
+    "99284",
+    "93000",
+    "93005",
+    "93458",
+    "36415",
+    "80053",
+    "83036",
+    "85025",
+    "87880",
+    "20610",
+    "71046",
+    "97110",
+    "90471",
+    "90686",
+    "J3301",
+    "J1100",
+    "G0439",
+    "A4550",
+    "0001U",
+    "3074F",
+    "0042T",
+]
+MODIFIERS = ["25", "59", "RT", "LT", "QW", "26", "TC", "GT", "95", "XU", "76", "91"]
+REVENUE_CODES = [
+    "0120",
+    "0250",
+    "0260",
+    "0300",
+    "0320",
+    "0360",
+    "0370",
+    "0450",
+    "0481",
+    "0636",
+    "0730",
+    "0760",
+    "0810",
+]
+PLACES = ["11", "12", "19", "21", "22", "23", "02", "10", "31", "49", "81"]
+STATES = ["IL", "IN", "WI", "MO", "IA", "OH", "MI", "KY", "TN", "MN"]
+LAST_NAMES = [
+    "ALDER",
+    "BIRCH",
+    "CEDAR",
+    "DOGWOOD",
+    "ELM",
+    "FIR",
+    "HAZEL",
+    "JUNIPER",
+    "LARCH",
+    "MAPLE",
+    "OAK",
+    "PINE",
+]
+FIRST_NAMES = [
+    "AVERY",
+    "BLAIR",
+    "CASEY",
+    "DREW",
+    "EMERY",
+    "FINLEY",
+    "HARPER",
+    "JORDAN",
+    "KENDALL",
+    "LOGAN",
+    "MORGAN",
+]
+STREETS = [
+    "MAIN ST",
+    "OAK AVE",
+    "ELM ST",
+    "LAKE SHORE DR",
+    "MILL RD",
+    "2ND ST",
+    "PARK PL",
+    "HILL CT",
+]
+CITIES = ["SPRINGFIELD", "CHATHAM", "ROCHESTER", "PEORIA", "DECATUR", "NORMAL", "URBANA", "QUINCY"]
+TAXONOMIES = ["207Q00000X", "207R00000X", "208D00000X", "363LF0000X", "282N00000X", "261QP2300X"]
+FILING = ["CI", "MB", "MC", "BL", "HM", "12", "13", "WC", "CH", "VA"]
+RESPONSIBILITY = ["primary", "secondary", "tertiary"]
+DEPENDENT_RELATIONSHIPS = ["01", "19", "20", "21", "39", "40", "53", "G8"]
+CONDITION_CODES = ["01", "02", "39", "40", "A1", "07", "17", "20"]
+OCCURRENCE_CODES = ["01", "02", "04", "05", "11", "24", "31", "42"]
+OCCURRENCE_SPAN_CODES = ["70", "71", "72", "74", "M0"]
+VALUE_CODES = ["01", "02", "14", "37", "45", "80", "81", "A1"]
+
+
+@st.composite
+def npis(draw: st.DrawFn) -> str:
+    """A 10-digit NPI with a correct Luhn check digit."""
+    first = draw(st.sampled_from("12"))
+    rest = draw(st.text("0123456789", min_size=8, max_size=8))
+    nine = first + rest
+    return nine + str(npi_check_digit(nine))
+
+
+def _dates(low: date, high: date) -> st.SearchStrategy[date]:
+    return st.dates(min_value=low, max_value=max(low, high))
+
+
+def _money(low: str = "0.00", high: str = "9999.99") -> st.SearchStrategy[Decimal]:
+    return st.decimals(min_value=Decimal(low), max_value=Decimal(high), places=2)
+
+
+@st.composite
+def _address(draw: st.DrawFn, *, zip9: bool = False) -> dict[str, Any]:
+    address: dict[str, Any] = {
+        "line1": f"{draw(st.integers(1, 9999))} {draw(st.sampled_from(STREETS))}",
+        "city": draw(st.sampled_from(CITIES)),
+        "state": draw(st.sampled_from(STATES)),
+        "zip": draw(
+            st.from_regex(r"6[0-9]{8}" if zip9 else r"6[0-9]{4}([0-9]{4})?", fullmatch=True)
+        ),
+    }
+    if draw(st.booleans()):
+        address["line2"] = f"SUITE {draw(st.integers(1, 400))}"
+    return address
+
+
+@st.composite
+def _person(draw: st.DrawFn, *, taxonomy: bool = False) -> dict[str, Any]:
+    provider: dict[str, Any] = {
+        "npi": draw(npis()),
+        "last_name": draw(st.sampled_from(LAST_NAMES)),
+        "first_name": draw(st.sampled_from(FIRST_NAMES)),
+    }
+    if taxonomy and draw(st.booleans()):
+        provider["taxonomy"] = draw(st.sampled_from(TAXONOMIES))
+    return provider
+
+
+def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+@st.composite
+def _parties(draw: st.DrawFn) -> dict[str, Any]:
+    """Billing provider, payer, subscriber and (maybe) a dependent patient."""
+    billing: dict[str, Any] = {
+        "npi": draw(npis()),
+        "organization_name": f"{draw(st.sampled_from(LAST_NAMES))} MEDICAL GROUP",
+        "tax_id": draw(st.from_regex(r"[0-9]{9}", fullmatch=True)),
+        "tax_id_type": draw(st.sampled_from(["EIN", "EIN", "SSN"])),
+        "address": draw(_address(zip9=True)),
+    }
+    if draw(st.booleans()):
+        billing["taxonomy"] = draw(st.sampled_from(TAXONOMIES))
+    if draw(st.booleans()):
+        billing["contact"] = {
+            "name": "BILLING OFFICE",
+            "phone": draw(st.from_regex(r"[2-9][0-9]{2}555[0-9]{4}", fullmatch=True)),
+        }
+    subscriber_birth = draw(_dates(date(1935, 1, 1), date(2006, 12, 31)))
+    subscriber: dict[str, Any] = {
+        "member_id": draw(st.from_regex(r"[A-Z]{1,3}[0-9]{6,12}", fullmatch=True)),
+        "last_name": draw(st.sampled_from(LAST_NAMES)),
+        "first_name": draw(st.sampled_from(FIRST_NAMES)),
+        "birth_date": subscriber_birth,
+        "gender": draw(st.sampled_from(["M", "F", "U"])),
+        "address": draw(_address()),
+        "payer_responsibility": draw(st.sampled_from(RESPONSIBILITY)),
+        "claim_filing_indicator": draw(st.sampled_from(FILING)),
+    }
+    if draw(st.booleans()):
+        subscriber["group_number"] = draw(st.from_regex(r"[A-Z]{0,3}[0-9]{3,8}", fullmatch=True))
+    patient = None
+    if draw(st.booleans()):
+        relationship = draw(st.sampled_from(DEPENDENT_RELATIONSHIPS))
+        low = subscriber_birth + timedelta(days=1) if relationship == "19" else date(1935, 1, 1)
+        patient = {
+            "last_name": subscriber["last_name"],
+            # a different first name: the same name and birth date would look like the subscriber
+            "first_name": draw(
+                st.sampled_from([n for n in FIRST_NAMES if n != subscriber["first_name"]])
+            ),
+            "birth_date": draw(_dates(low, LATEST_BIRTH)),
+            "gender": draw(st.sampled_from(["M", "F", "U"])),
+            "relationship_to_subscriber": relationship,
+            "address": subscriber["address"],
+        }
+    payer = {
+        "id": draw(st.from_regex(r"[0-9]{5}", fullmatch=True)),
+        "name": f"{draw(st.sampled_from(LAST_NAMES))} HEALTH PLAN",
+    }
+    return {
+        "billing_provider": billing,
+        "payer": payer,
+        "subscriber": subscriber,
+        "patient": patient,
+    }
+
+
+@st.composite
+def _claim_header(draw: st.DrawFn) -> dict[str, Any]:
+    frequency = draw(st.sampled_from(["1", "1", "1", "7", "8"]))
+    header: dict[str, Any] = {
+        "claim_id": draw(st.from_regex(r"[A-Z0-9][A-Z0-9-]{0,19}", fullmatch=True)),
+        "frequency": frequency,
+        "signature_on_file": draw(st.booleans()),
+        "accept_assignment": draw(st.booleans()),
+        "benefits_assigned": draw(st.booleans()),
+        "release_of_information": draw(st.sampled_from(["Y", "I"])),
+    }
+    if frequency != "1":
+        header["original_payer_claim_number"] = draw(st.from_regex(r"[0-9]{10,15}", fullmatch=True))
+    if draw(st.booleans()):
+        header["partner"] = "demo-clearinghouse"
+    for name in ("prior_authorization", "referral_number", "medical_record_number"):
+        if draw(st.booleans()):
+            header[name] = draw(st.from_regex(r"[A-Z0-9]{4,15}", fullmatch=True))
+    return header
+
+
+def _finish(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+    if draw(st.booleans()):
+        data["total_charge"] = str(sum(Decimal(line["charge"]) for line in data["service_lines"]))
+    return data
+
+
+@st.composite
+def _professional_dict(draw: st.DrawFn) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": "professional", **draw(_claim_header()), **draw(_parties())}
+    births = [data["subscriber"]["birth_date"]]
+    if data["patient"] is not None:
+        births.append(data["patient"]["birth_date"])
+    born = max(births)
+    diagnoses = draw(st.lists(st.sampled_from(ICD10_CM), min_size=1, max_size=12, unique=True))
+    data["diagnoses"] = diagnoses
+    data["place_of_service"] = draw(st.sampled_from(PLACES))
+    for role in ("rendering_provider", "referring_provider", "supervising_provider"):
+        if draw(st.booleans()):
+            data[role] = draw(_person(taxonomy=role == "rendering_provider"))
+    if draw(st.booleans()):
+        data["service_facility"] = {
+            "name": f"{draw(st.sampled_from(LAST_NAMES))} CLINIC",
+            "npi": draw(npis()),
+            "address": draw(_address()),
+        }
+    if draw(st.booleans()):
+        data["pay_to_address"] = {**draw(_address()), "line1": "PO BOX 4410"}
+    first_day = draw(_dates(max(EARLIEST_SERVICE, born), LATEST_SERVICE))
+    if draw(st.booleans()):
+        data["onset_date"] = draw(_dates(born, first_day))
+    if draw(st.booleans()):
+        data["related_causes"] = ["AA"]
+        data["accident_date"] = draw(_dates(born, first_day))
+        data["accident_state"] = draw(st.sampled_from(STATES))
+    lines = []
+    for i in range(draw(st.integers(1, 6))):
+        line: dict[str, Any] = {
+            "line_id": f"L{i + 1}-{draw(st.from_regex(r'[A-Z0-9]{1,8}', fullmatch=True))}",
+            "procedure_code": draw(st.sampled_from(CPT_HCPCS)),
+            "modifiers": draw(st.lists(st.sampled_from(MODIFIERS), max_size=4, unique=True)),
+            "charge": str(draw(_money())),
+            "units": str(draw(st.integers(1, 12))),
+            "unit_type": draw(st.sampled_from(["UN", "UN", "MJ"])),
+            "service_date": draw(
+                _dates(first_day, min(first_day + timedelta(days=5), LATEST_SERVICE))
+            ),
+            "diagnosis_pointers": draw(
+                st.lists(st.integers(1, len(diagnoses)), min_size=1, max_size=4, unique=True)
+            ),
+        }
+        if draw(st.integers(0, 4)) == 0:
+            line["ndc"] = {
+                "code": draw(st.from_regex(r"[0-9]{11}", fullmatch=True)),
+                "quantity": str(draw(st.decimals(Decimal("0.1"), Decimal("50"), places=1))),
+                "unit": draw(st.sampled_from(["UN", "ML", "GR", "F2", "ME"])),
+            }
+        if draw(st.integers(0, 4)) == 0:
+            line["rendering_provider"] = draw(_person())
+        if draw(st.integers(0, 4)) == 0:
+            line["place_of_service"] = draw(st.sampled_from(PLACES))
+        lines.append(line)
+    data["service_lines"] = lines
+    return _finish(draw, data)
+
+
+@st.composite
+def _institutional_dict(draw: st.DrawFn) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": "institutional", **draw(_claim_header()), **draw(_parties())}
+    births = [data["subscriber"]["birth_date"]]
+    if data["patient"] is not None:
+        births.append(data["patient"]["birth_date"])
+    born = max(births)
+    inpatient = draw(st.booleans())
+    facility_type = draw(
+        st.sampled_from(["11", "21", "18"] if inpatient else ["13", "14", "71", "73", "83", "85"])
+    )
+    start = draw(_dates(max(EARLIEST_SERVICE, born), LATEST_SERVICE))
+    end = draw(_dates(start, min(start + timedelta(days=12), LATEST_SERVICE)))
+    diagnoses = draw(st.lists(st.sampled_from(ICD10_CM), min_size=1, max_size=12, unique=True))
+    data["diagnoses"] = diagnoses
+    data["attending_provider"] = draw(_person(taxonomy=True))
+    if draw(st.booleans()):
+        data["operating_provider"] = draw(_person())
+    status = draw(st.sampled_from(["01", "02", "03", "06", "20", "30", "50", "62"]))
+    block: dict[str, Any] = {
+        "facility_type": facility_type,
+        "statement_from": start,
+        "statement_to": end,
+        "admission_type": draw(st.sampled_from(["1", "2", "3", "4", "5", "9"])),
+        "admission_source": draw(st.sampled_from(["1", "2", "4", "5", "6", "7", "9", "D"])),
+        "patient_status": status,
+        "condition_codes": draw(
+            st.lists(st.sampled_from(CONDITION_CODES), max_size=4, unique=True)
+        ),
+        "occurrence_codes": [
+            {"code": code, "date": draw(_dates(max(born, start - timedelta(days=30)), end))}
+            for code in draw(st.lists(st.sampled_from(OCCURRENCE_CODES), max_size=3, unique=True))
+        ],
+        "value_codes": [
+            {"code": code, "amount": str(draw(_money("0.00", "500.00")))}
+            for code in draw(st.lists(st.sampled_from(VALUE_CODES), max_size=3, unique=True))
+        ],
+    }
+    if draw(st.booleans()):
+        block["occurrence_span_codes"] = [
+            {
+                "code": draw(st.sampled_from(OCCURRENCE_SPAN_CODES)),
+                "from_date": start,
+                "to_date": end,
+            }
+        ]
+    if inpatient:
+        block["admission_date"] = start
+        block["admission_hour"] = draw(
+            st.from_regex(r"([01][0-9]|2[0-3])[0-5][0-9]", fullmatch=True)
+        )
+        block["admitting_diagnosis"] = draw(st.sampled_from(ICD10_CM))
+        if status != "30":
+            hour = draw(st.from_regex(r"([01][0-9]|2[0-3])[0-5][0-9]", fullmatch=True))
+            if start == end:  # same-day stay: discharged after admitted
+                hour = max(hour, block["admission_hour"])
+            block["discharge_hour"] = hour
+        if draw(st.booleans()):
+            block["principal_procedure"] = {
+                "code": draw(st.sampled_from(ICD10_PCS)),
+                "date": draw(_dates(start, end)),
+            }
+            block["other_procedures"] = [
+                {"code": code, "date": draw(_dates(start, end))}
+                for code in draw(st.lists(st.sampled_from(ICD10_PCS), max_size=3, unique=True))
+            ]
+    else:
+        block["reason_for_visit_diagnoses"] = draw(
+            st.lists(st.sampled_from(ICD10_CM), min_size=0, max_size=3, unique=True)
+        )
+    data["institutional"] = block
+    lines = []
+    for i in range(draw(st.integers(1, 8))):
+        revenue = draw(st.sampled_from(REVENUE_CODES))
+        line: dict[str, Any] = {
+            "line_id": f"R{i + 1}",
+            "revenue_code": revenue,
+            "modifiers": [],
+            "charge": str(draw(_money("0.00", "25000.00"))),
+            "units": str(draw(st.integers(1, 10))),
+            "unit_type": "DA" if revenue == "0120" else "UN",
+            "service_date": draw(_dates(start, end)),
+        }
+        if revenue != "0120" and draw(st.booleans()):
+            line["procedure_code"] = draw(st.sampled_from(CPT_HCPCS))
+            line["modifiers"] = draw(st.lists(st.sampled_from(MODIFIERS), max_size=2, unique=True))
+        lines.append(line)
+    data["service_lines"] = lines
+    return _finish(draw, data)
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def encounter_dicts(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid encounters as the JSON form writes them (dicts of strings, numbers, lists)."""
+    if kind == "professional":
+        raw = _professional_dict()
+    elif kind == "institutional":
+        raw = _institutional_dict()
+    else:
+        raw = _professional_dict() | _institutional_dict()
+    return raw.map(_json_ready)
+
+
+def professional_encounters() -> st.SearchStrategy[Encounter]:
+    """Valid professional (837P) encounters."""
+    return encounter_dicts("professional").map(Encounter.model_validate)
+
+
+def institutional_encounters() -> st.SearchStrategy[Encounter]:
+    """Valid institutional (837I) encounters."""
+    return encounter_dicts("institutional").map(Encounter.model_validate)
+
+
+def encounters() -> st.SearchStrategy[Encounter]:
+    """Valid encounters of both kinds."""
+    return professional_encounters() | institutional_encounters()
