@@ -25,11 +25,13 @@ from gateway.models.encounter_types import (
     Frequency,
     Gender,
     IcdCode,
+    Identifier,
     IsoDate,
     Kind,
     NdcUnit,
     OptionalCode,
     OptionalIcdCode,
+    OptionalIdentifier,
     OptionalPhone,
     OptionalText,
     PayerResponsibility,
@@ -147,7 +149,7 @@ class ServiceFacility(_Model):
 class Payer(_Model):
     """The payer the claim is sent to (loop 2010BB)."""
 
-    id: Code = Field(description="Payer identifier as the clearinghouse knows it (NM109).")
+    id: Identifier = Field(description="Payer identifier as the clearinghouse knows it (NM109).")
     name: Text = Field(description="Payer name (NM103).")
     address: Address | None = Field(None, description="Payer address (N3/N4), rarely needed.")
 
@@ -155,7 +157,7 @@ class Payer(_Model):
 class Subscriber(_Model):
     """The insured member (loop 2000B/2010BA)."""
 
-    member_id: Code = Field(description="Member identifier on the insurance card (NM109).")
+    member_id: Identifier = Field(description="Member identifier on the insurance card (NM109).")
     last_name: Text = Field(description="Last name, as on the insurance card.")
     first_name: OptionalText = Field(None, description="First name, as on the insurance card.")
     middle_name: OptionalText = Field(None, description="Middle name or initial.")
@@ -169,7 +171,7 @@ class Subscriber(_Model):
     address: Address | None = Field(
         None, description="Home address; required when the subscriber is the patient."
     )
-    group_number: OptionalCode = Field(None, description="Group or policy number (SBR03).")
+    group_number: OptionalIdentifier = Field(None, description="Group or policy number (SBR03).")
     group_name: OptionalText = Field(None, description="Group or plan name (SBR04).")
     payer_responsibility: PayerResponsibility = Field(
         description="This payer's place in the order of payment: `primary`, `secondary`..."
@@ -204,7 +206,9 @@ class Ndc(_Model):
     code: Code = Field(description="National Drug Code in the 11-digit 5-4-2 form, no hyphens.")
     quantity: Decimal = Field(description='Quantity of drug given, e.g. `"1"` or `"0.5"`.')
     unit: NdcUnit = Field(description="`UN` units, `ML`, `GR` grams, `F2` intl. units, `ME` mg.")
-    prescription_number: OptionalCode = Field(None, description="Prescription number (REF*XZ).")
+    prescription_number: OptionalIdentifier = Field(
+        None, description="Prescription number (REF*XZ)."
+    )
 
 
 class ServiceLine(_Model):
@@ -250,7 +254,7 @@ class ServiceLine(_Model):
     rendering_provider: Provider | None = Field(
         None, description="Rendering provider of this line, when not the claim's."
     )
-    prior_authorization: OptionalCode = Field(
+    prior_authorization: OptionalIdentifier = Field(
         None, description="Prior authorization number for this line only."
     )
 
@@ -364,7 +368,7 @@ class Encounter(_Model):
         },
     )
 
-    claim_id: Code = Field(
+    claim_id: Identifier = Field(
         description="Patient control number sent as CLM01: 1-20 letters, digits or `-`, unique "
         "per claim; responses (277CA, 835) come back under it."
     )
@@ -374,7 +378,7 @@ class Encounter(_Model):
         description="Claim frequency: `1` original, `7` replacement, `8` void (7 and 8 need "
         "`original_payer_claim_number`).",
     )
-    partner: OptionalCode = Field(
+    partner: OptionalIdentifier = Field(
         None,
         description="Trading partner: a file name in `config/partners/` without `.toml` "
         "(the default partner when absent).",
@@ -424,10 +428,14 @@ class Encounter(_Model):
     patient_amount_paid: Decimal | None = Field(
         None, description="Amount the patient already paid (AMT*F5)."
     )
-    prior_authorization: OptionalCode = Field(None, description="Prior authorization (REF*G1).")
-    referral_number: OptionalCode = Field(None, description="Referral number (REF*9F).")
-    medical_record_number: OptionalCode = Field(None, description="Medical record number (REF*EA).")
-    original_payer_claim_number: OptionalCode = Field(
+    prior_authorization: OptionalIdentifier = Field(
+        None, description="Prior authorization (REF*G1)."
+    )
+    referral_number: OptionalIdentifier = Field(None, description="Referral number (REF*9F).")
+    medical_record_number: OptionalIdentifier = Field(
+        None, description="Medical record number (REF*EA)."
+    )
+    original_payer_claim_number: OptionalIdentifier = Field(
         None,
         description="The payer's claim control number of the claim replaced or voided (REF*F8); "
         "required for frequency 7 and 8, absent for 1.",

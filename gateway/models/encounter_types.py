@@ -186,6 +186,20 @@ def _code(value: Any) -> Any:
     return value
 
 
+def _identifier(value: Any) -> Any:
+    """An identifier: surrounding white space removed, case and inner characters kept."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _optional_identifier(value: Any) -> Any:
+    value = _identifier(value)
+    return None if value == "" else value
+
+
 def _optional_code(value: Any) -> Any:
     value = _code(value)
     return None if value == "" else value
@@ -241,7 +255,10 @@ Text = Annotated[str, BeforeValidator(_text)]
 """Free text (names, street lines): white space tidied."""
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 Code = Annotated[str, BeforeValidator(_code)]
-"""A code or identifier: no white space, upper case."""
+"""A code from a code list or coding system: no white space, upper case."""
+Identifier = Annotated[str, BeforeValidator(_identifier)]
+"""An identifier someone else assigned (claim id, member id...): trimmed, case kept."""
+OptionalIdentifier = Annotated[str | None, BeforeValidator(_optional_identifier)]
 OptionalCode = Annotated[str | None, BeforeValidator(_optional_code)]
 IcdCode = Annotated[str, BeforeValidator(_icd)]
 """An ICD-10-CM/PCS code, stored without its dot."""
