@@ -32,7 +32,7 @@ def test_memory_allocator_counts_per_partner_and_counter() -> None:
         allocator.next_st02("a"),
         allocator.next_st02("a"),
     ]
-    assert [1, 2, 1, 1, 1, 2] == actual
+    assert actual == [1, 2, 1, 1, 1, 2]
 
 
 def test_both_allocators_satisfy_the_protocol(tmp_path: Path) -> None:
@@ -62,8 +62,8 @@ def test_numbers_survive_a_process_restart(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
     )
-    assert "8 1" == out.stdout.strip()
-    assert 9 == FileControlNumbers(path).next_st02("p")
+    assert out.stdout.strip() == "8 1"
+    assert FileControlNumbers(path).next_st02("p") == 9
 
 
 def test_concurrent_processes_and_threads_get_distinct_numbers(tmp_path: Path) -> None:
@@ -115,9 +115,9 @@ def test_file_is_owner_only_json_with_the_last_numbers(tmp_path: Path) -> None:
     allocator.next_isa13("p")
     allocator.next_st02("p")
     allocator.next_st02("p")
-    assert 0o600 == stat.S_IMODE(path.stat().st_mode)
-    assert {"p": {"isa13": 1, "st02": 2}} == json.loads(path.read_text())["partners"]
-    assert [] == [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text())["partners"] == {"p": {"isa13": 1, "st02": 2}}
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def test_defaults_fill_what_a_minimal_file_leaves_out(tmp_path: Path) -> None:
         (('contact_phone = "5555550100"', ""), "needs a phone or an e-mail"),
         (('name = "SUBMITTER"', 'name = "BAD*NAME"'), "submitter.name: holds a character"),
         (("[receiver]", "[claims]\nmax_claims_per_transaction = 0\n[receiver]"), "whole number"),
-        (("[receiver]", "[claims]\nfrequency_1_only = \"yes\"\n[receiver]"), "true or false"),
+        (("[receiver]", '[claims]\nfrequency_1_only = "yes"\n[receiver]'), "true or false"),
         (("[receiver]", '[delimiters]\nelement = ":"\n[receiver]'), "[delimiters]"),
         (('id = "R1"', "id = 7"), "receiver.id: must be a string"),
         (("[receiver]\n", "[receivers]\n"), "[receiver]: this table is required"),
@@ -102,7 +102,7 @@ def test_lookup_ignores_case_and_unknown_names_list_the_known(tmp_path: Path) ->
     """Encounters may write the partner in capitals; an unknown one names those configured."""
     write(tmp_path, "acme-ch", MINIMAL)
     partners = load_partners(tmp_path)
-    assert "acme-ch" == partners.get("ACME-CH").name
+    assert partners.get("ACME-CH").name == "acme-ch"
     with pytest.raises(KeyError, match="known: acme-ch"):
         partners.get("other")
 
@@ -115,7 +115,9 @@ def test_lookup_ignores_case_and_unknown_names_list_the_known(tmp_path: Path) ->
         ({"a": MINIMAL, "b": "default = true\n" + MINIMAL}, "b"),
     ],
 )
-def test_default_partner(tmp_path: Path, files: dict[str, str], expected_default: str | None) -> None:
+def test_default_partner(
+    tmp_path: Path, files: dict[str, str], expected_default: str | None
+) -> None:
     """The default is the one marked `default = true`, or the only one."""
     for name, text in files.items():
         write(tmp_path, name, text)

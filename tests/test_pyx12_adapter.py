@@ -10,8 +10,9 @@ import pytest
 from gateway.validation.pyx12_adapter import check, check_in_thread
 from gateway.x12 import DefectCode
 
-VALID_837P = """\
-ISA*00*          *00*          *ZZ*VALLEYGATEWAY  *ZZ*DEMOCLEARING   *261120*0930*^*00501*000000002*1*T*:~
+ISA = "ISA*00*          *00*          *ZZ*VALLEYGATEWAY  *ZZ*DEMOCLEARING   *261120*0930*^*00501"
+VALID_837P = f"""\
+{ISA}*000000002*1*T*:~
 GS*HC*VALLEYGATEWAY*DEMOCLEARING*20261120*0930*2*X*005010X222A1~
 ST*837*0002*005010X222A1~
 BHT*0019*00*000000002-0002*20261120*0930*CH~
@@ -52,7 +53,7 @@ IEA*1*000000002~
 def test_a_valid_file_has_no_defects() -> None:
     """pyx12 accepts the file: ok, no defects, set acknowledged A."""
     report = check(VALID_837P.encode())
-    assert (True, (), {"2/0002": "A"}) == (report.ok, report.defects, report.ack_codes)
+    assert (report.ok, report.defects, report.ack_codes) == (True, (), {"2/0002": "A"})
 
 
 @pytest.mark.parametrize(
@@ -120,7 +121,7 @@ def test_messages_never_echo_values() -> None:
 def test_not_x12_is_a_defect_not_a_crash() -> None:
     """Bytes that are not X12 give one NOT_X12 defect."""
     report = check(b"hello, world", file="x")
-    assert [DefectCode.NOT_X12] == [d.code for d in report.defects]
+    assert [d.code for d in report.defects] == [DefectCode.NOT_X12]
 
 
 def test_unknown_implementation_is_reported() -> None:

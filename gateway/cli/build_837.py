@@ -179,14 +179,15 @@ def run(args: argparse.Namespace) -> int:
     outputs = _FileOutputs(folder, validate=not args.no_validate)
     batcher = Batcher(partners, allocator, outputs, created=created)
     summary = _Summary()
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()  # (CLM01, CLM05-3): a void may reuse an original's id
     try:
         for path in args.files:
             for source, encounter, problems in _read(path, today, summary):
                 if encounter is None:
                     summary.left_out.append(problems)
                     continue
-                if encounter.claim_id in seen:
+                key = (encounter.claim_id, encounter.frequency.value)
+                if key in seen:
                     summary.left_out.append(
                         {
                             "claim_id": encounter.claim_id,
@@ -195,13 +196,14 @@ def run(args: argparse.Namespace) -> int:
                                 {
                                     "code": "DUPLICATE-CLAIM-ID",
                                     "path": "claim_id",
-                                    "message": "this claim id was already built in this run",
+                                    "message": "a claim with this id and frequency was already "
+                                    "built in this run",
                                 }
                             ],
                         }
                     )
                     continue
-                seen.add(encounter.claim_id)
+                seen.add(key)
                 batcher.add(encounter, source=source)
         batcher.close()
     except ControlNumberError as exc:

@@ -1,0 +1,335 @@
+"""The 837P/837I builder: TR3-conformant files, derived counts, shared HL loops, batching."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.models import Encounter, Kind
+from gateway.partners import Partners, load_partners
+from gateway.transactions.claim837 import BuildResult, build_837
+from gateway.transactions.control_numbers import MemoryAllocator
+from gateway.validation.pyx12_adapter import check
+from gateway.x12 import Segment, read_segments
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "encounters"
+CREATED = datetime(2026, 11, 20, 9, 30)
+
+
+def sample_dicts() -> dict[str, dict[str, Any]]:
+    """The contract examples, by file name, as decoded JSON."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(SAMPLES.glob("*.json"))}
+
+
+def encounter(name: str, **changes: Any) -> Encounter:
+    """One sample encounter, with top-level fields changed."""
+    data = sample_dicts()[name]
+    data.update(changes)
+    return Encounter.model_validate(data)
+
+
+def demo_partners(**changes: Any) -> Partners:
+    """The demo partner, with fields changed (e.g. ``max_claims_per_transaction``)."""
+    partners = load_partners(ROOT / "config" / "partners")
+    demo = replace(partners.get("demo-clearinghouse"), **changes)
+    return Partners({demo.name: demo}, demo.name)
+
+
+def build(encounters: list[Encounter], partners: Partners | None = None) -> BuildResult:
+    return build_837(encounters, partners or demo_partners(), MemoryAllocator(), created=CREATED)
+
+
+def segments(data: bytes) -> list[Segment]:
+    reader = read_segments(data)
+    out = list(reader)
+    assert reader.defects == []
+    return out
+
+
+def claim_copy(base: Encounter, claim_id: str, **changes: Any) -> Encounter:
+    return base.model_copy(update={"claim_id": claim_id, **changes})
+
+
+def test_every_sample_builds_into_files_pyx12_accepts() -> None:
+    """The contract examples become one 837P and one 837I file with zero pyx12 findings."""
+    result = build([encounter(n) for n in sample_dicts()])
+    assert result.left_out == ()
+    kinds = sorted(b.sent.kind.value for b in result.interchanges)
+    assert kinds == ["institutional", "professional"]
+    for built in result.interchanges:
+        report = check(built.data)
+        assert [str(d) for d in report.defects] == []
+
+
+def test_round_trip_claim_data_matches_the_encounters() -> None:
+    """Tokenizing the output gives back each claim's id, total, diagnoses, lines and dates."""
+    encounters = [encounter(n) for n in sample_dicts()]
+    result = build(encounters)
+    # a replacement or void reuses the claim id of the claim it corrects: key by frequency too
+    by_id = {(e.claim_id, e.frequency.value): e for e in encounters}
+    seen: list[tuple[str, str]] = []
+    for built in result.interchanges:
+        current: Encounter | None = None
+        line = -1
+        for seg in segments(built.data):
+            if seg.tag == "CLM":
+                current = by_id[(seg[1], seg.component(5, 3))]
+                seen.append((current.claim_id, current.frequency.value))
+                line = -1
+                assert Decimal(seg[2]) == current.computed_total_charge
+                assert seg.component(5, 3) == current.frequency.value
+            elif seg.tag == "HI" and seg.component(1, 1) == "ABK":
+                assert current is not None
+                assert seg.component(1, 2) == current.diagnoses[0]
+                if current.kind is Kind.PROFESSIONAL:
+                    codes = [seg.component(i, 2) for i in range(1, len(seg.elements) + 1)]
+                    assert codes == list(current.diagnoses)
+            elif seg.tag in ("SV1", "SV2"):
+                assert current is not None
+                line += 1
+                expected = current.service_lines[line]
+                charge = seg[2] if seg.tag == "SV1" else seg[3]
+                assert Decimal(charge) == expected.charge
+                procedure = seg.component(1, 2) if seg.tag == "SV1" else seg.component(2, 2)
+                assert procedure == (expected.procedure_code or "")
+            elif seg.tag == "DTP" and seg[1] == "472":
+                assert current is not None
+                service = current.service_lines[line]
+                dates = [service.service_date, service.service_date_to or service.service_date]
+                text = "-".join(sorted({d.strftime("%Y%m%d") for d in dates}))
+                assert (seg[2], seg[3]) == ("RD8" if "-" in text else "D8", text)
+            elif seg.tag == "REF" and seg[1] == "6R":
+                assert current is not None
+                assert seg[2] == current.service_lines[line].line_id
+            elif seg.tag == "NM1" and seg[1] == "IL":
+                current = None  # a new subscriber loop: its claims follow
+    assert sorted(seen) == sorted(by_id)
+
+
+def test_record_of_what_was_sent_matches_the_file() -> None:
+    """InterchangeSent carries the ISA13/GS06/ST02 in the file, the claims of each set, and
+    their REF*6R line control numbers."""
+    result = build([encounter("professional-self"), encounter("professional-dependent")])
+    (built,) = result.interchanges
+    segs = segments(built.data)
+    tags = {s.tag: s for s in segs}
+    sent = built.sent
+    assert (sent.isa13, sent.gs06) == (tags["ISA"][13], tags["GS"][6])
+    assert [t.st02 for t in sent.transactions] == [s[2] for s in segs if s.tag == "ST"]
+    (transaction,) = sent.transactions
+    assert transaction.claim_ids == tuple(s[1] for s in segs if s.tag == "CLM")
+    controls = {c.claim_id: c.line_control_numbers for c in sent.claims}
+    assert controls["VFP-20261101-0001"] == ("VFP0001-1", "VFP0001-2")
+    assert sent.total_charge == Decimal("380.50")
+    assert sent.claims[0].st02 == transaction.st02
+
+
+def hl_checks(data: bytes) -> None:
+    """Assert every count a receiver checks: HL numbering, parents, child codes, LX, SE/GE/IEA."""
+    segs = segments(data)
+    hl_levels: dict[str, str] = {}
+    children: Counter[str] = Counter()
+    expected_hl = 0
+    lx = 0
+    st_index = 0
+    sets = 0
+    for seg in segs:
+        if seg.tag == "ST":
+            st_index, expected_hl, sets = seg.index, 0, sets + 1
+            hl_levels = {}
+            children = Counter()
+        elif seg.tag == "HL":
+            expected_hl += 1
+            assert seg[1] == str(expected_hl)
+            level, parent = seg[3], seg[2]
+            wanted_parent = {"20": None, "22": "20", "23": "22"}[level]
+            if wanted_parent is None:
+                assert parent == ""
+            else:
+                assert hl_levels[parent] == wanted_parent
+                children[parent] += 1
+            hl_levels[seg[1]] = level
+        elif seg.tag == "CLM":
+            lx = 0
+        elif seg.tag == "LX":
+            lx += 1
+            assert seg[1] == str(lx)
+        elif seg.tag == "SE":
+            assert int(seg[1]) == seg.index - st_index + 1
+            hl_child_codes = {s[1]: s[4] for s in segs[st_index : seg.index] if s.tag == "HL"}
+            for hl_id, code in hl_child_codes.items():
+                assert code == ("1" if children[hl_id] else "0")
+        elif seg.tag == "GE":
+            assert int(seg[1]) == sets
+        elif seg.tag == "IEA":
+            assert seg[1] == "1"
+
+
+def test_claims_of_one_provider_and_subscriber_share_their_hl_loops() -> None:
+    """Three claims of one subscriber: one 2000A, one 2000B, three CLM; counts derived."""
+    base = encounter("professional-self")
+    claims = [claim_copy(base, f"SHARE-{i}") for i in range(3)]
+    (built,) = build(claims).interchanges
+    tags = [s.tag for s in segments(built.data)]
+    hls = [s for s in segments(built.data) if s.tag == "HL"]
+    assert [(s[1], s[2], s[3], s[4]) for s in hls] == [("1", "", "20", "1"), ("2", "1", "22", "0")]
+    assert tags.count("CLM") == 3
+    hl_checks(built.data)
+
+
+def test_dependents_get_2000c_and_self_claims_do_not() -> None:
+    """A subscriber's own claim sits in 2000B (SBR02 18); a dependent's in 2000C under a 2000B
+    without SBR02; two claims of one dependent share their 2000C."""
+    own = encounter("professional-dependent", patient=None, claim_id="OWN-1")
+    child = encounter("professional-dependent")
+    child_again = claim_copy(child, "CHILD-2")
+    (built,) = build([own, child, child_again]).interchanges
+    segs = segments(built.data)
+    shape = [(s[3], s[4]) for s in segs if s.tag == "HL"]
+    assert shape == [("20", "1"), ("22", "0"), ("22", "1"), ("23", "0")]
+    assert [s[2] for s in segs if s.tag == "SBR"] == ["18", ""]
+    assert [s[1] for s in segs if s.tag == "PAT"] == ["19"]
+    hl_checks(built.data)
+    assert check(built.data).ok
+
+
+def test_more_than_100_claims_of_one_subscriber_repeat_the_loop() -> None:
+    """Loop 2300 repeats at most 100 times per HL: 205 claims make three 2000B loops."""
+    base = encounter("professional-self")
+    claims = [claim_copy(base, f"MANY-{i}") for i in range(205)]
+    (built,) = build(claims).interchanges
+    segs = segments(built.data)
+    subscriber_hls = [s for s in segs if s.tag == "HL" and s[3] == "22"]
+    assert len(subscriber_hls) == 3
+    clm_per_hl = Counter[str]()
+    current = ""
+    for s in segs:
+        if s.tag == "HL":
+            current = s[1]
+        elif s.tag == "CLM":
+            clm_per_hl[current] += 1
+    assert sorted(clm_per_hl.values()) == [5, 100, 100]
+    hl_checks(built.data)
+
+
+def test_sets_hold_at_most_the_partners_claims_per_transaction() -> None:
+    """Five claims with two per transaction: one interchange, one GS, three ST sets (2, 2, 1)."""
+    base = encounter("professional-self")
+    claims = [claim_copy(base, f"SET-{i}") for i in range(5)]
+    (built,) = build(claims, demo_partners(max_claims_per_transaction=2)).interchanges
+    assert [len(t.claims) for t in built.sent.transactions] == [2, 2, 1]
+    segs = segments(built.data)
+    assert [s.tag for s in segs].count("GS") == 1
+    st02s = [s[2] for s in segs if s.tag == "ST"]
+    assert len(set(st02s)) == 3
+    hl_checks(built.data)
+    assert check(built.data).ok
+
+
+def two_partners() -> Partners:
+    demo = demo_partners().get(None)
+    other = replace(demo, name="other-ch", isa_receiver_id="OTHERCH", default=False)
+    return Partners({demo.name: demo, other.name: other}, demo.name)
+
+
+def test_mixed_partners_and_kinds_split_into_one_interchange_each() -> None:
+    """Claims for two partners, of both kinds, interleaved: four interchanges, each holding only
+    its own partner's claims of its own kind, with distinct ISA13 per partner."""
+    names = list(sample_dicts())
+    claims: list[Encounter] = []
+    for i in range(12):
+        name = names[i % len(names)]
+        partner = "other-ch" if i % 3 == 0 else None
+        claims.append(claim_copy(encounter(name), f"MIX-{i}", partner=partner))
+    result = build(claims, two_partners())
+    assert result.left_out == ()
+    groups = {(b.sent.partner, b.sent.kind): b for b in result.interchanges}
+    assert len(groups) == len(result.interchanges) == 4
+    for (partner, kind), built in groups.items():
+        for claim in built.sent.claims:
+            source = next(c for c in claims if c.claim_id == claim.claim_id)
+            assert source.kind is kind
+            assert (source.partner or "demo-clearinghouse").lower() == partner
+        receiver = segments(built.data)[0][8].strip()
+        assert receiver == ("OTHERCH" if partner == "other-ch" else "DEMOCLEARING")
+        hl_checks(built.data)
+    assert sum(len(b.sent.claims) for b in result.interchanges) == 12
+    numbers = Counter((b.sent.partner, b.sent.isa13) for b in result.interchanges)
+    assert max(numbers.values()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "expected_path"),
+    [
+        ("professional-self", {"diagnoses": [f"E11{i}" for i in range(13)]}, "diagnoses"),
+        ("professional-self", {"place_of_service": None}, "place_of_service"),
+        ("professional-self", {"total_charge": "1.00"}, "total_charge"),
+        ("institutional-outpatient", {"institutional": None}, "institutional"),
+    ],
+)
+def test_claims_the_guide_cannot_carry_are_left_out(
+    name: str, changes: dict[str, Any], expected_path: str
+) -> None:
+    """A claim the TR3 cannot express is reported with its field path; the others still go."""
+    bad = encounter(name, claim_id="BAD-1", **changes)
+    good = encounter(name)
+    result = build([bad, good])
+    assert [(x.claim_id, x.path) for x in result.left_out] == [("BAD-1", expected_path)]
+    assert [c.claim_id for c in result.claims] == [good.claim_id]
+
+
+def test_a_delimiter_in_a_name_leaves_the_claim_out_without_echoing_it() -> None:
+    """A name holding the element separator is refused; the reason names the element only."""
+    data = sample_dicts()["professional-self"]
+    data["subscriber"]["last_name"] = "DO*E"
+    result = build([Encounter.model_validate(data)])
+    assert result.interchanges == ()
+    (item,) = result.left_out
+    assert "NM103" in item.path
+    assert "DO*E" not in str(item)
+
+
+def test_frequency_1_only_partner_refuses_replacements() -> None:
+    """A partner that accepts only originals gets no frequency-7 claim."""
+    result = build(
+        [encounter("professional-replacement-drug"), encounter("professional-self")],
+        demo_partners(frequency_1_only=True),
+    )
+    assert [x.path for x in result.left_out] == ["frequency"]
+    assert [c.frequency for c in result.claims] == ["1"]
+
+
+def test_unknown_partner_is_left_out_with_the_known_ones_named() -> None:
+    """An encounter naming a partner with no file is reported, not guessed."""
+    result = build([encounter("professional-self", partner="nobody")])
+    (item,) = result.left_out
+    assert (item.path, "demo-clearinghouse" in item.reason) == ("partner", True)
+
+
+def test_no_control_number_is_spent_on_a_file_never_written() -> None:
+    """When every claim of a batch is left out, no ISA13 is allocated for it."""
+    allocator = MemoryAllocator()
+    bad = encounter("professional-self", place_of_service=None)
+    build_837([bad], demo_partners(), allocator, created=CREATED)
+    assert allocator.next_isa13("demo-clearinghouse") == 1
+
+
+def test_partner_delimiters_and_line_breaks_are_used() -> None:
+    """A partner with other delimiters and no line breaks gets exactly those."""
+    from gateway.x12 import Delimiters
+
+    partners = demo_partners(delimiters=Delimiters("|", "{", "}", "\\"), line_breaks=False)
+    (built,) = build([encounter("professional-self")], partners).interchanges
+    text = built.data.decode()
+    assert text.startswith("ISA|")
+    assert "\n" not in text
+    assert "|HC}99214}25|" in text
+    assert check(built.data).ok
