@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from gateway import codes
 from gateway.ledger.lifecycle import ClaimState, is_allowed
 from gateway.ledger.records import ClaimEvent, Reason, Unmatched
 
 __all__ = [
-    "CONTRACTUAL_CARCS",
     "Adjustment",
     "ClaimAcknowledgement",
     "ClaimStatus",
@@ -195,6 +195,8 @@ class StatusCode:
     category_meaning: str = ""
     status_meaning: str = ""
     entity_meaning: str = ""
+    #: The reader's verdict (accepted / rejected / pending ...); empty: judged from the category.
+    classification: str = ""
 
     @property
     def text(self) -> str:
@@ -268,6 +270,9 @@ class RemittanceClaim:
     lines: tuple[RemittanceLine, ...] = ()
     remarks: tuple[tuple[str, str], ...] = ()
     status_meaning: str = ""
+    #: The reader's judgement (``gateway.models.remittance.ClaimOutcome`` value); empty: judged
+    #: here by the same rule (amounts and adjustment codes, not CLP02 alone).
+    outcome: str = ""
 
 
 @dataclass(frozen=True)
@@ -460,13 +465,14 @@ def _set_reasons(set_ack: SetAck) -> tuple[Reason, ...]:
     reasons: list[Reason] = []
     action = "correct the claim data named here, then resubmit the claim (frequency 1)"
     for error in set_ack.errors:
-        where = f"segment {error.tag} at position {error.position} of the set"
+        place = f"position {error.position} in the set" if error.position else "the set"
         if error.loop:
-            where += f" (loop {error.loop})"
+            place += f", loop {error.loop}"
+        where = f"segment {error.tag} ({place})"
         if error.code:
             reasons.append(Reason(f"IK304-{error.code}", error.meaning, where, action))
         for element in error.elements:
-            elem_where = f"{error.tag}{element.position.zfill(2)} ({where})"
+            elem_where = f"{_element_name(error.tag, element.position)} in {where}"
             if element.data_element:
                 elem_where += f", data element {element.data_element}"
             reasons.append(Reason(f"IK403-{element.code}", element.meaning, elem_where, action))
@@ -475,6 +481,14 @@ def _set_reasons(set_ack: SetAck) -> tuple[Reason, ...]:
     if not reasons and set_ack.status.upper() not in ("A", "E"):
         reasons.append(Reason(f"IK501-{set_ack.status}", "transaction set rejected", "", action))
     return tuple(reasons)
+
+
+def _element_name(tag: str, position: str) -> str:
+    """``CLM`` + ``5-3`` -> ``CLM05-3`` (the guide's way of naming an element and component)."""
+    element, _, component = position.partition("-")
+    if not element.isdigit():
+        return f"{tag}{position}"
+    return f"{tag}{int(element):02d}" + (f"-{component}" if component else "")
 
 
 #: STC categories: accepted (forwarded, received, accepted, split) and rejected.
@@ -495,7 +509,7 @@ def _277ca(ack: ClaimAcknowledgement, view: SentView) -> Reconciliation:
                 )
             )
             continue
-        categories = {s.category.upper() for s in status.statuses}
+        verdicts = {_stc_class(s) for s in status.statuses}
         line_reasons, line_detail = _277_lines(status, claim)
         codes = ",".join(sorted(s.text for s in status.statuses))
         lines_key = ",".join(
@@ -519,13 +533,13 @@ def _277ca(ack: ClaimAcknowledgement, view: SentView) -> Reconciliation:
             "detail": detail,
         }
         who = f" from {ack.source}" if ack.source else ""
-        if categories & _STC_REJECTED:
+        if "rejected" in verdicts:
             reasons = tuple(
-                _stc_reason(s) for s in status.statuses if s.category.upper() in _STC_REJECTED
+                _stc_reason(s) for s in status.statuses if _stc_class(s) == "rejected"
             ) + tuple(line_reasons)
             cause = f"rejected by 277CA{who} ({codes})"
             run.add(claim, S.PAYER_REJECTED, cause, key, reasons=reasons, **extra)
-        elif categories & _STC_ACCEPTED:
+        elif "accepted" in verdicts:
             cause = f"accepted by 277CA{who} ({codes})"
             if line_reasons:
                 detail["line_rejections"] = [r.as_dict() for r in line_reasons]
@@ -549,7 +563,7 @@ def _277_lines(status: ClaimStatus, claim: SentClaim) -> tuple[list[Reason], lis
             entry["unmatched"] = "line control number (REF*FJ) not among the lines we sent"
         detail.append(entry)
         for stc in line.statuses:
-            if stc.category.upper() in _STC_REJECTED:
+            if _stc_class(stc) == "rejected":
                 reason = _stc_reason(stc)
                 reasons.append(
                     Reason(
@@ -561,6 +575,15 @@ def _277_lines(status: ClaimStatus, claim: SentClaim) -> tuple[list[Reason], lis
                     )
                 )
     return reasons, detail
+
+
+def _stc_class(stc: StatusCode) -> str:
+    if stc.classification:
+        return stc.classification
+    category = stc.category.upper()
+    if category in _STC_REJECTED:
+        return "rejected"
+    return "accepted" if category in _STC_ACCEPTED else "other"
 
 
 def _stc_dict(stc: StatusCode) -> dict[str, str]:
@@ -585,18 +608,15 @@ def _stc_reason(stc: StatusCode) -> Reason:
     )
 
 
-#: CARCs that lower the payment without meaning the claim was denied: contractual write-downs
-#: (45 fee schedule, 253 sequestration, 237 legislated adjustment, 59 multiple-procedure rules,
-#: 94 processed in excess of charges, 131 claim-specific negotiated discount, 144 incentive
-#: adjustment) and 23 (the impact of a prior payer's adjudication). Group PR is always the
-#: patient's share. Any other CO/OA/PI/CR reason is a denial of the amount it carries.
-CONTRACTUAL_CARCS = frozenset({"45", "253", "237", "59", "94", "131", "144", "23"})
+def _expected_reductions() -> frozenset[str]:
+    """CARCs that lower the payment without denying anything (``gateway/codes/outcome_rules``)."""
+    return frozenset(codes.table("outcome_rules"))
 
 
 def _is_denial(adjustment: Adjustment) -> bool:
     return (
         adjustment.group.upper() != "PR"
-        and adjustment.reason.upper() not in CONTRACTUAL_CARCS
+        and adjustment.reason.upper() not in _expected_reductions()
         and adjustment.amount > ZERO
     )
 
@@ -618,23 +638,27 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
         reasons = tuple(denials)
         line_detail = _835_lines(clp, claim)
         code = clp.status_code
-        if code == "22":
+        outcome = clp.outcome or _outcome(clp, denials)
+        target: ClaimState | None
+        if outcome == "reversed":
             target = S.VOIDED if claim.frequency == "8" else S.REVERSED
             what = "reversal of an earlier payment (CLP02 22)"
             reasons = ()
-        elif code == "25":
+        elif outcome == "predetermination":
             target, what = None, "predetermination only (CLP02 25), no payment"
-        elif clp.paid <= ZERO and (denials or code == "4"):
+        elif outcome == "not_our_claim":
+            target, what = S.DENIED, "not this payer's claim (CLP02 23)"
+        elif outcome == "denied":
             target, what = S.DENIED, f"denied: paid {clp.paid} (CLP02 {code})"
-        elif clp.paid <= ZERO:
+        elif outcome == "patient_responsibility":
             target = S.PAID
-            what = f"adjudicated with nothing payable by the payer (CLP02 {code})"
-        elif denials:
+            what = f"adjudicated: nothing payable by the payer, the patient owes (CLP02 {code})"
+        elif outcome == "partially_paid":
             target, what = S.PARTIALLY_PAID, f"partially paid {clp.paid} of {clp.charge}"
         else:
             target, what = S.PAID, f"paid {clp.paid} of {clp.charge}"
         if target == S.DENIED and not reasons:
-            meaning = clp.status_meaning or "denied"
+            meaning = clp.status_meaning or outcome.replace("_", " ")
             reasons = (
                 Reason(
                     f"CLP02-{code}",
@@ -648,6 +672,7 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
             f"{clp.payer_claim_control_number or ''}"
         )
         detail: dict[str, Any] = {
+            "outcome": outcome,
             "status_code": code,
             "status": clp.status_meaning,
             "charge": str(clp.charge),
@@ -676,6 +701,24 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
             detail=detail,
         )
     return run.result()
+
+
+def _outcome(clp: RemittanceClaim, denials: Sequence[Reason]) -> str:
+    """The rule of ``gateway.transactions.remittance.claim_outcome``, for views without one."""
+    code = clp.status_code
+    if code in ("22", "23", "25"):
+        return {"22": "reversed", "23": "not_our_claim", "25": "predetermination"}[code]
+    if clp.paid > ZERO:
+        return "partially_paid" if denials else "paid"
+    if code == "4" or denials:
+        return "denied"
+    patient = sum((a.amount for a in clp.adjustments if a.group.upper() == "PR"), start=ZERO) + sum(
+        (a.amount for ln in clp.lines for a in ln.adjustments if a.group.upper() == "PR"),
+        start=ZERO,
+    )
+    if patient > ZERO or (clp.patient_responsibility or ZERO) > ZERO:
+        return "patient_responsibility"
+    return "denied"
 
 
 def _denials(clp: RemittanceClaim) -> list[Reason]:

@@ -770,7 +770,7 @@ class Ledger:
 
     async def apply_response(
         self,
-        response: Response,
+        response: Response | Sequence[Response],
         *,
         content_hash: str,
         kind: str,
@@ -778,23 +778,24 @@ class Ledger:
         partner: str | None = None,
         summary: Mapping[str, Any] | None = None,
     ) -> ApplyResult:
-        """Reconcile a parsed response with what we sent and apply the events, in one transaction.
+        """Reconcile parsed responses with what we sent and apply the events, in one transaction.
 
-        The same content (``content_hash``) twice is a no-op reported as ``duplicate``; events
-        already applied from another copy are skipped by key.
+        ``response`` is one view or every view read from one file (``adapt.views_of``), applied
+        in order. The same content (``content_hash``) twice is a no-op reported as
+        ``duplicate``; events already applied from another copy are skipped by key.
         """
+        views: Sequence[Response] = (
+            list(response) if isinstance(response, (list, tuple)) else [response]  # type: ignore[list-item]
+        )
         now = _now()
+        applied = changes = skipped = 0
+        unmatched: list[Unmatched] = []
+        opened: list[str] = []
         try:
             async with self._write() as conn:
-                found = (
-                    await conn.execute(
-                        sa.select(t.responses.c.id).where(
-                            t.responses.c.content_hash == content_hash
-                        )
-                    )
-                ).scalar_one_or_none()
+                found = await self._response_id(conn, content_hash)
                 if found is not None:
-                    return ApplyResult(int(found), True, 0, 0, 0, (), ())
+                    return ApplyResult(found, True, 0, 0, 0, (), ())
                 result = await conn.execute(
                     t.responses.insert().values(
                         content_hash=content_hash,
@@ -806,12 +807,18 @@ class Ledger:
                     )
                 )
                 response_id = _pk(result)
-                view = await self._sent_view(conn, response, partner)
-                outcome = reconcile(response, view)
-                changes, opened = await self._apply(
-                    conn, outcome.events, view, response_id, file_id, kind, now
-                )
-                if outcome.unmatched:
+                for view_of_response in views:
+                    view = await self._sent_view(conn, view_of_response, partner)
+                    outcome = reconcile(view_of_response, view)
+                    changed, newly_opened = await self._apply(
+                        conn, outcome.events, view, response_id, file_id, kind, now
+                    )
+                    applied += len(outcome.events)
+                    changes += changed
+                    skipped += outcome.skipped
+                    unmatched.extend(outcome.unmatched)
+                    opened.extend(newly_opened)
+                if unmatched:
                     await conn.execute(
                         t.unmatched.insert(),
                         [
@@ -822,36 +829,32 @@ class Ledger:
                                 "detail": _json_ready(u.detail) if u.detail else None,
                                 "recorded_at": now,
                             }
-                            for u in outcome.unmatched
+                            for u in unmatched
                         ],
                     )
                 await conn.execute(
                     t.responses.update()
                     .where(t.responses.c.id == response_id)
-                    .values(events=len(outcome.events))
+                    .values(events=applied)
                 )
         except IntegrityError:
             # Another worker applied the same content at the same moment.
             async with self._read() as conn:
-                found = (
-                    await conn.execute(
-                        sa.select(t.responses.c.id).where(
-                            t.responses.c.content_hash == content_hash
-                        )
-                    )
-                ).scalar_one_or_none()
+                found = await self._response_id(conn, content_hash)
             if found is None:
                 raise
-            return ApplyResult(int(found), True, 0, 0, 0, (), ())
+            return ApplyResult(found, True, 0, 0, 0, (), ())
         return ApplyResult(
-            response_id,
-            False,
-            len(outcome.events),
-            changes,
-            outcome.skipped,
-            outcome.unmatched,
-            opened,
+            response_id, False, applied, changes, skipped, tuple(unmatched), tuple(opened)
         )
+
+    async def _response_id(self, conn: AsyncConnection, content_hash: str) -> int | None:
+        found = (
+            await conn.execute(
+                sa.select(t.responses.c.id).where(t.responses.c.content_hash == content_hash)
+            )
+        ).scalar_one_or_none()
+        return None if found is None else int(found)
 
     async def sent_view(self, response: Response, *, partner: str | None = None) -> SentSnapshot:
         """What we sent that ``response`` may concern (read-only snapshot)."""

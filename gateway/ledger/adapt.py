@@ -1,0 +1,198 @@
+"""Narrow the readers' typed models (``gateway.models``) to the views reconciliation works on.
+
+``views_of(document)`` takes whatever ``gateway.transactions`` read from a response file (a TA1,
+999, 277CA or 835 document, or one 835 ``Remittance`` streamed on its own) and returns the
+:mod:`gateway.ledger.reconcile` views, one per acknowledgement or remittance in the file.
+"""
+
+from __future__ import annotations
+
+from gateway.ledger import reconcile as rc
+from gateway.models.acknowledgements import (
+    ClaimAcknowledgement,
+    ClaimAcknowledgementDocument,
+    ImplementationAcknowledgement,
+    ImplementationAcknowledgementDocument,
+    InterchangeAcknowledgement,
+    InterchangeAcknowledgementDocument,
+    StatusInformation,
+)
+from gateway.models.acknowledgements import StatusCode as ModelStatusCode
+from gateway.models.remittance import Adjustment as ModelAdjustment
+from gateway.models.remittance import Remittance, RemittanceDocument
+
+__all__ = [
+    "Document",
+    "from_claim_acknowledgement",
+    "from_implementation_acknowledgement",
+    "from_interchange_acknowledgement",
+    "from_remittance",
+    "kind_of",
+    "views_of",
+]
+
+Document = (
+    InterchangeAcknowledgementDocument
+    | ImplementationAcknowledgementDocument
+    | ClaimAcknowledgementDocument
+    | RemittanceDocument
+    | Remittance
+)
+
+
+def kind_of(document: Document) -> str:
+    """``TA1``, ``999``, ``277CA`` or ``835``: the response kind the ledger records."""
+    if isinstance(document, InterchangeAcknowledgementDocument):
+        return "TA1"
+    if isinstance(document, ImplementationAcknowledgementDocument):
+        return "999"
+    if isinstance(document, ClaimAcknowledgementDocument):
+        return "277CA"
+    return "835"
+
+
+def views_of(document: Document) -> list[rc.Response]:
+    """The reconciliation views of every acknowledgement or remittance in ``document``."""
+    if isinstance(document, InterchangeAcknowledgementDocument):
+        return [from_interchange_acknowledgement(a) for a in document.acknowledgements]
+    if isinstance(document, ImplementationAcknowledgementDocument):
+        return [from_implementation_acknowledgement(a) for a in document.acknowledgements]
+    if isinstance(document, ClaimAcknowledgementDocument):
+        return [from_claim_acknowledgement(a) for a in document.acknowledgements]
+    if isinstance(document, RemittanceDocument):
+        return [from_remittance(r) for r in document.remittances]
+    return [from_remittance(document)]
+
+
+def from_interchange_acknowledgement(ack: InterchangeAcknowledgement) -> rc.InterchangeAck:
+    """A TA1 segment as the reconciliation view."""
+    return rc.InterchangeAck(ack.control_number, ack.status, ack.note_code, ack.note_meaning)
+
+
+def from_implementation_acknowledgement(ack: ImplementationAcknowledgement) -> rc.ImplementationAck:
+    """A 999 (every AK1 group, AK2 set, IK3/IK4 error) as the reconciliation view."""
+    groups = []
+    for group in ack.groups:
+        sets = []
+        for tx in group.transaction_sets:
+            errors = tuple(
+                rc.SegmentError(
+                    err.segment_id,
+                    "" if err.segment_position is None else str(err.segment_position),
+                    err.error_code,
+                    err.error_meaning,
+                    err.loop_id,
+                    tuple(
+                        rc.ElementError(
+                            _element_position(el.element_position, el.component_position),
+                            el.error_code,
+                            el.error_meaning,
+                            el.data_element_reference,
+                        )
+                        for el in err.element_errors
+                    ),
+                )
+                for err in tx.segment_errors
+            )
+            codes = tuple((c.code, c.meaning) for c in tx.error_codes)
+            sets.append(rc.SetAck(tx.control_number, tx.status, codes, errors))
+        groups.append(rc.GroupAck(group.group_control_number, group.status, tuple(sets)))
+    return rc.ImplementationAck(tuple(groups))
+
+
+def _element_position(element: int | None, component: int | None) -> str:
+    if element is None:
+        return ""
+    return f"{element}" if component is None else f"{element}-{component}"
+
+
+def from_claim_acknowledgement(ack: ClaimAcknowledgement) -> rc.ClaimAcknowledgement:
+    """A 277CA (claim and line statuses, REF*1K, REF*FJ) as the reconciliation view."""
+    source = ""
+    if ack.information_sources:
+        first = ack.information_sources[0]
+        source = first.name or first.identifier
+    claims = []
+    for claim in ack.claims:
+        status_date = ""
+        for info in claim.statuses:
+            if info.effective_date is not None:
+                status_date = info.effective_date.isoformat()
+                break
+        lines = tuple(
+            rc.LineStatus(
+                line.line_control_number,
+                _codes(line.statuses),
+                ":".join([line.procedure_code, *line.modifiers]) if line.procedure_code else "",
+            )
+            for line in claim.lines
+        )
+        claims.append(
+            rc.ClaimStatus(
+                claim.claim_id,
+                _codes(claim.statuses),
+                claim.payer_claim_control_number or None,
+                claim.clearinghouse_claim_id or None,
+                claim.total_charge,
+                status_date,
+                lines,
+            )
+        )
+    return rc.ClaimAcknowledgement(source, tuple(claims))
+
+
+def _codes(statuses: list[StatusInformation]) -> tuple[rc.StatusCode, ...]:
+    return tuple(_code(code) for info in statuses for code in info.codes)
+
+
+def _code(code: ModelStatusCode) -> rc.StatusCode:
+    return rc.StatusCode(
+        code.category,
+        code.status,
+        code.entity,
+        code.category_meaning,
+        code.status_meaning,
+        code.entity_meaning,
+        str(code.classification.value),
+    )
+
+
+def from_remittance(remittance: Remittance) -> rc.Remittance:
+    """An 835 transaction set (claims, lines, adjustments, outcomes) as the reconciliation view."""
+    header = remittance.header
+    payer_id = header.payer.identifier if header.payer is not None else ""
+    claims = []
+    for clp in remittance.claims:
+        lines = tuple(
+            rc.RemittanceLine(
+                line.line_control_number,
+                ":".join([line.procedure.code, *line.procedure.modifiers])
+                if line.procedure is not None
+                else line.revenue_code,
+                line.charge,
+                line.paid,
+                tuple(_adjustment(a) for a in line.adjustments),
+                tuple((r.code, r.meaning) for r in line.remarks),
+            )
+            for line in clp.lines
+        )
+        claims.append(
+            rc.RemittanceClaim(
+                clp.claim_id,
+                clp.status_code,
+                clp.total_charge,
+                clp.paid_amount,
+                clp.patient_responsibility,
+                clp.payer_claim_control_number or None,
+                tuple(_adjustment(a) for a in clp.adjustments),
+                lines,
+                tuple((r.code, r.meaning) for r in clp.remarks),
+                clp.status_meaning,
+                str(clp.outcome.value),
+            )
+        )
+    return rc.Remittance(header.trace_number, payer_id, tuple(claims))
+
+
+def _adjustment(adj: ModelAdjustment) -> rc.Adjustment:
+    return rc.Adjustment(adj.group, adj.reason, adj.amount, adj.reason_meaning)
