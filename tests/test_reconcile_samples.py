@@ -55,7 +55,7 @@ def test_999_sample_rejects_set_32_with_located_reasons() -> None:
 
 
 def test_277ca_sample_accepts_rejects_and_pends() -> None:
-    """The 277CA sample: 0001 accepted with REF*1K, 0002 rejected, 0003 a line rejected, 0004 pends."""
+    """The 277CA sample: 0001 accepted (REF*1K), 0002 rejected, 0003 a line rejected, 0004 pends."""
     ids = [f"VFP-20261101-000{n}" for n in range(1, 5)]
     snap = SentSnapshot(claims={i: claim(i, S.ACKNOWLEDGED) for i in ids})
     kind, results = run("277CA-accepted-rejected.x12", snap)
