@@ -214,7 +214,7 @@ class Ndc(_Model):
 class ServiceLine(_Model):
     """One billed service (loop 2400: SV1 on 837P, SV2 on 837I)."""
 
-    line_id: OptionalCode = Field(
+    line_id: OptionalIdentifier = Field(
         None,
         description="Line item control number (REF*6R), unique in the claim; remittances use it "
         "to pay lines separately.",
