@@ -35,7 +35,7 @@ from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.transactions.claim_ack import read_claim_acknowledgement
 from gateway.transactions.common import from_defect
 from gateway.transactions.detect import READABLE, Detected, detect
-from gateway.transactions.remittance import RemittanceEnd, RemittanceReader
+from gateway.transactions.remittance import RemittanceEnd, RemittanceReader, read_remittance
 from gateway.transactions.ta1 import read_interchange_acknowledgement
 from gateway.x12 import Defect, read_segments
 
@@ -63,6 +63,51 @@ def to_json(value: object, *, indent: int | None = None) -> str:
 def to_data(value: object) -> Any:
     """A response model as JSON-ready Python data (dicts, lists, strings)."""
     return _adapter(type(value)).dump_python(value, mode="json")
+
+
+SCHEMA_FILES: dict[str, type] = {
+    "remittance.schema.json": RemittanceDocument,
+    "claim-acknowledgement.schema.json": ClaimAcknowledgementDocument,
+    "implementation-acknowledgement.schema.json": ImplementationAcknowledgementDocument,
+    "interchange-acknowledgement.schema.json": InterchangeAcknowledgementDocument,
+}
+"""The JSON Schema files under ``schemas/`` and the document model each is generated from."""
+
+
+def response_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schemas of what ``gateway parse`` prints, by file name (serialization mode)."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for name, model in SCHEMA_FILES.items():
+        schema = _adapter(model).json_schema(mode="serialization")
+        schemas[name] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://x12-claim-gateway.invalid/schemas/{name}",
+            **schema,
+        }
+    return schemas
+
+
+def read_documents(data: bytes) -> list[RemittanceDocument | Document]:
+    """Every readable response in ``data``, one document per kind, in order of appearance.
+
+    Holds every claim of an 835 in memory: for large remittances use ``iter_remittance``.
+    """
+    found = detect(read_segments(data))
+    documents: list[RemittanceDocument | Document] = []
+    for kind in found.readable:
+        reader = read_segments(data)
+        document: RemittanceDocument | Document
+        if kind == "835":
+            document = read_remittance(reader)
+        elif kind in ("277CA", "277"):
+            document = read_claim_acknowledgement(reader)
+        elif kind in ("999", "997"):
+            document = read_implementation_acknowledgement(reader)
+        else:
+            document = read_interchange_acknowledgement(reader)
+        document.findings[:0] = [from_defect(d) for d in reader.defects]
+        documents.append(document)
+    return documents
 
 
 # -- summaries ---------------------------------------------------------------------------------
@@ -304,4 +349,14 @@ def _json_line(value: object) -> str:
     return dumps(value) + "\n"
 
 
-__all__ = ["READABLE", "parse_command", "summary_object", "summary_table", "to_data", "to_json"]
+__all__ = [
+    "READABLE",
+    "SCHEMA_FILES",
+    "parse_command",
+    "read_documents",
+    "response_schemas",
+    "summary_object",
+    "summary_table",
+    "to_data",
+    "to_json",
+]
