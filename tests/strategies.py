@@ -4,12 +4,17 @@
 and ``institutional_encounters()`` one kind each. Every NPI passes its check digit, every code is
 from a real code list or has the right shape, every date of care lies between ``EARLIEST_SERVICE``
 and ``LATEST_SERVICE`` (in the past), after every birth date. Names and ids are synthetic.
+``sample_dict`` and ``with_changes`` make hand-made variations of the samples for table tests.
 """
 
 from __future__ import annotations
 
+import copy
+import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
@@ -18,6 +23,7 @@ from gateway.edits.codelists import npi_check_digit
 from gateway.models import Encounter
 
 __all__ = [
+    "DELETE",
     "EARLIEST_SERVICE",
     "LATEST_SERVICE",
     "encounter_dicts",
@@ -25,6 +31,8 @@ __all__ = [
     "institutional_encounters",
     "npis",
     "professional_encounters",
+    "sample_dict",
+    "with_changes",
 ]
 
 EARLIEST_SERVICE = date(2025, 1, 1)
@@ -472,3 +480,34 @@ def institutional_encounters() -> st.SearchStrategy[Encounter]:
 def encounters() -> st.SearchStrategy[Encounter]:
     """Valid encounters of both kinds."""
     return professional_encounters() | institutional_encounters()
+
+
+# ------------------------------------------------------------------ hand-made variations
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "encounters"
+DELETE = object()
+"""A value for ``with_changes`` that removes the field."""
+
+
+def sample_dict(name: str) -> dict[str, Any]:
+    """A sample encounter of ``samples/encounters`` as decoded JSON (e.g. ``professional-self``)."""
+    data: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def with_changes(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``data`` with each JSON path (``service_lines[0].charge``) set or deleted."""
+    out = copy.deepcopy(data)
+    for path, value in changes.items():
+        steps: list[str | int] = []
+        for name, index in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", path):
+            steps.append(name if name else int(index))
+        target: Any = out
+        for step in steps[:-1]:
+            target = target[step]
+        last = steps[-1]
+        if value is DELETE:
+            del target[last]
+        else:
+            target[last] = copy.deepcopy(value)
+    return out
