@@ -1,4 +1,4 @@
-"""Tests for the directory and in-memory transports and the transport contract they share."""
+"""Tests for the directory and in-memory transports, their shared contract, and the factory."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from gateway.config import ConfigError, WorkspaceSettings, load_settings
 from gateway.service.transports import (
     DirectoryTransport,
     InMemoryTransport,
     RetryPolicy,
+    SftpTransport,
     Transport,
     TransportError,
     check_name,
+    transport_from_config,
 )
 
 
@@ -175,4 +178,132 @@ async def test_in_memory_transport_follows_the_same_contract() -> None:
         await transport.list_responses(),
     ) == ({"a.837": b"a"}, ["r.x12"], [])
     with pytest.raises(TransportError):
+        await transport.fetch("r.x12")
+
+
+def _workspace(tmp_path: Path) -> WorkspaceSettings:
+    """A workspace rooted in tmp_path (not created on disk)."""
+    return load_settings(None, environ={"GATEWAY_WORKSPACE": str(tmp_path)}).workspace
+
+
+def test_the_default_transport_is_the_workspace_outbox(tmp_path: Path) -> None:
+    """An empty [transport] table is a directory transport into the outbox, nothing to pull."""
+    transport = transport_from_config(
+        {}, workspace=_workspace(tmp_path), base_dir=tmp_path, source="p.toml"
+    )
+    assert isinstance(transport, DirectoryTransport)
+    assert (tmp_path / "outbox", None) == (transport.pickup_dir, transport.drop_dir)
+
+
+def test_a_directory_table_names_its_folders_relative_to_the_workspace(tmp_path: Path) -> None:
+    """pickup/drop/fetched are read relative to the workspace root; absolute ones are kept."""
+    table = {"kind": "directory", "outbox": "ch/in", "drop": "/srv/ch/out", "after_fetch": "delete"}
+    transport = transport_from_config(
+        table, workspace=_workspace(tmp_path), base_dir=tmp_path, source="p.toml"
+    )
+    assert isinstance(transport, DirectoryTransport)
+    assert (tmp_path / "ch" / "in", Path("/srv/ch/out"), "delete") == (
+        transport.pickup_dir,
+        transport.drop_dir,
+        transport.after_fetch,
+    )
+
+
+def test_an_sftp_table_builds_a_pinned_key_only_transport(tmp_path: Path) -> None:
+    """Keys and known_hosts follow the partner file's folder; the passphrase comes from the env."""
+    table = {
+        "kind": "sftp",
+        "host": "127.0.0.1",
+        "port": 2222,
+        "username": "gw",
+        "private_key": "keys/id_ed25519",
+        "known_hosts": "keys/known_hosts",
+        "passphrase_env": "CH_KEY_PASSPHRASE",
+        "outbound_dir": "/in",
+        "inbound_dir": "/out",
+        "attempts": 3,
+        "initial_delay": 0.5,
+    }
+    transport = transport_from_config(
+        table,
+        workspace=_workspace(tmp_path),
+        base_dir=tmp_path / "partners",
+        source="p.toml",
+        environ={"CH_KEY_PASSPHRASE": "s3cret"},
+    )
+    assert isinstance(transport, SftpTransport)
+    expected = (
+        (tmp_path / "partners" / "keys" / "id_ed25519",),
+        tmp_path / "partners" / "keys" / "known_hosts",
+        "s3cret",
+        RetryPolicy(attempts=3, initial_delay=0.5, max_delay=60.0),
+        "sftp gw@127.0.0.1:2222",
+    )
+    actual = (
+        transport.client_keys,
+        transport.known_hosts,
+        transport.passphrase,
+        transport.retry,
+        transport.label,
+    )
+    assert expected == actual
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"kind": "ftp"}, r"\[transport\] kind: expected directory or sftp"),
+        ({"kind": "directory", "pikcup": "x"}, r"\[transport\] pikcup: unknown key"),
+        ({"after_fetch": "keep"}, r"\[transport\] after_fetch: expected move or delete"),
+        ({"settle_seconds": -1}, r"\[transport\] settle_seconds: expected a number"),
+        ({"kind": "sftp", "password": "hunter2"}, r"password: passwords are not supported"),
+        ({"kind": "sftp", "host": "h"}, r"\[transport\] username: is required"),
+        (
+            {
+                "kind": "sftp",
+                "host": "h",
+                "username": "u",
+                "private_key": "k",
+                "known_hosts": "kh",
+                "outbound_dir": "/i",
+                "inbound_dir": "/o",
+                "port": "22",
+            },
+            r"\[transport\] port: expected a whole number",
+        ),
+        (
+            {
+                "kind": "sftp",
+                "host": "h",
+                "username": "u",
+                "private_key": "k",
+                "known_hosts": "kh",
+                "outbound_dir": "/i",
+                "inbound_dir": "/o",
+                "passphrase_env": "NOT_SET_HERE",
+            },
+            r"NOT_SET_HERE is not set",
+        ),
+    ],
+)
+def test_transport_table_mistakes_are_located_config_errors(
+    tmp_path: Path, table: dict[str, object], message: str
+) -> None:
+    """Each mistake names the partner file and the [transport] key, and says what is expected."""
+    with pytest.raises(ConfigError, match=message) as caught:
+        transport_from_config(
+            table,
+            workspace=_workspace(tmp_path),
+            base_dir=tmp_path,
+            source="partners/p.toml",
+            environ={},
+        )
+    assert str(caught.value).startswith("partners/p.toml: ")
+
+
+async def test_without_a_drop_folder_there_is_nothing_to_pull(tmp_path: Path) -> None:
+    """drop_dir=None lists no responses, and fetching one is a TransportError."""
+    transport = DirectoryTransport(tmp_path, None)
+    assert await transport.list_responses() == []
+    with pytest.raises(TransportError, match="no drop folder is configured"):
         await transport.fetch("r.x12")

@@ -15,23 +15,27 @@ Implementations: ``DirectoryTransport`` (the clearinghouse's pickup and drop fol
 ``SftpTransport`` (asyncssh: key authentication only, the host key pinned from a known_hosts file,
 retries with exponential back-off on network errors), and ``InMemoryTransport`` for tests.
 Every ``TransportError`` says which transport, which operation and which file.
+
+``transport_from_config`` builds one from a trading partner's ``[transport]`` table.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import stat
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import asyncssh
 import structlog
 
+from gateway.config import ConfigError, WorkspaceSettings
 from gateway.service.files import (
     SettleTracker,
     atomic_write,
@@ -50,6 +54,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "check_name",
+    "transport_from_config",
 ]
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
@@ -127,7 +132,9 @@ class Transport(ABC):
 class DirectoryTransport(Transport):
     """The clearinghouse's pickup folder (we put 837s there) and drop folder (responses appear).
 
-    Responses are listed once they have settled (``settle_seconds``, for folders on network shares
+    ``drop_dir`` None means the clearinghouse writes its responses straight into our responses
+    inbox, so there is nothing to pull (``list_responses`` is empty). Responses are listed once
+    they have settled (``settle_seconds``, for folders on network shares
     written slowly; 0 lists them at once). Fetched responses move to ``fetched_dir`` (default
     ``<drop>/fetched``), or are deleted with ``after_fetch="delete"``.
     """
@@ -135,7 +142,7 @@ class DirectoryTransport(Transport):
     def __init__(
         self,
         pickup_dir: Path,
-        drop_dir: Path,
+        drop_dir: Path | None,
         *,
         fetched_dir: Path | None = None,
         after_fetch: AfterFetch = "move",
@@ -143,8 +150,12 @@ class DirectoryTransport(Transport):
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.pickup_dir = Path(pickup_dir)
-        self.drop_dir = Path(drop_dir)
-        self.fetched_dir = Path(fetched_dir) if fetched_dir else self.drop_dir / "fetched"
+        self.drop_dir = Path(drop_dir) if drop_dir is not None else None
+        self.fetched_dir = (
+            Path(fetched_dir)
+            if fetched_dir
+            else (self.drop_dir / "fetched" if self.drop_dir is not None else None)
+        )
         self.after_fetch = after_fetch
         self.max_bytes = max_bytes
         self.label = f"directory {self.pickup_dir}"
@@ -171,7 +182,14 @@ class DirectoryTransport(Transport):
                 retryable=exc.errno not in (errno.ENOENT, errno.EACCES, errno.EPERM),
             ) from exc
 
+    def _drop(self, what: str) -> Path:
+        if self.drop_dir is None:
+            raise TransportError(f"{self.label}: {what}: no drop folder is configured")
+        return self.drop_dir
+
     async def list_responses(self) -> list[str]:
+        if self.drop_dir is None:
+            return []
         try:
             ready = await asyncio.to_thread(self._tracker.scan, self.drop_dir)
         except OSError as exc:
@@ -180,18 +198,20 @@ class DirectoryTransport(Transport):
 
     async def fetch(self, name: str) -> bytes:
         check_name(name)
+        drop = self._drop(f"fetch {name}")
         try:
-            return await asyncio.to_thread(read_file_sync, self.drop_dir / name, self.max_bytes)
+            return await asyncio.to_thread(read_file_sync, drop / name, self.max_bytes)
         except (OSError, ValueError) as exc:
             raise TransportError(f"{self.label}: fetch {name}: {exc}") from exc
 
     async def mark_fetched(self, name: str) -> None:
         check_name(name)
-        source = self.drop_dir / name
+        drop = self._drop(f"mark {name} fetched")
+        source = drop / name
         try:
-            if self.after_fetch == "delete":
+            if self.after_fetch == "delete" or self.fetched_dir is None:
                 await asyncio.to_thread(source.unlink)
-                await asyncio.to_thread(fsync_directory, self.drop_dir)
+                await asyncio.to_thread(fsync_directory, drop)
             else:
                 await asyncio.to_thread(move_no_overwrite, source, self.fetched_dir, name)
         except OSError as exc:
@@ -570,3 +590,175 @@ async def _remove_quietly(sftp: asyncssh.SFTPClient, path: str) -> None:
         await asyncio.wait_for(sftp.remove(path), 10)
     except (asyncssh.Error, OSError, TimeoutError):
         return
+
+
+# --- from configuration ---------------------------------------------------------------------------
+
+_DIRECTORY_KEYS = frozenset(
+    {"kind", "pickup", "outbox", "drop", "fetched", "after_fetch", "settle_seconds"}
+)
+_SFTP_KEYS = frozenset(
+    {
+        "kind",
+        "host",
+        "port",
+        "username",
+        "private_key",
+        "private_keys",
+        "passphrase_env",
+        "known_hosts",
+        "outbound_dir",
+        "inbound_dir",
+        "fetched_dir",
+        "attempts",
+        "initial_delay",
+        "max_delay",
+        "connect_timeout",
+        "operation_timeout",
+    }
+)
+
+
+def transport_from_config(
+    table: Mapping[str, Any],
+    *,
+    workspace: WorkspaceSettings,
+    base_dir: Path,
+    source: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    environ: Mapping[str, str] | None = None,
+) -> Transport:
+    """The transport a partner's ``[transport]`` table describes (``ConfigError`` if it is wrong).
+
+    ``kind = "directory"`` (the default): ``pickup`` (alias ``outbox``; default the workspace
+    outbox), ``drop`` (where responses appear; none: they arrive in the responses inbox),
+    ``fetched``, ``after_fetch`` (``move``/``delete``), ``settle_seconds``. Folders are relative to
+    the workspace root.
+
+    ``kind = "sftp"``: ``host``, ``port`` (22), ``username``, ``private_key`` (or a list in
+    ``private_keys``), ``known_hosts``, ``passphrase_env`` (the name of an environment variable
+    holding the key's passphrase, never the passphrase itself), ``outbound_dir``, ``inbound_dir``,
+    ``fetched_dir``, and the retry and timeout numbers ``attempts``, ``initial_delay``,
+    ``max_delay``, ``connect_timeout``, ``operation_timeout``. Key and known_hosts paths are
+    relative to ``base_dir`` (the partner file's folder). Passwords are not supported.
+    """
+    env = os.environ if environ is None else environ
+    reader = _TableReader(table, source)
+    kind = reader.text("kind", default="directory").lower()
+    if kind == "directory":
+        reader.only(_DIRECTORY_KEYS)
+        pickup = reader.text("pickup", default="") or reader.text("outbox", default="")
+        drop = reader.text("drop", default="")
+        fetched = reader.text("fetched", default="")
+        after_fetch = reader.text("after_fetch", default="move").lower()
+        if after_fetch not in ("move", "delete"):
+            raise ConfigError(
+                source, "[transport] after_fetch", "expected move or delete", after_fetch
+            )
+
+        def folder(value: str) -> Path:
+            path = Path(value).expanduser()
+            return path if path.is_absolute() else workspace.root / path
+
+        return DirectoryTransport(
+            folder(pickup) if pickup else workspace.outbox,
+            folder(drop) if drop else None,
+            fetched_dir=folder(fetched) if fetched else None,
+            after_fetch="delete" if after_fetch == "delete" else "move",
+            settle_seconds=reader.number("settle_seconds", default=0.0, minimum=0.0),
+            max_bytes=max_bytes,
+        )
+    if kind == "sftp":
+        if "password" in table:
+            raise ConfigError(
+                source, "[transport] password", "passwords are not supported; use private_key"
+            )
+        reader.only(_SFTP_KEYS)
+        host = reader.text("host", required=True)
+        username = reader.text("username", required=True)
+        keys = reader.paths("private_keys", base_dir) or [
+            _under(base_dir, reader.text("private_key", required=True))
+        ]
+        passphrase: str | None = None
+        variable = reader.text("passphrase_env", default="")
+        if variable:
+            passphrase = env.get(variable)
+            if passphrase is None:
+                raise ConfigError(
+                    source,
+                    "[transport] passphrase_env",
+                    f"the environment variable {variable} is not set",
+                )
+        return SftpTransport(
+            host=host,
+            port=int(reader.number("port", default=22, minimum=1, whole=True)),
+            username=username,
+            client_keys=keys,
+            known_hosts=_under(base_dir, reader.text("known_hosts", required=True)),
+            outbound_dir=reader.text("outbound_dir", required=True),
+            inbound_dir=reader.text("inbound_dir", required=True),
+            fetched_dir=reader.text("fetched_dir", default="") or None,
+            passphrase=passphrase,
+            retry=RetryPolicy(
+                attempts=int(reader.number("attempts", default=5, minimum=1, whole=True)),
+                initial_delay=reader.number("initial_delay", default=1.0, minimum=0.0),
+                max_delay=reader.number("max_delay", default=60.0, minimum=0.0),
+            ),
+            connect_timeout=reader.number("connect_timeout", default=30.0, minimum=0.001),
+            operation_timeout=reader.number("operation_timeout", default=300.0, minimum=0.001),
+            max_bytes=max_bytes,
+        )
+    raise ConfigError(source, "[transport] kind", "expected directory or sftp", kind)
+
+
+def _under(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+class _TableReader:
+    """Typed reads from a ``[transport]`` table, with located errors."""
+
+    def __init__(self, table: Mapping[str, Any], source: str) -> None:
+        self.table = table
+        self.source = source
+
+    def only(self, allowed: frozenset[str]) -> None:
+        for key in self.table:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise ConfigError(
+                    self.source, f"[transport] {key}", f"unknown key; expected one of {known}"
+                )
+
+    def text(self, key: str, *, default: str = "", required: bool = False) -> str:
+        value = self.table.get(key)
+        if value is None:
+            if required:
+                raise ConfigError(self.source, f"[transport] {key}", "is required (a string)")
+            return default
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise ConfigError(self.source, f"[transport] {key}", "expected a string", value)
+        return value.strip()
+
+    def paths(self, key: str, base: Path) -> list[Path]:
+        value = self.table.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(self.source, f"[transport] {key}", "expected a list of paths", value)
+        return [_under(base, v) for v in value]
+
+    def number(self, key: str, *, default: float, minimum: float, whole: bool = False) -> float:
+        value = self.table.get(key, default)
+        what = "a whole number" if whole else "a number"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (whole and not isinstance(value, int))
+            or value < minimum
+        ):
+            raise ConfigError(
+                self.source, f"[transport] {key}", f"expected {what} of at least {minimum:g}", value
+            )
+        return float(value)
