@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from gateway.partners import PartnerConfigError, Partners, load_partners
+
 __all__ = [
     "DEFAULT_CONFIG_TEXT",
     "ENVIRONMENT_OVERRIDES",
@@ -102,8 +104,7 @@ class ConfigError(Exception):
         self.key = key
         self.expected = expected
         self.found = found
-        where = f"{source}: {key}" if key else source
-        text = f"{where}: {expected}"
+        text = ": ".join(part for part in (source, key, expected) if part)
         if found is not None:
             text += f" (found {found!r})"
         super().__init__(text)
@@ -183,6 +184,13 @@ class Settings:
     logging: LoggingSettings
     #: The folder of trading-partner files (``*.toml``), loaded by ``gateway.partners``.
     partners_dir: Path
+
+    def load_partners(self) -> Partners:
+        """The trading partners of ``partners_dir``; a bad partner file is a ``ConfigError``."""
+        try:
+            return load_partners(self.partners_dir)
+        except PartnerConfigError as exc:
+            raise ConfigError(str(exc), "", "") from exc
 
 
 def load_settings(

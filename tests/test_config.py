@@ -264,3 +264,14 @@ def test_a_file_where_a_workspace_folder_belongs_is_reported(tmp_path: Path) -> 
     (tmp_path / "outbox").write_text("not a folder")
     with pytest.raises(ConfigError, match="outbox: is not a folder"):
         load_settings(config, environ={}).workspace.create()
+
+
+def test_settings_load_the_partners_of_their_partners_folder(tmp_path: Path) -> None:
+    """load_partners reads the configured folder; a broken partner file is a ConfigError."""
+    shipped = load_settings(ROOT / "config" / "gateway.toml", environ={})
+    assert "demo-clearinghouse" in shipped.load_partners()
+    broken = write_config(tmp_path, "")
+    (tmp_path / "partners").mkdir()
+    (tmp_path / "partners" / "bad.toml").write_text("[interchange\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
+        load_settings(broken, environ={}).load_partners()
