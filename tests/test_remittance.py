@@ -1,4 +1,4 @@
-"""The 835 reader: models, streaming order, balancing findings, outcomes, leniency, property tests."""
+"""The 835 reader: models, streaming order, balancing findings, outcomes, leniency, properties."""
 
 # ruff: noqa: SIM300  (the house style is `assert expected == actual`)
 
@@ -113,7 +113,7 @@ def test_claim_fields_are_read_into_the_model() -> None:
 
 def test_header_comes_before_claims_and_end_after() -> None:
     """The stream yields the header, each claim as its loop ends, then the set's end."""
-    body = PAID + ["CLP*C2*4*50.00*0*0*12*PCN2", "CAS*CO*50*50.00"]
+    body = [*PAID, "CLP*C2*4*50.00*0*0*12*PCN2", "CAS*CO*50*50.00"]
     kinds = [type(item).__name__ for item in iter_remittance(read_segments(x835(body, "70.00")))]
     assert ["RemittanceHeader", "Claim", "Claim", "RemittanceEnd"] == kinds
 

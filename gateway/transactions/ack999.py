@@ -114,7 +114,12 @@ class _SetReader:
             elif self.segment_error is not None:
                 self.segment_error.contexts.append(context)
         elif tag in ("IK5", "AK5"):
-            current = self._set(seg)
+            current = self.set
+            if current is None:  # a verdict for no set: report it, answer nothing with it
+                self.findings.append(
+                    warning("999-STRUCTURE", f"{tag} outside an AK2 loop; ignored.", at(seg))
+                )
+                return
             current.status = seg[1]
             current.status_meaning = codes.meaning("ack_status", seg[1])
             current.error_codes = _coded("ik502", (seg[n] for n in range(2, 7)))
