@@ -36,6 +36,7 @@ from gateway.service.files import (
     set_private_umask,
     sha256_file,
     sha256_file_sync,
+    write_new_file,
 )
 from gateway.x12 import Defect, DefectCode, Location
 
@@ -429,3 +430,11 @@ async def test_reading_refuses_a_symlink_even_after_the_checks(tmp_path: Path) -
         await read_file(tmp_path / "enc.json", 100)
     with pytest.raises(OSError, match="symbolic links"):
         sha256_file_sync(tmp_path / "enc.json")
+
+
+def test_write_new_file_never_replaces_and_numbers_collisions(tmp_path: Path) -> None:
+    """Three writes of one name give name, name-2 and name-3, each complete and owner-only."""
+    paths = [write_new_file(tmp_path, "999.x12", data) for data in (b"a", b"b", b"c")]
+    expected = [("999.x12", b"a"), ("999-2.x12", b"b"), ("999-3.x12", b"c")]
+    assert expected == [(p.name, p.read_bytes()) for p in paths]
+    assert {0o600} == {mode_of(p) for p in paths}

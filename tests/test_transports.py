@@ -17,6 +17,7 @@ from gateway.service.transports import (
     Transport,
     TransportError,
     check_name,
+    pull_responses,
     transport_from_config,
 )
 
@@ -307,3 +308,37 @@ async def test_without_a_drop_folder_there_is_nothing_to_pull(tmp_path: Path) ->
     assert await transport.list_responses() == []
     with pytest.raises(TransportError, match="no drop folder is configured"):
         await transport.fetch("r.x12")
+
+
+async def test_pull_responses_stores_each_then_marks_it_fetched(tmp_path: Path) -> None:
+    """Responses land in the inbox whole (numbered if a name is taken), then leave the transport."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "999.x12").write_bytes(b"already here")
+    transport = InMemoryTransport(responses={"999.x12": b"new 999", "835.x12": b"835"})
+    stored = await pull_responses(transport, inbox)
+    assert [(p.name, p.read_bytes()) for p in stored] == [
+        ("835.x12", b"835"),
+        ("999-2.x12", b"new 999"),
+    ]
+    assert (transport.fetched, transport.responses) == (["835.x12", "999.x12"], {})
+
+
+async def test_pull_responses_skips_a_bad_response_and_stops_on_network_errors(
+    tmp_path: Path, folders: tuple[Path, Path]
+) -> None:
+    """An oversized response stays put while the others are pulled; a network error is raised."""
+    pickup, drop = folders
+    (drop / "a.x12").write_bytes(b"x" * 50)
+    (drop / "b.x12").write_bytes(b"ok")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    stored = await pull_responses(DirectoryTransport(pickup, drop, max_bytes=10), inbox)
+    assert ([p.name for p in stored], sorted(os.listdir(drop))[:1]) == (["b.x12"], ["a.x12"])
+
+    class Flaky(InMemoryTransport):
+        async def fetch(self, name: str) -> bytes:
+            raise TransportError("connection lost", retryable=True)
+
+    with pytest.raises(TransportError, match="connection lost"):
+        await pull_responses(Flaky(responses={"c.x12": b"c"}), inbox)

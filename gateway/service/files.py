@@ -27,9 +27,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiofiles
+
+from gateway.config import WorkspaceSettings
 
 __all__ = [
     "CHUNK_SIZE",
@@ -49,6 +51,7 @@ __all__ = [
     "is_candidate_name",
     "list_claimed",
     "move_no_overwrite",
+    "numbered_name",
     "quarantine_file",
     "read_file",
     "read_file_sync",
@@ -56,6 +59,7 @@ __all__ = [
     "set_private_umask",
     "sha256_file",
     "sha256_file_sync",
+    "write_new_file",
 ]
 
 CHUNK_SIZE = 1 << 20
@@ -129,6 +133,17 @@ def atomic_write(
     return path
 
 
+def write_new_file(folder: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` atomically as ``folder/name``, or ``name-2``, ``name-3``... if it is taken."""
+    for n in range(1, 100_000):
+        target = folder / (name if n == 1 else numbered_name(name, n))
+        try:
+            return atomic_write(target, data, overwrite=False)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free name for {name} in {folder}")  # pragma: no cover
+
+
 async def atomic_write_async(
     path: Path, data: bytes, *, overwrite: bool = True, mode: int = PRIVATE_FILE_MODE
 ) -> Path:
@@ -151,8 +166,8 @@ class WorkspaceGuard:
             raise ValueError("a WorkspaceGuard needs at least one root folder")
 
     @classmethod
-    def for_workspace(cls, workspace: Any) -> WorkspaceGuard:
-        """A guard over every folder of a ``gateway.config.WorkspaceSettings``."""
+    def for_workspace(cls, workspace: WorkspaceSettings) -> WorkspaceGuard:
+        """A guard over every folder of the workspace (each may be configured anywhere)."""
         return cls(workspace.folders())
 
     def root_of(self, path: Path) -> Path | None:
@@ -359,7 +374,7 @@ def _remove_empty(folder: Path) -> None:
         return
 
 
-def _numbered(name: str, n: int) -> str:
+def numbered_name(name: str, n: int) -> str:
     """``name`` with ``-n`` before its last suffix: ``a.json`` -> ``a-2.json``."""
     dot = name.rfind(".")
     if dot <= 0:
@@ -375,7 +390,7 @@ def move_no_overwrite(source: Path, folder: Path, name: str) -> Path:
     """
     folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     for n in range(1, 100_000):
-        target = folder / (name if n == 1 else _numbered(name, n))
+        target = folder / (name if n == 1 else numbered_name(name, n))
         try:
             os.link(source, target, follow_symlinks=False)
         except FileExistsError:

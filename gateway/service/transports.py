@@ -42,7 +42,9 @@ from gateway.service.files import (
     fsync_directory,
     is_candidate_name,
     move_no_overwrite,
+    numbered_name,
     read_file_sync,
+    write_new_file,
 )
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "check_name",
+    "pull_responses",
     "transport_from_config",
 ]
 
@@ -545,7 +548,7 @@ class SftpTransport(Transport):
         if not await sftp.exists(source):
             return  # moved by an earlier attempt whose reply was lost
         for n in range(1, 10_000):
-            target_name = name if n == 1 else _numbered(name, n)
+            target_name = name if n == 1 else numbered_name(name, n)
             target = str(self.fetched_dir / target_name)
             if await sftp.exists(target):
                 continue
@@ -560,11 +563,6 @@ def _plain_name(name: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _numbered(name: str, n: int) -> str:
-    dot = name.rfind(".")
-    return f"{name}-{n}" if dot <= 0 else f"{name[:dot]}-{n}{name[dot:]}"
 
 
 async def _fsync_if_supported(remote: asyncssh.SFTPClientFile) -> None:
@@ -590,6 +588,31 @@ async def _remove_quietly(sftp: asyncssh.SFTPClient, path: str) -> None:
         await asyncio.wait_for(sftp.remove(path), 10)
     except (asyncssh.Error, OSError, TimeoutError):
         return
+
+
+async def pull_responses(transport: Transport, inbox: Path) -> list[Path]:
+    """Copy every waiting response into ``inbox``, then mark it fetched; returns the new files.
+
+    A response is marked fetched only once it is safely on disk (written atomically, never over
+    another file), so a crash in between fetches it again next time, and the ledger recognises
+    the copy by its content hash. A response that cannot be fetched for a reason retrying will
+    not cure (too large, unreadable) is logged and left where it is; a network failure stops the
+    pull and is raised (the caller tries again later).
+    """
+    stored: list[Path] = []
+    for name in await transport.list_responses():
+        try:
+            data = await transport.fetch(name)
+        except TransportError as exc:
+            if exc.retryable:
+                raise
+            _log.error("response not fetched", transport=transport.label, file=name, error=str(exc))
+            continue
+        path = await asyncio.to_thread(write_new_file, inbox, name, data)
+        await transport.mark_fetched(name)
+        _log.info("response fetched", transport=transport.label, file=name, stored_as=path.name)
+        stored.append(path)
+    return stored
 
 
 # --- from configuration ---------------------------------------------------------------------------
