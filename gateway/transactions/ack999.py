@@ -34,15 +34,15 @@ def _int(text: str) -> int | None:
 
 
 def _context(seg: Segment) -> ErrorContext:
-    first = seg.repetitions(1)[0] if seg[1] else ""
+    first = seg.repetitions(1)[0] if seg.get(1) else ""
     name, _, reference = first.partition(seg.delimiters.component)
     return ErrorContext(
         context_name=name,
         context_reference=reference,
-        segment_id=seg[2],
-        segment_position=_int(seg[3]),
-        loop_id=seg[4],
-        element_position=seg[5],
+        segment_id=seg.get(2),
+        segment_position=_int(seg.get(3)),
+        loop_id=seg.get(4),
+        element_position=seg.get(5),
     )
 
 
@@ -64,21 +64,21 @@ class _SetReader:
     def segment(self, seg: Segment) -> None:
         tag = seg.tag
         if tag == "AK1":
-            self.group = FunctionalGroupResponse(seg[1], seg[2], seg[3])
+            self.group = FunctionalGroupResponse(seg.get(1), seg.get(2), seg.get(3))
             self.ack.groups.append(self.group)
             self.set = None
         elif tag == "AK2":
             group = self._group(seg)
-            self.set = TransactionSetResponse(seg[1], seg[2], seg[3], "", "")
+            self.set = TransactionSetResponse(seg.get(1), seg.get(2), seg.get(3), "", "")
             group.transaction_sets.append(self.set)
             self.segment_error = self.element_error = None
         elif tag in ("IK3", "AK3"):
             current = self._set(seg)
-            code = seg[4]
+            code = seg.get(4)
             self.segment_error = SegmentError(
-                seg[1],
-                _int(seg[2]),
-                seg[3],
+                seg.get(1),
+                _int(seg.get(2)),
+                seg.get(3),
                 code,
                 codes.meaning("ik304", code) if code else "",
             )
@@ -96,15 +96,15 @@ class _SetReader:
                 self.segment_error = SegmentError("", None, "", "", "")
                 self._set(seg).segment_errors.append(self.segment_error)
             parts = seg.components(1)
-            code = seg[3]
+            code = seg.get(3)
             self.element_error = ElementError(
                 _int(parts[0]) if parts else None,
                 _int(parts[1]) if len(parts) > 1 else None,
                 _int(parts[2]) if len(parts) > 2 else None,
-                seg[2],
+                seg.get(2),
                 code,
                 codes.meaning("ik403", code),
-                seg[4],
+                seg.get(4),
             )
             self.segment_error.element_errors.append(self.element_error)
         elif tag == "CTX":
@@ -114,25 +114,25 @@ class _SetReader:
             elif self.segment_error is not None:
                 self.segment_error.contexts.append(context)
         elif tag in ("IK5", "AK5"):
-            current = self.set
-            if current is None:  # a verdict for no set: report it, answer nothing with it
+            verdict = self.set
+            if verdict is None:  # a verdict for no set: report it, answer nothing with it
                 self.findings.append(
                     warning("999-STRUCTURE", f"{tag} outside an AK2 loop; ignored.", at(seg))
                 )
                 return
-            current.status = seg[1]
-            current.status_meaning = codes.meaning("ack_status", seg[1])
-            current.error_codes = _coded("ik502", (seg[n] for n in range(2, 7)))
+            verdict.status = seg.get(1)
+            verdict.status_meaning = codes.meaning("ack_status", seg.get(1))
+            verdict.error_codes = _coded("ik502", (seg.get(n) for n in range(2, 7)))
             self.set = None
             self.segment_error = self.element_error = None
         elif tag == "AK9":
             group = self._group(seg)
-            group.status = seg[1]
-            group.status_meaning = codes.meaning("ack_status", seg[1])
-            group.sets_included = _int(seg[2])
-            group.sets_received = _int(seg[3])
-            group.sets_accepted = _int(seg[4])
-            group.error_codes = _coded("ak905", (seg[n] for n in range(5, 10)))
+            group.status = seg.get(1)
+            group.status_meaning = codes.meaning("ack_status", seg.get(1))
+            group.sets_included = _int(seg.get(2))
+            group.sets_received = _int(seg.get(3))
+            group.sets_accepted = _int(seg.get(4))
+            group.error_codes = _coded("ak905", (seg.get(n) for n in range(5, 10)))
 
     def _group(self, seg: Segment) -> FunctionalGroupResponse:
         if self.group is None:
@@ -180,8 +180,8 @@ def read_implementation_acknowledgement(
                 reader.segment(seg)
                 continue
         envelope.update(seg)
-        if tag == "ST" and seg[1] in ("999", "997"):
-            kinds.add(seg[1])
+        if tag == "ST" and seg.get(1) in ("999", "997"):
+            kinds.add(seg.get(1))
             ack = ImplementationAcknowledgement(envelope=envelope.envelope(seg))
             document.acknowledgements.append(ack)
             reader = _SetReader(ack, document.findings)

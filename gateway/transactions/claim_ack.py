@@ -75,27 +75,27 @@ def read_stc(seg: Segment, findings: list[Finding]) -> StatusInformation:
     """One STC segment with its meanings."""
     status_codes = [status_code(seg.components(1))]
     for position in (10, 11):
-        if seg[position]:
+        if seg.get(position):
             status_codes.append(status_code(seg.components(position)))
-    amount = parse_amount(seg[4]) if seg[4] else None
-    if seg[4] and amount is None:
+    amount = parse_amount(seg.get(4)) if seg.get(4) else None
+    if seg.get(4) and amount is None:
         findings.append(warning("277-AMOUNT-INVALID", "STC04 is not a number.", at(seg, 4)))
-    action = seg[3]
+    action = seg.get(3)
     return StatusInformation(
         codes=status_codes,
-        effective_date=parse_date(seg[2]),
+        effective_date=parse_date(seg.get(2)),
         action_code=action,
         action_meaning=codes.meaning("stc_action", action) if action else "",
         amount=amount,
-        message=seg[12],
+        message=seg.get(12),
         classification=classify(c.classification for c in status_codes),
     )
 
 
 def _dates(seg: Segment) -> tuple[date | None, date | None]:
     """DTP03 as (start, end): D8 one date, RD8 a range."""
-    text = seg[3]
-    if seg[2] == "RD8" or "-" in text:
+    text = seg.get(3)
+    if seg.get(2) == "RD8" or "-" in text:
         start, _, end = text.partition("-")
         return parse_date(start), parse_date(end)
     return parse_date(text), None
@@ -118,13 +118,15 @@ class _SetReader:
         tag = seg.tag
         if tag == "HL":
             self._close_claim()
-            self.level = seg[3]
+            self.level = seg.get(3)
             self.line = None
             if self.level in _PATIENT_LEVELS:
                 self.entity = None
                 self.patient = ("", "", "")
                 return
-            self.entity = StatusEntity(hl_id=seg[1], parent_id=seg[2], level_code=self.level)
+            self.entity = StatusEntity(
+                hl_id=seg.get(1), parent_id=seg.get(2), level_code=self.level
+            )
             if self.level == "20":
                 self.ack.information_sources.append(self.entity)
             elif self.level == "21":
@@ -132,31 +134,31 @@ class _SetReader:
             else:
                 self.ack.providers.append(self.entity)
         elif tag == "BHT":
-            self.ack.reference_id = seg[3]
-            self.ack.created = parse_date(seg[4])
+            self.ack.reference_id = seg.get(3)
+            self.ack.created = parse_date(seg.get(4))
         elif tag == "NM1":
             if self.level in _PATIENT_LEVELS:
-                if seg[1] in ("QC", "IL") and (self.claim is None or seg[1] == "QC"):
-                    self.patient = (seg[3], seg[4], seg[9])
+                if seg.get(1) in ("QC", "IL") and (self.claim is None or seg.get(1) == "QC"):
+                    self.patient = (seg.get(3), seg.get(4), seg.get(9))
                     if self.claim is not None:
                         self._apply_patient(self.claim)
             elif self.entity is not None:
-                self.entity.entity = seg[1]
-                self.entity.name = seg[3]
-                self.entity.first_name = seg[4]
-                self.entity.id_qualifier = seg[8]
-                self.entity.identifier = seg[9]
+                self.entity.entity = seg.get(1)
+                self.entity.name = seg.get(3)
+                self.entity.first_name = seg.get(4)
+                self.entity.id_qualifier = seg.get(8)
+                self.entity.identifier = seg.get(9)
                 if self.level == "19":
-                    self.provider_id = seg[9]
+                    self.provider_id = seg.get(9)
         elif tag == "TRN":
             if self.level in _PATIENT_LEVELS:
                 self._close_claim()
-                self.claim = ClaimStatus(claim_id=seg[2], provider_id=self.provider_id)
+                self.claim = ClaimStatus(claim_id=seg.get(2), provider_id=self.provider_id)
                 self.claim.segment_index = seg.index
                 self._apply_patient(self.claim)
                 self.line = None
             elif self.entity is not None:
-                self.entity.trace_numbers.append(seg[2])
+                self.entity.trace_numbers.append(seg.get(2))
         elif tag == "STC":
             info = read_stc(seg, self.findings)
             if self.line is not None:
@@ -168,7 +170,7 @@ class _SetReader:
             elif self.entity is not None:
                 self.entity.statuses.append(info)
         elif tag == "REF":
-            qualifier, value = seg[1], seg[2]
+            qualifier, value = seg.get(1), seg.get(2)
             if self.line is not None:
                 if qualifier == "FJ":
                     self.line.line_control_number = value
@@ -183,12 +185,12 @@ class _SetReader:
                     self.claim.medical_record_number = value
         elif tag == "DTP":
             start, end = _dates(seg)
-            if self.line is not None and seg[1] == "472":
+            if self.line is not None and seg.get(1) == "472":
                 self.line.service_date, self.line.service_date_end = start, end
-            elif self.claim is not None and seg[1] == "472":
+            elif self.claim is not None and seg.get(1) == "472":
                 self.claim.service_date, self.claim.service_date_end = start, end
             elif self.entity is not None:
-                self.entity.dates.append(CodedValue(seg[1], seg[3]))
+                self.entity.dates.append(CodedValue(seg.get(1), seg.get(3)))
         elif tag == "SVC":
             if self.claim is not None:
                 parts = seg.components(1)
@@ -197,21 +199,23 @@ class _SetReader:
                     procedure_qualifier=parts[0] if n else "",
                     procedure_code=parts[1] if n > 1 else "",
                     modifiers=[m for m in parts[2:6] if m],
-                    charge=parse_amount(seg[2]) if seg[2] else None,
-                    paid=parse_amount(seg[3]) if seg[3] else None,
-                    revenue_code=seg[4],
-                    units=parse_amount(seg[7]) if seg[7] else None,
+                    charge=parse_amount(seg.get(2)) if seg.get(2) else None,
+                    paid=parse_amount(seg.get(3)) if seg.get(3) else None,
+                    revenue_code=seg.get(4),
+                    units=parse_amount(seg.get(7)) if seg.get(7) else None,
                 )
                 self.claim.lines.append(self.line)
         elif tag in ("QTY", "AMT") and self.entity is not None and self.claim is None:
-            quantity = parse_amount(seg[2])
+            quantity = parse_amount(seg.get(2))
             if quantity is None:
                 self.findings.append(
                     warning("277-AMOUNT-INVALID", f"{tag}02 is not a number.", at(seg, 2))
                 )
             else:
                 self.entity.quantities.append(
-                    QualifiedQuantity(seg[1], codes.meaning("qty_qualifier", seg[1]), quantity)
+                    QualifiedQuantity(
+                        seg.get(1), codes.meaning("qty_qualifier", seg.get(1)), quantity
+                    )
                 )
 
     def _apply_patient(self, claim: ClaimStatus) -> None:
@@ -250,11 +254,11 @@ def read_claim_acknowledgement(segments: Iterable[Segment]) -> ClaimAcknowledgem
                 reader.segment(seg)
                 continue
         envelope.update(seg)
-        if tag == "ST" and seg[1] == "277":
+        if tag == "ST" and seg.get(1) == "277":
             ack = ClaimAcknowledgement(envelope=envelope.envelope(seg))
             document.acknowledgements.append(ack)
             reader = _SetReader(ack, document.findings)
-            version = seg[3] or envelope.version
+            version = seg.get(3) or envelope.version
             x212 = x212 or ("X212" in version or (bool(version) and "X214" not in version))
     if reader is not None:
         reader.finish()

@@ -117,18 +117,18 @@ class EnvelopeTracker:
         tag = seg.tag
         if tag == "ISA":
             self._interchange = (
-                seg[13].strip(),
-                seg[6].strip(),
-                seg[5].strip(),
-                seg[8].strip(),
-                seg[7].strip(),
-                parse_date(seg[9].strip()),
-                seg[10].strip(),
-                seg[15].strip(),
+                seg.get(13).strip(),
+                seg.get(6).strip(),
+                seg.get(5).strip(),
+                seg.get(8).strip(),
+                seg.get(7).strip(),
+                parse_date(seg.get(9).strip()),
+                seg.get(10).strip(),
+                seg.get(15).strip(),
             )
             self._group = ("", "", "", "", "")
         elif tag == "GS":
-            self._group = (seg[1], seg[2], seg[3], seg[6], seg[8])
+            self._group = (seg.get(1), seg.get(2), seg.get(3), seg.get(6), seg.get(8))
 
     @property
     def interchange_control_number(self) -> str:
@@ -163,9 +163,9 @@ class EnvelopeTracker:
             application_receiver=gs[2],
             group_control_number=gs[3],
             version=gs[4],
-            transaction_set_id=st[1] if st is not None else "",
-            transaction_control_number=st[2] if st is not None else "",
-            implementation_reference=st[3] if st is not None else "",
+            transaction_set_id=st.get(1) if st is not None else "",
+            transaction_control_number=st.get(2) if st is not None else "",
+            implementation_reference=st.get(3) if st is not None else "",
         )
 
 

@@ -67,12 +67,12 @@ def detect(segments: Iterable[Segment]) -> Detected:
     for seg in segments:
         tag = seg.tag
         if tag == "ST":
-            kind = kind_of(functional_id, seg[1], seg[3] or group_version)
+            kind = kind_of(functional_id, seg.get(1), seg.get(3) or group_version)
             found.kinds[kind] = found.kinds.get(kind, 0) + 1
-            found.versions.setdefault(kind, seg[3] or group_version)
+            found.versions.setdefault(kind, seg.get(3) or group_version)
         elif tag == "GS":
-            functional_id = seg[1]
-            group_version = seg[8]
+            functional_id = seg.get(1)
+            group_version = seg.get(8)
         elif tag == "TA1":
             found.kinds["TA1"] = found.kinds.get("TA1", 0) + 1
         elif tag == "CLM":

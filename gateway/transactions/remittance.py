@@ -170,7 +170,7 @@ class RemittanceReader:
 
     def _amount(self, seg: Segment, position: int, local: list[Finding]) -> Decimal:
         """A required amount; an invalid or missing one is reported and read as 0."""
-        text = seg[position]
+        text = seg.get(position)
         value = parse_amount(text)
         if value is None:
             what = "missing" if not text else "not a number"
@@ -187,7 +187,7 @@ class RemittanceReader:
         return value
 
     def _optional_amount(self, seg: Segment, position: int, local: list[Finding]) -> Decimal | None:
-        text = seg[position]
+        text = seg.get(position)
         if not text:
             return None
         value = parse_amount(text)
@@ -204,7 +204,7 @@ class RemittanceReader:
         return value
 
     def _date(self, seg: Segment, position: int, local: list[Finding]) -> date | None:
-        text = seg[position]
+        text = seg.get(position)
         if not text:
             return None
         value = parse_date(text)
@@ -298,7 +298,7 @@ class RemittanceReader:
                     line_segments.append(seg)
                     continue
                 if tag == "DTM":
-                    qualifier = seg[1]
+                    qualifier = seg.get(1)
                     value = self._date(seg, 2, local)
                     if line is not None:
                         if qualifier in ("472", "150"):
@@ -318,21 +318,21 @@ class RemittanceReader:
                         header.production_date = value
                     continue
                 if tag == "REF":
-                    qualifier = seg[1]
+                    qualifier = seg.get(1)
                     if line is not None:
                         if qualifier == "6R":
-                            line.line_control_number = seg[2]
+                            line.line_control_number = seg.get(2)
                         else:
-                            line.references.append(Reference(qualifier, seg[2]))
+                            line.references.append(Reference(qualifier, seg.get(2)))
                     elif claim is not None:
-                        claim.references.append(Reference(qualifier, seg[2]))
+                        claim.references.append(Reference(qualifier, seg.get(2)))
                     elif party is not None:
-                        party.references.append(Reference(qualifier, seg[2]))
+                        party.references.append(Reference(qualifier, seg.get(2)))
                     else:
-                        header.references.append(Reference(qualifier, seg[2]))
+                        header.references.append(Reference(qualifier, seg.get(2)))
                     continue
                 if tag == "AMT":
-                    qualifier = seg[1]
+                    qualifier = seg.get(1)
                     amount = self._amount(seg, 2, local)
                     if line is not None:
                         if qualifier == "B6":
@@ -374,7 +374,15 @@ class RemittanceReader:
                     continue
                 if tag == "NM1":
                     if claim is not None:
-                        entity = NamedEntity(seg[1], seg[3], seg[4], seg[5], seg[7], seg[8], seg[9])
+                        entity = NamedEntity(
+                            seg.get(1),
+                            seg.get(3),
+                            seg.get(4),
+                            seg.get(5),
+                            seg.get(7),
+                            seg.get(8),
+                            seg.get(9),
+                        )
                         slot = _NAME_SLOTS.get(entity.entity)
                         if slot == "patient" and claim.patient is None:
                             claim.patient = entity
@@ -387,8 +395,8 @@ class RemittanceReader:
                     continue
                 if tag == "LQ":
                     if line is not None:
-                        qualifier = seg[1]
-                        code = seg[2]
+                        qualifier = seg.get(1)
+                        code = seg.get(2)
                         meaning = rarc.get(code, unknown) if qualifier == "HE" else unknown
                         line.remarks.append(RemarkCode(code, meaning, f"LQ*{qualifier}"))
                     continue
@@ -396,16 +404,16 @@ class RemittanceReader:
                     if claim is not None:
                         positions = (3, 4, 5, 6, 7) if tag == "MOA" else (5, 20, 21, 22, 23)
                         for position in positions:
-                            code = seg[position]
+                            code = seg.get(position)
                             if code:
                                 claim.remarks.append(RemarkCode(code, rarc.get(code, unknown), tag))
                     continue
                 if tag == "QTY":
                     amount = self._amount(seg, 2, local)
                     if line is not None:
-                        line.quantities.append(QualifiedAmount(seg[1], amount))
+                        line.quantities.append(QualifiedAmount(seg.get(1), amount))
                     elif claim is not None:
-                        claim.quantities.append(QualifiedAmount(seg[1], amount))
+                        claim.quantities.append(QualifiedAmount(seg.get(1), amount))
                     continue
                 if tag == "LX" or tag == "TS3" or tag == "TS2":
                     if claim is not None:
@@ -453,38 +461,42 @@ class RemittanceReader:
                     continue  # other claim-level segments (PER, ...) carry nothing we keep
                 elif tag == "BPR":
                     bpr = seg
-                    header.handling_code = seg[1]
-                    header.handling_meaning = codes.meaning("bpr_handling", seg[1])
+                    header.handling_code = seg.get(1)
+                    header.handling_meaning = codes.meaning("bpr_handling", seg.get(1))
                     header.payment_amount = self._amount(seg, 2, local)
-                    header.credit_debit = seg[3]
-                    header.payment_method = seg[4]
-                    header.payment_method_meaning = codes.meaning("payment_method", seg[4])
-                    header.payment_format = seg[5]
+                    header.credit_debit = seg.get(3)
+                    header.payment_method = seg.get(4)
+                    header.payment_method_meaning = codes.meaning("payment_method", seg.get(4))
+                    header.payment_format = seg.get(5)
                     header.payment_date = self._date(seg, 16, local)
                 elif tag == "TRN":
-                    header.trace_type = seg[1]
-                    header.trace_number = seg[2]
-                    header.originating_company_id = seg[3]
+                    header.trace_type = seg.get(1)
+                    header.trace_number = seg.get(2)
+                    header.originating_company_id = seg.get(3)
                 elif tag == "N1":
-                    party = Party(seg[1], seg[2], seg[3], seg[4])
-                    if seg[1] == "PR" and header.payer is None:
+                    party = Party(seg.get(1), seg.get(2), seg.get(3), seg.get(4))
+                    if seg.get(1) == "PR" and header.payer is None:
                         header.payer = party
-                    elif seg[1] == "PE" and header.payee is None:
+                    elif seg.get(1) == "PE" and header.payee is None:
                         header.payee = party
                 elif party is not None:
                     if tag == "N3":
-                        party.address_lines.extend(v for v in (seg[1], seg[2]) if v)
+                        party.address_lines.extend(v for v in (seg.get(1), seg.get(2)) if v)
                     elif tag == "N4":
-                        party.city, party.state, party.postal_code = seg[1], seg[2], seg[3]
-                        party.country = seg[4]
+                        party.city, party.state, party.postal_code = (
+                            seg.get(1),
+                            seg.get(2),
+                            seg.get(3),
+                        )
+                        party.country = seg.get(4)
                     elif tag == "PER":
                         party.contacts.append(":".join(v for v in seg.elements if v))
                 if tag != "ST":
                     continue
 
             # an ST: open a set (possibly right after one that lacked its SE)
-            if seg[1] != "835":
-                self.skipped_sets[seg[1]] = self.skipped_sets.get(seg[1], 0) + 1
+            if seg.get(1) != "835":
+                self.skipped_sets[seg.get(1)] = self.skipped_sets.get(seg.get(1), 0) + 1
                 continue
             in_set = True
             st = seg
@@ -634,11 +646,11 @@ class RemittanceReader:
         summary: RemittanceSummary,
         local: list[Finding],
     ) -> None:
-        provider = seg[1]
+        provider = seg.get(1)
         fiscal = self._date(seg, 2, local)
         table = self._tables.plb_reason
         for position in range(3, max(len(seg), 3) + 1, 2):
-            composite = seg[position]
+            composite = seg.get(position)
             if not composite:
                 continue
             reason, _, reference = composite.partition(seg.delimiters.component)

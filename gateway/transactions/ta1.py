@@ -20,12 +20,12 @@ from gateway.x12 import Segment
 
 def read_ta1_segment(seg: Segment, envelope: EnvelopeTracker) -> InterchangeAcknowledgement:
     """One TA1 segment with the meanings of its codes."""
-    status = seg[4]
-    note = seg[5]
+    status = seg.get(4)
+    note = seg.get(5)
     return InterchangeAcknowledgement(
-        control_number=seg[1],
-        interchange_date=parse_date(seg[2]),
-        interchange_time=seg[3],
+        control_number=seg.get(1),
+        interchange_date=parse_date(seg.get(2)),
+        interchange_time=seg.get(3),
         status=status,
         status_meaning=codes.meaning("ta1_ack", status),
         note_code=note,
