@@ -17,6 +17,7 @@ from gateway.service.transports import (
     Transport,
     TransportError,
     check_name,
+    poll_responses,
     pull_responses,
     transport_from_config,
 )
@@ -342,3 +343,29 @@ async def test_pull_responses_skips_a_bad_response_and_stops_on_network_errors(
 
     with pytest.raises(TransportError, match="connection lost"):
         await pull_responses(Flaky(responses={"c.x12": b"c"}), inbox)
+
+
+async def test_poll_responses_keeps_pulling_through_failures_until_stopped(tmp_path: Path) -> None:
+    """The poll loop survives a failing pull, stores later responses, and ends on stop."""
+    failures = [TransportError("network down", retryable=True)]
+
+    class FailingOnce(InMemoryTransport):
+        async def list_responses(self) -> list[str]:
+            if failures:
+                raise failures.pop()
+            return await super().list_responses()
+
+    transport = FailingOnce(responses={"999.x12": b"999"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll_responses(transport, tmp_path, interval=0.01, stop=stop))
+    for _ in range(200):
+        if (tmp_path / "999.x12").exists():
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, 1)
+    assert (
+        failures,
+        (tmp_path / "999.x12").read_bytes(),
+        transport.fetched,
+    ) == ([], b"999", ["999.x12"])

@@ -56,6 +56,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "check_name",
+    "poll_responses",
     "pull_responses",
     "transport_from_config",
 ]
@@ -613,6 +614,27 @@ async def pull_responses(transport: Transport, inbox: Path) -> list[Path]:
         _log.info("response fetched", transport=transport.label, file=name, stored_as=path.name)
         stored.append(path)
     return stored
+
+
+async def poll_responses(
+    transport: Transport, inbox: Path, *, interval: float, stop: asyncio.Event
+) -> None:
+    """Pull responses into ``inbox`` every ``interval`` seconds until ``stop`` is set.
+
+    Transport failures are logged and tried again at the next interval; the inbox watcher takes
+    the stored files from there. Cancelling the task also ends it.
+    """
+    while not stop.is_set():
+        try:
+            await pull_responses(transport, inbox)
+        except TransportError as exc:
+            _log.warning("response pull failed", transport=transport.label, error=str(exc))
+        except OSError as exc:  # the inbox itself (a full disk): keep the service alive, say so
+            _log.error("response pull failed", transport=transport.label, error=str(exc))
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except TimeoutError:
+            continue
 
 
 # --- from configuration ---------------------------------------------------------------------------
