@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import watchfiles
 
+from gateway.config import load_settings
 from gateway.service.files import claim_file
 from gateway.service.watch import InboxWatcher, WatcherMode
 
@@ -158,3 +159,21 @@ async def test_event_failure_falls_back_to_polling(
         (tmp_path / "late.json").write_bytes(b"{}")
         assert await task == [("late.json", 2)]
         assert watcher.mode == "polling"
+
+
+def test_a_watcher_for_settings_watches_both_inboxes_with_the_intake_rules(tmp_path: Path) -> None:
+    """for_settings takes folders, settle interval, mode and poll interval from the config."""
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        '[intake]\nsettle_seconds = 5\nwatcher = "polling"\npoll_interval_seconds = 7\n'
+    )
+    settings = load_settings(config, environ={})
+    watcher = InboxWatcher.for_settings(settings)
+    expected = (
+        (tmp_path / "inbox" / "encounters", tmp_path / "inbox" / "responses"),
+        5.0,
+        "polling",
+        7.0,
+    )
+    actual = (watcher.folders, watcher.settle_seconds, watcher.mode, watcher.poll_interval)
+    assert expected == actual

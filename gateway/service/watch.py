@@ -26,16 +26,15 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
 
 import structlog
 import watchfiles
 
+from gateway.config import Settings, WatcherMode
 from gateway.service.files import FileState, SettleTracker, file_state, is_candidate_name
 
 __all__ = ["InboxWatcher", "WatcherMode"]
 
-WatcherMode = Literal["events", "polling"]
 _EPSILON = 0.01
 _log = structlog.stdlib.get_logger("gateway.watch")
 
@@ -68,6 +67,19 @@ class InboxWatcher:
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._events_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_settings(
+        cls, settings: Settings, folders: Sequence[Path] | None = None
+    ) -> InboxWatcher:
+        """A watcher over ``folders`` (default: both inboxes) with the configured intake rules."""
+        ws = settings.workspace
+        return cls(
+            folders if folders is not None else (ws.encounters_inbox, ws.responses_inbox),
+            settle_seconds=settings.intake.settle_seconds,
+            mode=settings.intake.watcher,
+            poll_interval=settings.intake.poll_interval_seconds,
+        )
 
     # lifecycle ---------------------------------------------------------------------------------
 
