@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "parse",
         help="read an X12 file and print it as JSON",
         description="Read an X12 file and print it as JSON. With --segments, one JSON object per "
-        "segment (JSON Lines); otherwise the typed model of the transaction (835, 277CA, 999, TA1). "
+        "segment (JSON Lines); otherwise the typed model of the transaction "
+        "(835, 277CA, 999, TA1). "
         "Defects go to standard error with their locations; exit 1 when any was found.",
     )
     parser.add_argument("file", help="the X12 file to read")
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``gateway parse``."""
     if args.segments:
         return _segments(args.file)
-    from gateway.transactions.reader import parse_command  # noqa: PLC0415  (heavier import)
+    from gateway.transactions.reader import parse_command
 
     return parse_command(args)
 

@@ -5,7 +5,8 @@ Standard library only, no I/O: bytes in, segments and defects out (and the rever
 >>> from gateway.x12 import read_segments
 >>> reader = read_segments(open("file.x12", "rb"))      # doctest: +SKIP
 >>> for segment in reader: ...                          # doctest: +SKIP
->>> reader.defects                                      # complete once iteration ends  # doctest: +SKIP
+>>> reader.defects                                      # complete once iteration ends  # doctest:
++SKIP
 """
 
 from gateway.x12.defects import LENIENT, STRICT, Defect, DefectCode, Policy, Severity, X12Error

@@ -1,7 +1,8 @@
 """Defects: what is wrong with an X12 file, where, and what to do about it.
 
 Codes are named after the acknowledgement vocabulary a receiver would answer with, so a defect maps
-straight onto a TA1 note (``TA1-001``), a 999 segment error (``IK304-2``), element error (``IK403-7``),
+straight onto a TA1 note (``TA1-001``), a 999 segment error (``IK304-2``), element error
+(``IK403-7``),
 set error (``IK502-4``) or group error (``AK905-4``). Problems no acknowledgement has a code for
 (bytes that are not X12 at all, text before the first ISA) use the ``X12-`` prefix.
 
@@ -18,7 +19,7 @@ from gateway.x12.location import Location
 
 
 class Severity(StrEnum):
-    """How bad a defect is: an ``error`` makes the file (or set) unacceptable, a ``warning`` does not."""
+    """How bad a defect is: ``error`` makes the file (or set) unacceptable, ``warning`` does not."""
 
     ERROR = "error"
     WARNING = "warning"
@@ -158,7 +159,7 @@ class Defect:
 
 
 class X12Error(Exception):
-    """The engine's only exception: raised for a defect when the policy is strict, or by the writer."""
+    """The engine's only exception: raised for a defect under a strict policy, or by the writer."""
 
     def __init__(self, defect: Defect) -> None:
         super().__init__(str(defect))

@@ -10,7 +10,7 @@ ISA_LENGTH = 106
 
 @dataclass(frozen=True, slots=True)
 class Delimiters:
-    """Element separator, repetition separator (None before 00402), component separator, terminator."""
+    """Element, repetition (None before 00402) and component separators, and the terminator."""
 
     element: str = "*"
     repetition: str | None = "^"
@@ -25,9 +25,13 @@ class Delimiters:
         return frozenset(chars)
 
     def conflicts(self) -> list[str]:
-        """Why this set cannot work (two roles sharing a character, or an alphanumeric delimiter)."""
+        """Why this set cannot work (roles sharing a character, or an alphanumeric delimiter)."""
         problems: list[str] = []
-        roles = [("element", self.element), ("component", self.component), ("segment", self.segment)]
+        roles = [
+            ("element", self.element),
+            ("component", self.component),
+            ("segment", self.segment),
+        ]
         if self.repetition is not None:
             roles.append(("repetition", self.repetition))
         seen: dict[str, str] = {}
@@ -70,7 +74,7 @@ def detect(isa: str) -> DetectedHeader | None:
         return None
     fixed = _fixed(isa, sep)
     if fixed is not None:
-        return DetectedHeader(fixed, ISA_LENGTH)
+        return DetectedHeader(_line_break_first(fixed, isa, ISA_LENGTH - 1), ISA_LENGTH)
     # Irregular ISA: find the 16th separator; ISA16 is the one character after it.
     pos = 3
     for _ in range(15):
@@ -83,12 +87,54 @@ def detect(isa: str) -> DetectedHeader | None:
     component = isa[pos + 1]
     terminator = isa[pos + 2]
     repetition = _repetition(isa.split(sep, 13)[11:13])
-    delimiters = Delimiters(sep, repetition, component, terminator)
+    delimiters = _line_break_first(Delimiters(sep, repetition, component, terminator), isa, pos + 2)
     return DetectedHeader(
         delimiters,
         pos + 3,
         f"the ISA is {pos + 3} characters long instead of the fixed {ISA_LENGTH}",
     )
+
+
+def _line_break_first(found: Delimiters, text: str, at: int) -> Delimiters:
+    """Files that put the line break *before* the terminator (``...*:\\n~GS*...``).
+
+    Position 105 then holds the line break; the real terminator is the punctuation that starts the
+    next line.
+    """
+    if found.segment not in "\r\n":
+        return found
+    probe = text[at:].lstrip("\r\n")
+    if not probe:
+        return found
+    candidate = probe[0]
+    if candidate.isalnum() or candidate in " \t" or candidate in found.characters():
+        return found
+    return Delimiters(found.element, found.repetition, found.component, candidate)
+
+
+def detect_headless(text: str) -> Delimiters | None:
+    """Delimiters of X12 that lacks its ISA header and starts with GS or ST.
+
+    The element separator follows the tag; the terminator is the character that ends the first
+    segment, found where the next envelope segment starts. There is no component or repetition
+    separator to read, so the usual ``:`` is assumed and repetition is left off.
+    """
+    body = text.lstrip(" \t\r\n")
+    if len(body) < 3 or body[:2] not in ("GS", "ST") or body[2].isalnum() or body[2] in " \r\n":
+        return None
+    sep = body[2]
+    for tag in ("ST", "BHT", "SE", "GE", "BPR", "AK1"):
+        at = body.find(tag + sep, 3)
+        if at > 0:
+            before = body[:at].rstrip(" \t\r\n")
+            if before:
+                terminator = before[-1]
+                if body[at - 1] in "\r\n" and terminator.isalnum():
+                    terminator = body[at - 1]
+                if terminator != sep and not terminator.isalnum():
+                    component = ":" if ":" not in (sep, terminator) else ">"
+                    return Delimiters(sep, None, component, terminator)
+    return None
 
 
 def _fixed(isa: str, sep: str) -> Delimiters | None:

@@ -16,8 +16,49 @@ from gateway.x12.segment import Segment
 ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
 _ID_QUALIFIERS = frozenset(
-    "01 02 03 04 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 "
-    "33 34 35 36 37 38 AM NR SA SN ZZ".split()
+    [
+        "01",
+        "02",
+        "03",
+        "04",
+        "07",
+        "08",
+        "09",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+        "20",
+        "21",
+        "22",
+        "23",
+        "24",
+        "25",
+        "26",
+        "27",
+        "28",
+        "29",
+        "30",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "38",
+        "AM",
+        "NR",
+        "SA",
+        "SN",
+        "ZZ",
+    ]
 )
 
 _RESEND = "Ask the sender for a corrected file; the file is kept as received."
@@ -40,6 +81,7 @@ class EnvelopeChecker:
     """Tracks the open interchange, group and set, and reports envelope defects as they happen."""
 
     __slots__ = (
+        "_group_count",
         "_gs",
         "_gs_controls",
         "_isa",
@@ -48,7 +90,7 @@ class EnvelopeChecker:
         "_set_count",
         "_st",
         "_st_controls",
-        "_group_count",
+        "_ta1_count",
         "in_set",
         "interchanges",
     )
@@ -59,6 +101,7 @@ class EnvelopeChecker:
         self._gs: Segment | None = None
         self._st: Segment | None = None
         self._group_count = 0
+        self._ta1_count = 0
         self._set_count = 0
         self._isa_controls: set[str] = set()
         self._gs_controls: set[str] = set()
@@ -97,11 +140,16 @@ class EnvelopeChecker:
     def outside_set(self, seg: Segment) -> None:
         """A data segment that is not inside an ST/SE pair."""
         if seg.tag == "TA1" and self._isa is not None and self._gs is None:
+            self._ta1_count += 1
             return  # TA1 stands between ISA and GS by design
-        where = "before any interchange header (ISA)" if self._isa is None else (
-            "inside the interchange but outside a functional group (GS/GE)"
-            if self._gs is None
-            else "inside a functional group but outside a transaction set (ST/SE)"
+        where = (
+            "before any interchange header (ISA)"
+            if self._isa is None
+            else (
+                "inside the interchange but outside a functional group (GS/GE)"
+                if self._gs is None
+                else "inside a functional group but outside a transaction set (ST/SE)"
+            )
         )
         self._defect(
             DefectCode.TA1_024,
@@ -141,6 +189,7 @@ class EnvelopeChecker:
             )
         self._isa = seg
         self._group_count = 0
+        self._ta1_count = 0
         self._gs_controls = set()
         self.interchanges += 1
         self._check_isa(seg)
@@ -154,7 +203,12 @@ class EnvelopeChecker:
             )
             return
         checks: list[tuple[int, bool, DefectCode, str]] = [
-            (1, seg[1] in ("00", "03"), DefectCode.TA1_010, "authorization information qualifier"),
+            (
+                1,
+                seg[1] in ("00", "01", "02", "03", "04", "05", "06"),
+                DefectCode.TA1_010,
+                "authorization information qualifier",
+            ),
             (3, seg[3] in ("00", "01"), DefectCode.TA1_012, "security information qualifier"),
             (5, seg[5].strip() in _ID_QUALIFIERS, DefectCode.TA1_005, "sender ID qualifier"),
             (6, bool(seg[6].strip()), DefectCode.TA1_006, "sender ID"),
@@ -204,14 +258,17 @@ class EnvelopeChecker:
                 f"({header!r}).",
                 seg.at(2),
             )
-        if seg[1] != str(self._group_count) and not (
-            seg[1].isdigit() and int(seg[1]) == self._group_count
-        ):
+        if not (seg[1].isdigit() and int(seg[1]) == self._group_count):
+            # An interchange holding only a TA1 often counts the TA1; tolerated, but said.
+            ta1_only = self._group_count == 0 and self._ta1_count > 0
+            ta1_counted = ta1_only and seg[1].isdigit() and int(seg[1]) == self._ta1_count
             self._defect(
                 DefectCode.TA1_021,
                 f"IEA01 says the interchange holds {seg[1]!r} functional groups; it holds "
-                f"{self._group_count}.",
+                f"{self._group_count}"
+                + (" (it seems to count the TA1 segments instead)." if ta1_counted else "."),
                 seg.at(1),
+                severity=Severity.WARNING if ta1_counted else Severity.ERROR,
             )
         self._isa = None
 
@@ -296,7 +353,9 @@ class EnvelopeChecker:
         self.in_set = True
         self._set_count += 1
         if not seg[1]:
-            self._defect(DefectCode.IK502_6, "ST01 (transaction set identifier) is empty.", seg.at(1))
+            self._defect(
+                DefectCode.IK502_6, "ST01 (transaction set identifier) is empty.", seg.at(1)
+            )
         control = seg[2]
         if not 4 <= len(control) <= 9:
             self._defect(

@@ -9,9 +9,11 @@ from gateway.x12.location import Location
 class Segment:
     """One X12 segment.
 
-    ``elements`` holds the raw element strings after the tag (``elements[0]`` is ``XX01``); positions
-    past the end read as empty, which is how X12 treats omitted trailing elements. Composites and
-    repetitions are split on request with the interchange's delimiters, so callers never split strings.
+    ``elements`` holds the raw element strings after the tag (``elements[0]`` is ``XX01``);
+    positions past the end read as empty, which is how X12 treats omitted trailing elements.
+    Composites and repetitions are split on request with the interchange's delimiters, so callers
+    never split strings. ``index`` counts segments from 0 across the file, ``offset`` is the byte
+    offset of the segment's first character and ``line`` its 1-based line.
 
     >>> seg = Segment("CLM", ["A1", "100", "", "", "11:B:1"])
     >>> seg[5], seg.component(5, 3), seg[9]

@@ -16,7 +16,8 @@ Element = str | Sequence[str] | Sequence[Sequence[str]]
 class Writer:
     """Serializes segments; computes nothing, trusts nothing.
 
-    Trailing empty elements and components are left out, as X12 requires. A value holding a delimiter
+    Trailing empty elements and components are left out, as X12 requires. A value holding a
+    delimiter
     raises ``X12Error`` naming the segment, element and component, never the value (it may be PHI).
 
     >>> w = Writer()
@@ -62,9 +63,10 @@ class Writer:
         return tag + self._sep + self._sep.join(fields) + self._end
 
     def isa(self, *elements: str) -> str:
-        """The ISA header: fixed width, ISA11 and ISA16 carry the repetition and component separators.
+        """The fixed-width ISA header; ISA11 and ISA16 hold the repetition and component separators.
 
-        ``elements`` are ISA01..ISA16 with ISA11 and ISA16 left out; fields are padded to their widths.
+        ``elements`` are ISA01..ISA16 with ISA11 and ISA16 left out; fields are padded to their
+        widths.
         """
         if len(elements) != 14:
             raise ValueError("isa() takes ISA01-ISA10 and ISA12-ISA15 (14 values)")

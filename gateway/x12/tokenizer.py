@@ -11,12 +11,15 @@ written by UTF-8 systems read correctly.
 
 from __future__ import annotations
 
+import operator
 from collections import deque
 from collections.abc import Iterator
+from itertools import accumulate, chain, count, repeat
+from operator import attrgetter
 from typing import BinaryIO
 
 from gateway.x12.defects import LENIENT, Defect, DefectCode, Policy, Severity, X12Error
-from gateway.x12.delimiters import ISA_LENGTH, Delimiters, detect
+from gateway.x12.delimiters import ISA_LENGTH, Delimiters, detect, detect_headless
 from gateway.x12.envelope import ENVELOPE_TAGS, EnvelopeChecker
 from gateway.x12.location import Location
 from gateway.x12.segment import Segment
@@ -24,11 +27,19 @@ from gateway.x12.segment import Segment
 _WHITESPACE = " \t\r\n\x0b\x0c"
 _UTF8_BOM = "\xef\xbb\xbf"  # the UTF-8 byte order mark, as Latin-1 characters
 _SEEK_LIMIT = 65_536  # text kept while looking for an ISA before the excess is dropped
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 16  # small chunks keep the working set in cache: faster than large ones
+_TAG = attrgetter("tag")
 
 
 def _valid_tag(tag: str) -> bool:
     return 2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum() and tag.upper() == tag
+
+
+def _starts_segment(text: str, sep: str) -> bool:
+    """Whether a line starts like a segment: a 2-3 character tag, then the element separator."""
+    head = text[:4]
+    cut = head.find(sep)
+    return cut in (2, 3) and _valid_tag(head[:cut])
 
 
 class Tokenizer:
@@ -57,6 +68,7 @@ class Tokenizer:
         self._seen_isa = False
         self._junk_reported = False
         self._known_tags: set[str] = set()
+        self._joined = "~"  # the terminator plus the line break that follows it in this interchange
         self._ready: deque[Segment] = deque()
         self._closed = False
 
@@ -122,12 +134,31 @@ class Tokenizer:
     def _seek_isa(self, buf: str, final: bool) -> str:
         """Skip to the next ISA and read its delimiters; report whatever text was skipped."""
         if self._at_start:
-            if len(buf) < 3 and not final:
-                return buf
+            if len(buf) < 4096 and not final:
+                return buf  # enough to see a header (or its absence)
             self._at_start = False
             if buf.startswith(_UTF8_BOM):
                 self._advance(_UTF8_BOM)
                 buf = buf[3:]
+            elif not buf.lstrip(_WHITESPACE).startswith("ISA") and (
+                headless := detect_headless(buf[:_SEEK_LIMIT])
+            ):
+                self._record(
+                    Defect(
+                        DefectCode.TA1_024,
+                        "The file has no ISA interchange header; it starts with "
+                        f"{buf.lstrip(_WHITESPACE)[:2]}. It was read with the delimiters its "
+                        "segments use.",
+                        self._here(self._offset, self._line),
+                        hint="Ask the sender for the complete interchange, ISA header included.",
+                    )
+                )
+                self.delimiters = headless
+                self._joined = headless.segment
+                self._seen_isa = True
+                skipped = len(buf) - len(buf.lstrip(_WHITESPACE))
+                self._advance(buf[:skipped])
+                return buf[skipped:]
             elif buf.startswith(("\xff\xfe", "\xfe\xff")) or "\x00" in buf[:64]:
                 self._record(
                     Defect(
@@ -189,6 +220,14 @@ class Tokenizer:
                     )
                 )
             self.delimiters = header.delimiters
+            term = header.delimiters.segment
+            after = buf[header.length : header.length + 2]
+            suffix = ""
+            for candidate in ("\r\n", "\n", "\r"):
+                if after.startswith(candidate) and candidate[0] != term:
+                    suffix = candidate
+                    break
+            self._joined = term + suffix
             self._seen_isa = True
             self._junk_reported = False
             return buf
@@ -222,119 +261,239 @@ class Tokenizer:
         """Cut complete segments off ``buf``. Returns the rest and whether to look for a new ISA."""
         d = self.delimiters
         assert d is not None
+        if not final:
+            done = self._split_fast(d, buf, out)
+            if done is not None:
+                return done
+        return self._split_slow(d, buf, final, out)
+
+    def _split_fast(self, d: Delimiters, buf: str, out: list[Segment]) -> tuple[str, bool] | None:
+        """The common case: ASCII text where every terminator is followed by the same line break.
+
+        Splitting on terminator-plus-line-break leaves nothing to strip, and lines advance by one
+        per segment (or not at all, for a file on one line). Anything irregular in the chunk
+        (blank or indented lines, a line break elsewhere, non-ASCII bytes) returns None and the
+        chunk goes the careful way, piece by piece.
+        """
+        joined = self._joined
+        cut = buf.rfind(joined)
+        if cut < 0:
+            return None
+        cut += len(joined)
+        head = buf if cut == len(buf) else buf[:cut]
+        if not head.isascii():
+            return None
+        terminators = head.count(joined)
         term = d.segment
+        if head.count(term) != terminators:
+            return None
+        for char in "\r\n":
+            if head.count(char) != terminators * joined.count(char):
+                return None
+        if head[0] in _WHITESPACE or joined + " " in head or joined + "\t" in head:
+            return None  # indented lines
+        pieces = head.split(joined)
+        pieces.pop()
+        if "" in pieces:
+            return None
         sep = d.element
+        index = self._index
+        line_step = 1 if "\n" in joined else 0
+        parts = list(map(str.split, pieces, repeat(sep)))
+        tags = list(map(list.pop, parts, repeat(0)))
+        reseek = "IEA" in tags
+        if reseek:
+            stop = tags.index("IEA") + 1
+            del tags[stop:], parts[stop:]
+        # segment k starts after k pieces and k terminators-with-line-break
+        offsets = accumulate(
+            map(operator.add, map(len, pieces), repeat(len(joined))), initial=self._offset
+        )
+        lines: Iterator[int] = count(self._line, line_step) if line_step else repeat(self._line)
+        segments = list(map(Segment, tags, parts, count(index), offsets, lines, repeat(d)))
+        done = len(segments)
+        self._index = index + done
+        self._offset = segments[-1].offset + len(pieces[done - 1]) + len(joined)
+        self._line = segments[-1].line + line_step
+        rest = buf[cut:]
+        if reseek and done < len(pieces):
+            rest = joined.join(pieces[done:]) + joined + rest
+        self._check_bulk(
+            segments, pieces if not reseek else pieces[:done], sep, sep + joined in head
+        )
+        out.extend(segments)
+        if reseek:
+            self.delimiters = None
+        return rest, reseek
+
+    def _whitespace(self, d: Delimiters) -> tuple[str, str]:
         chars = d.characters()
         lead_ws = "".join(c for c in _WHITESPACE if c not in chars)
         trail_ws = "".join(c for c in "\r\n" if c not in chars)
-        term_lines = 1 if term == "\n" else 0
+        return lead_ws, trail_ws
+
+    def _check_bulk(
+        self, segments: list[Segment], bodies: list[str], sep: str, trailing: bool
+    ) -> None:
+        """Tag syntax, trailing separators and envelopes for a chunk, touching only what needs it.
+
+        ``trailing`` says whether any body may end with an element separator.
+        """
+        known = self._known_tags
+        tags = set(map(_TAG, segments))
+        for tag in tags - known:
+            if _valid_tag(tag):
+                known.add(tag)
+        per_segment = not tags.issubset(known) or trailing
+        envelope = self._envelope
+        envelopes = self._check_envelopes and (
+            not envelope.in_set or not ENVELOPE_TAGS.isdisjoint(tags)
+        )
+        if not (per_segment or envelopes):
+            return
+        for seg, body in zip(segments, bodies, strict=True):
+            if per_segment:
+                self._check_one(seg, body.endswith(sep))
+            if envelopes:
+                if seg.tag in ENVELOPE_TAGS:
+                    envelope.segment(seg)
+                elif not envelope.in_set:
+                    envelope.outside_set(seg)
+
+    def _check_one(self, seg: Segment, trailing: bool) -> None:
+        tag = seg.tag
+        if tag not in self._known_tags and not _valid_tag(tag):
+            self._record(
+                Defect(
+                    DefectCode.IK304_1,
+                    f"{tag[:20]!r} is not a segment identifier (2-3 capital letters or digits).",
+                    seg.location,
+                    hint="The file may be damaged or use other delimiters than its ISA "
+                    "header says; ask the sender to check it.",
+                )
+            )
+        if trailing and tag != "ISA":
+            self._record(
+                Defect(
+                    DefectCode.TRAILING_SEPARATOR,
+                    f"Segment {tag} ends with empty elements (trailing separators).",
+                    seg.location,
+                    Severity.WARNING,
+                    "Harmless to read, but some receivers reject it; trailing empty elements "
+                    "should be left out.",
+                )
+            )
+
+    def _split_slow(
+        self, d: Delimiters, buf: str, final: bool, out: list[Segment]
+    ) -> tuple[str, bool]:
+        """Piece by piece, for irregular text.
+
+        Handles blank and indented lines, line breaks before a terminator, segments wrapped over
+        lines, a line break standing in for a missing terminator, non-ASCII bytes and a last
+        segment without a terminator. Returns the rest of ``buf`` and whether to look for a new ISA.
+        """
+        term = d.segment
+        sep = d.element
+        lead_ws, trail_ws = self._whitespace(d)
         pieces = buf.split(term)
         rest = pieces.pop()
+        unterminated_last = False
         if final and rest.strip(_WHITESPACE):
             pieces.append(rest)
             rest = ""
-            unterminated = len(pieces) - 1
-        else:
-            unterminated = -1
-        offset = self._offset
+            unterminated_last = True
+        known = self._known_tags
+        base = self._offset
+        position = 0  # where the current piece starts in buf
         line = self._line
         index = self._index
         envelope = self._envelope
         check = self._check_envelopes
-        known = self._known_tags
-        append = out.append
-        reseek = False
         for number, piece in enumerate(pieces):
-            size = len(piece) + 1
-            body = piece
-            seg_offset = offset
-            if body and body[0] in lead_ws:
-                body = body.lstrip(lead_ws)
-                lead = len(piece) - len(body)
-                seg_offset += lead
-                line += piece.count("\n", 0, lead)
-                if not body:  # a blank line
-                    offset += size
-                    line += term_lines
-                    continue
-            elif not body:  # two terminators in a row
-                offset += size
-                line += term_lines
-                continue
-            seg_line = line
-            if body[-1] in trail_ws:
-                stripped = body.rstrip(trail_ws)
-                line += body.count("\n", len(stripped))
-                body = stripped
-            if trail_ws and "\n" in body:
-                # a segment wrapped over several lines (fixed-width line breaks)
-                line += body.count("\n")
-                body = body.replace("\r", "").replace("\n", "")
-            if not body.isascii():
-                body = body.encode("latin-1").decode("utf-8", "replace")
-            parts = body.split(sep)
-            tag = parts[0]
-            del parts[0]
-            seg = Segment(tag, parts, index, seg_offset, seg_line, d)
-            index += 1
-            offset += size
-            line += term_lines
-            if tag not in known:
-                if _valid_tag(tag):
+            piece_end = position + len(piece)  # the terminator's position in buf
+            for body, start, seg_line, missing_term in self._bodies(
+                piece, position, line, lead_ws, trail_ws, sep
+            ):
+                if not body.isascii():
+                    body = body.encode("latin-1").decode("utf-8", "replace")
+                parts = body.split(sep)
+                tag = parts[0]
+                del parts[0]
+                seg = Segment(tag, parts, index, base + start, seg_line, d)
+                index += 1
+                self._index = index
+                if tag not in known and _valid_tag(tag):
                     known.add(tag)
-                else:
+                trailing = bool(parts) and not parts[-1]
+                if tag not in known or trailing:
+                    self._check_one(seg, trailing)
+                last_of_file = unterminated_last and number == len(pieces) - 1
+                if missing_term or last_of_file:
                     self._record(
                         Defect(
-                            DefectCode.IK304_1,
-                            f"{tag[:20]!r} is not a segment identifier (2-3 capital letters or "
-                            "digits).",
+                            DefectCode.UNTERMINATED_SEGMENT,
+                            f"Segment {tag} has no segment terminator"
+                            + (" before the line break." if missing_term else "."),
                             seg.location,
-                            hint="The file may be damaged or use other delimiters than its ISA "
-                            "header says; ask the sender to check it.",
+                            Severity.WARNING,
+                            "Read as a segment of its own; the file may have been cut short or "
+                            "edited by hand.",
                         )
                     )
-            if parts and not parts[-1] and tag != "ISA":
-                self._record(
-                    Defect(
-                        DefectCode.TRAILING_SEPARATOR,
-                        f"Segment {tag} ends with empty elements (trailing separators).",
-                        seg.location,
-                        Severity.WARNING,
-                        "Harmless to read, but some receivers reject it; trailing empty elements "
-                        "should be left out.",
-                    )
-                )
-            if number == unterminated:
-                self._record(
-                    Defect(
-                        DefectCode.UNTERMINATED_SEGMENT,
-                        f"The last segment ({tag}) has no segment terminator.",
-                        seg.location,
-                        Severity.WARNING,
-                        "The file may have been cut short.",
-                    )
-                )
-            if check:
-                if tag in ENVELOPE_TAGS:
-                    self._index = index
-                    envelope.segment(seg)
-                elif not envelope.in_set:
-                    envelope.outside_set(seg)
-            append(seg)
-            if tag == "IEA":
-                # the next interchange may use other delimiters: look for its ISA afresh
-                self._offset = offset
-                self._line = line
-                self._index = index
-                self.delimiters = None
-                tail = pieces[number + 1 :]
-                if unterminated < 0:
-                    tail.append(rest)
-                return term.join(tail), True
-        self._offset = offset
+                if check:
+                    if tag in ENVELOPE_TAGS:
+                        envelope.segment(seg)
+                    elif not envelope.in_set:
+                        envelope.outside_set(seg)
+                out.append(seg)
+                if tag == "IEA":
+                    # the next interchange may use other delimiters: look for its ISA afresh
+                    end = start + len(body)
+                    if not missing_term:
+                        end = piece_end + 1
+                    end = min(end, len(buf))
+                    consumed = buf[:end]
+                    self._offset = base + end
+                    self._line = self._line + consumed.count("\n")
+                    self.delimiters = None
+                    return buf[end:], True
+            line += piece.count("\n") + (1 if term == "\n" else 0)
+            position = piece_end + 1
+        self._offset = base + position
         self._line = line
-        self._index = index
         return rest, False
+
+    def _bodies(
+        self, piece: str, position: int, line: int, lead_ws: str, trail_ws: str, sep: str
+    ) -> Iterator[tuple[str, int, int, bool]]:
+        """The segment text(s) in one piece: (body, start in buf, line, missing terminator).
+
+        A piece normally holds one segment. A line break inside it is either a segment wrapped over
+        lines (joined back together) or a line break standing in for a forgotten terminator, when
+        the next line starts like a segment (``TAG`` and an element separator).
+        """
+        body = piece.lstrip(lead_ws)
+        if not body:
+            return
+        start = position + len(piece) - len(body)
+        seg_line = line + piece.count("\n", 0, len(piece) - len(body))
+        body = body.rstrip(trail_ws) if trail_ws else body
+        if not trail_ws or "\n" not in body:
+            yield body, start, seg_line, False
+            return
+        lines = body.split("\n")
+        if all(_starts_segment(text.lstrip(lead_ws), sep) for text in lines[1:]):
+            offset = start
+            for number, text in enumerate(lines):
+                stripped = text.lstrip(lead_ws)
+                lead = len(text) - len(stripped)
+                stripped = stripped.rstrip(trail_ws)
+                if stripped:
+                    yield stripped, offset + lead, seg_line + number, number < len(lines) - 1
+                offset += len(text) + 1
+        else:
+            yield body.replace("\r", "").replace("\n", ""), start, seg_line, False
 
     def _finish(self) -> None:
         leftover = self._buffer
@@ -405,20 +564,24 @@ class SegmentReader:
         return next(self._iterator)
 
     def _run(self) -> Iterator[Segment]:
+        # chunks of segments, flattened in C: no generator resumption per segment
+        return chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[Segment]]:
         tok = self.tokenizer
         process = tok._process
         source = self._source
         if isinstance(source, (bytes, bytearray, memoryview)):
-            data = bytes(source)
+            data = memoryview(source).cast("B")
             step = self._chunk_size
             for start in range(0, len(data), step):
-                yield from process(data[start : start + step].decode("latin-1"), final=False)
+                yield process(bytes(data[start : start + step]).decode("latin-1"), final=False)
         else:
             read = source.read
             while chunk := read(self._chunk_size):
-                yield from process(chunk.decode("latin-1"), final=False)
+                yield process(chunk.decode("latin-1"), final=False)
         tok._closed = True
-        yield from process("", final=True)
+        yield process("", final=True)
 
 
 def read_segments(
