@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 REDACTED = "[REDACTED]"
+_CHATTY_LIBRARIES = ("asyncssh", "watchfiles")
 
 # Keys whose whole value is a person or part of one: replaced entirely, whatever it holds.
 _PERSON_KEYS = frozenset(
@@ -400,8 +401,10 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric_level)
-    # asyncssh reports every channel at INFO; its warnings are what an operator needs.
-    logging.getLogger("asyncssh").setLevel(max(numeric_level, logging.WARNING))
+    # asyncssh reports every channel and watchfiles every change at INFO; their warnings are
+    # what an operator needs.
+    for chatty in _CHATTY_LIBRARIES:
+        logging.getLogger(chatty).setLevel(max(numeric_level, logging.WARNING))
 
 
 def _colors(stream: TextIO) -> bool:

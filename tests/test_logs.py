@@ -283,3 +283,15 @@ def test_an_unknown_level_is_refused() -> None:
     """A level that logging does not know is a ValueError, not a silent default."""
     with pytest.raises(ValueError, match="unknown log level"):
         configure_logging(log_format="json", level="loud", stream=io.StringIO())
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_chatty_libraries_are_held_to_warnings() -> None:
+    """asyncssh and watchfiles INFO chatter is dropped at level info; their warnings still show."""
+    stream = io.StringIO()
+    configure_logging(log_format="json", level="info", stream=stream)
+    logging.getLogger("watchfiles.main").info("3 changes detected")
+    logging.getLogger("asyncssh").info("Opening SSH connection")
+    logging.getLogger("asyncssh").warning("host key mismatch")
+    events = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
+    assert events == ["host key mismatch"]
