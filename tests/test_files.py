@@ -26,6 +26,7 @@ from gateway.service.files import (
     atomic_write,
     atomic_write_async,
     claim_file,
+    ensure_private_dir,
     file_state,
     is_candidate_name,
     list_claimed,
@@ -438,3 +439,17 @@ def test_write_new_file_never_replaces_and_numbers_collisions(tmp_path: Path) ->
     expected = [("999.x12", b"a"), ("999-2.x12", b"b"), ("999-3.x12", b"c")]
     assert expected == [(p.name, p.read_bytes()) for p in paths]
     assert {0o600} == {mode_of(p) for p in paths}
+
+
+@pytest.mark.usefixtures("loose_umask")
+def test_folders_made_for_archiving_are_owner_only(tmp_path: Path) -> None:
+    """ensure_private_dir creates every missing level with mode 0o700, and is idempotent."""
+    target = tmp_path / "archive" / "2026" / "11" / "02"
+    ensure_private_dir(target)
+    ensure_private_dir(target)
+    levels = [
+        tmp_path / "archive",
+        *[tmp_path / "archive" / p for p in ("2026", "2026/11")],
+        target,
+    ]
+    assert [mode_of(p) for p in levels] == [0o700] * 4

@@ -9,7 +9,10 @@
   workers never process the same file; ``list_claimed`` finds claimed files again after a crash.
 - ``archive_file`` (``archive/YYYY/MM/DD/``) and ``quarantine_file`` (beside ``<name>.error.json``):
   never overwrite (a ``-N`` suffix is added), never delete input.
-- ``sha256_file`` / ``read_file`` and their async forms (aiofiles) for the service.
+- ``sha256_file`` / ``read_file`` (aiofiles) and their ``*_sync`` forms.
+
+The moving functions are synchronous (a rename and a few fsyncs each); from the event loop, call
+them through ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_async",
     "claim_file",
+    "ensure_private_dir",
     "file_state",
     "fsync_directory",
     "is_candidate_name",
@@ -101,6 +105,23 @@ def fsync_directory(folder: Path) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def ensure_private_dir(folder: Path) -> None:
+    """Create ``folder`` and missing parents (0o700), each made durable in its parent."""
+    missing: list[Path] = []
+    current = folder
+    while not current.is_dir():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for item in reversed(missing):
+        try:
+            item.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue
+        fsync_directory(item.parent)
 
 
 def atomic_write(
@@ -328,10 +349,11 @@ def claim_file(path: Path, processing_dir: Path) -> ClaimedFile | None:
     Returns None when the file is gone (another worker claimed it first). ``processing_dir`` must be
     on the same file system as the inbox (a rename cannot cross file systems).
     """
-    processing_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    ensure_private_dir(processing_dir)
     token = f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(4)}"
     holder = processing_dir / token
     holder.mkdir(mode=PRIVATE_DIR_MODE)
+    fsync_directory(processing_dir)
     target = holder / path.name
     try:
         os.rename(path, target)
@@ -388,7 +410,7 @@ def move_no_overwrite(source: Path, folder: Path, name: str) -> Path:
     Safe against concurrent movers: the new name is created with ``os.link``, which never replaces
     (on file systems without hard links, a checked rename is used instead).
     """
-    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    ensure_private_dir(folder)
     for n in range(1, 100_000):
         target = folder / (name if n == 1 else numbered_name(name, n))
         try:
