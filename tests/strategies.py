@@ -164,6 +164,19 @@ OCCURRENCE_SPAN_CODES = ["70", "71", "72", "74", "M0"]
 VALUE_CODES = ["01", "02", "14", "37", "45", "80", "81", "A1"]
 
 
+DIGITS = "0123456789"
+UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _text(alphabet: str, low: int, high: int | None = None) -> st.SearchStrategy[str]:
+    """Strings of ``low``..``high`` characters of ``alphabet`` (faster than ``from_regex``)."""
+    return st.text(alphabet, min_size=low, max_size=low if high is None else high)
+
+
+def _hours() -> st.SearchStrategy[str]:
+    return st.builds(lambda h, m: f"{h:02d}{m:02d}", st.integers(0, 23), st.integers(0, 59))
+
+
 @st.composite
 def npis(draw: st.DrawFn) -> str:
     """A 10-digit NPI with a correct Luhn check digit."""
@@ -188,7 +201,11 @@ def _address(draw: st.DrawFn, *, zip9: bool = False) -> dict[str, Any]:
         "city": draw(st.sampled_from(CITIES)),
         "state": draw(st.sampled_from(STATES)),
         "zip": draw(
-            st.from_regex(r"6[0-9]{8}" if zip9 else r"6[0-9]{4}([0-9]{4})?", fullmatch=True)
+            _text(DIGITS, 9).map(lambda z: "6" + z[1:])
+            if zip9
+            else st.sampled_from([5, 9])
+            .flatmap(lambda n: _text(DIGITS, n))
+            .map(lambda z: "6" + z[1:])
         ),
     }
     if draw(st.booleans()):
@@ -218,7 +235,7 @@ def _parties(draw: st.DrawFn) -> dict[str, Any]:
     billing: dict[str, Any] = {
         "npi": draw(npis()),
         "organization_name": f"{draw(st.sampled_from(LAST_NAMES))} MEDICAL GROUP",
-        "tax_id": draw(st.from_regex(r"[0-9]{9}", fullmatch=True)),
+        "tax_id": draw(_text(DIGITS, 9)),
         "tax_id_type": draw(st.sampled_from(["EIN", "EIN", "SSN"])),
         "address": draw(_address(zip9=True)),
     }
@@ -227,11 +244,13 @@ def _parties(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         billing["contact"] = {
             "name": "BILLING OFFICE",
-            "phone": draw(st.from_regex(r"[2-9][0-9]{2}555[0-9]{4}", fullmatch=True)),
+            "phone": draw(
+                st.builds(lambda a, b: f"{a}555{b}", st.integers(200, 999), _text(DIGITS, 4))
+            ),
         }
     subscriber_birth = draw(_dates(date(1935, 1, 1), date(2006, 12, 31)))
     subscriber: dict[str, Any] = {
-        "member_id": draw(st.from_regex(r"[A-Z]{1,3}[0-9]{6,12}", fullmatch=True)),
+        "member_id": draw(st.builds(str.__add__, _text(UPPER, 1, 3), _text(DIGITS, 6, 12))),
         "last_name": draw(st.sampled_from(LAST_NAMES)),
         "first_name": draw(st.sampled_from(FIRST_NAMES)),
         "birth_date": subscriber_birth,
@@ -241,7 +260,9 @@ def _parties(draw: st.DrawFn) -> dict[str, Any]:
         "claim_filing_indicator": draw(st.sampled_from(FILING)),
     }
     if draw(st.booleans()):
-        subscriber["group_number"] = draw(st.from_regex(r"[A-Z]{0,3}[0-9]{3,8}", fullmatch=True))
+        subscriber["group_number"] = draw(
+            st.builds(str.__add__, _text(UPPER, 0, 3), _text(DIGITS, 3, 8))
+        )
     patient = None
     if draw(st.booleans()):
         relationship = draw(st.sampled_from(DEPENDENT_RELATIONSHIPS))
@@ -258,7 +279,7 @@ def _parties(draw: st.DrawFn) -> dict[str, Any]:
             "address": subscriber["address"],
         }
     payer = {
-        "id": draw(st.from_regex(r"[0-9]{5}", fullmatch=True)),
+        "id": draw(_text(DIGITS, 5)),
         "name": f"{draw(st.sampled_from(LAST_NAMES))} HEALTH PLAN",
     }
     return {
@@ -273,7 +294,9 @@ def _parties(draw: st.DrawFn) -> dict[str, Any]:
 def _claim_header(draw: st.DrawFn) -> dict[str, Any]:
     frequency = draw(st.sampled_from(["1", "1", "1", "7", "8"]))
     header: dict[str, Any] = {
-        "claim_id": draw(st.from_regex(r"[A-Z0-9][A-Z0-9-]{0,19}", fullmatch=True)),
+        "claim_id": draw(
+            st.builds(str.__add__, _text(UPPER + DIGITS, 1), _text(UPPER + DIGITS + "-", 0, 19))
+        ),
         "frequency": frequency,
         "signature_on_file": draw(st.booleans()),
         "accept_assignment": draw(st.booleans()),
@@ -281,12 +304,12 @@ def _claim_header(draw: st.DrawFn) -> dict[str, Any]:
         "release_of_information": draw(st.sampled_from(["Y", "I"])),
     }
     if frequency != "1":
-        header["original_payer_claim_number"] = draw(st.from_regex(r"[0-9]{10,15}", fullmatch=True))
+        header["original_payer_claim_number"] = draw(_text(DIGITS, 10, 15))
     if draw(st.booleans()):
         header["partner"] = "demo-clearinghouse"
     for name in ("prior_authorization", "referral_number", "medical_record_number"):
         if draw(st.booleans()):
-            header[name] = draw(st.from_regex(r"[A-Z0-9]{4,15}", fullmatch=True))
+            header[name] = draw(_text(UPPER + DIGITS, 4, 15))
     return header
 
 
@@ -327,7 +350,7 @@ def _professional_dict(draw: st.DrawFn) -> dict[str, Any]:
     lines = []
     for i in range(draw(st.integers(1, 6))):
         line: dict[str, Any] = {
-            "line_id": f"L{i + 1}-{draw(st.from_regex(r'[A-Z0-9]{1,8}', fullmatch=True))}",
+            "line_id": f"L{i + 1}-{draw(_text(UPPER + DIGITS, 1, 8))}",
             "procedure_code": draw(st.sampled_from(CPT_HCPCS)),
             "modifiers": draw(st.lists(st.sampled_from(MODIFIERS), max_size=4, unique=True)),
             "charge": str(draw(_money())),
@@ -342,7 +365,7 @@ def _professional_dict(draw: st.DrawFn) -> dict[str, Any]:
         }
         if draw(st.integers(0, 4)) == 0:
             line["ndc"] = {
-                "code": draw(st.from_regex(r"[0-9]{11}", fullmatch=True)),
+                "code": draw(_text(DIGITS, 11)),
                 "quantity": str(draw(st.decimals(Decimal("0.1"), Decimal("50"), places=1))),
                 "unit": draw(st.sampled_from(["UN", "ML", "GR", "F2", "ME"])),
             }
@@ -403,12 +426,10 @@ def _institutional_dict(draw: st.DrawFn) -> dict[str, Any]:
         ]
     if inpatient:
         block["admission_date"] = start
-        block["admission_hour"] = draw(
-            st.from_regex(r"([01][0-9]|2[0-3])[0-5][0-9]", fullmatch=True)
-        )
+        block["admission_hour"] = draw(_hours())
         block["admitting_diagnosis"] = draw(st.sampled_from(ICD10_CM))
         if status != "30":
-            hour = draw(st.from_regex(r"([01][0-9]|2[0-3])[0-5][0-9]", fullmatch=True))
+            hour = draw(_hours())
             if start == end:  # same-day stay: discharged after admitted
                 hour = max(hour, block["admission_hour"])
             block["discharge_hour"] = hour

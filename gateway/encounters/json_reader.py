@@ -54,13 +54,16 @@ class _Buffer:
         self.line = 1  # line number of text[0]
         self.eof = False
         self.bytes_read = 0
+        self._mark = 0  # a position in text whose line number is known: counting starts there
+        self._mark_line = 1
 
     def fill(self) -> None:
         """Read one more chunk (drops consumed text first). Raises UnicodeDecodeError."""
         if self.pos:
-            self.line += self.text.count("\n", 0, self.pos)
+            self.line, _ = self.where(self.pos)
             self.text = self.text[self.pos :]
             self.pos = 0
+            self._mark, self._mark_line = 0, self.line
         chunk = self.stream.read(CHUNK)
         if not chunk:
             self.text += self.decoder.decode(b"", final=True)
@@ -82,7 +85,10 @@ class _Buffer:
 
     def where(self, pos: int) -> tuple[int, int]:
         """(line, column) of a position in the buffer, 1-based."""
-        line = self.line + self.text.count("\n", 0, pos)
+        if pos < self._mark:
+            self._mark, self._mark_line = 0, self.line
+        line = self._mark_line + self.text.count("\n", self._mark, pos)
+        self._mark, self._mark_line = pos, line
         start = self.text.rfind("\n", 0, pos) + 1
         return line, pos - start + 1
 
@@ -147,7 +153,7 @@ def read_json(stream: BinaryIO, source: str = "<input>") -> Iterator[EncounterRe
                 buf.skip_line()
                 first = _next_object_line(buf)
                 continue
-            one_per_line = one_per_line and "\n" not in buf.text[start : buf.pos]
+            one_per_line = one_per_line and buf.text.find("\n", start, buf.pos) < 0
             yield validate_encounter(value, source=source, index=index, line=line)
             index += 1
             first = buf.skip_space()

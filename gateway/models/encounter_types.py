@@ -243,7 +243,10 @@ def _iso_date(value: Any) -> Any:
             text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError("a date must be written YYYY-MM-DD")
-        return date.fromisoformat(text)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("not a calendar date (a date must be written YYYY-MM-DD)") from None
     raise ValueError("a date must be a string written YYYY-MM-DD")
 
 
