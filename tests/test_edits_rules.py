@@ -441,8 +441,8 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
     (
         FindingCode.NDC_FORMAT,
         DRUG,
-        {"service_lines[1].ndc.code": "00003029305"},
         {"service_lines[1].ndc.code": "0003-0293-05"},
+        {"service_lines[1].ndc.code": "0003029305"},
         "service_lines[1].ndc.code",
     ),
     (

@@ -18,6 +18,7 @@ from gateway.models import (
     ClaimFilingIndicator,
     Encounter,
     Frequency,
+    Gender,
     Kind,
     PayerResponsibility,
     Relationship,
@@ -106,12 +107,35 @@ def test_model_values_are_typed() -> None:
         ({"prior_authorization": ""}, ("prior_authorization",), None),
         ({"subscriber.address.line2": "  "}, ("subscriber", "address", "line2"), None),
         ({"service_lines[0].charge": 185}, ("service_lines", 0, "charge"), Decimal("185")),
+        ({"subscriber.gender": " f"}, ("subscriber", "gender"), Gender.FEMALE),
+        ({"frequency": 7}, ("frequency",), Frequency.REPLACEMENT),
+        ({"kind": "Professional"}, ("kind",), Kind.PROFESSIONAL),
+        (
+            {"subscriber.claim_filing_indicator": "mb"},
+            ("subscriber", "claim_filing_indicator"),
+            ClaimFilingIndicator.MEDICARE_PART_B,
+        ),
+        (
+            {"subscriber.payer_responsibility": "Secondary"},
+            ("subscriber", "payer_responsibility"),
+            PayerResponsibility.SECONDARY,
+        ),
+        (
+            {"service_lines[0].ndc": {"code": "0003-0293-05", "quantity": "1", "unit": "ml"}},
+            ("service_lines", 0, "ndc", "code"),
+            "00003029305",
+        ),
+        (
+            {"service_lines[0].ndc": {"code": "00003-293-05", "quantity": "1", "unit": "ML"}},
+            ("service_lines", 0, "ndc", "code"),
+            "00003029305",
+        ),
     ],
 )
 def test_lenient_input_is_cleaned(
     changes: dict[str, Any], path: tuple[Any, ...], expected: Any
 ) -> None:
-    """Spaces, dots in ICD codes, hyphens in ZIP/EIN and phone punctuation are cleaned on input."""
+    """Spaces, ICD dots, ZIP/EIN hyphens, phone punctuation, code case and NDC forms are cleaned."""
     value: Any = Encounter.model_validate(with_changes(sample_dict("professional-self"), changes))
     for step in path:
         value = value[step] if isinstance(step, int) else getattr(value, step)

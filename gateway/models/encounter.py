@@ -28,6 +28,7 @@ from gateway.models.encounter_types import (
     Identifier,
     IsoDate,
     Kind,
+    NdcCode,
     NdcUnit,
     OptionalCode,
     OptionalIcdCode,
@@ -203,7 +204,10 @@ class Patient(_Model):
 class Ndc(_Model):
     """The drug given on a service line (LIN/CTP in loop 2410)."""
 
-    code: Code = Field(description="National Drug Code in the 11-digit 5-4-2 form, no hyphens.")
+    code: NdcCode = Field(
+        description="National Drug Code in the 11-digit 5-4-2 form, no hyphens; a hyphenated "
+        "10-digit package code (`0003-0293-05`) is accepted and zero-padded."
+    )
     quantity: Decimal = Field(description='Quantity of drug given, e.g. `"1"` or `"0.5"`.')
     unit: NdcUnit = Field(description="`UN` units, `ML`, `GR` grams, `F2` intl. units, `ME` mg.")
     prescription_number: OptionalIdentifier = Field(

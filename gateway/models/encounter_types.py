@@ -18,14 +18,35 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 # ---------------------------------------------------------------------------------------- enums
 
 
-class Kind(StrEnum):
+class CodeEnum(StrEnum):
+    """A code list that forgives how a value is typed: case, spaces, a number for a string.
+
+    ``Gender("f")`` is ``Gender.FEMALE``, ``Frequency(1)`` is ``Frequency.ORIGINAL`` and
+    ``Relationship("1")`` is ``Relationship.SPOUSE`` (``01``); anything else is still refused.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> CodeEnum | None:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return None
+        text = str(value).strip().lower()
+        for member in cls:
+            code = member.value.lower()
+            if text == code or (
+                text.isdigit() and code.isdigit() and text.zfill(len(code)) == code
+            ):
+                return member
+        return None
+
+
+class Kind(CodeEnum):
     """Which claim the encounter becomes: 837P (professional) or 837I (institutional)."""
 
     PROFESSIONAL = "professional"
     INSTITUTIONAL = "institutional"
 
 
-class Frequency(StrEnum):
+class Frequency(CodeEnum):
     """Claim frequency (CLM05-3): original, replacement of a prior claim, or void of one."""
 
     ORIGINAL = "1"
@@ -33,7 +54,7 @@ class Frequency(StrEnum):
     VOID = "8"
 
 
-class UnitType(StrEnum):
+class UnitType(CodeEnum):
     """Unit of measure of a service line (SV103 / SV204)."""
 
     UNITS = "UN"
@@ -41,7 +62,7 @@ class UnitType(StrEnum):
     DAYS = "DA"  # institutional room and board
 
 
-class Gender(StrEnum):
+class Gender(CodeEnum):
     """Administrative gender (DMG03)."""
 
     MALE = "M"
@@ -49,7 +70,7 @@ class Gender(StrEnum):
     UNKNOWN = "U"
 
 
-class Relationship(StrEnum):
+class Relationship(CodeEnum):
     """Patient's relationship to the subscriber (SBR02 / PAT01 individual relationship codes)."""
 
     SPOUSE = "01"
@@ -63,7 +84,7 @@ class Relationship(StrEnum):
     OTHER = "G8"
 
 
-class ClaimFilingIndicator(StrEnum):
+class ClaimFilingIndicator(CodeEnum):
     """Claim filing indicator (SBR09): the kind of insurance plan."""
 
     OTHER_NON_FEDERAL = "11"
@@ -91,7 +112,7 @@ class ClaimFilingIndicator(StrEnum):
     MUTUALLY_DEFINED = "ZZ"
 
 
-class PayerResponsibility(StrEnum):
+class PayerResponsibility(CodeEnum):
     """The payer's place in the order of payment (SBR01); ``x12_code`` is the SBR01 letter."""
 
     PRIMARY = "primary"
@@ -122,7 +143,7 @@ _RESPONSIBILITY_CODES: dict[PayerResponsibility, str] = dict(
 )
 
 
-class TaxIdType(StrEnum):
+class TaxIdType(CodeEnum):
     """Which tax identifier the billing provider reports (REF*EI or REF*SY)."""
 
     EIN = "EIN"
@@ -134,14 +155,14 @@ class TaxIdType(StrEnum):
         return "EI" if self is TaxIdType.EIN else "SY"
 
 
-class ReleaseOfInformation(StrEnum):
+class ReleaseOfInformation(CodeEnum):
     """Release of information code (CLM09): signed statement on file, or informed consent only."""
 
     YES = "Y"
     INFORMED_CONSENT = "I"
 
 
-class NdcUnit(StrEnum):
+class NdcUnit(CodeEnum):
     """Unit of the NDC drug quantity (CTP05-1)."""
 
     UNITS = "UN"
@@ -151,7 +172,7 @@ class NdcUnit(StrEnum):
     MILLIGRAMS = "ME"
 
 
-class RelatedCause(StrEnum):
+class RelatedCause(CodeEnum):
     """Why the condition is related to an accident or employment (CLM11)."""
 
     AUTO_ACCIDENT = "AA"
@@ -224,6 +245,24 @@ def _digits_only(separators: str) -> Any:
     return clean
 
 
+_NDC_SEGMENTS = (5, 4, 2)
+
+
+def _ndc(value: Any) -> Any:
+    """An NDC: the hyphenated package forms (4-4-2, 5-3-2, 5-4-1, 5-4-2) become 11 digits."""
+    value = _code(value)
+    if isinstance(value, str) and value.count("-") == 2:
+        parts = value.split("-")
+        if all(p.isdigit() for p in parts) and all(
+            0 < len(p) <= width for p, width in zip(parts, _NDC_SEGMENTS, strict=True)
+        ):
+            padded = [p.zfill(width) for p, width in zip(parts, _NDC_SEGMENTS, strict=True)]
+            # a 10-digit NDC is padded in exactly one segment; more padding means a mistyped code
+            if sum(len(p) for p in parts) >= 10:
+                return "".join(padded)
+    return value
+
+
 def _phone(value: Any) -> Any:
     """A phone number: keep the digits of ``(217) 555-0100`` or ``217.555.0100``."""
     if isinstance(value, str) and re.fullmatch(r"[\d\s().+-]+", value):
@@ -266,6 +305,8 @@ OptionalCode = Annotated[str | None, BeforeValidator(_optional_code)]
 IcdCode = Annotated[str, BeforeValidator(_icd)]
 """An ICD-10-CM/PCS code, stored without its dot."""
 OptionalIcdCode = Annotated[str | None, BeforeValidator(lambda v: _icd(_optional_code(v)))]
+NdcCode = Annotated[str, BeforeValidator(_ndc)]
+"""A National Drug Code, 11 digits (``0003-0293-05`` is stored ``00003029305``)."""
 ZipCode = Annotated[str, BeforeValidator(_digits_only("-"))]
 """A ZIP code, 5 or 9 digits (``62701-1234`` is stored ``627011234``)."""
 TaxId = Annotated[str, BeforeValidator(_digits_only("-"))]
