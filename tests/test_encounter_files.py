@@ -10,9 +10,16 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.edits import FindingCode
-from gateway.encounters import EncounterFormat, detect_format, read_encounter_file, read_encounters
+from gateway.encounters import (
+    EncounterFormat,
+    check_stream,
+    detect_format,
+    read_encounter_file,
+    read_encounters,
+)
 from gateway.encounters.xml_reader import encounter_to_xml
 from gateway.models import Encounter
 from tests.strategies import SAMPLES, encounters, sample_dict, with_changes
@@ -257,3 +264,30 @@ def test_large_batches_stream_in_flat_memory(name: str) -> None:
     assert count == 3000
     assert len(line) * 3000 > 4_000_000
     assert peak < 1_000_000
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(["a.json", "a.jsonl", "a.xml"]))
+def test_arbitrary_bytes_never_raise(data: bytes, name: str) -> None:
+    """Whatever the bytes, reading gives records with findings, never an exception."""
+    records = list(read_encounters(io.BytesIO(data), name=name))
+    assert records
+    assert all(r.ok or r.findings for r in records)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(json.loads(SELF))), _JSON, max_size=8))
+def test_arbitrary_field_values_never_raise(data: dict[str, object]) -> None:
+    """Any JSON values under contract field names are read and scrubbed without an exception."""
+    merged = {**json.loads(SELF), **data}
+    (result,) = check_stream(io.BytesIO(json.dumps(merged).encode()), name="a.json")
+    assert result.record.ok or result.findings
