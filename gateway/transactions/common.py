@@ -14,34 +14,34 @@ from gateway.models.responses import Envelope, Finding, FindingSeverity, SourceL
 from gateway.x12 import Defect, Location, Segment
 
 _CACHE_LIMIT = 8192
-_amounts: dict[str, Decimal] = {}
-_dates: dict[str, date] = {}
+AMOUNTS: dict[str, Decimal] = {}
+"""Amounts already parsed, by their text (readers may look here first: ``AMOUNTS.get(text)``)."""
+DATES: dict[str, date] = {}
+"""Dates already parsed, by their text."""
 
 
 def parse_amount(text: str) -> Decimal | None:
     """An X12 numeric value (R or N type, optional sign) as a Decimal; None when it is not one."""
-    try:
-        return _amounts[text]
-    except KeyError:
-        pass
+    value = AMOUNTS.get(text)
+    if value is not None:
+        return value
     try:
         value = Decimal(text)
     except (InvalidOperation, ValueError):
         return None
     if not value.is_finite() or "_" in text or text != text.strip():
         return None
-    if len(_amounts) >= _CACHE_LIMIT:
-        _amounts.clear()
-    _amounts[text] = value
+    if len(AMOUNTS) >= _CACHE_LIMIT:
+        AMOUNTS.clear()
+    AMOUNTS[text] = value
     return value
 
 
 def parse_date(text: str) -> date | None:
     """A CCYYMMDD (or YYMMDD, read as 20YY) date; None when it is not a valid date."""
-    try:
-        return _dates[text]
-    except KeyError:
-        pass
+    value = DATES.get(text)
+    if value is not None:
+        return value
     if not text.isdigit():
         return None
     try:
@@ -53,9 +53,9 @@ def parse_date(text: str) -> date | None:
             return None
     except ValueError:
         return None
-    if len(_dates) >= _CACHE_LIMIT:
-        _dates.clear()
-    _dates[text] = value
+    if len(DATES) >= _CACHE_LIMIT:
+        DATES.clear()
+    DATES[text] = value
     return value
 
 

@@ -46,7 +46,15 @@ from gateway.models.remittance import (
     ServiceLine,
 )
 from gateway.models.responses import Finding, FindingSeverity
-from gateway.transactions.common import EnvelopeTracker, at, parse_amount, parse_date, warning
+from gateway.transactions.common import (
+    AMOUNTS,
+    DATES,
+    EnvelopeTracker,
+    at,
+    parse_amount,
+    parse_date,
+    warning,
+)
 from gateway.x12 import Segment
 
 LINE_BALANCE = "835-LINE-BALANCE"
@@ -59,6 +67,7 @@ BALANCE_CODES = frozenset({LINE_BALANCE, CLAIM_BALANCE, CLAIM_LINES_BALANCE, TRA
 MAX_FINDINGS = 10_000  # kept per reader; a garbage file of any size stays in bounded memory
 
 _ZERO = Decimal(0)
+_BLANKS = [""] * 9
 _NAME_SLOTS = {"QC": "patient", "IL": "insured", "74": "corrected_insured"}
 
 
@@ -170,7 +179,8 @@ class RemittanceReader:
 
     def _amount(self, seg: Segment, position: int, local: list[Finding]) -> Decimal:
         """A required amount; an invalid or missing one is reported and read as 0."""
-        text = seg.get(position)
+        el = seg.elements
+        text = el[position - 1] if position <= len(el) else ""
         value = parse_amount(text)
         if value is None:
             what = "missing" if not text else "not a number"
@@ -187,7 +197,8 @@ class RemittanceReader:
         return value
 
     def _optional_amount(self, seg: Segment, position: int, local: list[Finding]) -> Decimal | None:
-        text = seg.get(position)
+        el = seg.elements
+        text = el[position - 1] if position <= len(el) else ""
         if not text:
             return None
         value = parse_amount(text)
@@ -226,6 +237,10 @@ class RemittanceReader:
         carc = tables.carc
         cas_groups = tables.cas_group
         rarc = tables.rarc
+        clp02 = tables.clp02
+        amounts_get = AMOUNTS.get
+        dates_get = DATES.get
+        component = ":"
         in_set = False
         header: RemittanceHeader | None = None
         header_sent = False
@@ -255,19 +270,22 @@ class RemittanceReader:
                     n = len(el)
                     group = el[0] if n else ""
                     group_meaning = cas_groups.get(group, unknown)
-                    target = line.adjustments if line is not None else None
-                    if target is None:
-                        if claim is None:
-                            continue  # a CAS outside any claim: nothing to attach it to
+                    if line is not None:
+                        target = line.adjustments
+                    elif claim is not None:
                         target = claim.adjustments
+                    else:
+                        continue  # a CAS outside any claim: nothing to attach it to
                     for start in range(1, min(n, 19), 3):
                         reason = el[start]
                         if not reason:
                             continue
-                        amount = self._amount(seg, start + 2, local)
-                        quantity = (
-                            self._optional_amount(seg, start + 3, local) if start + 2 < n else None
-                        )
+                        amount = amounts_get(el[start + 1]) if start + 1 < n else None
+                        if amount is None:
+                            amount = self._amount(seg, start + 2, local)
+                        quantity = None
+                        if start + 2 < n and el[start + 2]:
+                            quantity = self._optional_amount(seg, start + 3, local)
                         target.append(
                             Adjustment(
                                 group,
@@ -284,24 +302,33 @@ class RemittanceReader:
                         continue
                     el = seg.elements
                     n = len(el)
+                    charge = amounts_get(el[1]) if n > 1 else None
+                    if charge is None:
+                        charge = self._amount(seg, 2, local)
+                    paid = amounts_get(el[2]) if n > 2 else None
+                    if paid is None:
+                        paid = self._amount(seg, 3, local)
                     line = ServiceLine(
                         len(claim.lines) + 1,
-                        _procedure(seg, 1),
-                        self._amount(seg, 2, local),
-                        self._amount(seg, 3, local),
+                        _procedure(el[0], component) if n and el[0] else None,
+                        charge,
+                        paid,
                         el[3] if n > 3 else "",
-                        self._optional_amount(seg, 5, local) if n > 4 else None,
-                        _procedure(seg, 6) if n > 5 and el[5] else None,
-                        self._optional_amount(seg, 7, local) if n > 6 else None,
+                        self._optional_amount(seg, 5, local) if n > 4 and el[4] else None,
+                        _procedure(el[5], component) if n > 5 and el[5] else None,
+                        self._optional_amount(seg, 7, local) if n > 6 and el[6] else None,
                     )
                     claim.lines.append(line)
                     line_segments.append(seg)
                     continue
                 if tag == "DTM":
-                    qualifier = seg.get(1)
-                    value = self._date(seg, 2, local)
+                    el = seg.elements
+                    n = len(el)
+                    qualifier = el[0] if n else ""
+                    text = el[1] if n > 1 else ""
+                    value = dates_get(text) or self._date(seg, 2, local)
                     if line is not None:
-                        if qualifier in ("472", "150"):
+                        if qualifier == "472" or qualifier == "150":
                             line.service_date = value
                         elif qualifier == "151":
                             line.service_date_end = value
@@ -318,22 +345,30 @@ class RemittanceReader:
                         header.production_date = value
                     continue
                 if tag == "REF":
-                    qualifier = seg.get(1)
+                    el = seg.elements
+                    n = len(el)
+                    qualifier = el[0] if n else ""
+                    text = el[1] if n > 1 else ""
                     if line is not None:
                         if qualifier == "6R":
-                            line.line_control_number = seg.get(2)
+                            line.line_control_number = text
                         else:
-                            line.references.append(Reference(qualifier, seg.get(2)))
+                            line.references.append(Reference(qualifier, text))
                     elif claim is not None:
-                        claim.references.append(Reference(qualifier, seg.get(2)))
+                        claim.references.append(Reference(qualifier, text))
                     elif party is not None:
-                        party.references.append(Reference(qualifier, seg.get(2)))
+                        party.references.append(Reference(qualifier, text))
                     else:
-                        header.references.append(Reference(qualifier, seg.get(2)))
+                        header.references.append(Reference(qualifier, text))
                     continue
                 if tag == "AMT":
-                    qualifier = seg.get(1)
-                    amount = self._amount(seg, 2, local)
+                    el = seg.elements
+                    n = len(el)
+                    qualifier = el[0] if n else ""
+                    text = el[1] if n > 1 else ""
+                    amount = amounts_get(text)
+                    if amount is None:
+                        amount = self._amount(seg, 2, local)
                     if line is not None:
                         if qualifier == "B6":
                             line.allowed_amount = amount
@@ -353,13 +388,19 @@ class RemittanceReader:
                     el = seg.elements
                     n = len(el)
                     status = el[1] if n > 1 else ""
+                    charge = amounts_get(el[2]) if n > 2 else None
+                    if charge is None:
+                        charge = self._amount(seg, 3, local)
+                    paid = amounts_get(el[3]) if n > 3 else None
+                    if paid is None:
+                        paid = self._amount(seg, 4, local)
                     claim = Claim(
                         el[0] if n else "",
                         status,
-                        tables.clp02.get(status, unknown),
-                        self._amount(seg, 3, local),
-                        self._amount(seg, 4, local),
-                        self._optional_amount(seg, 5, local) if n > 4 else None,
+                        clp02.get(status, unknown),
+                        charge,
+                        paid,
+                        self._optional_amount(seg, 5, local) if n > 4 and el[4] else None,
                         el[5] if n > 5 else "",
                         el[6] if n > 6 else "",
                         el[7] if n > 7 else "",
@@ -374,15 +415,9 @@ class RemittanceReader:
                     continue
                 if tag == "NM1":
                     if claim is not None:
-                        entity = NamedEntity(
-                            seg.get(1),
-                            seg.get(3),
-                            seg.get(4),
-                            seg.get(5),
-                            seg.get(7),
-                            seg.get(8),
-                            seg.get(9),
-                        )
+                        el = seg.elements
+                        el = el + _BLANKS[len(el) :] if len(el) < 9 else el
+                        entity = NamedEntity(el[0], el[2], el[3], el[4], el[6], el[7], el[8])
                         slot = _NAME_SLOTS.get(entity.entity)
                         if slot == "patient" and claim.patient is None:
                             claim.patient = entity
@@ -500,6 +535,7 @@ class RemittanceReader:
                 continue
             in_set = True
             st = seg
+            component = seg.delimiters.component
             header = RemittanceHeader(envelope=envelope.envelope(seg))
             header_sent = False
             party = None
@@ -594,6 +630,7 @@ class RemittanceReader:
                     local,
                 )
         claim.outcome = claim_outcome(claim, self._tables.reductions)
+        outcome = claim.outcome.value
         for totals in (summary, self.summary):
             totals.claims += 1
             totals.service_lines += len(claim.lines)
@@ -603,7 +640,6 @@ class RemittanceReader:
                 totals.patient_responsibility += claim.patient_responsibility
             if claim.is_reversal:
                 totals.reversals += 1
-            outcome = claim.outcome.value
             totals.outcomes[outcome] = totals.outcomes.get(outcome, 0) + 1
 
     def _imbalance(
@@ -705,15 +741,13 @@ class RemittanceReader:
 _ENVELOPE = frozenset({"ST", "GS", "GE", "ISA", "IEA"})
 
 
-def _procedure(seg: Segment, position: int) -> Procedure | None:
-    parts = seg.components(position)
-    if not parts:
-        return None
+def _procedure(composite: str, separator: str) -> Procedure:
+    parts = composite.split(separator)
     n = len(parts)
     return Procedure(
         parts[0],
         parts[1] if n > 1 else "",
-        [m for m in parts[2:6] if m],
+        [m for m in parts[2:6] if m] if n > 2 else [],
         parts[6] if n > 6 else "",
     )
 
