@@ -114,9 +114,9 @@ def write_835(path: Path, claims: int, seed: int = 835) -> int:
 def run_gateway(path: Path) -> dict[str, Any]:
     """Our full typed read: every claim built, balanced and summed, streaming."""
     sys.path.insert(0, str(ROOT))
-    from gateway.models.remittance import Claim  # noqa: PLC0415
-    from gateway.transactions.remittance import iter_remittance  # noqa: PLC0415
-    from gateway.x12 import read_segments  # noqa: PLC0415
+    from gateway.models.remittance import Claim
+    from gateway.transactions.remittance import iter_remittance
+    from gateway.x12 import read_segments
 
     with path.open("rb") as stream:
         reader = iter_remittance(read_segments(stream))
@@ -132,7 +132,7 @@ def run_gateway(path: Path) -> dict[str, Any]:
 def run_tokenizer(path: Path) -> dict[str, Any]:
     """The X12 engine alone: located segments, no typing."""
     sys.path.insert(0, str(ROOT))
-    from gateway.x12 import read_segments  # noqa: PLC0415
+    from gateway.x12 import read_segments
 
     with path.open("rb") as stream:
         segments = sum(1 for _ in read_segments(stream))
@@ -158,11 +158,11 @@ def run_split(path: Path) -> dict[str, Any]:
 
 def run_pyx12(path: Path) -> dict[str, Any]:
     """pyx12's X12ContextReader iterating the 2100 claim loops."""
-    import logging  # noqa: PLC0415
+    import logging
 
-    import pyx12.error_handler  # noqa: PLC0415
-    import pyx12.params  # noqa: PLC0415
-    import pyx12.x12context  # noqa: PLC0415
+    import pyx12.error_handler
+    import pyx12.params
+    import pyx12.x12context
 
     logging.getLogger("pyx12").disabled = True
     param = pyx12.params.params()
@@ -239,7 +239,7 @@ def measure_lfh(python: str | None, path: Path) -> dict[str, Any]:
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["failed"]
         return {"skipped": tail[0][:200]}
-    import ast  # noqa: PLC0415
+    import ast
 
     return dict(ast.literal_eval(done.stdout.strip().splitlines()[-1]))
 
