@@ -1,4 +1,5 @@
-"""Narrow the readers' typed models (``gateway.models``) to the views reconciliation works on.
+"""Between the ledger and ``gateway.transactions``: the builder's record of what it wrote as a
+``SubmissionIntent``, and the readers' typed models narrowed to the views reconciliation uses.
 
 ``views_of(document)`` takes whatever ``gateway.transactions`` read from a response file (a TA1,
 999, 277CA or 835 document, or one 835 ``Remittance`` streamed on its own) and returns the
@@ -8,6 +9,7 @@
 from __future__ import annotations
 
 from gateway.ledger import reconcile as rc
+from gateway.ledger.records import ClaimSent, GroupSent, SetSent, SubmissionIntent
 from gateway.models.acknowledgements import (
     ClaimAcknowledgement,
     ClaimAcknowledgementDocument,
@@ -20,6 +22,7 @@ from gateway.models.acknowledgements import (
 from gateway.models.acknowledgements import StatusCode as ModelStatusCode
 from gateway.models.remittance import Adjustment as ModelAdjustment
 from gateway.models.remittance import Remittance, RemittanceDocument
+from gateway.transactions.claim837_envelope import InterchangeSent
 
 __all__ = [
     "Document",
@@ -27,6 +30,7 @@ __all__ = [
     "from_implementation_acknowledgement",
     "from_interchange_acknowledgement",
     "from_remittance",
+    "intent_from_sent",
     "kind_of",
     "views_of",
 ]
@@ -196,3 +200,26 @@ def from_remittance(remittance: Remittance) -> rc.Remittance:
 
 def _adjustment(adj: ModelAdjustment) -> rc.Adjustment:
     return rc.Adjustment(adj.group, adj.reason, adj.amount, adj.reason_meaning)
+
+
+def intent_from_sent(sent: InterchangeSent, file_name: str) -> SubmissionIntent:
+    """The write-ahead record of an interchange the 837 builder produced (claims at their
+    current versions, with their REF*6R line control numbers)."""
+    sets = tuple(
+        SetSent(
+            tx.st02,
+            tuple(ClaimSent(c.claim_id, None, tuple(c.line_control_numbers)) for c in tx.claims),
+        )
+        for tx in sent.transactions
+    )
+    return SubmissionIntent(
+        sent.partner,
+        _kind_label(str(sent.kind)),
+        sent.isa13,
+        file_name,
+        (GroupSent(sent.gs06, sets),),
+    )
+
+
+def _kind_label(kind: str) -> str:
+    return {"professional": "837P", "institutional": "837I"}.get(kind, kind)

@@ -128,7 +128,7 @@ class ClaimSent:
     """A claim version inside a transaction set, with its REF*6R line control numbers."""
 
     claim_id: str
-    version: int
+    version: int | None = None  # None: the claim's current version
     line_control_numbers: tuple[str, ...] = ()
 
 

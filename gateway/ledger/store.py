@@ -615,7 +615,7 @@ class Ledger:
                         state, version = states.get(sent.claim_id, (None, 0))
                         if state is None:
                             raise UnknownClaimError(f"claim {sent.claim_id} is not in the ledger")
-                        if version != sent.version:
+                        if sent.version is not None and version != sent.version:
                             raise LedgerError(
                                 f"claim {sent.claim_id} is at version {version}, not {sent.version}"
                             )
@@ -624,14 +624,14 @@ class Ledger:
                             {
                                 "set_id": set_id,
                                 "claim_id": sent.claim_id,
-                                "version": sent.version,
+                                "version": version,
                                 "line_control_numbers": list(sent.line_control_numbers),
                             }
                         )
                         events.append(
                             _event_row(
                                 sent.claim_id,
-                                sent.version,
+                                version,
                                 now,
                                 "batched",
                                 state,
