@@ -29,8 +29,8 @@ the loop depth and these bounded caches, never by the file size: input is read i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -44,7 +44,15 @@ from gateway.validation.spec import (
     SegmentSpec,
     Specs,
 )
-from gateway.validation.syntax import describe, holds
+from gateway.validation.syntax import (
+    conditional,
+    describe,
+    exclusion,
+    holds,
+    list_conditional,
+    paired,
+    required,
+)
 from gateway.x12 import Defect, DefectCode, Location, Segment, Severity
 
 __all__ = [
@@ -54,11 +62,12 @@ __all__ = [
     "SetResult",
     "ValidationResult",
     "Validator",
+    "reset_caches",
     "validate",
 ]
 
 CHUNK = 1 << 20
-_CACHE_LIMIT = 200_000  # memo entries kept before a cache is cleared (bounds memory)
+_CACHE_LIMIT = 50_000  # memo entries kept before a cache is cleared (bounds memory)
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _DATE_TYPES = ("RD8", "DT", "D8", "D6")
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
@@ -67,6 +76,8 @@ _REAL = re.compile(r"^-?[0-9]*(\.[0-9]+)?")
 # pyx12's extended 5010 character set: anything else in an AN / ID value is an invalid character
 _BAD_CHAR = re.compile(r"""[^A-Z0-9!"&'()*+,\-\./:;?= a-z%~@\[\]_{}\\|<>^`#$]""", re.ASCII)
 _NOT_DIGIT = re.compile(r"[^0-9]+")
+_NUMBER_FULL = re.compile(r"-?[0-9]+").fullmatch
+_REAL_FULL = re.compile(r"-?[0-9]*(\.[0-9]+)?").fullmatch
 _CONTROL = {
     "\x07": "BEL",
     "\x09": "HT",
@@ -267,7 +278,7 @@ class _Node:
         self.key: tuple[int, int | None, frozenset[str]] | None = None
         self.spec: SegmentSpec | None = None
         self.loop_id = ""
-        self.plans: dict[tuple[str, tuple[str | None, ...]], _Plan] = {}
+        self.plans: dict[str, dict[object, _Plan]] = {}
         self.memo: dict[str, tuple[_Finding, ...]] = {}
 
 
@@ -278,12 +289,22 @@ _SEG_MATCH, _ENTER, _NOT_FOUND, _STAY = 0, 1, 2, 3
 class _Plan:
     """The walk from one map node for one segment id and qualifier: what to check, where it ends."""
 
-    misses: tuple[
-        tuple[_Node, _Node], ...
-    ]  # (node whose count must be >= 1, node reported missing)
+    checks: tuple[tuple[int, _Node], ...]  # (slot that must be counted, else report that missing)
     outcome: int
     target: _Node | None  # the segment node matched
     loop: _Node | None  # the loop entered (its usage and repeat are checked)
+    simple: bool = False  # a match of a used segment: count it, check its max use and the misses
+
+
+def _plan(
+    misses: list[tuple[_Node, _Node]], outcome: int, target: _Node | None, loop: _Node | None
+) -> _Plan:
+    """A plan; for a segment match, pyx12's flush rule (same node or position) applied up front."""
+    if outcome == _SEG_MATCH:
+        assert target is not None
+        kept = [(c.slot, m) for c, m in misses if m.ident != target.ident and m.pos != target.pos]
+        return _Plan(tuple(kept), outcome, target, loop, target.usage != "N")
+    return _Plan(tuple((c.slot, m) for c, m in misses), outcome, target, loop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +370,42 @@ class _Program:
         self.codes: dict[tuple[str, int, int | None], set[str]] = {}
         self._build(self.root, spec.children, slots)
         self.qual_tuple = {t: tuple(p) for t, p in self.qualifiers.items()}
+        # the one place (element, component) a segment id's qualifier is read, with its codes
+        self.qual_one: dict[str, tuple[int, int | None, frozenset[str]]] = {
+            t: (p[0][0], p[0][1], frozenset(self.codes[(t, p[0][0], p[0][1])]))
+            for t, p in self.qualifiers.items()
+            if len(p) == 1
+        }
+
+    def key(self, tag: str, els: list[str], sub: str) -> object:
+        """The memo key for a segment whose id has qualifiers in several places (or none)."""
+        if tag in self.qual_tuple:
+            return tuple(self._values(tag, els, sub).values())
+        return None
+
+    def plan(self, node: _Node, tag: str, els: list[str], sub: str, key: object) -> _Plan:
+        """Compute and memoise the walk from ``node`` for this segment."""
+        found = _make_plan(node, tag, self._values(tag, els, sub))
+        node.plans.setdefault(tag, {})[key] = found
+        return found
+
+    def _values(
+        self, tag: str, els: list[str], sub: str
+    ) -> dict[tuple[int, int | None], str | None]:
+        values: dict[tuple[int, int | None], str | None] = {}
+        for ele_no, sub_no in self.qual_tuple.get(tag, ()):
+            value: str | None = None
+            if ele_no <= len(els):
+                raw = els[ele_no - 1]
+                if sub_no is None:
+                    value = raw.rstrip(sub)
+                else:
+                    comps = raw.split(sub)
+                    value = comps[sub_no - 1] if sub_no <= len(comps) else None
+            if value is not None and value not in self.codes[(tag, ele_no, sub_no)]:
+                value = None
+            values[(ele_no, sub_no)] = value
+        return values
 
     def _build(
         self, parent: _Node, children: tuple[LoopSpec | SegmentSpec, ...], slots: dict[str, int]
@@ -403,6 +460,7 @@ class _Runtime:
         self.slots: dict[str, int] = {"/": 0}
         self.programs = {name: _Program(spec, self.slots) for name, spec in specs.maps.items()}
         self.control = self.programs[CONTROL_MAP]
+        self._checkers: dict[bool, _ElementChecker] = {}
         parents: list[int] = [-1] * len(self.slots)
         for path, slot in self.slots.items():
             if path != "/":
@@ -410,6 +468,14 @@ class _Runtime:
                 parents[slot] = self.slots.setdefault(parent, len(self.slots))
         parents.extend([0] * (len(self.slots) - len(parents)))
         self.parents = parents
+
+    def checker(self, external_codes: bool) -> _ElementChecker:
+        """The element checker (shared, with its compiled fast paths) for one option set."""
+        found = self._checkers.get(external_codes)
+        if found is None:
+            codes = self.specs.external_codes if external_codes else None
+            found = self._checkers[external_codes] = _ElementChecker(codes)
+        return found
 
     def map_for(self, icvn: str, vriic: str, fic: str) -> _Program | None:
         """The program for a group, looked up in ``maps.xml`` the way pyx12 does."""
@@ -441,32 +507,38 @@ class _Counter:
         self.parents = parents
         self.counts = [0] * size
         self.registered = bytearray(size)
-        self.dirty: list[list[int]] = [[] for _ in range(size)]
+        self.dirty: dict[int, list[int]] = {}
 
     def increment(self, slot: int) -> int:
         counts = self.counts
         counts[slot] += 1
         if not self.registered[slot]:
-            registered, parents, dirty = self.registered, self.parents, self.dirty
-            up = slot
-            while up > 0 and not registered[up]:
-                registered[up] = 1
-                parent = parents[up]
-                dirty[parent].append(up)
-                up = parent
+            self.register(slot)
         return counts[slot]
+
+    def register(self, slot: int) -> None:
+        """Note a newly counted slot (and uncounted ancestors) with its parent path."""
+        registered, parents, dirty = self.registered, self.parents, self.dirty
+        while slot > 0 and not registered[slot]:
+            registered[slot] = 1
+            parent = parents[slot]
+            below = dirty.get(parent)
+            if below is None:
+                dirty[parent] = [slot]
+            else:
+                below.append(slot)
+            slot = parent
 
     def reset(self, slot: int) -> None:
         """Forget the counts of every path beneath ``slot`` (its own count stays)."""
-        dirty = self.dirty[slot]
-        if not dirty:
+        below = self.dirty.pop(slot, None)
+        if not below:
             return
-        self.dirty[slot] = []
-        counts, registered = self.counts, self.registered
-        for child in dirty:
+        counts, registered, dirty = self.counts, self.registered, self.dirty
+        for child in below:
             counts[child] = 0
             registered[child] = 0
-            if self.dirty[child]:
+            if child in dirty:
                 self.reset(child)
 
 
@@ -516,14 +588,14 @@ def _make_plan(start: _Node, tag: str, values: dict[tuple[int, int | None], str 
                     if loop.is_loop and loop_match(loop):
                         seg, entered = goto(loop)
                         outcome = _ENTER if seg is not None else _STAY
-                        return _Plan(tuple(misses), outcome, seg, entered)
-                    return _Plan(tuple(misses), _SEG_MATCH, child, None)
+                        return _plan(misses, outcome, seg, entered)
+                    return _plan(misses, _SEG_MATCH, child, None)
                 if child.usage == "R":
                     misses.append((child, child))
             elif child.is_loop and loop_match(child):
                 seg, entered = goto(child)
                 outcome = _ENTER if seg is not None else _STAY
-                return _Plan(tuple(misses), outcome, seg, entered)
+                return _plan(misses, outcome, seg, entered)
         return None
 
     loop = start.parent
@@ -534,7 +606,7 @@ def _make_plan(start: _Node, tag: str, values: dict[tuple[int, int | None], str 
         if plan is not None:
             return plan
         if loop.is_root or loop.parent is None:
-            return _Plan((), _NOT_FOUND, None, None)
+            return _plan([], _NOT_FOUND, None, None)
         from_pos = loop.pos
         loop = loop.parent
 
@@ -600,12 +672,178 @@ def _valid_type(value: str, data_type: str | None) -> bool:
     return data_type == "B"
 
 
+def _never(value: str) -> bool:
+    return False
+
+
+_UNSET = object()
+_NO_SEG: list[tuple[DefectCode, str]] = []  # shared empty lists: never mutated, only rebound
+_NO_ENV: list[tuple[str, DefectCode, str]] = []
+_RULE_FUNCS = {"P": paired, "R": required, "E": exclusion, "C": conditional, "L": list_conditional}
+
+
+@dataclass(frozen=True, slots=True)
+class _FastSegment:
+    """A segment spec compiled for the fast "nothing to report" test."""
+
+    size: int
+    # per position: composite?, usage, value check, component (check, required-when-empty) pairs
+    positions: tuple[
+        tuple[bool, str, Callable[[str], bool], tuple[tuple[Callable[[str], bool], bool], ...]],
+        ...,
+    ]
+    tail_ok: tuple[bool, ...]
+    notes: tuple[tuple[Callable[[Sequence[bool]], bool], tuple[int, ...]], ...]
+
+
 class _ElementChecker:
     """pyx12's element, composite and segment checks (``map_if``), producing ``_Finding``s."""
 
     def __init__(self, external: dict[str, frozenset[str]] | None) -> None:
         self.external = external  # None: external code sets are not checked
         self.regex: dict[str, re.Pattern[str]] = {}
+        self._fast: dict[int, _FastSegment | None] = {}
+
+    # -- the fast path: a conservative "certainly nothing to report" test --------------------
+    def clean(self, spec: SegmentSpec, els: list[str], sub: str) -> bool:
+        """True only when ``segment`` would find nothing (most segments); else run ``segment``."""
+        fast = self._fast.get(id(spec), _UNSET)
+        if fast is _UNSET:
+            fast = self._fast[id(spec)] = self._compile(spec)
+        if fast is None:
+            return False
+        assert isinstance(fast, _FastSegment)
+        count = len(els)
+        if count > fast.size or not fast.tail_ok[count]:
+            return False
+        for value, (composite, usage, check, parts) in zip(els, fast.positions, strict=False):
+            if composite:
+                if not self._composite_ok(parts, usage, value, sub):
+                    return False
+            elif value:
+                if sub in value or not check(value):
+                    return False
+            elif usage == "R":
+                return False
+        for rule, positions in fast.notes:
+            present = [p <= count and els[p - 1].rstrip(sub) != "" for p in positions]
+            if not rule(present):
+                return False
+        return True
+
+    @staticmethod
+    def _composite_ok(
+        parts: tuple[tuple[Callable[[str], bool], bool], ...], usage: str, value: str, sub: str
+    ) -> bool:
+        if not value or not value.strip(sub):
+            return usage != "R"
+        if usage == "N":
+            return False
+        comps = value.split(sub)
+        if len(comps) > len(parts):
+            return False
+        for j, (check, required) in enumerate(parts):
+            part = comps[j] if j < len(comps) else ""
+            if part:
+                if not check(part):
+                    return False
+            elif required:
+                return False
+        return True
+
+    def _compile(self, spec: SegmentSpec) -> _FastSegment | None:
+        if spec.id == "DTP" or any(
+            isinstance(c, ElementSpec) and c.data_ele in ("1250", "1251") for c in spec.elements
+        ):
+            return None  # date-format qualified values: the exact path (memoised) handles them
+        checks: list[Callable[[str], bool]] = []
+        parts: list[tuple[tuple[Callable[[str], bool], bool], ...]] = []
+        composite: list[bool] = []
+        usage: list[str] = []
+        for child in spec.elements:
+            usage.append(child.usage)
+            if isinstance(child, CompositeSpec):
+                composite.append(True)
+                checks.append(_never)
+                parts.append(
+                    tuple(
+                        (
+                            self._value_check(c),
+                            c.usage == "R" and (c.seq != 1 or child.usage == "R"),
+                        )
+                        for c in child.components
+                    )
+                )
+            else:
+                composite.append(False)
+                checks.append(self._value_check(child))
+                parts.append(())
+        size = len(spec.elements)
+        # tail_ok[n]: the elements after the n present ones may all be absent without a finding
+        tail_ok = [True] * (size + 1)
+        for n in range(size - 1, -1, -1):
+            tail_ok[n] = tail_ok[n + 1] and usage[n] != "R"
+        notes = tuple((_RULE_FUNCS[n.kind], n.positions) for n in spec.syntax)
+        positions = tuple(zip(composite, usage, checks, parts, strict=True))
+        return _FastSegment(size, positions, tuple(tail_ok), notes)
+
+    def _value_check(self, spec: ElementSpec) -> Callable[[str], bool]:
+        """A predicate that is True only when the non-empty ``value`` draws no finding."""
+        if spec.usage == "N":
+            return _never
+        low, high, data_type = spec.min_len, spec.max_len, spec.data_type or ""
+        codes = frozenset(spec.codes)
+        check_codes = bool(codes) or spec.external is not None
+        table: frozenset[str] | None = None
+        if spec.external is not None and self.external is not None:
+            table = self.external.get(spec.external)
+        pattern = re.compile(spec.regex, re.S) if spec.regex else None
+        numeric = data_type == "R" or data_type[:1] == "N"
+        text_type = data_type in ("AN", "ID")
+        known: dict[str, bool] = {}
+
+        bad = _BAD_CHAR.search
+        if text_type and not check_codes and pattern is None:
+
+            def text_check(value: str) -> bool:
+                return low <= len(value) <= high and bad(value) is None and value[-1] != " "
+
+            return text_check
+        if numeric and not check_codes and pattern is None:
+            whole = _NUMBER_FULL if data_type != "R" else _REAL_FULL
+
+            def number_check(value: str) -> bool:
+                length = len(value.replace("-", "").replace(".", ""))
+                return low <= length <= high and whole(value) is not None
+
+            return number_check
+
+        def check(value: str) -> bool:
+            if check_codes and value not in codes:
+                if spec.external is None or (table is not None and value not in table):
+                    return False
+            length = len(value.replace("-", "").replace(".", "")) if numeric else len(value)
+            if length < low or length > high:
+                return False
+            if text_type:
+                if _BAD_CHAR.search(value) is not None or value[-1] == " ":
+                    return False
+            elif data_type:
+                ok = known.get(value)
+                if ok is None:
+                    ok = _CONTROL_RE.search(value) is None and _valid_type(value, data_type)
+                    if len(known) < 4096:
+                        known[value] = ok
+                if not ok:
+                    return False
+            elif _CONTROL_RE.search(value) is not None:
+                return False
+            return pattern is None or pattern.search(value) is not None
+
+        if codes and spec.external is None:
+            good = frozenset(c for c in codes if check(c))  # codes that pass every other check
+            return good.__contains__
+        return check
 
     def segment(
         self, spec: SegmentSpec, tag: str, els: list[str], sub: str | None
@@ -854,6 +1092,41 @@ class _ElementChecker:
 # ------------------------------------------------------------------------------- the engine
 
 
+_new_location = Location.__new__
+_new_defect = Defect.__new__
+_set = object.__setattr__
+
+
+def _location(values: tuple[object, ...]) -> Location:
+    """A ``Location`` built field by field: a file with thousands of findings makes thousands of
+    these, and the frozen dataclass constructor is several times slower than this."""
+    made = _new_location(Location)
+    (index, offset, line, tag, position, element, component, repetition, loop, file) = values
+    _set(made, "segment_index", index)
+    _set(made, "offset", offset)
+    _set(made, "line", line)
+    _set(made, "tag", tag)
+    _set(made, "segment_position", position)
+    _set(made, "element", element)
+    _set(made, "component", component)
+    _set(made, "repetition", repetition)
+    _set(made, "loop", loop)
+    _set(made, "file", file)
+    return made
+
+
+def _defect(values: tuple[object, ...]) -> Defect:
+    """A ``Defect`` built field by field (see ``_location``)."""
+    made = _new_defect(Defect)
+    code, message, location, severity, hint = values
+    _set(made, "code", code)
+    _set(made, "message", message)
+    _set(made, "location", location)
+    _set(made, "severity", severity)
+    _set(made, "hint", hint)
+    return made
+
+
 class _OpenSet:
     __slots__ = (
         "control",
@@ -961,9 +1234,7 @@ class _Engine:
         self.file = file
         self.counter = _Counter(runtime.parents)
         self.external = options.external_codes
-        self.checker = _ElementChecker(
-            runtime.specs.external_codes if options.external_codes else None
-        )
+        self.checker = runtime.checker(options.external_codes)
         self.defects: list[Defect] = []
         self.interchanges: list[_OpenInterchange] = []
 
@@ -1002,9 +1273,14 @@ class _Engine:
         if cursor is None:
             return
         target, position, index, offset, line, cur_tag = cursor
-        where = self._loc(index, offset, line, tag or cur_tag, position, element, component, loop)
+        where = _location(
+            (index, offset, line, tag or cur_tag, position, element, component, None, loop,
+             self.file)
+        )  # fmt: skip
         target.counted += 1
-        self._add(Defect(code, message, where, Severity.ERROR, hint), target.defects)
+        defect = _defect((code, message, where, Severity.ERROR, hint))
+        target.defects.append(defect)
+        self.defects.append(defect)
 
     def _warn(self, code: DefectCode, message: str, where: Location) -> None:
         self.defects.append(Defect(code, message, where, Severity.WARNING, ""))
@@ -1094,60 +1370,71 @@ class _Engine:
         size = 0
         end = (0, 0, 1)
 
-        carry_seg: list[tuple[DefectCode, str]] = []
-        carry_env: list[tuple[str, DefectCode, str]] = []
+        carry_seg: list[tuple[DefectCode, str]] = _NO_SEG
+        carry_env: list[tuple[str, DefectCode, str]] = _NO_ENV
+        counts, registered = counter.counts, counter.registered
+        good_tags: set[str] = set()
+        blank = ele + sub
+        qual_one = control.qual_one
         for text, offset, line in _lines(source, head, term):
             index += 1
-            end = (index, offset + len(text), line)
             # reader findings, for the segment cursor and for ISA / GS / ST; those of a segment
             # the walk could not place wait for the next placed one (as pyx12's error list does)
             x_seg: list[tuple[DefectCode, str]] = carry_seg
             x_env: list[tuple[str, DefectCode, str]] = carry_env
-            carry_seg, carry_env = [], []
+            carry_seg, carry_env = _NO_SEG, _NO_ENV
             if text[0] == " ":
-                x_seg.append((DefectCode.IK304_1, "The segment starts with a space."))
+                x_seg = [*x_seg, (DefectCode.IK304_1, "The segment starts with a space.")]
                 text = text.lstrip()
                 if not text:
                     continue
-            if text[-1] == ele:
-                x_seg.append(
-                    (
-                        DefectCode.TRAILING_SEPARATOR,
-                        "The segment ends with empty elements (trailing separators).",
-                    )
-                )
+            end = (index, offset + len(text), line)
             els = text.split(ele)
             tag = els[0]
             del els[0]
+            if text[-1] == ele:
+                x_seg = [
+                    *x_seg,
+                    (
+                        DefectCode.TRAILING_SEPARATOR,
+                        "The segment ends with empty elements (trailing separators).",
+                    ),
+                ]
+            if not els or (not els[0].strip(sub) and not text[len(tag) :].strip(blank)):
+                x_seg = [*x_seg, (DefectCode.IK304_8, "The segment is empty.")]
+            if tag not in good_tags:
+                if _SEG_ID.match(tag):
+                    good_tags.add(tag)
+                else:
+                    x_seg = [
+                        *x_seg,
+                        (DefectCode.IK304_1, f"{tag[:3]!r} is not a valid segment identifier."),
+                    ]
             is_env = tag in _ENVELOPE
-            if not els or all(not e.strip(sub) for e in els):
-                x_seg.append((DefectCode.IK304_8, "The segment is empty."))
-            if not _SEG_ID.match(tag):
-                x_seg.append(
-                    (DefectCode.IK304_1, f"{tag[:3]!r} is not a valid segment identifier.")
-                )
 
             # -- the reader's envelope and numbering checks (x12file) --------------------------
             if is_env:
                 if tag == "ISA":
                     if len(els) != 16:
-                        x_env.append(
+                        x_env = [
+                            *x_env,
                             (
                                 "isa",
                                 DefectCode.TA1_024,
                                 f"The ISA has {len(els)} elements instead of 16.",
-                            )
-                        )
+                            ),
+                        ]
                     control_no = els[12] if len(els) > 12 else ""
                     if control_no in isa_ids:
-                        x_env.append(
+                        x_env = [
+                            *x_env,
                             (
                                 "isa",
                                 DefectCode.TA1_025,
                                 f"Interchange control number "
                                 f"{control_no!r} is used twice in this file.",
-                            )
-                        )
+                            ),
+                        ]
                     loops.append(("ISA", control_no))
                     isa_ids.append(control_no)
                     gs_count = 0
@@ -1155,14 +1442,15 @@ class _Engine:
                 elif tag == "GS":
                     control_no = els[5].rstrip(sub) if len(els) > 5 else ""
                     if control_no in gs_ids:
-                        x_env.append(
+                        x_env = [
+                            *x_env,
                             (
                                 "gs",
                                 DefectCode.AK905_19,
                                 f"Group control number "
                                 f"{control_no!r} is used twice in this interchange.",
-                            )
-                        )
+                            ),
+                        ]
                     gs_count += 1
                     gs_ids.append(control_no)
                     loops.append(("GS", control_no))
@@ -1173,121 +1461,132 @@ class _Engine:
                     hl_count = 0
                     control_no = els[1].rstrip(sub) if len(els) > 1 else ""
                     if control_no in st_ids:
-                        x_env.append(
+                        x_env = [
+                            *x_env,
                             (
                                 "st",
                                 DefectCode.IK502_23,
                                 f"Transaction set control "
                                 f"number {control_no!r} is used twice in this group.",
-                            )
-                        )
+                            ),
+                        ]
                     st_count += 1
                     st_ids.append(control_no)
                     loops.append(("ST", control_no))
                     seg_count = 1
                 elif tag == "IEA":
                     if loops and loops[-1][0] != "ISA":
-                        x_env.append(
+                        x_env = [
+                            *x_env,
                             (
                                 "isa",
                                 DefectCode.TA1_024,
                                 f"The {loops[-1][0]} envelope is not closed before IEA.",
-                            )
-                        )
+                            ),
+                        ]
                         del loops[-1]
                     iea = [e.rstrip(sub) for e in els[:2]] + ["", ""]
                     if loops:
                         if loops[-1][1] != iea[1]:
-                            x_env.append(
+                            x_env = [
+                                *x_env,
                                 (
                                     "isa",
                                     DefectCode.TA1_001,
                                     f"IEA02 ({iea[1]!r}) does not match ISA13 ({loops[-1][1]!r}).",
-                                )
-                            )
+                                ),
+                            ]
                         if _int(iea[0]) != gs_count:
-                            x_env.append(
+                            x_env = [
+                                *x_env,
                                 (
                                     "isa",
                                     DefectCode.TA1_021,
                                     f"IEA01 says {iea[0]!r} "
                                     f"functional groups; there are {gs_count}.",
-                                )
-                            )
+                                ),
+                            ]
                         del loops[-1]
                     else:
-                        x_env.append(("isa", DefectCode.TA1_024, "IEA without an open ISA."))
+                        x_env = [*x_env, ("isa", DefectCode.TA1_024, "IEA without an open ISA.")]
                 elif tag == "GE":
                     if loops and loops[-1][0] != "GS":
-                        x_env.append(
+                        x_env = [
+                            *x_env,
                             (
                                 "gs",
                                 DefectCode.AK905_3,
                                 f"The {loops[-1][0]} envelope is not closed before GE.",
-                            )
-                        )
+                            ),
+                        ]
                         del loops[-1]
                     ge = [e.rstrip(sub) for e in els[:2]] + ["", ""]
                     if loops:
                         if loops[-1][1] != ge[1]:
-                            x_env.append(
+                            x_env = [
+                                *x_env,
                                 (
                                     "gs",
                                     DefectCode.AK905_4,
                                     f"GE02 ({ge[1]!r}) does not match GS06 ({loops[-1][1]!r}).",
-                                )
-                            )
+                                ),
+                            ]
                         if _int(ge[0]) != st_count:
-                            x_env.append(
+                            x_env = [
+                                *x_env,
                                 (
                                     "gs",
                                     DefectCode.AK905_5,
                                     f"GE01 says {ge[0]!r} transaction sets; there are {st_count}.",
-                                )
-                            )
+                                ),
+                            ]
                         del loops[-1]
                 elif tag == "SE":
                     se = [e.rstrip(sub) for e in els[:2]] + ["", ""]
                     if loops:
                         if loops[-1][0] != "ST" or loops[-1][1] != se[1]:
-                            x_env.append(
+                            x_env = [
+                                *x_env,
                                 (
                                     "st",
                                     DefectCode.IK502_3,
                                     f"SE02 ({se[1]!r}) does not match ST02 ({loops[-1][1]!r}).",
-                                )
-                            )
+                                ),
+                            ]
                         if _int(se[0]) != seg_count + 1:
-                            x_env.append(
+                            x_env = [
+                                *x_env,
                                 (
                                     "st",
                                     DefectCode.IK502_4,
                                     f"SE01 says {se[0]!r} segments; the set has {seg_count + 1}.",
-                                )
-                            )
+                                ),
+                            ]
                         del loops[-1]
             else:
                 if tag == "HL":
                     hl_count += 1
                     hl01 = els[0].rstrip(sub) if els else ""
                     if _int(hl01) != hl_count:
-                        x_seg.append(
+                        x_seg = [
+                            *x_seg,
                             (
                                 DefectCode.IK304_8,
                                 f"HL01 is {hl01!r}; this is HL number {hl_count} in the set.",
-                            )
-                        )
+                            ),
+                        ]
                     hl02 = els[1].rstrip(sub) if len(els) > 1 else ""
                     if hl02 != "":
                         parent = _int(hl02)
                         if parent not in hl_stack:
-                            x_seg.append(
+                            x_seg = [
+                                *x_seg,
                                 (
                                     DefectCode.IK304_8,
                                     f"HL02 ({hl02!r}) names no "
                                     "earlier HL01 that could be a parent.",
-                                )
-                            )
+                                ),
+                            ]
                         while hl_stack and parent != hl_stack[-1]:
                             del hl_stack[-1]
                     hl_stack.append(hl_count)
@@ -1297,20 +1596,19 @@ class _Engine:
                     lx_count += 1
                     lx01 = els[0].rstrip(sub) if els else ""
                     if lx01 != str(lx_count):
-                        x_seg.append(
+                        x_seg = [
+                            *x_seg,
                             (
                                 DefectCode.IK304_8,
                                 f"LX01 is {lx01!r}; this is service line {lx_count} of the claim.",
-                            )
-                        )
+                            ),
+                        ]
                 seg_count += 1
 
             # -- the walk (map_walker) -------------------------------------------------------
             orig = node
             placed: _Node | None = node
-            walk: list[
-                tuple[DefectCode, str, bool, str, str]
-            ] = []  # code, text, current?, tag, loop
+            walk: list[tuple[DefectCode, str, bool, str, str]] | None = None
             if tag == "ISA":
                 node = isa_node
                 counter.reset(isa_loop_slot)
@@ -1321,111 +1619,101 @@ class _Engine:
                 counter.reset(gs_loop_slot)
                 counter.increment(gs_loop_slot)
                 counter.increment(node.slot)
-            elif program is None:
-                pass  # an unsupported group: only the envelope is checked
-            else:
-                quals = program.qual_tuple.get(tag)
-                if quals is None:
-                    key: tuple[str | None, ...] = ()
-                    values: dict[tuple[int, int | None], str | None] = {}
+            elif program is not None:
+                one = qual_one.get(tag)
+                if one is not None:
+                    ele_no, sub_no, codes = one
+                    value: str | None = None
+                    if ele_no <= len(els):
+                        raw = els[ele_no - 1]
+                        if sub_no is None:
+                            value = raw.rstrip(sub)
+                        else:
+                            comps = raw.split(sub)
+                            value = comps[sub_no - 1] if sub_no <= len(comps) else None
+                    key: object = value if value in codes else None
                 else:
-                    values = {}
-                    for ele_no, sub_no in quals:
-                        value: str | None = None
-                        if ele_no <= len(els):
-                            raw = els[ele_no - 1]
-                            if sub_no is None:
-                                value = raw.rstrip(sub)
-                            else:
-                                comps = raw.split(sub)
-                                value = comps[sub_no - 1] if sub_no <= len(comps) else None
-                        if value is not None and value not in program.codes[(tag, ele_no, sub_no)]:
-                            value = None
-                        values[(ele_no, sub_no)] = value
-                    key = tuple(values.values())
-                plan = node.plans.get((tag, key))
+                    key = program.key(tag, els, sub)
+                by_tag = node.plans.get(tag)
+                plan = by_tag.get(key) if by_tag is not None else None
                 if plan is None:
-                    plan = node.plans[(tag, key)] = _make_plan(node, tag, values)
-                outcome = plan.outcome
-                if outcome == _NOT_FOUND or outcome == _STAY:
-                    placed = None
-                if outcome == _NOT_FOUND:
-                    walk.append(
-                        (
-                            DefectCode.IK304_1,
-                            f"Segment {tag} is not expected here (not found in the guide from "
-                            f"{orig.path}).",
-                            True,
-                            tag,
-                            orig.loop_id,
-                        )
-                    )
-                elif outcome != _STAY:
-                    counts = counter.counts
-                    pending = [m for c, m in plan.misses if counts[c.slot] < 1]
+                    plan = program.plan(node, tag, els, sub, key)
+                if plan.simple:  # a segment of the current loop: check the misses, count it
+                    for slot, missing in plan.checks:
+                        if counts[slot] < 1:
+                            if walk is None:
+                                walk = []
+                            walk.append(self._missing(missing))
                     target = plan.target
                     assert target is not None
-                    if outcome == _SEG_MATCH:
-                        count = counter.increment(target.slot)
-                        if target.usage == "N":
-                            walk.append(
+                    slot = target.slot
+                    count = counts[slot] + 1
+                    counts[slot] = count
+                    if not registered[slot]:
+                        counter.register(slot)
+                    if count > target.limit:
+                        walk = [self._too_many(target, tag, count), *(walk or ())]
+                    node = target
+                elif plan.outcome == _ENTER:
+                    walk = [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
+                    target, loop = plan.target, plan.loop
+                    assert target is not None and loop is not None
+                    if loop.usage == "N":
+                        walk.insert(
+                            0,
+                            (
+                                DefectCode.IK304_I4,
+                                f"Loop {loop.tag} ({loop.name}) is marked Not Used in the guide.",
+                                False,
+                                tag,
+                                loop.tag,
+                            ),
+                        )
+                    else:
+                        counter.reset(loop.slot)
+                        count = counter.increment(loop.slot)
+                        if count > loop.limit:
+                            walk.insert(
+                                0,
                                 (
-                                    DefectCode.IK304_I4,
-                                    f"{target.name} ({tag}) is marked Not Used in the guide.",
-                                    False,
-                                    tag,
-                                    target.loop_id,
-                                )
-                            )
-                        elif count > target.limit:
-                            walk.append(
-                                (
-                                    DefectCode.IK304_5,
-                                    f"{target.name} ({tag}) is used "
-                                    f"{count} times; at most {target.limit} allowed.",
+                                    DefectCode.IK304_4,
+                                    f"Loop {loop.tag} ({loop.name}) occurs {count} times; at "
+                                    f"most {loop.limit} allowed.",
                                     True,
                                     tag,
-                                    target.loop_id,
-                                )
-                            )
-                        if pending:
-                            ident, pos = target.ident, target.pos
-                            for m in pending:
-                                if m.ident != ident and m.pos != pos:
-                                    walk.append(self._missing(m))
-                    else:
-                        loop = plan.loop
-                        assert loop is not None
-                        if loop.usage == "N":
-                            walk.append(
-                                (
-                                    DefectCode.IK304_I4,
-                                    f"Loop {loop.tag} ({loop.name}) is "
-                                    "marked Not Used in the guide.",
-                                    False,
-                                    tag,
                                     loop.tag,
-                                )
+                                ),
                             )
-                        else:
-                            counter.reset(loop.slot)
-                            count = counter.increment(loop.slot)
-                            if count > loop.limit:
-                                walk.append(
-                                    (
-                                        DefectCode.IK304_4,
-                                        f"Loop {loop.tag} ({loop.name}) "
-                                        f"occurs {count} times; at most {loop.limit} "
-                                        "allowed.",
-                                        True,
-                                        tag,
-                                        loop.tag,
-                                    )
-                                )
-                        counter.increment(target.slot)
-                        for m in pending:
-                            walk.append(self._missing(m))
+                    counter.increment(target.slot)
                     node = target
+                elif plan.outcome == _SEG_MATCH:  # a segment the guide marks Not Used
+                    target = plan.target
+                    assert target is not None
+                    walk = [
+                        (
+                            DefectCode.IK304_I4,
+                            f"{target.name} ({tag}) is marked Not Used in the guide.",
+                            False,
+                            tag,
+                            target.loop_id,
+                        )
+                    ]
+                    walk += [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
+                    counter.increment(target.slot)
+                    node = target
+                else:
+                    placed = None
+                    if plan.outcome == _NOT_FOUND:
+                        walk = [
+                            (
+                                DefectCode.IK304_1,
+                                f"Segment {tag} is not expected here (not found in the guide "
+                                f"from {orig.path}).",
+                                True,
+                                tag,
+                                orig.loop_id,
+                            )
+                        ]
             if walk:
                 for code, message, current, where_tag, loop_id in walk:
                     if current:
@@ -1483,6 +1771,7 @@ class _Engine:
                         if found is not program:
                             check_lx = found.id == "837"
                         program = found
+                        qual_one = found.qual_one
                         node = found.node("ISA_LOOP/GS_LOOP/GS")
                     if cur_isa is not None:
                         cur_isa.groups.append(group)
@@ -1547,7 +1836,10 @@ class _Engine:
                 memo = node.memo[memo_mode] = {}
             findings = memo.get(text)
             if findings is None:
-                findings = tuple(checker.segment(spec, tag, els, None if tag == "ISA" else sub))
+                if not is_env and checker.clean(spec, els, sub):
+                    findings = ()
+                else:
+                    findings = tuple(checker.segment(spec, tag, els, None if tag == "ISA" else sub))
                 if len(memo) >= _CACHE_LIMIT:
                     memo.clear()
                 memo[text] = findings
@@ -1633,6 +1925,16 @@ class _Engine:
                 )
         size = offset
         return self._result(index + 1, size, (term, ele, sub, rep))
+
+    @staticmethod
+    def _too_many(target: _Node, tag: str, count: int) -> tuple[DefectCode, str, bool, str, str]:
+        return (
+            DefectCode.IK304_5,
+            f"{target.name} ({tag}) is used {count} times; at most {target.limit} allowed.",
+            True,
+            tag,
+            target.loop_id,
+        )
 
     def _missing(self, m: _Node) -> tuple[DefectCode, str, bool, str, str]:
         parent = m.parent
@@ -1783,3 +2085,14 @@ def validate(
 ) -> ValidationResult:
     """Validate an X12 file against its implementation guides; see the module docstring."""
     return Validator(options).validate(data, file=file)
+
+
+def reset_caches() -> None:
+    """Forget every memoised walk and element finding (benchmarks use this to measure cold)."""
+    for program in _runtime().programs.values():
+        stack = [program.root]
+        while stack:
+            node = stack.pop()
+            node.plans.clear()
+            node.memo.clear()
+            stack.extend(node.children)

@@ -1,0 +1,143 @@
+"""Benchmark: our TR3 validator against pyx12's ``x12n_document``, in the same run.
+
+Inputs: a generated 10,000-claim 837P and 835 (valid per pyx12's maps), and every corpus file of a
+supported 5010 guide that pyx12 reads without failing (``GATEWAY_CORPUS`` or ../shared/corpus).
+pyx12 is timed on a 1,000-claim file and its time scaled by the size ratio (it runs at about
+0.1 MB/s; the output says when a figure is scaled). Both sides run with their maps already loaded
+(pyx12's map loading is cached for the run, ours comes from the compiled-spec cache); our element
+and walk memos are emptied before every timed run, so each file is validated cold.
+
+    .venv/bin/python bench/validate.py [--claims 10000] [--pyx12-claims 1000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from test_validation_samples import claims_837p, remittance_835  # noqa: E402
+
+from gateway.validation.spec import SUPPORTED_MAPS  # noqa: E402
+from gateway.validation.validator import Options, reset_caches, validate  # noqa: E402
+
+logging.disable(logging.CRITICAL)  # pyx12 logs every finding (with the data) to stderr
+
+
+def _pyx12() -> Callable[[str], bool]:
+    """pyx12's ``x12n_document`` on text, with its map loading cached for the run."""
+    import pyx12.map_if  # noqa: PLC0415
+    import pyx12.params  # noqa: PLC0415
+    import pyx12.x12n_document  # noqa: PLC0415
+
+    original = pyx12.map_if.load_map_file
+    cache: dict[str, Any] = {}
+
+    def load_map_file(name: str, param: Any, map_path: str | None = None) -> Any:
+        if name not in cache:
+            cache[name] = original(name, param, map_path)
+        return cache[name]
+
+    pyx12.map_if.load_map_file = load_map_file
+    params = pyx12.params.params()
+
+    def run(text: str) -> bool:
+        return bool(pyx12.x12n_document.x12n_document(params, io.StringIO(text), None, None))
+
+    return run
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        reset_caches()
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _corpus() -> list[bytes]:
+    folder = Path(os.environ.get("GATEWAY_CORPUS") or ROOT.parent / "shared" / "corpus")
+    manifest = folder / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    out: list[bytes] = []
+    with manifest.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            version = row["version"].split("/")[-1].strip()
+            if row["version"].startswith("00501") and version in SUPPORTED_MAPS:
+                out.append((folder / row["local_file"]).read_bytes())
+    return out
+
+
+def main() -> int:
+    """Run the benchmark and print MB/s and the speed ratio per input."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--pyx12-claims", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    pyx12_run = _pyx12()
+    options = Options(external_codes=True)  # the same checks pyx12 makes by default
+    print(f"{'input':<34}{'MB':>8}{'ours MB/s':>12}{'pyx12 MB/s':>12}{'ratio':>9}")
+    ratios: list[float] = []
+    for name, make in (("837P", claims_837p), ("835", remittance_835)):
+        full = make(args.claims)
+        ours = _best(lambda full=full: validate(full, options=options), args.repeat)
+        part = make(args.pyx12_claims).decode("latin-1")
+        pyx12_run(part)  # load and cache its maps
+        theirs = _best(lambda part=part: pyx12_run(part), 1) * len(full) / len(part)
+        scaled = " (scaled)" if args.pyx12_claims != args.claims else ""
+        ratio = theirs / ours
+        ratios.append(ratio)
+        label = f"{name} {args.claims:,} claims{scaled}"
+        print(
+            f"{label:<34}{len(full) / 1e6:>8.2f}{len(full) / ours / 1e6:>12.2f}"
+            f"{len(full) / theirs / 1e6:>12.3f}{ratio:>8.1f}x"
+        )
+    files = _corpus()
+    readable: list[bytes] = []
+    for data in files:
+        try:
+            pyx12_run(data.decode("latin-1"))
+        except Exception:  # noqa: BLE001,S112 -- pyx12 fails on some corpus files; skip those
+            continue
+        readable.append(data)
+    if readable:
+        size = sum(len(d) for d in readable)
+
+        def ours_all() -> None:
+            for data in readable:
+                validate(data, options=options)
+
+        def theirs_all() -> None:
+            for data in readable:
+                pyx12_run(data.decode("latin-1"))
+
+        ours = _best(ours_all, args.repeat)
+        theirs = _best(theirs_all, 1)
+        ratio = theirs / ours
+        ratios.append(ratio)
+        label = f"corpus ({len(readable)} of {len(files)} files)"
+        print(
+            f"{label:<34}{size / 1e6:>8.2f}{size / ours / 1e6:>12.2f}"
+            f"{size / theirs / 1e6:>12.3f}{ratio:>8.1f}x"
+        )
+    print(f"lowest ratio {min(ratios):.1f}x (target 50x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
