@@ -239,6 +239,8 @@ class Claim:
     """CLP05 patient responsibility amount."""
     claim_filing_indicator: str = ""
     """CLP06 claim filing indicator code (e.g. ``12`` PPO, ``MB`` Medicare Part B)."""
+    claim_filing_meaning: str = ""
+    """What CLP06 means ('' when absent)."""
     payer_claim_control_number: str = ""
     """CLP07 the payer's claim control number (use it with frequency 7/8 resubmissions)."""
     facility_type_code: str = ""

@@ -87,13 +87,14 @@ RemittanceItem = RemittanceHeader | Claim | RemittanceEnd
 class _Tables:
     """The code tables the hot loop looks codes up in (loaded once)."""
 
-    __slots__ = ("carc", "cas_group", "clp02", "plb_reason", "rarc", "reductions")
+    __slots__ = ("carc", "cas_group", "claim_filing", "clp02", "plb_reason", "rarc", "reductions")
 
     def __init__(self) -> None:
         self.carc = codes.table("carc")
         self.rarc = codes.table("rarc")
         self.cas_group = codes.table("cas_group")
         self.clp02 = codes.table("clp02")
+        self.claim_filing = codes.table("claim_filing_indicator")
         self.plb_reason = codes.table("plb_reason")
         self.reductions = frozenset(codes.table("outcome_rules"))
 
@@ -238,6 +239,7 @@ class RemittanceReader:
         cas_groups = tables.cas_group
         rarc = tables.rarc
         clp02 = tables.clp02
+        filing_meanings = tables.claim_filing
         amounts_get = AMOUNTS.get
         dates_get = DATES.get
         component = ":"
@@ -388,6 +390,7 @@ class RemittanceReader:
                     el = seg.elements
                     n = len(el)
                     status = el[1] if n > 1 else ""
+                    filing = el[5] if n > 5 else ""
                     charge = amounts_get(el[2]) if n > 2 else None
                     if charge is None:
                         charge = self._amount(seg, 3, local)
@@ -401,7 +404,8 @@ class RemittanceReader:
                         charge,
                         paid,
                         self._optional_amount(seg, 5, local) if n > 4 and el[4] else None,
-                        el[5] if n > 5 else "",
+                        filing,
+                        filing_meanings.get(filing, unknown) if filing else "",
                         el[6] if n > 6 else "",
                         el[7] if n > 7 else "",
                         el[8] if n > 8 else "",
