@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from gateway.cli import main
-from tests.strategies import SAMPLES, sample_dict, with_changes
+from gateway.encounters import check_stream
+from tests.strategies import DELETE, SAMPLES, sample_dict, with_changes
 
 TODAY = ["--today", "2026-11-23"]
+TODAY_DATE = date(2026, 11, 23)
 
 
 def _write(path: Path, data: object) -> Path:
@@ -129,3 +133,29 @@ def test_command_line_never_prints_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "E-XML-SYNTAX" in result.stdout
+
+
+def _check(data: dict[str, object]) -> list[tuple[str, str]]:
+    (result,) = check_stream(io.BytesIO(json.dumps(data).encode()), name="a.json", today=TODAY_DATE)
+    return [(f.code.value, f.path) for f in result.findings]
+
+
+def test_contract_errors_in_optional_fields_do_not_hide_other_findings() -> None:
+    """A bad optional field is reported, and the scrubber still reports the rest of the claim."""
+    data = with_changes(
+        sample_dict("professional-self"),
+        {"subscriber.gender": "X", "comment": "hi", "billing_provider.npi": "1234567890"},
+    )
+    assert _check(data) == [
+        ("E-GENDER", "subscriber.gender"),
+        ("E-FIELD-UNKNOWN", "comment"),
+        ("E-NPI-CHECKDIGIT", "billing_provider.npi"),
+    ]
+
+
+def test_missing_required_field_stops_at_the_contract() -> None:
+    """Without a required field there is nothing sensible to scrub: only the contract finding."""
+    data = with_changes(
+        sample_dict("professional-self"), {"payer": DELETE, "billing_provider.npi": "1"}
+    )
+    assert _check(data) == [("E-FIELD-MISSING", "payer")]

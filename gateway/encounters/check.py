@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from gateway.edits import Finding, scrub
 from gateway.encounters.contract import EncounterRecord, position_of
+from gateway.encounters.partial import withheld
 from gateway.encounters.reader import EncounterFormat, read_encounter_file, read_encounters
 from gateway.models.encounter import Encounter
 
@@ -57,10 +58,17 @@ class CheckResult:
 
 
 def check_record(record: EncounterRecord, *, today: date | None = None) -> CheckResult:
-    """Scrub a read encounter (if it was read) and locate every finding in its file."""
+    """Scrub a read encounter and locate every finding in its file.
+
+    An encounter the contract refused only for optional fields is scrubbed without them, so all
+    its other problems are reported too (it stays invalid: ``encounter`` is None).
+    """
     found = list(record.findings)
-    if record.encounter is not None:
-        for item in scrub(record.encounter, today=today):
+    target = record.encounter or record.partial
+    if target is not None:
+        for item in scrub(target, today=today):
+            if record.encounter is None and withheld(item.path, record.left_out):
+                continue
             line = position_of(item.path, record.positions, None)
             found.append(item.located(record.source, line))
     return CheckResult(record, tuple(found))

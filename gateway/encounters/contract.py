@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
+from gateway.encounters.partial import partial_encounter
 from gateway.models.encounter import Encounter
 
 __all__ = ["ENUM_CODES", "EncounterRecord", "claim_id_of", "json_path", "validate_encounter"]
@@ -47,6 +48,10 @@ class EncounterRecord:
     line: int | None = None
     claim_id: str | None = None
     positions: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    partial: Encounter | None = field(default=None, compare=False, repr=False)
+    """When the contract refused only optional fields: the encounter without them, to scrub."""
+    left_out: tuple[str, ...] = ()
+    """JSON paths of the fields ``partial`` leaves out."""
 
     @property
     def ok(self) -> bool:
@@ -120,8 +125,15 @@ def validate_encounter(
     try:
         encounter = Encounter.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
         found_all = tuple(_locate(f, source, line, positions) for f in findings_of(exc))
-        return EncounterRecord(source, index, None, found_all, line, claim_id_of(data), positions)
+        best = partial_encounter(data, errors)
+        partial, left_out = (
+            (best[0], tuple(json_path(loc) for loc in best[1])) if best else (None, ())
+        )
+        return EncounterRecord(
+            source, index, None, found_all, line, claim_id_of(data), positions, partial, left_out
+        )
     return EncounterRecord(source, index, encounter, (), line, encounter.claim_id, positions)
 
 
