@@ -1,0 +1,66 @@
+"""Properties: any valid encounter builds into an 837 that pyx12 finds no error in, and any mix
+of them splits into interchanges with consistent counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.models import Encounter
+from gateway.partners import load_partners
+from gateway.transactions.claim837 import build_837
+from gateway.transactions.control_numbers import MemoryAllocator
+from gateway.validation.pyx12_adapter import check
+from tests.strategies import institutional_encounters, professional_encounters
+from tests.test_claim837 import hl_checks
+
+PARTNERS = load_partners(Path(__file__).resolve().parent.parent / "config" / "partners")
+CREATED = datetime(2026, 11, 20, 9, 30)
+# pyx12 is slow (tens of milliseconds per small file): keep the example counts modest
+PYX12_SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def assert_pyx12_accepts(batch: list[Encounter]) -> None:
+    result = build_837(batch, PARTNERS, MemoryAllocator(), created=CREATED)
+    assert [str(x) for x in result.left_out] == []
+    assert sum(len(b.sent.claims) for b in result.interchanges) == len(batch)
+    for built in result.interchanges:
+        report = check(built.data)
+        assert [str(d) for d in report.defects] == []
+        hl_checks(built.data)
+
+
+@PYX12_SETTINGS
+@given(professional_encounters())
+def test_any_professional_encounter_passes_pyx12(encounter: Encounter) -> None:
+    """A generated 837P claim is TR3-conformant as pyx12 judges it."""
+    assert_pyx12_accepts([encounter])
+
+
+# An SSN cannot be sent on an 837I (2010AA REF01 is EI only): the builder leaves such a claim out
+# (tested in test_claim837.py), so it is no "valid encounter" here.
+SENDABLE_INSTITUTIONAL = institutional_encounters().filter(
+    lambda e: e.billing_provider.tax_id_type.value == "EIN"
+)
+
+
+@PYX12_SETTINGS
+@given(SENDABLE_INSTITUTIONAL)
+def test_any_institutional_encounter_passes_pyx12(encounter: Encounter) -> None:
+    """A generated 837I claim is TR3-conformant as pyx12 judges it."""
+    assert_pyx12_accepts([encounter])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.one_of(professional_encounters(), SENDABLE_INSTITUTIONAL), min_size=2, max_size=5)
+)
+def test_any_mix_builds_into_valid_interchanges(batch: list[Encounter]) -> None:
+    """Several encounters of both kinds: one interchange per kind, all claims in, counts right."""
+    unique = list({e.claim_id: e for e in batch}.values())
+    assert_pyx12_accepts(unique)
