@@ -114,7 +114,7 @@ REVENUE_CODES = [
     "0760",
     "0810",
 ]
-PLACES = ["11", "12", "19", "21", "22", "23", "02", "10", "31", "49", "81"]
+PLACES = ["11", "12", "19", "21", "22", "23", "02", "10", "31", "49", "51", "81"]
 STATES = ["IL", "IN", "WI", "MO", "IA", "OH", "MI", "KY", "TN", "MN"]
 LAST_NAMES = [
     "ALDER",
@@ -341,6 +341,11 @@ def _professional_dict(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         data["pay_to_address"] = {**draw(_address()), "line1": "PO BOX 4410"}
     first_day = draw(_dates(max(EARLIEST_SERVICE, born), LATEST_SERVICE))
+    if data["place_of_service"] in ("21", "51", "61") or draw(st.integers(0, 5)) == 0:
+        # an inpatient visit names the stay's admission date (DTP*435)
+        data["hospitalized_from"] = draw(
+            _dates(max(born, first_day - timedelta(days=20)), first_day)
+        )
     if draw(st.booleans()):
         data["onset_date"] = draw(_dates(born, first_day))
     if draw(st.booleans()):

@@ -559,6 +559,20 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         "institutional.admission_date",
     ),
     (
+        FindingCode.ADMISSION_DATE_MISSING,
+        SELF,
+        {"place_of_service": "21", "hospitalized_from": "2026-10-30"},
+        {"place_of_service": "21"},
+        "hospitalized_from",
+    ),
+    (
+        FindingCode.ADMISSION_SOURCE,
+        INPATIENT,
+        {"institutional.admission_source": "1"},
+        {"institutional.admission_source": DELETE},
+        "institutional.admission_source",
+    ),
+    (
         FindingCode.HOUR_FORMAT,
         INPATIENT,
         {"institutional.admission_hour": "0000"},

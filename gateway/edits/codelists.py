@@ -81,6 +81,9 @@ PLACES_OF_SERVICE: frozenset[str] = _codes(
 )
 """CMS place of service codes in use (codes 28-30, 35-40 and others are unassigned)."""
 
+INPATIENT_PLACES: frozenset[str] = frozenset({"21", "51", "61"})
+"""Places of service of an inpatient visit: the 837P needs the admission date (DTP*435)."""
+
 FACILITY_TYPES: frozenset[str] = _codes(
     """11 12 13 14 18 21 22 23 28 32 33 34 41 43 65 66
     71 72 73 74 75 76 77 79 81 82 83 84 85 86 89"""

@@ -216,7 +216,7 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.DATE_RANGE_ORDER: _e("The first date of a range must not be after the last."),
     C.STATEMENT_PERIOD: _e("Widen the statement period or correct the line's service date."),
     C.ADMISSION_AFTER_DISCHARGE: _e("Correct the admission or discharge date/hour."),
-    C.ADMISSION_DATE_MISSING: _e("Inpatient claims need the admission date."),
+    C.ADMISSION_DATE_MISSING: _e("Give the admission date of the inpatient stay."),
     C.HOUR_FORMAT: _e("Write hours as HHMM on a 24-hour clock, e.g. 2215."),
     C.DATE_OLD: _w("Check the payer's timely-filing limit before sending."),
     C.PLACE_OF_SERVICE: _e("Use a 2-digit CMS place of service code, e.g. 11 office."),

@@ -655,7 +655,7 @@ def _admission(block: Institutional) -> Iterator[Finding]:
 
 
 def place_of_service(enc: Encounter, ctx: Context) -> Iterator[Finding]:
-    """Professional claims carry a CMS place of service code (claim, and line when given)."""
+    """Professional claims carry a CMS place of service code; inpatient visits an admission date."""
     if not enc.is_professional:
         return
     if enc.place_of_service is None:
@@ -665,6 +665,13 @@ def place_of_service(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             C.PLACE_OF_SERVICE,
             "place_of_service",
             f"{enc.place_of_service!r} is not a CMS place of service code.",
+        )
+    if enc.place_of_service in cl.INPATIENT_PLACES and enc.hospitalized_from is None:
+        yield finding(
+            C.ADMISSION_DATE_MISSING,
+            "hospitalized_from",
+            f"Place of service {enc.place_of_service} is an inpatient visit: the admission date "
+            "(hospitalized_from) is required.",
         )
     for i, line in enumerate(enc.service_lines):
         if line.place_of_service is not None and line.place_of_service not in cl.PLACES_OF_SERVICE:
@@ -700,7 +707,14 @@ def institutional_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             "institutional.admission_type",
             f"{block.admission_type!r} is not an admission type code.",
         )
-    if block.admission_source is not None and block.admission_source not in cl.ADMISSION_SOURCES:
+    if block.admission_source is None:
+        if inpatient:
+            yield finding(
+                C.ADMISSION_SOURCE,
+                "institutional.admission_source",
+                "Inpatient claims need the point of origin (admission source).",
+            )
+    elif block.admission_source not in cl.ADMISSION_SOURCES:
         yield finding(
             C.ADMISSION_SOURCE,
             "institutional.admission_source",
