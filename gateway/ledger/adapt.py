@@ -8,8 +8,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from gateway.ledger import reconcile as rc
-from gateway.ledger.records import ClaimSent, GroupSent, SetSent, SubmissionIntent
+from gateway.ledger.records import ClaimSent, GroupSent, Reason, SetSent, SubmissionIntent
 from gateway.models.acknowledgements import (
     ClaimAcknowledgement,
     ClaimAcknowledgementDocument,
@@ -22,7 +25,10 @@ from gateway.models.acknowledgements import (
 from gateway.models.acknowledgements import StatusCode as ModelStatusCode
 from gateway.models.remittance import Adjustment as ModelAdjustment
 from gateway.models.remittance import Remittance, RemittanceDocument
-from gateway.transactions.claim837_envelope import InterchangeSent
+from gateway.transactions.claim837_envelope import ClaimLeftOut, InterchangeSent
+
+if TYPE_CHECKING:
+    from gateway.edits import Finding
 
 __all__ = [
     "Document",
@@ -32,6 +38,7 @@ __all__ = [
     "from_remittance",
     "intent_from_sent",
     "kind_of",
+    "reasons_from_findings",
     "views_of",
 ]
 
@@ -223,3 +230,16 @@ def intent_from_sent(sent: InterchangeSent, file_name: str) -> SubmissionIntent:
 
 def _kind_label(kind: str) -> str:
     return {"professional": "837P", "institutional": "837I"}.get(kind, kind)
+
+
+def reasons_from_findings(findings: Iterable[Finding | ClaimLeftOut]) -> tuple[Reason, ...]:
+    """Scrubber findings (errors only) or builder left-outs as correction reasons."""
+    reasons: list[Reason] = []
+    for found in findings:
+        if isinstance(found, ClaimLeftOut):
+            reasons.append(
+                Reason("BUILD", found.reason, found.path, "correct the encounter and resubmit")
+            )
+        elif found.is_error:
+            reasons.append(Reason(str(found.code), found.message, found.path, found.hint))
+    return tuple(reasons)
