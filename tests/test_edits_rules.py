@@ -759,6 +759,13 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         "patient",
     ),
     (
+        FindingCode.OTHER_PAYER_MISSING,
+        SELF,
+        {"subscriber.payer_responsibility": "unknown"},
+        {"subscriber.payer_responsibility": "secondary"},
+        "subscriber.payer_responsibility",
+    ),
+    (
         FindingCode.CHILD_OLDER_THAN_SUBSCRIBER,
         DEPENDENT,
         {"patient.birth_date": "1975-10-01"},

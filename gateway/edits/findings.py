@@ -121,6 +121,7 @@ class FindingCode(StrEnum):
     SUBSCRIBER_DEMOGRAPHICS = "E-SUBSCRIBER-DEMOGRAPHICS"
     PATIENT_LOOKS_LIKE_SUBSCRIBER = "W-PATIENT-LOOKS-LIKE-SUBSCRIBER"
     CHILD_OLDER_THAN_SUBSCRIBER = "W-CHILD-OLDER-THAN-SUBSCRIBER"
+    OTHER_PAYER_MISSING = "W-OTHER-PAYER-MISSING"
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,11 @@ CATALOGUE: dict[FindingCode, _Entry] = {
         "If the patient is the subscriber, set patient to null; otherwise check the names."
     ),
     C.CHILD_OLDER_THAN_SUBSCRIBER: _w("Check the relationship code and both birth dates."),
+    C.OTHER_PAYER_MISSING: _w(
+        "The contract does not carry the earlier payers' adjudication (loops 2320/2330) yet; "
+        "send this claim through the payer portal or a clearinghouse that adds it, or expect "
+        "a rejection."
+    ),
 }
 
 

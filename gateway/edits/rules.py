@@ -21,7 +21,7 @@ from gateway.models.encounter import (
     Institutional,
     Provider,
 )
-from gateway.models.encounter_types import Kind, UnitType
+from gateway.models.encounter_types import Kind, PayerResponsibility, UnitType
 
 MAX_DIAGNOSES_PROFESSIONAL = 12
 MAX_DIAGNOSES_INSTITUTIONAL = 25  # the principal diagnosis and 24 others
@@ -869,6 +869,18 @@ def subscriber_patient(enc: Encounter, ctx: Context) -> Iterator[Finding]:
         )
 
 
+def other_payers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """A secondary (or later) claim needs the earlier payers' adjudication, not in the contract."""
+    responsibility = enc.subscriber.payer_responsibility
+    if responsibility not in (PayerResponsibility.PRIMARY, PayerResponsibility.UNKNOWN):
+        yield finding(
+            C.OTHER_PAYER_MISSING,
+            "subscriber.payer_responsibility",
+            f"A {responsibility} claim normally carries what the earlier payers paid; "
+            "this claim will be sent without it.",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     claim_id,
     claim_shape,
@@ -880,6 +892,7 @@ RULES: tuple[Rule, ...] = (
     billing_address,
     references,
     subscriber_patient,
+    other_payers,
     diagnosis_dots,
     diagnoses,
     institutional_diagnoses,
