@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.models import Encounter, Kind
 from gateway.partners import Partners, load_partners
 from gateway.transactions.claim837 import BuildResult, build_837
+from gateway.transactions.claim837_common import ClaimWriter
 from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.validation.pyx12_adapter import check
-from gateway.x12 import Segment, read_segments
+from gateway.x12 import Segment, Writer, X12Error, read_segments
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "encounters"
@@ -333,3 +336,21 @@ def test_partner_delimiters_and_line_breaks_are_used() -> None:
     assert "\n" not in text
     assert "|HC}99214}25|" in text
     assert check(built.data).ok
+
+
+_TEXT = st.text(alphabet="AB1 *:^~-", max_size=4)
+_ELEMENT = st.one_of(_TEXT, st.lists(_TEXT, min_size=1, max_size=4))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ELEMENT, max_size=6))
+def test_claim_writer_writes_and_refuses_exactly_like_writer(elements: list[Any]) -> None:
+    """The builder's fast writer gives Writer's bytes, or raises where Writer raises."""
+
+    def run(writer: Writer) -> str:
+        try:
+            return writer.segment("REF", *elements)
+        except X12Error as exc:
+            return f"refused {exc.defect.location.element_ref}"
+
+    assert run(ClaimWriter()) == run(Writer())

@@ -42,12 +42,13 @@ from gateway.transactions import claim837_institutional as institutional
 from gateway.transactions import claim837_professional as professional
 from gateway.transactions.claim837_common import (
     ClaimBuildError,
+    ClaimWriter,
     billing_provider_loop,
     patient_loop,
     subscriber_loop,
 )
 from gateway.transactions.control_numbers import ControlNumberAllocator
-from gateway.x12 import Writer, X12Error
+from gateway.x12 import X12Error
 
 __all__ = [
     "MAX_CLAIMS_PER_HL",
@@ -67,8 +68,8 @@ _IMPLEMENTATIONS = {
     Kind.PROFESSIONAL: professional.IMPLEMENTATION,
     Kind.INSTITUTIONAL: institutional.IMPLEMENTATION,
 }
-_ClaimWriter = Callable[[Writer, Encounter, list[str]], tuple[Decimal, tuple[str, ...]]]
-_CLAIM_WRITERS: dict[Kind, _ClaimWriter] = {
+_ClaimWriterFn = Callable[[ClaimWriter, Encounter, list[str]], tuple[Decimal, tuple[str, ...]]]
+_CLAIM_WRITERS: dict[Kind, _ClaimWriterFn] = {
     Kind.PROFESSIONAL: professional.claim_segments,
     Kind.INSTITUTIONAL: institutional.claim_segments,
 }
@@ -228,7 +229,7 @@ class InterchangeWriter:
         self.allocator = allocator
         self.created = created or datetime.now(UTC)
         self.implementation = _IMPLEMENTATIONS[kind]
-        self.w = Writer(partner.delimiters, newline=partner.line_breaks)
+        self.w = ClaimWriter(partner.delimiters, newline=partner.line_breaks)
         self._claim_writer = _CLAIM_WRITERS[kind]
         self._professional = kind is Kind.PROFESSIONAL
         self.isa13 = ""

@@ -32,6 +32,7 @@ from decimal import Decimal
 from gateway.models import Encounter, Frequency, UnitType
 from gateway.transactions.claim837_common import (
     ClaimBuildError,
+    ClaimWriter,
     address,
     amount,
     check_total,
@@ -39,7 +40,7 @@ from gateway.transactions.claim837_common import (
     line_control_number,
     provider_nm1,
 )
-from gateway.x12 import Element, Writer
+from gateway.x12 import Element
 
 __all__ = ["IMPLEMENTATION", "MAX_DIAGNOSES", "MAX_LINES", "claim_segments"]
 
@@ -50,7 +51,9 @@ _PER_HI = 12  # composites per HI segment
 _HI_REPEATS = 2  # BBQ, BI, BH, BE, BG and ABF HI segments may each appear twice
 
 
-def claim_segments(w: Writer, enc: Encounter, out: list[str]) -> tuple[Decimal, tuple[str, ...]]:
+def claim_segments(
+    w: ClaimWriter, enc: Encounter, out: list[str]
+) -> tuple[Decimal, tuple[str, ...]]:
     """Append the 2300/2400 segments of ``enc``; return CLM02 and the REF*6R line numbers.
 
     Raises ``ClaimBuildError`` for what the 837I cannot carry (no ``institutional`` block, no
@@ -222,7 +225,7 @@ def claim_segments(w: Writer, enc: Encounter, out: list[str]) -> tuple[Decimal, 
             raise ClaimBuildError(
                 cid, f"service_lines[{index}].modifiers", "at most 4 modifiers fit in SV202"
             )
-        out.append(w.segment("LX", str(index + 1)))  # LX01 assigned number, 1..n
+        out.append(w.known("LX", str(index + 1)))  # LX01 assigned number, 1..n
         procedure: list[str] = []
         if line.procedure_code:
             mods = list(line.modifiers) + [""] * (4 - len(line.modifiers))
@@ -244,12 +247,10 @@ def claim_segments(w: Writer, enc: Encounter, out: list[str]) -> tuple[Decimal, 
         )
         if line.service_date_to is not None and line.service_date_to != line.service_date:
             out.append(
-                w.segment(
-                    "DTP", "472", "RD8", f"{d8(line.service_date)}-{d8(line.service_date_to)}"
-                )
+                w.known("DTP", "472", "RD8", f"{d8(line.service_date)}-{d8(line.service_date_to)}")
             )
         else:
-            out.append(w.segment("DTP", "472", "D8", d8(line.service_date)))
+            out.append(w.known("DTP", "472", "D8", d8(line.service_date)))
         control = line_control_number(enc, index)
         controls.append(control)
         out.append(w.segment("REF", "6R", control))  # line item control number
@@ -264,7 +265,9 @@ def claim_segments(w: Writer, enc: Encounter, out: list[str]) -> tuple[Decimal, 
     return total, tuple(controls)
 
 
-def _hi(w: Writer, out: list[str], claim_id: str, path: str, composites: Sequence[Element]) -> None:
+def _hi(
+    w: ClaimWriter, out: list[str], claim_id: str, path: str, composites: Sequence[Element]
+) -> None:
     """Up to two HI segments of twelve composites each, for one code set."""
     if not composites:
         return

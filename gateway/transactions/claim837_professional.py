@@ -20,6 +20,7 @@ from decimal import Decimal
 from gateway.models import Encounter, Frequency
 from gateway.transactions.claim837_common import (
     ClaimBuildError,
+    ClaimWriter,
     address,
     amount,
     check_total,
@@ -27,7 +28,6 @@ from gateway.transactions.claim837_common import (
     line_control_number,
     provider_nm1,
 )
-from gateway.x12 import Writer
 
 __all__ = ["IMPLEMENTATION", "MAX_DIAGNOSES", "MAX_LINES", "claim_segments"]
 
@@ -37,7 +37,9 @@ MAX_DIAGNOSES = 12  # HI01-HI12
 MAX_POINTERS = 4  # SV107-1..4
 
 
-def claim_segments(w: Writer, enc: Encounter, out: list[str]) -> tuple[Decimal, tuple[str, ...]]:
+def claim_segments(
+    w: ClaimWriter, enc: Encounter, out: list[str]
+) -> tuple[Decimal, tuple[str, ...]]:
     """Append the 2300/2400 segments of ``enc``; return CLM02 and the REF*6R line numbers.
 
     Raises ``ClaimBuildError`` for what the 837P cannot carry (no place of service, more than 50
@@ -109,7 +111,7 @@ def claim_segments(w: Writer, enc: Encounter, out: list[str]) -> tuple[Decimal, 
         ("096", enc.hospitalized_to),
     ):
         if when is not None:
-            out.append(w.segment("DTP", qualifier, "D8", d8(when)))
+            out.append(w.known("DTP", qualifier, "D8", d8(when)))
     if enc.patient_amount_paid is not None:
         out.append(w.segment("AMT", "F5", amount(enc.patient_amount_paid)))
     # REF in the guide's order: 9F referral, G1 prior authorization, F8 payer claim control number
@@ -167,7 +169,7 @@ def claim_segments(w: Writer, enc: Encounter, out: list[str]) -> tuple[Decimal, 
             raise ClaimBuildError(
                 cid, f"service_lines[{index}].modifiers", "at most 4 modifiers fit in SV101"
             )
-        out.append(w.segment("LX", str(index + 1)))  # LX01 assigned number, 1..n
+        out.append(w.known("LX", str(index + 1)))  # LX01 assigned number, 1..n
         mods = list(line.modifiers) + [""] * (4 - len(line.modifiers))
         pos = line.place_of_service or ""
         # SV101 HC:procedure:modifiers 1-4[:description], SV102 line charge, SV103 unit basis
@@ -190,12 +192,10 @@ def claim_segments(w: Writer, enc: Encounter, out: list[str]) -> tuple[Decimal, 
         # DTP*472 service date: D8 one day, RD8 a range
         if line.service_date_to is not None and line.service_date_to != line.service_date:
             out.append(
-                w.segment(
-                    "DTP", "472", "RD8", f"{d8(line.service_date)}-{d8(line.service_date_to)}"
-                )
+                w.known("DTP", "472", "RD8", f"{d8(line.service_date)}-{d8(line.service_date_to)}")
             )
         else:
-            out.append(w.segment("DTP", "472", "D8", d8(line.service_date)))
+            out.append(w.known("DTP", "472", "D8", d8(line.service_date)))
         if line.prior_authorization:
             out.append(w.segment("REF", "G1", line.prior_authorization))
         control = line_control_number(enc, index)
