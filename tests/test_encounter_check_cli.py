@@ -159,3 +159,30 @@ def test_missing_required_field_stops_at_the_contract() -> None:
         sample_dict("professional-self"), {"payer": DELETE, "billing_provider.npi": "1"}
     )
     assert _check(data) == [("E-FIELD-MISSING", "payer")]
+
+
+def test_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'-' reads one encounter file from standard input, JSON or XML."""
+    data = (SAMPLES / "professional-spouse-accident.xml").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["check", "-", "--json", *TODAY]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [
+        (e["file"], e["claim_id"], e["status"]) for e in report["encounters"]
+    ] == [("<stdin>", "VFP-20261112-0040", "clean")]
+
+
+def test_whole_type_of_bill_gets_a_pointed_message() -> None:
+    """A facility_type written as the whole type of bill says to give its first two digits."""
+    data = with_changes(
+        sample_dict("institutional-outpatient"), {"institutional.facility_type": "0131"}
+    )
+    (message,) = [m for c, _, m in _check_messages(data) if c == "E-FACILITY-TYPE"]
+    assert "give its first two digits (13)" in message
+
+
+def _check_messages(data: dict[str, object]) -> list[tuple[str, str, str]]:
+    (result,) = check_stream(io.BytesIO(json.dumps(data).encode()), name="a.json", today=TODAY_DATE)
+    return [(f.code.value, f.path, f.message) for f in result.findings]

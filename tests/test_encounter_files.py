@@ -291,3 +291,14 @@ def test_arbitrary_field_values_never_raise(data: dict[str, object]) -> None:
     merged = {**json.loads(SELF), **data}
     (result,) = check_stream(io.BytesIO(json.dumps(merged).encode()), name="a.json")
     assert result.record.ok or result.findings
+
+
+def test_repeated_key_makes_the_encounter_ambiguous() -> None:
+    """A key given twice in one object is an error; the rest of the encounter is still scrubbed."""
+    text = SELF.replace(
+        '"place_of_service": "11"', '"place_of_service": "11", "place_of_service": "99"'
+    )
+    (result,) = check_stream(io.BytesIO(text.encode()), name="a.json")
+    assert result.encounter is None
+    assert [(f.code.value, f.path) for f in result.findings] == [("E-JSON-DUPLICATE-KEY", "")]
+    assert "place_of_service" in result.findings[0].message

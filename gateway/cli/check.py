@@ -7,6 +7,7 @@ encounter is clean or has warnings only, 1 when any has an error, 2 for a usage 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -15,7 +16,7 @@ from typing import Any, TextIO
 
 from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
-from gateway.encounters import CheckResult, check_file
+from gateway.encounters import CheckResult, check_file, check_stream
 
 ENCOUNTER_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xml")
 
@@ -30,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "field path and what to do. A folder checks the encounter files in it. Exit 0 when no "
         "encounter has an error, 1 when any has, 2 for a usage problem.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="encounter files or folders")
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="encounter files or folders ('-': standard input)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
         "--today",
@@ -57,7 +60,9 @@ def _paths(names: list[str]) -> list[Path]:
     out: list[Path] = []
     for name in names:
         path = Path(name)
-        if path.is_dir():
+        if name == "-":
+            out.append(STDIN)
+        elif path.is_dir():
             inside = sorted(
                 p
                 for p in path.iterdir()
@@ -75,9 +80,17 @@ def _paths(names: list[str]) -> list[Path]:
     return out
 
 
+STDIN = Path("-")
+
+
 def _results(paths: list[Path], today: date | None) -> Iterator[CheckResult]:
     for path in paths:
-        yield from check_file(path, today=today)
+        if path == STDIN:
+            # standard input cannot be rewound to sniff its format: hold it (one upload) in memory
+            data = io.BytesIO(sys.stdin.buffer.read())
+            yield from check_stream(data, name="<stdin>", today=today)
+        else:
+            yield from check_file(path, today=today)
 
 
 def run(args: argparse.Namespace) -> int:

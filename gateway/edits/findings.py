@@ -26,6 +26,7 @@ class FindingCode(StrEnum):
     FILE_EMPTY = "E-FILE-EMPTY"
     FILE_TOO_LARGE = "E-FILE-TOO-LARGE"
     JSON_SYNTAX = "E-JSON-SYNTAX"
+    JSON_DUPLICATE_KEY = "E-JSON-DUPLICATE-KEY"
     XML_SYNTAX = "E-XML-SYNTAX"
     XML_SCHEMA = "E-XML-SCHEMA"
     NOT_AN_OBJECT = "E-NOT-AN-OBJECT"
@@ -145,6 +146,7 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.FILE_EMPTY: _e("The file holds no encounter: export it again from the billing system."),
     C.FILE_TOO_LARGE: _e("Split the file, or use JSON Lines (.jsonl) for large batches."),
     C.JSON_SYNTAX: _e("Fix the JSON at the line and column given (a missing comma or quote?)."),
+    C.JSON_DUPLICATE_KEY: _e("Give each field once: which of the two values is meant is unclear."),
     C.XML_SYNTAX: _e("Fix the XML at the line given; DTDs and entities are not accepted."),
     C.XML_SCHEMA: _e("Make the XML match schemas/encounter.xsd at the line given."),
     C.NOT_AN_OBJECT: _e("Each encounter must be a JSON object {...}."),

@@ -688,10 +688,17 @@ def institutional_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     if block is None:
         return
     if block.facility_type not in cl.FACILITY_TYPES:
+        tob = block.facility_type.lstrip("0")
+        hint = (
+            f" It looks like a whole type of bill: give its first two digits ({tob[:2]}); "
+            "the claim frequency completes it."
+            if len(tob) == 3 and tob[:2] in cl.FACILITY_TYPES
+            else ""
+        )
         yield finding(
             C.FACILITY_TYPE,
             "institutional.facility_type",
-            f"{block.facility_type!r} is not a facility type and bill classification.",
+            f"{block.facility_type!r} is not a facility type and bill classification.{hint}",
         )
     inpatient = block.facility_type in cl.INPATIENT_FACILITY_TYPES
     if block.admission_type is None:

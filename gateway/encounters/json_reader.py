@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, BinaryIO
 
@@ -30,7 +31,41 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+class _Decoder(json.JSONDecoder):
+    """Exact decimals, no NaN/Infinity, and a note of every key repeated within one object."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=self._object,
+        )
+        self.repeated: list[str] = []
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                self.repeated.append(key)
+            out[key] = value
+        return out
+
+    def record(self, value: Any, source: str, index: int, line: int | None) -> EncounterRecord:
+        """Validate a decoded value; a repeated key makes the encounter ambiguous (an error)."""
+        record = validate_encounter(value, source=source, index=index, line=line)
+        if not self.repeated:
+            return record
+        keys = ", ".join(sorted(set(self.repeated)))
+        self.repeated.clear()
+        found = finding(
+            C.JSON_DUPLICATE_KEY, "", f"A key appears twice in one object: {keys}."
+        ).located(source)
+        return replace(
+            record,
+            encounter=None,
+            partial=record.encounter or record.partial,
+            findings=(found, *record.findings),
+        )
 
 
 def _file_finding(
@@ -46,8 +81,9 @@ def _failed(source: str, index: int, found: Finding, line: int | None) -> Encoun
 class _Buffer:
     """Decoded text of a binary stream, read on demand, with line numbers of what was dropped."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, decoder: _Decoder) -> None:
         self.stream = stream
+        self.json = decoder
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
         self.text = ""
         self.pos = 0
@@ -96,7 +132,7 @@ class _Buffer:
         """Decode one JSON value at ``pos``, reading more as needed. Raises JSONDecodeError."""
         while True:
             try:
-                value, end = _DECODER.raw_decode(self.text, self.pos)
+                value, end = self.json.raw_decode(self.text, self.pos)
             except json.JSONDecodeError:
                 if self.eof or len(self.text) - self.pos > MAX_ENCOUNTER_BYTES:
                     raise
@@ -121,7 +157,8 @@ class _Buffer:
 
 def read_json(stream: BinaryIO, source: str = "<input>") -> Iterator[EncounterRecord]:
     """Encounters of a JSON file: one object, an array of objects, or objects one after another."""
-    buf = _Buffer(stream)
+    decoder = _Decoder()
+    buf = _Buffer(stream, decoder)
     index = 0
     try:
         first = buf.skip_space()
@@ -154,7 +191,7 @@ def read_json(stream: BinaryIO, source: str = "<input>") -> Iterator[EncounterRe
                 first = _next_object_line(buf)
                 continue
             one_per_line = one_per_line and buf.text.find("\n", start, buf.pos) < 0
-            yield validate_encounter(value, source=source, index=index, line=line)
+            yield decoder.record(value, source, index, line)
             index += 1
             first = buf.skip_space()
             if first == ",":  # tolerate objects separated by commas without the brackets
@@ -200,7 +237,7 @@ def _array(buf: _Buffer, source: str) -> Iterator[EncounterRecord]:
         except ValueError as exc:
             yield _failed(source, index, _constant(exc, source, line), line)
             return
-        yield validate_encounter(value, source=source, index=index, line=line)
+        yield buf.json.record(value, source, index, line)
         index += 1
         ch = buf.skip_space()
         if ch == ",":
@@ -240,6 +277,7 @@ def _encoding(buf: _Buffer, exc: UnicodeDecodeError, source: str) -> Finding:
 
 def read_json_lines(stream: BinaryIO, source: str = "<input>") -> Iterator[EncounterRecord]:
     """Encounters of a JSON Lines file: one object per line; blank lines are skipped."""
+    decoder = _Decoder()
     index = 0
     seen_any = False
     for number, raw in enumerate(_lines(stream), start=1):
@@ -265,7 +303,7 @@ def read_json_lines(stream: BinaryIO, source: str = "<input>") -> Iterator[Encou
             continue
         seen_any = True
         try:
-            value = _DECODER.decode(text)
+            value = decoder.decode(text)
         except json.JSONDecodeError as exc:
             msg = f"Invalid JSON: {exc.msg}."
             found = _file_finding(C.JSON_SYNTAX, msg, source, number, exc.colno)
@@ -274,7 +312,7 @@ def read_json_lines(stream: BinaryIO, source: str = "<input>") -> Iterator[Encou
             found = _file_finding(C.JSON_SYNTAX, f"Invalid JSON: {exc}.", source, number)
             yield _failed(source, index, found, number)
         else:
-            yield validate_encounter(value, source=source, index=index, line=number)
+            yield decoder.record(value, source, index, number)
         index += 1
     if not seen_any:
         yield _failed(source, 0, _file_finding(C.FILE_EMPTY, "The file is empty.", source, 1), 1)

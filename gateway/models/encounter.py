@@ -48,7 +48,6 @@ from gateway.models.encounter_types import (
 )
 
 __all__ = [
-    "SCHEMA_ID",
     "Address",
     "BillingProvider",
     "Contact",
@@ -68,8 +67,6 @@ __all__ = [
     "ValueCode",
     "json_schema",
 ]
-
-SCHEMA_ID = "https://github.com/x12-claim-gateway/schemas/encounter.schema.json"
 
 
 class _Model(BaseModel):
@@ -366,7 +363,6 @@ class Encounter(_Model):
     model_config = ConfigDict(
         title="Encounter",
         json_schema_extra={
-            "$id": SCHEMA_ID,
             "description": "One coded encounter handed to the X12 claim gateway: the input "
             "contract for building an 837P (professional) or 837I (institutional) claim.",
         },
