@@ -422,3 +422,62 @@ async def test_events_are_append_only_rows(ledger: Ledger) -> None:
         ).all()
     assert ["received", "queued", "batched", "submitted"] == [r[0] for r in rows]
     assert all(r[1] for r in rows)
+
+
+async def test_leases_split_queued_claims_between_workers(ledger_url: str) -> None:
+    """Two workers leasing at once never share a claim; an expired lease can be taken over."""
+    first = await Ledger.open(ledger_url)
+    second = await Ledger.open(ledger_url)
+    try:
+        await first.record_claims([incoming(f"C{n:02d}") for n in range(10)])
+        a, b = await asyncio.gather(
+            first.lease_queued_claims("a", limit=6), second.lease_queued_claims("b", limit=6)
+        )
+        taken_a = {q.claim_id for q in a}
+        taken_b = {q.claim_id for q in b}
+        assert (set(), 10) == (taken_a & taken_b, len(taken_a | taken_b))
+        assert [] == await first.lease_queued_claims("c", limit=10)
+        released = await second.release_leases("b")
+        again = await first.lease_queued_claims("c", limit=10, lease_seconds=0)
+        assert (len(taken_b), taken_b) == (released, {q.claim_id for q in again})
+        await asyncio.sleep(0.01)
+        taken_over = await second.lease_queued_claims("d", limit=10)
+        assert taken_b == {q.claim_id for q in taken_over}
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_batching_ends_the_lease(ledger: Ledger) -> None:
+    """A leased claim that is batched and abandoned is free to be leased again."""
+    await ledger.record_claims([incoming("C1")])
+    (leased,) = await ledger.lease_queued_claims("a", limit=5)
+    sets = (SetSent("1", (ClaimSent("C1", leased.version),)),)
+    sub = await ledger.record_submission_intent(
+        SubmissionIntent("demo", "837P", "1", "a.x12", (GroupSent("1", sets),))
+    )
+    await ledger.abandon_submission(sub, "crash")
+    assert ["C1"] == [q.claim_id for q in await ledger.lease_queued_claims("b", limit=5)]
+
+
+@pytest.mark.parametrize(
+    ("code", "wanted", "expected"),
+    [
+        ("IK403-7", "IK403-7", True),
+        ("IK403-7", "ik403", True),
+        ("IK403-7", "7", True),
+        ("STC-A7:562:85", "A7", True),
+        ("STC-A7:562:85", "562", True),
+        ("CO-50", "CO-50", True),
+        ("CO-50", "50", True),
+        ("CO-50", "5", False),
+        ("IK403-7", "IK4", False),
+    ],
+)
+def test_reason_filter_matches_codes_and_their_parts(
+    code: str, wanted: str, expected: bool
+) -> None:
+    """`queue list --reason` matches a whole code or one of its parts, never a fragment."""
+    from gateway.ledger.store import _code_matches
+
+    assert expected == _code_matches(code, wanted)

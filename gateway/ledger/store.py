@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -462,7 +463,12 @@ class Ledger:
         return outcomes
 
     async def queued_claims(
-        self, *, partner: str | None = None, kind: str | None = None, limit: int | None = None
+        self,
+        *,
+        partner: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        claim_ids: Sequence[str] | None = None,
     ) -> list[QueuedClaim]:
         """Claims waiting for a batch, oldest first (their current version's encounter)."""
         query = (
@@ -492,8 +498,71 @@ class Ledger:
         if limit is not None:
             query = query.limit(limit)
         async with self._read() as conn:
-            rows = (await conn.execute(query)).all()
+            if claim_ids is None:
+                rows = list((await conn.execute(query)).all())
+            else:
+                rows = []
+                for chunk in _chunks(list(claim_ids)):
+                    chosen = query.where(t.claims.c.claim_id.in_(chunk))
+                    rows += (await conn.execute(chosen)).all()
         return [QueuedClaim(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+    async def lease_queued_claims(
+        self,
+        worker: str,
+        *,
+        limit: int,
+        lease_seconds: float = 300.0,
+        partner: str | None = None,
+        kind: str | None = None,
+    ) -> list[QueuedClaim]:
+        """Take up to ``limit`` queued claims for ``worker`` to batch, oldest first.
+
+        A claim is taken when nobody holds it or its holder's lease expired (a worker that died).
+        On PostgreSQL the rows are picked with ``FOR UPDATE SKIP LOCKED``, so workers never wait
+        on each other or take the same claim; on SQLite the write transaction serializes them.
+        Batching the claim (``record_submission_intent``) ends the lease.
+        """
+        now = _now()
+        until = now + timedelta(seconds=lease_seconds)
+        c = t.claims.c
+        query = (
+            sa.select(c.claim_id)
+            .where(
+                c.state == S.QUEUED.value,
+                sa.or_(c.lease_until.is_(None), c.lease_until < now, c.lease_owner == worker),
+            )
+            .order_by(c.updated_at, c.claim_id)
+            .limit(limit)
+        )
+        if partner is not None:
+            query = query.where(c.partner == partner)
+        if kind is not None:
+            query = query.where(c.kind == kind)
+        if not self._sqlite:
+            query = query.with_for_update(skip_locked=True)
+        async with self._write() as conn:
+            ids = [row[0] for row in (await conn.execute(query)).all()]
+            for chunk in _chunks(ids):
+                await conn.execute(
+                    t.claims.update()
+                    .where(c.claim_id.in_(chunk))
+                    .values(lease_owner=worker, lease_until=until)
+                )
+        taken = set(ids)
+        return [
+            q for q in await self.queued_claims(partner=partner, kind=kind) if q.claim_id in taken
+        ]
+
+    async def release_leases(self, worker: str) -> int:
+        """Give back every claim ``worker`` holds (on shutdown); returns how many."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                t.claims.update()
+                .where(t.claims.c.lease_owner == worker)
+                .values(lease_owner=None, lease_until=None)
+            )
+        return int(result.rowcount or 0)
 
     async def mark_invalid(
         self, claim_id: str, findings: Sequence[Reason], *, cause: str = "TR3 check of the file"
@@ -1080,17 +1149,7 @@ class Ledger:
             rows = (await conn.execute(query)).mappings().all()
         items = [_item(r) for r in rows]
         if reason is not None:
-            wanted = reason.upper()
-            items = [
-                i
-                for i in items
-                if any(
-                    r.code.upper() == wanted
-                    or r.code.upper().startswith(wanted + "-")
-                    or r.code.upper().endswith("-" + wanted)
-                    for r in i.reasons
-                )
-            ]
+            items = [i for i in items if any(_code_matches(r.code, reason) for r in i.reasons)]
         return items if limit is None else items[:limit]
 
     async def items_after(self, item_id: int) -> list[QueueItem]:
@@ -1460,11 +1519,20 @@ class Ledger:
             await conn.execute(
                 t.claims.update()
                 .where(t.claims.c.claim_id.in_(chunk))
-                .values(state=state.value, updated_at=now)
+                .values(state=state.value, updated_at=now, lease_owner=None, lease_until=None)
             )
 
 
 # ---------------------------------------------------------------------- module helpers
+
+
+def _code_matches(code: str, wanted: str) -> bool:
+    """``IK403-7`` matches ``IK403-7``, ``IK403`` and ``7``; ``STC-A7:562:85`` matches ``A7``,
+    ``STC-A7`` and ``562``; ``CO-50`` matches ``CO`` and ``50``. Case does not matter."""
+    code, wanted = code.upper(), wanted.strip().upper()
+    if code == wanted or code.startswith((wanted + "-", wanted + ":")):
+        return True
+    return wanted in re.split(r"[-:]", code)
 
 
 def _event_row(
