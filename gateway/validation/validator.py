@@ -1826,7 +1826,7 @@ class _Engine:
                     self._cursor_findings(x_seg, cursor, index, offset, line, tag)
 
             # -- element checks (map_if.segment_if.is_valid) ------------------------------------
-            if program is None and not is_env:
+            if program is None and tag != "ISA" and tag != "GS":
                 continue
             spec = node.spec
             if spec is None:
