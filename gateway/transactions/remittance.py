@@ -99,6 +99,18 @@ class _Tables:
         self.reductions = frozenset(codes.table("outcome_rules"))
 
 
+_PAID = ClaimOutcome.PAID
+_PARTIALLY_PAID = ClaimOutcome.PARTIALLY_PAID
+_DENIED = ClaimOutcome.DENIED
+_PATIENT = ClaimOutcome.PATIENT_RESPONSIBILITY
+_SPECIAL_STATUS = {
+    "22": ClaimOutcome.REVERSED,
+    "23": ClaimOutcome.NOT_OUR_CLAIM,
+    "25": ClaimOutcome.PREDETERMINATION,
+}
+_OUTCOME_TEXT = {outcome: outcome.value for outcome in ClaimOutcome}
+
+
 def claim_outcome(claim: Claim, reductions: frozenset[str] | None = None) -> ClaimOutcome:
     """Judge what happened to a claim from its status, amounts and adjustment codes.
 
@@ -108,34 +120,31 @@ def claim_outcome(claim: Claim, reductions: frozenset[str] | None = None) -> Cla
     ``patient_responsibility`` when the patient owes what was allowed.
     """
     status = claim.status_code
-    if status == "22":
-        return ClaimOutcome.REVERSED
-    if status == "23":
-        return ClaimOutcome.NOT_OUR_CLAIM
-    if status == "25":
-        return ClaimOutcome.PREDETERMINATION
+    special = _SPECIAL_STATUS.get(status)
+    if special is not None:
+        return special
     if reductions is None:
         reductions = frozenset(codes.table("outcome_rules"))
-    denied = _ZERO
-    patient = _ZERO
+    denied = False
+    patient = False
     for adj in claim.adjustments:
         if adj.group == "PR":
-            patient += adj.amount
-        elif adj.reason not in reductions:
-            denied += adj.amount
+            patient = patient or adj.amount > 0
+        elif adj.reason not in reductions and adj.amount > 0:
+            denied = True
     for line in claim.lines:
         for adj in line.adjustments:
             if adj.group == "PR":
-                patient += adj.amount
-            elif adj.reason not in reductions:
-                denied += adj.amount
+                patient = patient or adj.amount > 0
+            elif adj.reason not in reductions and adj.amount > 0:
+                denied = True
     if claim.paid_amount > 0:
-        return ClaimOutcome.PARTIALLY_PAID if denied > 0 else ClaimOutcome.PAID
-    if status == "4" or denied > 0:
-        return ClaimOutcome.DENIED
-    if patient > 0 or (claim.patient_responsibility or _ZERO) > 0:
-        return ClaimOutcome.PATIENT_RESPONSIBILITY
-    return ClaimOutcome.DENIED
+        return _PARTIALLY_PAID if denied else _PAID
+    if status == "4" or denied:
+        return _DENIED
+    if patient or (claim.patient_responsibility or _ZERO) > 0:
+        return _PATIENT
+    return _DENIED
 
 
 class RemittanceReader:
@@ -151,7 +160,7 @@ class RemittanceReader:
     def __init__(self, segments: Iterable[Segment]) -> None:
         self._segments = segments
         self.summary = RemittanceSummary()
-        """Running totals over every 835 set read so far (complete once iteration ends)."""
+
         self.findings: list[Finding] = []
         """Every finding so far, across sets (at most ``MAX_FINDINGS`` kept)."""
         self.findings_dropped = 0
@@ -633,18 +642,19 @@ class RemittanceReader:
                     summary,
                     local,
                 )
-        claim.outcome = claim_outcome(claim, self._tables.reductions)
-        outcome = claim.outcome.value
-        for totals in (summary, self.summary):
-            totals.claims += 1
-            totals.service_lines += len(claim.lines)
-            totals.total_charge += claim.total_charge
-            totals.total_paid += paid
-            if claim.patient_responsibility is not None:
-                totals.patient_responsibility += claim.patient_responsibility
-            if claim.is_reversal:
-                totals.reversals += 1
-            totals.outcomes[outcome] = totals.outcomes.get(outcome, 0) + 1
+        outcome = claim_outcome(claim, self._tables.reductions)
+        claim.outcome = outcome
+        summary.claims += 1
+        summary.service_lines += len(claim.lines)
+        summary.total_charge += claim.total_charge
+        summary.total_paid += paid
+        if claim.patient_responsibility is not None:
+            summary.patient_responsibility += claim.patient_responsibility
+        if claim.is_reversal:
+            summary.reversals += 1
+        outcomes = summary.outcomes
+        text = _OUTCOME_TEXT[outcome]
+        outcomes[text] = outcomes.get(text, 0) + 1
 
     def _imbalance(
         self,
@@ -659,9 +669,8 @@ class RemittanceReader:
         summary: RemittanceSummary,
         local: list[Finding],
     ) -> None:
-        for totals in (summary, self.summary):
-            totals.balanced = False
-            totals.imbalances += 1
+        summary.balanced = False
+        summary.imbalances += 1
         self._add(
             Finding(
                 code,
@@ -706,7 +715,6 @@ class RemittanceReader:
                 )
             )
             summary.plb_total += amount
-            self.summary.plb_total += amount
 
     def _close_set(
         self,
@@ -719,13 +727,10 @@ class RemittanceReader:
     ) -> None:
         payment = header.payment_amount
         summary.payment_amount = payment
-        self.summary.payment_amount += payment
         stated = -payment if header.credit_debit == "D" else payment
         expected = summary.total_paid - summary.plb_total
-        if expected != stated:
-            where = bpr if bpr is not None else (st if st is not None else end)
-            if where is None:
-                return
+        where = bpr if bpr is not None else (st if st is not None else end)
+        if expected != stated and where is not None:
             self._imbalance(
                 TRANSACTION_BALANCE,
                 f"Transaction set {header.envelope.transaction_control_number} does not balance: "
@@ -740,6 +745,23 @@ class RemittanceReader:
                 summary,
                 local,
             )
+        self._fold(summary)
+
+    def _fold(self, summary: RemittanceSummary) -> None:
+        """Add one set's totals to the file's."""
+        total = self.summary
+        total.claims += summary.claims
+        total.service_lines += summary.service_lines
+        total.reversals += summary.reversals
+        total.total_charge += summary.total_charge
+        total.total_paid += summary.total_paid
+        total.patient_responsibility += summary.patient_responsibility
+        total.plb_total += summary.plb_total
+        total.payment_amount += summary.payment_amount
+        total.balanced = total.balanced and summary.balanced
+        total.imbalances += summary.imbalances
+        for outcome, count in summary.outcomes.items():
+            total.outcomes[outcome] = total.outcomes.get(outcome, 0) + count
 
 
 _ENVELOPE = frozenset({"ST", "GS", "GE", "ISA", "IEA"})
