@@ -1,0 +1,204 @@
+"""`gateway build-837`: scrub, build, check with pyx12, write owner-only files, summarize."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.cli import main
+from gateway.validation.pyx12_adapter import Pyx12Report
+from gateway.x12 import Defect, DefectCode, Location
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "encounters"
+PARTNERS = ROOT / "config" / "partners"
+
+
+def run(tmp: Path, *files: Path | str, extra: tuple[str, ...] = ()) -> int:
+    """Run the command with --json in this process; its exit code."""
+    argv = [
+        "build-837",
+        *map(str, files),
+        "-o",
+        str(tmp / "out"),
+        "--partners-dir",
+        str(PARTNERS),
+        "--control-numbers",
+        str(tmp / "state" / "numbers.json"),
+        "--json",
+        *extra,
+    ]
+    return main(argv)
+
+
+def summary(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return data
+
+
+def bad_npi_file(tmp: Path) -> Path:
+    data = json.loads((SAMPLES / "professional-self.json").read_text())
+    data["claim_id"] = "BAD-NPI-1"
+    data["billing_provider"]["npi"] = "1234567890"  # wrong check digit
+    path = tmp / "bad.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_samples_build_into_checked_owner_only_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two sample files: exit 0, one file per kind, mode 0600, pyx12 valid, nothing temporary."""
+    code = run(
+        tmp_path, SAMPLES / "professional-self.json", SAMPLES / "institutional-inpatient.json"
+    )
+    out = summary(capsys)
+    assert code == 0
+    files = sorted(Path(f["path"]).name for f in out["files"])
+    assert files == [
+        "demo-clearinghouse-837I-000000001.x12",
+        "demo-clearinghouse-837P-000000002.x12",
+    ]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == files
+    for f in out["files"]:
+        assert f["valid"] is True
+        assert stat.S_IMODE(Path(f["path"]).stat().st_mode) == 0o600
+    assert out["claims"] == 2
+    assert out["left_out"] == []
+
+
+def test_summary_says_what_was_sent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The JSON summary carries ISA13, GS06, each ST02 with its claims and line control numbers."""
+    run(tmp_path, SAMPLES / "professional-self.json")
+    (sent,) = summary(capsys)["files"]
+    (transaction,) = sent["transactions"]
+    (claim,) = transaction["claims"]
+    data = Path(sent["path"]).read_text()
+    assert f"*{sent['isa13']}*1*T*:~" in data
+    assert f"ST*837*{transaction['st02']}*005010X222A1~" in data
+    assert (claim["claim_id"], claim["line_control_numbers"]) == (
+        "VFP-20261101-0001",
+        ["VFP0001-1", "VFP0001-2"],
+    )
+    assert claim["total_charge"] == "227.50"
+
+
+def test_claims_with_errors_are_left_out_and_exit_is_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A claim the scrubber rejects is reported with code and path; the good one is built."""
+    code = run(tmp_path, bad_npi_file(tmp_path), SAMPLES / "professional-self.json")
+    out = summary(capsys)
+    assert code == 1
+    assert out["claims"] == 1
+    (item,) = out["left_out"]
+    assert item["claim_id"] == "BAD-NPI-1"
+    assert any("npi" in r["path"] for r in item["reasons"])
+
+
+def test_unreadable_json_is_left_out_with_its_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Broken JSON is a located left-out item, not a traceback."""
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"claim_id": "X1", ')
+    code = run(tmp_path, broken)
+    out = summary(capsys)
+    assert (code, out["claims"], len(out["left_out"])) == (1, 0, 1)
+
+
+def test_control_numbers_never_repeat_across_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second run continues the ISA13/GS06/ST02 sequences of the first (same counter file)."""
+    run(tmp_path, SAMPLES / "professional-self.json")
+    first = summary(capsys)["files"][0]
+    run(tmp_path, SAMPLES / "professional-self.json")
+    second = summary(capsys)["files"][0]
+    keys = ("isa13", "gs06")
+    assert [first[k] for k in keys] != [second[k] for k in keys]
+    assert first["transactions"][0]["st02"] != second["transactions"][0]["st02"]
+
+
+def test_file_pyx12_rejects_is_kept_as_invalid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the check finds errors the file is renamed *.invalid, listed, and the exit is 1."""
+
+    def failing(data: bytes, *, file: str | None = None) -> Future[Pyx12Report]:
+        future: Future[Pyx12Report] = Future()
+        defect = Defect(DefectCode.IK403_7, "invalid code value.", Location(tag="N4", file=file))
+        future.set_result(Pyx12Report(False, (defect,), 0.0, file))
+        return future
+
+    monkeypatch.setattr("gateway.cli.build_837.check_in_thread", failing)
+    code = run(tmp_path, SAMPLES / "professional-self.json")
+    out = summary(capsys)
+    assert code == 1
+    (f,) = out["files"]
+    assert f["path"].endswith(".x12.invalid")
+    assert [d["code"] for d in f["defects"]] == ["IK403-7"]
+    assert not list((tmp_path / "out").glob("*.x12"))
+
+
+def test_no_validate_skips_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--no-validate writes the files without running pyx12."""
+    code = run(tmp_path, SAMPLES / "professional-self.json", extra=("--no-validate",))
+    (f,) = summary(capsys)["files"]
+    assert (code, "valid" in f) == (0, False)
+
+
+def test_bad_partner_config_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken partner file exits 2 with the file and key named, no traceback."""
+    partners = tmp_path / "partners"
+    partners.mkdir()
+    (partners / "x.toml").write_text("[interchange]\nusage = 'Q'\n")
+    code = main(
+        [
+            "build-837",
+            str(SAMPLES / "professional-self.json"),
+            "-o",
+            str(tmp_path / "out"),
+            "--partners-dir",
+            str(partners),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "x.toml" in err
+    assert "Traceback" not in err
+
+
+def test_runs_as_a_subprocess_with_a_text_summary(tmp_path: Path) -> None:
+    """The installed command prints the per-file summary and exits 0."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from gateway.cli import run; run()",
+            "build-837",
+            str(SAMPLES / "professional-dependent.json"),
+            "-o",
+            str(tmp_path / "out"),
+            "--partners-dir",
+            str(PARTNERS),
+            "--control-numbers",
+            str(tmp_path / "n.json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "1 file(s), 1 claim(s), total charges 153.00" in proc.stdout
+    assert "pyx12 ok" in proc.stdout
