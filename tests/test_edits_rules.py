@@ -344,8 +344,8 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
     (
         FindingCode.REVENUE_CODE,
         OUTPATIENT,
-        {"service_lines[1].revenue_code": "0731"},
         {"service_lines[1].revenue_code": "730"},
+        {"service_lines[1].revenue_code": "73"},
         "service_lines[1].revenue_code",
     ),
     (

@@ -108,6 +108,12 @@ def test_model_values_are_typed() -> None:
         ({"subscriber.address.line2": "  "}, ("subscriber", "address", "line2"), None),
         ({"service_lines[0].charge": 185}, ("service_lines", 0, "charge"), Decimal("185")),
         ({"subscriber.gender": " f"}, ("subscriber", "gender"), Gender.FEMALE),
+        (
+            {"service_lines[0].diagnosis_pointers": ["A", "c", "2"]},
+            ("service_lines", 0, "diagnosis_pointers"),
+            (1, 3, 2),
+        ),
+        ({"service_lines[0].revenue_code": "450"}, ("service_lines", 0, "revenue_code"), "0450"),
         ({"frequency": 7}, ("frequency",), Frequency.REPLACEMENT),
         ({"kind": "Professional"}, ("kind",), Kind.PROFESSIONAL),
         (
@@ -212,7 +218,7 @@ def test_json_round_trip() -> None:
             "service_lines[1].charge",
         ),
         (
-            {"service_lines[1].diagnosis_pointers": ["A"]},
+            {"service_lines[1].diagnosis_pointers": ["Z"]},
             FindingCode.FIELD_TYPE,
             "service_lines[1].diagnosis_pointers[0]",
         ),

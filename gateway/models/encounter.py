@@ -37,9 +37,11 @@ from gateway.models.encounter_types import (
     OptionalText,
     PayerResponsibility,
     Phone,
+    Pointer,
     RelatedCause,
     Relationship,
     ReleaseOfInformation,
+    RevenueCode,
     TaxId,
     TaxIdType,
     Text,
@@ -220,8 +222,10 @@ class ServiceLine(_Model):
         description="Line item control number (REF*6R), unique in the claim; remittances use it "
         "to pay lines separately.",
     )
-    revenue_code: OptionalCode = Field(
-        None, description="Institutional only: 4-digit revenue code (SV201), e.g. `0450`."
+    revenue_code: RevenueCode = Field(
+        None,
+        description="Institutional only: 4-digit revenue code (SV201), e.g. `0450` "
+        "(`450` is read as `0450`).",
     )
     procedure_code: OptionalCode = Field(
         None,
@@ -242,10 +246,10 @@ class ServiceLine(_Model):
     place_of_service: OptionalCode = Field(
         None, description="Professional only: place of service when it differs from the claim's."
     )
-    diagnosis_pointers: tuple[int, ...] = Field(
+    diagnosis_pointers: tuple[Pointer, ...] = Field(
         (),
         description="Professional: 1-based positions in `diagnoses` this line treats, at most 4; "
-        "the first is the primary one.",
+        "the first is the primary one. The CMS-1500 letters `A`-`L` are accepted.",
     )
     emergency: bool = Field(False, description="Professional: the service was an emergency.")
     non_covered_charge: Decimal | None = Field(

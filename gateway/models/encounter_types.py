@@ -263,6 +263,24 @@ def _ndc(value: Any) -> Any:
     return value
 
 
+def _revenue_code(value: Any) -> Any:
+    """A revenue code: 4 digits; the 3-digit form (``450``) means a leading zero (``0450``)."""
+    value = _optional_code(value)
+    if isinstance(value, str) and value.isdigit() and len(value) == 3:
+        return "0" + value
+    return value
+
+
+def _pointer(value: Any) -> Any:
+    """A diagnosis pointer: 1-12, or the CMS-1500 letter A-L (``B`` is 2)."""
+    if isinstance(value, str):
+        text = value.strip().upper()
+        if len(text) == 1 and "A" <= text <= "L":
+            return ord(text) - ord("A") + 1
+        return text
+    return value
+
+
 def _phone(value: Any) -> Any:
     """A phone number: keep the digits of ``(217) 555-0100`` or ``217.555.0100``."""
     if isinstance(value, str) and re.fullmatch(r"[\d\s().+-]+", value):
@@ -305,6 +323,10 @@ OptionalCode = Annotated[str | None, BeforeValidator(_optional_code)]
 IcdCode = Annotated[str, BeforeValidator(_icd)]
 """An ICD-10-CM/PCS code, stored without its dot."""
 OptionalIcdCode = Annotated[str | None, BeforeValidator(lambda v: _icd(_optional_code(v)))]
+RevenueCode = Annotated[str | None, BeforeValidator(_revenue_code)]
+"""A 4-digit revenue code (``450`` is stored ``0450``)."""
+Pointer = Annotated[int, BeforeValidator(_pointer)]
+"""A 1-based diagnosis pointer (the CMS-1500 letters A-L are accepted)."""
 NdcCode = Annotated[str, BeforeValidator(_ndc)]
 """A National Drug Code, 11 digits (``0003-0293-05`` is stored ``00003029305``)."""
 ZipCode = Annotated[str, BeforeValidator(_digits_only("-"))]
