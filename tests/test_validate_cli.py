@@ -1,4 +1,4 @@
-"""``gateway validate``: exit codes, table and JSON output, acknowledgements, the pyx12 reference."""
+"""``gateway validate``: exit codes, table and JSON output, acknowledgements, pyx12 reference."""
 
 from __future__ import annotations
 
@@ -38,13 +38,13 @@ def broken(tmp_path: Path) -> Path:
 
 def test_valid_file_exits_0(clean: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A valid file: exit 0 and a line saying so."""
-    assert 0 == _run(str(clean))
+    assert _run(str(clean)) == 0
     assert capsys.readouterr().out.endswith(f"{clean}: valid, 0 error(s)\n")
 
 
 def test_invalid_file_prints_a_table(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An invalid file: exit 1 and a table row naming code, segment, element and loop."""
-    assert 1 == _run(str(broken))
+    assert _run(str(broken)) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["SEVERITY", "CODE", "SEGMENT", "LINE", "TAG", "POS", "ELEMENT",
                                 "LOOP", "MESSAGE"]  # fmt: skip
@@ -53,31 +53,31 @@ def test_invalid_file_prints_a_table(broken: Path, capsys: pytest.CaptureFixture
 
 def test_json_output(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--json prints the verdicts and located defects as one object."""
-    assert 1 == _run(str(broken), "--json")
+    assert _run(str(broken), "--json") == 1
     doc = json.loads(capsys.readouterr().out)
-    assert (["rejected"], ["IK403-7"]) == (
+    assert (
         [s["verdict"] for s in doc["sets"]],
         [d["code"] for d in doc["defects"]],
-    )
+    ) == (["rejected"], ["IK403-7"])
 
 
 def test_ack_999_is_written_owner_only(broken: Path, tmp_path: Path) -> None:
     """--ack 999 -o writes the 999 with owner-only permissions."""
     out = tmp_path / "reply.999"
-    assert 1 == _run(str(broken), "--ack", "999", "-o", str(out))
+    assert _run(str(broken), "--ack", "999", "-o", str(out)) == 1
     text = out.read_text(encoding="ascii")
-    assert (0o600, True) == (out.stat().st_mode & 0o777, "IK5*R*5~" in text)
+    assert (out.stat().st_mode & 0o777, "IK5*R*5~" in text) == (0o600, True)
 
 
 def test_ack_ta1_to_stdout(clean: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--ack ta1 without -o prints the TA1 on standard output (the report goes to stderr)."""
-    assert 0 == _run(str(clean), "--ack", "ta1")
+    assert _run(str(clean), "--ack", "ta1") == 0
     assert "TA1*000000001*260115*1200*A*000~" in capsys.readouterr().out
 
 
 def test_reference_pyx12(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--reference pyx12 runs the reference checker: same verdict, same exit code."""
-    assert 1 == _run(str(broken), "--reference", "pyx12")
+    assert _run(str(broken), "--reference", "pyx12") == 1
     assert "set 1/0001: rejected (pyx12)" in capsys.readouterr().out
 
 
@@ -98,6 +98,6 @@ def test_usage_errors(argv: tuple[str, ...], clean: Path) -> None:
 def test_no_999_for_a_999(clean: Path, tmp_path: Path) -> None:
     """Asking for a 999 of a 999 is refused."""
     reply = tmp_path / "reply.999"
-    assert 0 == _run(str(clean), "--ack", "999", "-o", str(reply))
+    assert _run(str(clean), "--ack", "999", "-o", str(reply)) == 0
     with pytest.raises(UsageError, match="never acknowledged"):
         _run(str(reply), "--ack", "999")

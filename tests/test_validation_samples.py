@@ -27,7 +27,7 @@ def _envelope_head(w: Writer, functional_id: str, version: str, control: int) ->
             f"{control:09d}",
             "0",
             "T",
-        ),  # fmt: skip
+        ),
         w.segment(
             "GS",
             functional_id,
@@ -38,7 +38,7 @@ def _envelope_head(w: Writer, functional_id: str, version: str, control: int) ->
             str(control),
             "X",
             version,
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -68,14 +68,14 @@ def claims_837p(claims: int, *, control: int = 1, lines_per_claim: int = 2) -> b
             w.segment("SBR", "P", "18", "", "", "", "", "", "", "CI"),
             w.segment(
                 "NM1", "IL", "1", "SUBSCRIBER", f"PATIENT{n % 97}", "", "", "", "MI", f"M{n:08d}"
-            ),  # fmt: skip
+            ),
             w.segment("N3", f"{n % 900 + 1} ELM ST"),
             w.segment("N4", "SPRINGFIELD", "IL", "62701"),
             w.segment("DMG", "D8", f"19{50 + n % 40}0{n % 9 + 1}1{n % 9}", "F" if n % 2 else "M"),
             w.segment("NM1", "PR", "2", "HEALTH PLAN", "", "", "", "", "PI", "PAYER01"),
             w.segment(
                 "CLM", f"CLAIM{n:07d}", str(charge), "", "", ["11", "B", "1"], "Y", "A", "Y", "Y"
-            ),  # fmt: skip
+            ),
             w.segment("HI", ["ABK", "J069"], ["ABF", "R05"]),
         ]
         for line_no in range(1, lines_per_claim + 1):
@@ -90,7 +90,7 @@ def claims_837p(claims: int, *, control: int = 1, lines_per_claim: int = 2) -> b
                     "",
                     "",
                     ["1", "2"],
-                ),  # fmt: skip
+                ),
                 w.segment("DTP", "472", "D8", f"202601{n % 28 + 1:02d}"),
                 w.segment("REF", "6R", f"L{n:07d}{line_no:02d}"),
             ]
@@ -124,7 +124,7 @@ def remittance_835(claims: int, *, control: int = 1) -> bytes:
             "DA",
             "654321",
             "20260120",
-        ),  # fmt: skip
+        ),
         w.segment("TRN", "1", f"EFT{control:08d}", "1512345678"),
         w.segment("DTM", "405", "20260120"),
         w.segment("N1", "PR", "HEALTH PLAN"),
@@ -138,10 +138,10 @@ def remittance_835(claims: int, *, control: int = 1) -> bytes:
         body += [
             w.segment(
                 "CLP", f"CLAIM{n:07d}", "1", "100", str(paid_each), "20", "12", f"PCN{n:09d}"
-            ),  # fmt: skip
+            ),
             w.segment(
                 "NM1", "QC", "1", "SUBSCRIBER", f"PATIENT{n % 97}", "", "", "", "MI", f"M{n:08d}"
-            ),  # fmt: skip
+            ),
             w.segment("DTM", "232", f"202601{n % 28 + 1:02d}"),
             w.segment("SVC", ["HC", "99213"], "100", str(paid_each), "", "1"),
             w.segment("DTM", "472", f"202601{n % 28 + 1:02d}"),
@@ -157,12 +157,12 @@ def remittance_835(claims: int, *, control: int = 1) -> bytes:
 def test_generated_837p_is_valid() -> None:
     """A generated 837P passes our validator with no findings at all."""
     result = validate(claims_837p(20), options=Options(external_codes=True))
-    assert [] == [str(d) for d in result.defects]
-    assert ["accepted"] == [s.verdict for s in result.sets]
+    assert [str(d) for d in result.defects] == []
+    assert [s.verdict for s in result.sets] == ["accepted"]
 
 
 def test_generated_835_is_valid() -> None:
     """A generated 835 passes our validator with no findings at all."""
     result = validate(remittance_835(20), options=Options(external_codes=True))
-    assert [] == [str(d) for d in result.defects]
-    assert ["accepted"] == [s.verdict for s in result.sets]
+    assert [str(d) for d in result.defects] == []
+    assert [s.verdict for s in result.sets] == ["accepted"]

@@ -32,9 +32,10 @@ def test_loops_carry_usage_and_repeat(claim_map) -> None:  # type: ignore[no-unt
     """A loop keeps its usage and repeat count (">1" is unbounded)."""
     billing = claim_map.find("ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A")
     service = claim_map.find("ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2000B/2300/2400")
-    assert isinstance(billing, LoopSpec) and isinstance(service, LoopSpec)
-    assert ("R", MAXINT) == (billing.usage, billing.repeat)
-    assert ("R", 50) == (service.usage, service.repeat)
+    assert isinstance(billing, LoopSpec)
+    assert isinstance(service, LoopSpec)
+    assert (billing.usage, billing.repeat) == ("R", MAXINT)
+    assert (service.usage, service.repeat) == ("R", 50)
 
 
 def test_segment_elements_types_and_codes(claim_map) -> None:  # type: ignore[no-untyped-def]
@@ -42,10 +43,11 @@ def test_segment_elements_types_and_codes(claim_map) -> None:  # type: ignore[no
     nm1 = claim_map.find("ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2010AA/NM1")
     assert isinstance(nm1, SegmentSpec)
     first, qualifier = nm1.elements[0], nm1.elements[7]
-    assert isinstance(first, ElementSpec) and isinstance(qualifier, ElementSpec)
-    assert (("85",), "ID", "R") == (first.codes, first.data_type, first.usage)
-    assert ("NM108", "66", 1, 2) == (qualifier.ref, qualifier.data_ele, qualifier.min_len,
-                                     qualifier.max_len)  # fmt: skip
+    assert isinstance(first, ElementSpec)
+    assert isinstance(qualifier, ElementSpec)
+    assert (first.codes, first.data_type, first.usage) == (("85",), "ID", "R")
+    assert (qualifier.ref, qualifier.data_ele, qualifier.min_len,
+                                     qualifier.max_len) == ("NM108", "66", 1, 2)  # fmt: skip
     assert "P0809" in [n.text for n in nm1.syntax]
 
 
@@ -55,7 +57,7 @@ def test_composites_have_components(claim_map) -> None:  # type: ignore[no-untyp
     assert isinstance(clm, SegmentSpec)
     clm05 = clm.elements[4]
     assert isinstance(clm05, CompositeSpec)
-    assert ["CLM05-01", "CLM05-02", "CLM05-03"] == [c.ref for c in clm05.components]
+    assert [c.ref for c in clm05.components] == ["CLM05-01", "CLM05-02", "CLM05-03"]
 
 
 def test_specs_are_frozen(claim_map) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +83,7 @@ def test_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     built = compiled.build()
     path = compiled.cache_file()
     assert compiled.pyx12_version() in path.name
-    assert 0o600 == path.stat().st_mode & 0o777
+    assert path.stat().st_mode & 0o777 == 0o600
     assert built == compiled._read(path)
 
 

@@ -32,7 +32,7 @@ def _found(result: ValidationResult) -> list[tuple[str, str | None, int | None, 
 def test_valid_file_is_accepted() -> None:
     """A conforming 837P: one accepted set, nothing found."""
     result = validate(CLEAN)
-    assert (True, [], ["accepted"]) == (result.ok, _found(result), [s.verdict for s in result.sets])
+    assert (result.ok, _found(result), [s.verdict for s in result.sets]) == (True, [], ["accepted"])
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_loop_over_its_repeat_count() -> None:
     """A 51st service line exceeds loop 2400's repeat of 50 (IK304-4 at that LX)."""
     result = validate(claims_837p(1, lines_per_claim=51))
     codes = [(c, tag, loop) for c, tag, _, _, _, loop in _found(result)]
-    assert [("IK304-4", "LX", "2400")] == codes
+    assert codes == [("IK304-4", "LX", "2400")]
 
 
 def test_same_result_for_every_input_form() -> None:
@@ -82,24 +82,24 @@ def test_same_result_for_every_input_form() -> None:
 def test_external_code_sets_are_optional() -> None:
     """A state code outside pyx12's list is only reported when external codes are checked."""
     data = _edit(CLEAN, "N4*SPRINGFIELD*IL*62701~", "N4*SPRINGFIELD*QQ*62701~")
-    assert [] == _found(validate(data))
-    assert [("IK403-7", "N4", 15, 2, None, "2010BA")] == _found(
-        validate(data, options=Options(external_codes=True))
-    )
+    assert _found(validate(data)) == []
+    assert _found(validate(data, options=Options(external_codes=True))) == [
+        ("IK403-7", "N4", 15, 2, None, "2010BA")
+    ]
 
 
 def test_835_is_checked_against_its_guide() -> None:
     """An 835 with an unknown claim status code is rejected at CLP02."""
     data = _edit(remittance_835(1), "CLP*CLAIM0000000*1*", "CLP*CLAIM0000000*99*")
-    assert [("IK403-7", "CLP", 11, 2, None, "2100")] == _found(validate(data))
+    assert _found(validate(data)) == [("IK403-7", "CLP", 11, 2, None, "2100")]
 
 
 def test_unsupported_group_is_reported() -> None:
     """A group whose GS08 has no guide here: AK905-2, and its sets are not accepted."""
     data = _edit(CLEAN, "*X*005010X222A1~", "*X*005010X999~")
     result = validate(data)
-    assert ["AK905-2", "IK403-7", "IK502-1"] == [c for c, *_ in _found(result)]
-    assert ["rejected"] == [s.verdict for s in result.sets]
+    assert [c for c, *_ in _found(result)] == ["AK905-2", "IK403-7", "IK502-1"]
+    assert [s.verdict for s in result.sets] == ["rejected"]
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_messages_hold_no_patient_data() -> None:
     data = _edit(CLEAN, "NM1*IL*1*SUBSCRIBER*PATIENT0*", "NM1*IL*1*SUBSCRIBER*PATIENTSECRETNAME" +
                  "X" * 40 + "*")  # fmt: skip
     result = validate(data)
-    assert ["IK403-5"] == [c for c, *_ in _found(result)]
+    assert [c for c, *_ in _found(result)] == ["IK403-5"]
     assert all("SECRETNAME" not in d.message for d in result.defects)
 
 
@@ -135,7 +135,7 @@ def test_interchange_and_group_results() -> None:
     """The result names each interchange and group with its control numbers."""
     result = validate(CLEAN)
     isa = result.interchanges[0]
-    assert ("000000001", "SUBMITTER01", "1", "HC", "005010X222A1") == (
+    assert (
         isa.control, isa.sender, isa.groups[0].control, isa.groups[0].functional_id,
         isa.groups[0].version,
-    )  # fmt: skip
+    ) == ("000000001", "SUBMITTER01", "1", "HC", "005010X222A1")  # fmt: skip

@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
         if args.ack:
             raise UsageError("--ack is written from our validator's result; drop --reference")
         return _reference(args)
-    from gateway.validation.acks import AckError, ack_999, ack_ta1  # noqa: PLC0415
-    from gateway.validation.validator import Options, validate  # noqa: PLC0415
+    from gateway.validation.acks import AckError, ack_999, ack_ta1
+    from gateway.validation.validator import Options, validate
 
     with open_input(args.file) as stream:
         result = validate(
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _reference(args: argparse.Namespace) -> int:
-    from gateway.validation import pyx12_adapter  # noqa: PLC0415
+    from gateway.validation import pyx12_adapter
 
     with open_input(args.file) as stream:
         data = stream.read()

@@ -38,7 +38,7 @@ class SpecError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SyntaxNote:
-    """An X12 syntax note: ``kind`` is P, R, E, C or L; ``positions`` are 1-based element positions."""
+    """An X12 syntax note: ``kind`` is P, R, E, C or L; ``positions`` are element positions."""
 
     kind: str
     positions: tuple[int, ...]

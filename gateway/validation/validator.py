@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from gateway.validation.compiled import specs as load_compiled_specs
 from gateway.validation.spec import (
@@ -279,7 +279,7 @@ class _Node:
         self.spec: SegmentSpec | None = None
         self.loop_id = ""
         self.plans: dict[str, dict[object, _Plan]] = {}
-        self.memo: dict[str, tuple[_Finding, ...]] = {}
+        self.memo: dict[str, dict[str, tuple[_Finding, ...]]] = {}  # by delimiters/options
 
 
 _SEG_MATCH, _ENTER, _NOT_FOUND, _STAY = 0, 1, 2, 3
@@ -619,10 +619,7 @@ def _valid_time(value: str) -> bool:
         return False
     if value[0:2] > "23" or value[2:4] > "59":
         return False
-    if len(value) > 4:
-        if len(value) < 6 or value[4:6] > "59" or len(value) > 8:
-            return False
-    return True
+    return len(value) <= 4 or (6 <= len(value) <= 8 and value[4:6] <= "59")
 
 
 def _valid_date(data_type: str, value: str) -> bool:
@@ -742,12 +739,12 @@ class _ElementChecker:
         comps = value.split(sub)
         if len(comps) > len(parts):
             return False
-        for j, (check, required) in enumerate(parts):
+        for j, (check, needed) in enumerate(parts):
             part = comps[j] if j < len(comps) else ""
             if part:
                 if not check(part):
                     return False
-            elif required:
+            elif needed:
                 return False
         return True
 
@@ -819,9 +816,12 @@ class _ElementChecker:
             return number_check
 
         def check(value: str) -> bool:
-            if check_codes and value not in codes:
-                if spec.external is None or (table is not None and value not in table):
-                    return False
+            if (
+                check_codes
+                and value not in codes
+                and (spec.external is None or (table is not None and value not in table))
+            ):
+                return False
             length = len(value.replace("-", "").replace(".", "")) if numeric else len(value)
             if length < low or length > high:
                 return False
@@ -1315,7 +1315,7 @@ class _Engine:
             self._add(
                 Defect(
                     DefectCode.NOT_X12,
-                    f"ISA12 (interchange version) {icvn!r} is not an X12 version this reader knows.",
+                    f"ISA12 (interchange version) {icvn!r} is not an X12 version known here.",
                     where,
                     Severity.ERROR,
                     "Check that this is an X12 file and that its ISA is 106 characters long.",
@@ -1657,7 +1657,8 @@ class _Engine:
                 elif plan.outcome == _ENTER:
                     walk = [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
                     target, loop = plan.target, plan.loop
-                    assert target is not None and loop is not None
+                    assert target is not None
+                    assert loop is not None
                     if loop.usage == "N":
                         walk.insert(
                             0,
@@ -2060,9 +2061,8 @@ class Validator:
         if isinstance(data, str):
             return engine.run((), data)
         if hasattr(data, "read"):
-            stream: BinaryIO = data  # type: ignore[assignment]
-            return engine.run(_chunks(stream), "")
-        texts = _segment_texts(data)  # type: ignore[arg-type]
+            return engine.run(_chunks(cast(BinaryIO, data)), "")
+        texts = _segment_texts(data)
         return engine.run(texts, next(texts, ""))
 
 
