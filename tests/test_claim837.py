@@ -354,3 +354,160 @@ def test_claim_writer_writes_and_refuses_exactly_like_writer(elements: list[Any]
             return f"refused {exc.defect.location.element_ref}"
 
     assert run(ClaimWriter()) == run(Writer())
+
+
+ADDRESS = {"line1": "5 FACILITY RD", "line2": "BLDG 2", "city": "SPRINGFIELD", "state": "IL"}
+PERSON = {
+    "npi": "1245319599",
+    "last_name": "LEE",
+    "first_name": "KIM",
+    "middle_name": "J",
+    "suffix": "JR",
+    "taxonomy": "207R00000X",
+}
+
+
+def every_optional_professional() -> Encounter:
+    """The replacement-drug sample with every optional field of the contract filled in."""
+    data = sample_dicts()["professional-replacement-drug"]
+    address = {**ADDRESS, "zip": "627011234"}
+    data.update(
+        pay_to_address={
+            "line1": "PO BOX 100",
+            "city": "SPRINGFIELD",
+            "state": "IL",
+            "zip": "627010100",
+        },
+        supervising_provider=PERSON,
+        service_facility={"name": "VALLEY ANNEX", "npi": "1538243019", "address": address},
+        related_causes=["AA", "EM"],
+        accident_state="IL",
+        accident_date="2026-10-30",
+        onset_date="2026-10-30",
+        initial_treatment_date="2026-10-31",
+        last_seen_date="2026-10-01",
+        acute_manifestation_date="2026-10-30",
+        last_menstrual_period_date="2026-10-10",
+        hospitalized_from="2026-11-01",
+        hospitalized_to="2026-11-03",
+        patient_amount_paid="20.00",
+        referral_number="REF1234",
+        medical_record_number="MRN77",
+        delay_reason_code="1",
+        note="PATIENT SEEN AFTER HOURS",
+        patient={
+            **{k: v for k, v in PERSON.items() if k in ("last_name", "first_name", "suffix")},
+            "birth_date": "2010-02-02",
+            "gender": "M",
+            "relationship_to_subscriber": "19",
+            "address": address,
+            "death_date": "2026-11-06",
+        },
+    )
+    data["billing_provider"]["contact"] = {
+        "name": "BILLING",
+        "phone": "2175550100",
+        "phone_extension": "12",
+        "email": "billing@example.org",
+        "fax": "2175550101",
+    }
+    data["payer"]["address"] = {
+        "line1": "PO BOX 740800",
+        "city": "ATLANTA",
+        "state": "GA",
+        "zip": "303740800",
+    }
+    data["subscriber"].update(middle_name="A", suffix="SR", group_name="ACME CORP")
+    line = data["service_lines"][1]
+    line.update(
+        service_date_to="2026-11-06",
+        place_of_service="22",
+        emergency=True,
+        description="INJECTION DRUG",
+        rendering_provider=PERSON,
+        prior_authorization="LINEAUTH",
+        modifiers=["JW", "59", "XS", "RT"],
+    )
+    line["ndc"]["prescription_number"] = "RX123"
+    return Encounter.model_validate(data)
+
+
+def every_optional_institutional() -> Encounter:
+    """The inpatient sample with every optional field of the contract filled in."""
+    data = sample_dicts()["institutional-inpatient"]
+    address = {**ADDRESS, "zip": "627011234"}
+    data.update(
+        operating_provider=PERSON,
+        other_operating_provider=PERSON,
+        rendering_provider=PERSON,
+        referring_provider=PERSON,
+        service_facility={"name": "ST MARY ANNEX", "address": address},
+        pay_to_address=address,
+        prior_authorization="PA9",
+        referral_number="R9",
+        medical_record_number="MR9",
+        note="NOTE",
+        delay_reason_code="7",
+        diagnoses=[
+            "I214",
+            "E119",
+            "I10",
+            "E785",
+            "K219",
+            "F419",
+            "M545",
+            "N390",
+            "J189",
+            "E039",
+            "G4733",
+            "R51",
+            "Z0000",
+            "I209",
+            "R079",
+        ],
+        patient={
+            "last_name": "KOWALSKI",
+            "first_name": "ANN",
+            "birth_date": "1960-01-01",
+            "gender": "F",
+            "relationship_to_subscriber": "01",
+            "address": address,
+        },
+    )
+    data["institutional"].update(
+        admission_hour=None,
+        principal_procedure={"code": "02703ZZ", "date": "2026-10-13"},
+        other_procedures=[{"code": "4A023N7", "date": "2026-10-13"}] * 13,
+        occurrence_span_codes=[{"code": "74", "from_date": "2026-10-12", "to_date": "2026-10-13"}],
+        drg_code="247",
+        reason_for_visit_diagnoses=["R079"],
+        condition_codes=["39", "40"],
+        value_codes=[{"code": "80", "amount": "3"}, {"code": "A1", "amount": "250.00"}],
+    )
+    data["service_lines"][2].update(
+        non_covered_charge="100.00",
+        rendering_provider=PERSON,
+        modifiers=["26"],
+        description="CATH",
+        ndc={"code": "00003029305", "quantity": "2.5", "unit": "ML"},
+        service_date_to="2026-10-14",
+    )
+    return Encounter.model_validate(data)
+
+
+@pytest.mark.parametrize("make", [every_optional_professional, every_optional_institutional])
+def test_every_optional_field_builds_into_a_file_pyx12_accepts(make: Any) -> None:
+    """All the optional loops and segments at once (pay-to, facility, dates, HI sets, NDC,
+    line providers, two HI*ABF and HI*BBQ segments...) still give zero pyx12 findings."""
+    result = build([make()])
+    assert result.left_out == ()
+    (built,) = result.interchanges
+    assert [str(d) for d in check(built.data).defects] == []
+    hl_checks(built.data)
+    text = built.data.decode()
+    expected = (
+        ["NM1*87*2~", "LIN**N4*00003029305~", "NM1*77*2*"]
+        if "005010X222A1" in text
+        else ["HI*BBR:02703ZZ:D8:20261013~", "HI*DR:247~", "SV2*0481*HC:93458:26::::CATH*14800"]
+    )
+    assert [e for e in expected if e not in text] == []
