@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from gateway.cli import UsageError
 from gateway.partners import PartnerConfigError, Partners, load_partners
 
 __all__ = [
@@ -96,8 +97,11 @@ _FOLDER_KEYS = (
 )
 
 
-class ConfigError(Exception):
-    """A configuration mistake: which file, which key, what was expected and what was found."""
+class ConfigError(UsageError):
+    """A configuration mistake: which file, which key, what was expected and what was found.
+
+    A ``UsageError``, so every command that loads settings exits 2 with this message.
+    """
 
     def __init__(self, source: str, key: str, expected: str, found: object = None) -> None:
         self.source = source

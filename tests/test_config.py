@@ -275,3 +275,11 @@ def test_settings_load_the_partners_of_their_partners_folder(tmp_path: Path) -> 
     (tmp_path / "partners" / "bad.toml").write_text("[interchange\n")
     with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
         load_settings(broken, environ={}).load_partners()
+
+
+def test_config_errors_are_usage_errors_so_commands_exit_2(tmp_path: Path) -> None:
+    """gateway.cli.main turns a UsageError into exit 2; ConfigError is one."""
+    from gateway.cli import UsageError
+
+    with pytest.raises(UsageError):
+        load_settings(tmp_path / "missing.toml", environ={})
