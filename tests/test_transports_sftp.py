@@ -253,3 +253,20 @@ async def test_a_server_that_is_down_is_retried_then_reported(tmp_path: Path) ->
     with pytest.raises(TransportError, match="gave up after 3 attempts"):
         await transport.list_responses()
     assert sleep.delays == [0.01, 0.02]
+
+
+async def test_a_missing_remote_folder_fails_at_once(server: Server) -> None:
+    """An outbound folder the server does not have is an error a person must fix: no retry."""
+    sleep = SleepRecorder()
+    async with server.transport(outbound_dir="/no-such-folder", sleep=sleep) as transport:
+        with pytest.raises(TransportError, match="SFTPNoSuchFile") as caught:
+            await transport.put("batch-1.837", b"ISA~")
+    assert (caught.value.retryable, sleep.delays) == (False, [])
+
+
+async def test_an_oversized_remote_response_is_refused(server: Server) -> None:
+    """A response larger than max_bytes is not downloaded."""
+    (server.root / "inbound" / "huge.x12").write_bytes(b"x" * 2048)
+    async with server.transport(max_bytes=1024) as transport:
+        with pytest.raises(TransportError, match="more than the limit of 1024 bytes"):
+            await transport.fetch("huge.x12")
