@@ -270,3 +270,16 @@ async def test_an_oversized_remote_response_is_refused(server: Server) -> None:
     async with server.transport(max_bytes=1024) as transport:
         with pytest.raises(TransportError, match="more than the limit of 1024 bytes"):
             await transport.fetch("huge.x12")
+
+
+async def test_an_encrypted_key_without_its_passphrase_is_a_clear_error(
+    server: Server, tmp_path: Path
+) -> None:
+    """A passphrase-protected key read without the passphrase fails before connecting."""
+    locked = tmp_path / "locked"
+    asyncssh.read_private_key(server.client_key).write_private_key(locked, passphrase="pw")
+    transport = server.transport(client_keys=[locked])
+    with pytest.raises(TransportError, match="cannot load the private key"):
+        await transport.list_responses()
+    async with server.transport(client_keys=[locked], passphrase="pw") as unlocked:
+        assert await unlocked.list_responses() == []

@@ -309,12 +309,7 @@ def _is_network_error(exc: BaseException) -> bool:
         return False  # the server answered: no such file, permission denied, ...
     return isinstance(
         exc,
-        asyncssh.DisconnectError
-        | asyncssh.ChannelOpenError
-        | OSError
-        | TimeoutError
-        | EOFError
-        | ConnectionError,
+        asyncssh.DisconnectError | asyncssh.ChannelOpenError | OSError | TimeoutError | EOFError,
     )
 
 
@@ -392,7 +387,7 @@ class SftpTransport(Transport):
                 )
             try:
                 keys = [asyncssh.read_private_key(k, self.passphrase) for k in self.client_keys]
-            except (OSError, asyncssh.KeyImportError) as exc:
+            except (OSError, asyncssh.KeyImportError, asyncssh.KeyEncryptionError) as exc:
                 raise TransportError(f"{self.label}: cannot load the private key: {exc}") from exc
             self._conn = await asyncssh.connect(
                 self.host,
@@ -409,7 +404,12 @@ class SftpTransport(Transport):
                 connect_timeout=self.connect_timeout,
                 keepalive_interval=30,
             )
-            self._sftp = await self._conn.start_sftp_client()
+            try:
+                self._sftp = await self._conn.start_sftp_client()
+            except BaseException:
+                conn, self._conn = self._conn, None
+                conn.abort()
+                raise
             return self._sftp
 
     async def _drop_connection(self) -> None:
