@@ -1125,13 +1125,22 @@ class Ledger:
                     now,
                 )
                 opened.append(ev.claim_id)
+        # One executemany per shape of update (most responses have one or two shapes).
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for claim_id, values in updates.items():
             if values:
-                await conn.execute(
-                    t.claims.update()
-                    .where(t.claims.c.claim_id == claim_id)
-                    .values(**values, updated_at=now)
+                params = {f"b_{k}": v for k, v in values.items()}
+                shapes.setdefault(tuple(sorted(values)), []).append(
+                    params | {"b_claim_id": claim_id, "b_updated_at": now}
                 )
+        for keys, params_list in shapes.items():
+            statement = (
+                t.claims.update()
+                .where(t.claims.c.claim_id == sa.bindparam("b_claim_id"))
+                .values({k: sa.bindparam(f"b_{k}") for k in keys})
+                .values(updated_at=sa.bindparam("b_updated_at"))
+            )
+            await conn.execute(statement, params_list)
         if rows:
             await conn.execute(t.claim_events.insert(), rows)
         return changes, tuple(opened)
