@@ -481,3 +481,21 @@ def test_reason_filter_matches_codes_and_their_parts(
     from gateway.ledger.store import _code_matches
 
     assert expected == _code_matches(code, wanted)
+
+
+async def test_a_replacement_starts_unpaid(ledger: Ledger) -> None:
+    """A denied claim resubmitted as a new version carries no payment until its own 835."""
+    await ledger.record_claims([incoming("C1")])
+    await submit(ledger, ["C1"])
+    denied = RemittanceClaim("C1", "1", Decimal("100.00"), Decimal("0"), Decimal("0"), "PCN",
+                             (Adjustment("CO", "50", Decimal("100.00")),))  # fmt: skip
+    await ledger.apply_response(Remittance("T", "P", (denied,)), content_hash="835", kind="835")
+    before = await ledger.claim("C1")
+    await ledger.record_claims([incoming("C1")], origin="resubmit")
+    after = await ledger.claim("C1")
+    assert before is not None
+    assert after is not None
+    assert (S.DENIED, Decimal("0.00")) == (before.state, before.paid_amount)
+    assert (S.QUEUED, None, "PCN") == (
+        after.state, after.paid_amount, after.payer_claim_control_number
+    )  # fmt: skip

@@ -413,6 +413,9 @@ class Ledger:
                         payer_id=claim.payer_id,
                         partner=claim.partner,
                         kind=claim.kind,
+                        # The new version is unpaid so far; what the old one got is in its events.
+                        paid_amount=None,
+                        patient_responsibility=None,
                         updated_at=now,
                     )
                 )
