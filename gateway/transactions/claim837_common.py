@@ -70,13 +70,29 @@ class ClaimWriter(Writer):
     def segment(self, tag: str, *elements: Element) -> str:
         """One segment as text, terminator included (see ``Writer.segment``)."""
         sep, comp = self._sep, self._comp
+        try:
+            body = sep.join(elements)  # type: ignore[arg-type]  # plain strings: the common case
+        except TypeError:
+            pass  # a composite among them
+        else:
+            if body.count(sep) == len(elements) - 1 and comp not in body:
+                for char in self._forbidden:
+                    if char in body:
+                        return super().segment(tag, *elements)
+                self.segments_written += 1
+                body = body.rstrip(sep)
+                return (tag + sep + body if body else tag) + self._end
+            return super().segment(tag, *elements)
         fields: list[str] = []
         components = 0  # component separators the composites put in
         for value in elements:
             if value.__class__ is str:
                 fields.append(value)
                 continue
-            if not value or value[0].__class__ is not str:
+            if not value:
+                fields.append("")  # an empty composite is an empty element
+                continue
+            if value[0].__class__ is not str:
                 return super().segment(tag, *elements)  # repetitions: the general path
             n = len(value)
             while n and not value[n - 1]:
