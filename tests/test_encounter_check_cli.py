@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from gateway.edits import FindingCode
 from gateway.encounters import check_stream
 from tests.strategies import DELETE, SAMPLES, sample_dict, with_changes
 
@@ -169,9 +170,9 @@ def test_standard_input(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["check", "-", "--json", *TODAY]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert [
-        (e["file"], e["claim_id"], e["status"]) for e in report["encounters"]
-    ] == [("<stdin>", "VFP-20261112-0040", "clean")]
+    assert [(e["file"], e["claim_id"], e["status"]) for e in report["encounters"]] == [
+        ("<stdin>", "VFP-20261112-0040", "clean")
+    ]
 
 
 def test_whole_type_of_bill_gets_a_pointed_message() -> None:
@@ -186,3 +187,11 @@ def test_whole_type_of_bill_gets_a_pointed_message() -> None:
 def _check_messages(data: dict[str, object]) -> list[tuple[str, str, str]]:
     (result,) = check_stream(io.BytesIO(json.dumps(data).encode()), name="a.json", today=TODAY_DATE)
     return [(f.code.value, f.path, f.message) for f in result.findings]
+
+
+def test_list_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    """--list-codes prints every finding code once, with its severity and advice."""
+    assert main(["check", "--list-codes", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(c.value for c in FindingCode) == [r["code"] for r in rows]
+    assert all(r["hint"] for r in rows)

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
+from gateway.edits import CATALOGUE
 from gateway.encounters import CheckResult, check_file, check_stream
 
 ENCOUNTER_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xml")
@@ -32,7 +33,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "encounter has an error, 1 when any has, 2 for a usage problem.",
     )
     parser.add_argument(
-        "files", nargs="+", metavar="FILE", help="encounter files or folders ('-': standard input)"
+        "files", nargs="*", metavar="FILE", help="encounter files or folders ('-': standard input)"
+    )
+    parser.add_argument(
+        "--list-codes",
+        action="store_true",
+        help="print every finding code with its severity and advice, and exit",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
@@ -95,6 +101,10 @@ def _results(paths: list[Path], today: date | None) -> Iterator[CheckResult]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gateway check``."""
+    if args.list_codes:
+        return _print_codes(args.json, sys.stdout)
+    if not args.files:
+        raise UsageError("give at least one encounter file or folder (or --list-codes)")
     paths = _paths(args.files)
     today: date = args.today or date.today()
     if args.json:
@@ -162,3 +172,17 @@ def _print_json(paths: list[Path], today: date, quiet: bool, out: TextIO) -> int
     }
     out.write(dumps(document, indent=2) + "\n")
     return EXIT_INVALID if counts["errors"] else EXIT_OK
+
+
+def _print_codes(as_json: bool, out: TextIO) -> int:
+    """The finding-code catalogue: code, severity and what to do."""
+    rows = [
+        {"code": str(code), "severity": str(entry.severity), "hint": entry.hint}
+        for code, entry in sorted(CATALOGUE.items(), key=lambda item: item[0].value)
+    ]
+    if as_json:
+        out.write(dumps(rows, indent=2) + "\n")
+    else:
+        for row in rows:
+            out.write(f"{row['code']:<34} {row['severity']:<8} {row['hint']}\n")
+    return EXIT_OK
