@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from gateway.ledger.adapt import intent_from_sent, kind_of, views_of
 from gateway.ledger.control_numbers import LedgerControlNumbers
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import IncomingClaim
@@ -169,11 +168,7 @@ async def apply(ledger: Ledger, data: bytes) -> ApplyResult:
     """Read a response with our readers and apply it, keyed by its content hash."""
     (document,) = read_documents(data)
     assert not [f for f in document.findings if str(f.severity) == "error"], document.findings
-    return await ledger.apply_response(
-        views_of(document),
-        content_hash=hashlib.sha256(data).hexdigest(),
-        kind=kind_of(document),
-    )
+    return await ledger.apply_document(document, content_hash=hashlib.sha256(data).hexdigest())
 
 
 @pytest.mark.slow
@@ -206,9 +201,7 @@ async def test_thousand_claims_through_every_response(ledger: Ledger, tmp_path: 
     assert () == result.left_out
     sent = [built.sent for built in result.interchanges]
     for n, interchange in enumerate(sent):
-        submission = await ledger.record_submission_intent(
-            intent_from_sent(interchange, f"{n}.x12")
-        )
+        submission = await ledger.record_built(interchange, f"{n}.x12")
         await ledger.record_submission_success(submission)
     professional = next(s for s in sent if str(s.kind) == "professional")
     assert (2, 9, 100) == (

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -53,6 +53,10 @@ from gateway.ledger.records import (
     Unmatched,
     VersionRecord,
 )
+
+if TYPE_CHECKING:
+    from gateway.ledger.adapt import Document
+    from gateway.transactions.claim837_envelope import InterchangeSent
 
 __all__ = ["ApplyResult", "Counter", "Ledger", "LedgerError", "UnknownClaimError", "sqlalchemy_url"]
 
@@ -919,6 +923,33 @@ class Ledger:
         return ApplyResult(
             response_id, False, applied, changes, skipped, tuple(unmatched), tuple(opened)
         )
+
+    async def apply_document(
+        self,
+        document: Document,
+        *,
+        content_hash: str,
+        file_id: int | None = None,
+        partner: str | None = None,
+    ) -> ApplyResult:
+        """Apply a document from ``gateway.transactions`` (TA1, 999, 277CA or 835 document, or
+        one streamed 835 ``Remittance``): :func:`gateway.ledger.adapt.views_of` + apply."""
+        from gateway.ledger.adapt import kind_of, views_of
+
+        return await self.apply_response(
+            views_of(document),
+            content_hash=content_hash,
+            kind=kind_of(document),
+            file_id=file_id,
+            partner=partner,
+        )
+
+    async def record_built(self, sent: InterchangeSent, file_name: str) -> int:
+        """Write-ahead for an interchange from the 837 builder (``InterchangeSent``): its claims
+        become batched; returns the submission id for ``record_submission_success``."""
+        from gateway.ledger.adapt import intent_from_sent
+
+        return await self.record_submission_intent(intent_from_sent(sent, file_name))
 
     async def _response_id(self, conn: AsyncConnection, content_hash: str) -> int | None:
         found = (
