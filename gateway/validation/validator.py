@@ -29,7 +29,7 @@ the loop depth and these bounded caches, never by the file size: input is read i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import BinaryIO, cast
@@ -104,6 +104,7 @@ _CONTROL = {
     "\x17": "ETB",
 }
 _CONTROL_RE = re.compile("[" + "".join(_CONTROL) + "]")
+_BREAKS = ("\n", "\r")
 
 _RESEND = "Correct the file at its source and send it again."
 
@@ -679,27 +680,13 @@ _NO_ENV: list[tuple[str, DefectCode, str]] = []
 _RULE_FUNCS = {"P": paired, "R": required, "E": exclusion, "C": conditional, "L": list_conditional}
 
 
-@dataclass(frozen=True, slots=True)
-class _FastSegment:
-    """A segment spec compiled for the fast "nothing to report" test."""
-
-    size: int
-    # per position: composite?, usage, value check, component (check, required-when-empty) pairs
-    positions: tuple[
-        tuple[bool, str, Callable[[str], bool], tuple[tuple[Callable[[str], bool], bool], ...]],
-        ...,
-    ]
-    tail_ok: tuple[bool, ...]
-    notes: tuple[tuple[Callable[[Sequence[bool]], bool], tuple[int, ...]], ...]
-
-
 class _ElementChecker:
     """pyx12's element, composite and segment checks (``map_if``), producing ``_Finding``s."""
 
     def __init__(self, external: dict[str, frozenset[str]] | None) -> None:
         self.external = external  # None: external code sets are not checked
         self.regex: dict[str, re.Pattern[str]] = {}
-        self._fast: dict[int, _FastSegment | None] = {}
+        self._fast: dict[int, Callable[[list[str], str], bool] | None] = {}
 
     # -- the fast path: a conservative "certainly nothing to report" test --------------------
     def clean(self, spec: SegmentSpec, els: list[str], sub: str) -> bool:
@@ -709,24 +696,8 @@ class _ElementChecker:
             fast = self._fast[id(spec)] = self._compile(spec)
         if fast is None:
             return False
-        assert isinstance(fast, _FastSegment)
-        count = len(els)
-        if count > fast.size or not fast.tail_ok[count]:
-            return False
-        for value, (composite, usage, check, parts) in zip(els, fast.positions, strict=False):
-            if composite:
-                if not self._composite_ok(parts, usage, value, sub):
-                    return False
-            elif value:
-                if sub in value or not check(value):
-                    return False
-            elif usage == "R":
-                return False
-        for rule, positions in fast.notes:
-            present = [p <= count and els[p - 1].rstrip(sub) != "" for p in positions]
-            if not rule(present):
-                return False
-        return True
+        assert callable(fast)
+        return bool(fast(els, sub))
 
     @staticmethod
     def _composite_ok(
@@ -748,41 +719,81 @@ class _ElementChecker:
                 return False
         return True
 
-    def _compile(self, spec: SegmentSpec) -> _FastSegment | None:
+    def _compile(self, spec: SegmentSpec) -> Callable[[list[str], str], bool] | None:
+        """Generate the segment's fast test as straight-line Python (one function per spec)."""
         if spec.id == "DTP" or any(
             isinstance(c, ElementSpec) and c.data_ele in ("1250", "1251") for c in spec.elements
         ):
             return None  # date-format qualified values: the exact path (memoised) handles them
-        checks: list[Callable[[str], bool]] = []
-        parts: list[tuple[tuple[Callable[[str], bool], bool], ...]] = []
-        composite: list[bool] = []
-        usage: list[str] = []
-        for child in spec.elements:
-            usage.append(child.usage)
-            if isinstance(child, CompositeSpec):
-                composite.append(True)
-                checks.append(_never)
-                parts.append(
-                    tuple(
-                        (
-                            self._value_check(c),
-                            c.usage == "R" and (c.seq != 1 or child.usage == "R"),
-                        )
-                        for c in child.components
-                    )
-                )
-            else:
-                composite.append(False)
-                checks.append(self._value_check(child))
-                parts.append(())
         size = len(spec.elements)
-        # tail_ok[n]: the elements after the n present ones may all be absent without a finding
-        tail_ok = [True] * (size + 1)
+        usage = [child.usage for child in spec.elements]
+        tail_ok = [True] * (size + 1)  # the elements after the n present may all be absent
         for n in range(size - 1, -1, -1):
             tail_ok[n] = tail_ok[n + 1] and usage[n] != "R"
-        notes = tuple((_RULE_FUNCS[n.kind], n.positions) for n in spec.syntax)
-        positions = tuple(zip(composite, usage, checks, parts, strict=True))
-        return _FastSegment(size, positions, tuple(tail_ok), notes)
+        names: dict[str, object] = {"TAIL": tuple(tail_ok), "BAD": _BAD_CHAR.search}
+        lines = [
+            "def clean(els, sub):",
+            "    n = len(els)",
+            f"    if n > {size} or not TAIL[n]:",
+            "        return False",
+        ]
+        for i, child in enumerate(spec.elements):
+            lines.append(f"    if n > {i}:")
+            if isinstance(child, CompositeSpec):
+                parts = tuple(
+                    (self._value_check(c), c.usage == "R" and (c.seq != 1 or child.usage == "R"))
+                    for c in child.components
+                )
+                names[f"P{i}"] = parts
+                lines.append(f"        if not COMP(P{i}, {child.usage!r}, els[{i}], sub):")
+                lines.append("            return False")
+                continue
+            lines.append(f"        v = els[{i}]")
+            lines.append("        if v:")
+            lines.append(f"            if sub in v or not ({self._inline(child, i, names)}):")
+            lines.append("                return False")
+            if child.usage == "R":
+                lines.append("        else:")
+                lines.append("            return False")
+        names["COMP"] = self._composite_ok
+        for k, note in enumerate(spec.syntax):
+            flags = []
+            for p in note.positions:
+                flags.append(f"f{k}_{p}")
+                lines.append(f"    f{k}_{p} = n >= {p} and els[{p - 1}].rstrip(sub) != ''")
+            total = " + ".join(flags)
+            first, rest = flags[0], flags[1:]
+            test = {
+                "P": f"({total}) not in (0, {len(flags)})",
+                "R": f"not ({' or '.join(flags)})",
+                "E": f"({total}) > 1",
+                "C": f"{first} and not ({' and '.join(rest) or 'True'})",
+                "L": f"{first} and not ({' or '.join(rest) or 'False'})",
+            }[note.kind]
+            lines.append(f"    if {test}:")
+            lines.append("        return False")
+        lines.append("    return True")
+        exec("\n".join(lines), names)  # noqa: S102 -- our own generated code, map data as names
+        return cast(Callable[[list[str], str], bool], names["clean"])
+
+    def _inline(self, spec: ElementSpec, i: int, names: dict[str, object]) -> str:
+        """A Python expression for "value ``v`` of this element draws no finding"."""
+        if spec.usage == "N":
+            return "False"
+        data_type = spec.data_type or ""
+        if spec.codes and spec.external is None:
+            check = self._value_check(spec)
+            names[f"G{i}"] = frozenset(c for c in spec.codes if check(c))
+            return f"v in G{i}"
+        if (
+            data_type in ("AN", "ID")
+            and not spec.codes
+            and spec.external is None
+            and not spec.regex
+        ):
+            return f"{spec.min_len} <= len(v) <= {spec.max_len} and BAD(v) is None and v[-1] != ' '"
+        names[f"C{i}"] = self._value_check(spec)
+        return f"C{i}(v)"
 
     def _value_check(self, spec: ElementSpec) -> Callable[[str], bool]:
         """A predicate that is True only when the non-empty ``value`` draws no finding."""
@@ -1368,7 +1379,6 @@ class _Engine:
         map_icvn = icvn
         index = -1
         size = 0
-        end = (0, 0, 1)
 
         carry_seg: list[tuple[DefectCode, str]] = _NO_SEG
         carry_env: list[tuple[str, DefectCode, str]] = _NO_ENV
@@ -1376,509 +1386,554 @@ class _Engine:
         good_tags: set[str] = set()
         blank = ele + sub
         qual_one = control.qual_one
-        for text, offset, line in _lines(source, head, term):
-            index += 1
-            # reader findings, for the segment cursor and for ISA / GS / ST; those of a segment
-            # the walk could not place wait for the next placed one (as pyx12's error list does)
-            x_seg: list[tuple[DefectCode, str]] = carry_seg
-            x_env: list[tuple[str, DefectCode, str]] = carry_env
-            carry_seg, carry_env = _NO_SEG, _NO_ENV
-            if text[0] == " ":
-                x_seg = [*x_seg, (DefectCode.IK304_1, "The segment starts with a space.")]
-                text = text.lstrip()
-                if not text:
-                    continue
-            end = (index, offset + len(text), line)
-            els = text.split(ele)
-            tag = els[0]
-            del els[0]
-            if text[-1] == ele:
-                x_seg = [
-                    *x_seg,
-                    (
-                        DefectCode.TRAILING_SEPARATOR,
-                        "The segment ends with empty elements (trailing separators).",
-                    ),
-                ]
-            if not els or (not els[0].strip(sub) and not text[len(tag) :].strip(blank)):
-                x_seg = [*x_seg, (DefectCode.IK304_8, "The segment is empty.")]
-            if tag not in good_tags:
-                if _SEG_ID.match(tag):
-                    good_tags.add(tag)
+        # the raw reader (pyx12's RawX12File): split on the terminator, drop line breaks after
+        # it, stop at an empty segment; text after the last terminator is not a segment
+        buffer = head
+        base = 0
+        line = 1
+        text = ""
+        offset = 0
+        reading = True
+        while reading:
+            parts = buffer.split(term)
+            buffer = parts.pop()
+            for part in parts:
+                if part[:1] in _BREAKS:
+                    text = part.lstrip("\n\r")
+                    skipped = len(part) - len(text)
+                    line += part.count("\n", 0, skipped)
+                    if not text:
+                        reading = False
+                        break
+                    offset = base + skipped
                 else:
+                    text = part
+                    offset = base
+                base += len(part) + 1
+                index += 1
+                # reader findings, for the segment cursor and for ISA / GS / ST; those of a segment
+                # the walk could not place wait for the next placed one (as pyx12's error list does)
+                x_seg: list[tuple[DefectCode, str]] = carry_seg
+                x_env: list[tuple[str, DefectCode, str]] = carry_env
+                carry_seg, carry_env = _NO_SEG, _NO_ENV
+                if text[0] == " ":
+                    x_seg = [*x_seg, (DefectCode.IK304_1, "The segment starts with a space.")]
+                    text = text.lstrip()
+                    if not text:
+                        continue
+                els = text.split(ele)
+                tag = els[0]
+                del els[0]
+                if text[-1] == ele:
                     x_seg = [
                         *x_seg,
-                        (DefectCode.IK304_1, f"{tag[:3]!r} is not a valid segment identifier."),
+                        (
+                            DefectCode.TRAILING_SEPARATOR,
+                            "The segment ends with empty elements (trailing separators).",
+                        ),
                     ]
-            is_env = tag in _ENVELOPE
-
-            # -- the reader's envelope and numbering checks (x12file) --------------------------
-            if is_env:
-                if tag == "ISA":
-                    if len(els) != 16:
-                        x_env = [
-                            *x_env,
-                            (
-                                "isa",
-                                DefectCode.TA1_024,
-                                f"The ISA has {len(els)} elements instead of 16.",
-                            ),
-                        ]
-                    control_no = els[12] if len(els) > 12 else ""
-                    if control_no in isa_ids:
-                        x_env = [
-                            *x_env,
-                            (
-                                "isa",
-                                DefectCode.TA1_025,
-                                f"Interchange control number "
-                                f"{control_no!r} is used twice in this file.",
-                            ),
-                        ]
-                    loops.append(("ISA", control_no))
-                    isa_ids.append(control_no)
-                    gs_count = 0
-                    gs_ids = []
-                elif tag == "GS":
-                    control_no = els[5].rstrip(sub) if len(els) > 5 else ""
-                    if control_no in gs_ids:
-                        x_env = [
-                            *x_env,
-                            (
-                                "gs",
-                                DefectCode.AK905_19,
-                                f"Group control number "
-                                f"{control_no!r} is used twice in this interchange.",
-                            ),
-                        ]
-                    gs_count += 1
-                    gs_ids.append(control_no)
-                    loops.append(("GS", control_no))
-                    st_count = 0
-                    st_ids = []
-                elif tag == "ST":
-                    hl_stack = []
-                    hl_count = 0
-                    control_no = els[1].rstrip(sub) if len(els) > 1 else ""
-                    if control_no in st_ids:
-                        x_env = [
-                            *x_env,
-                            (
-                                "st",
-                                DefectCode.IK502_23,
-                                f"Transaction set control "
-                                f"number {control_no!r} is used twice in this group.",
-                            ),
-                        ]
-                    st_count += 1
-                    st_ids.append(control_no)
-                    loops.append(("ST", control_no))
-                    seg_count = 1
-                elif tag == "IEA":
-                    if loops and loops[-1][0] != "ISA":
-                        x_env = [
-                            *x_env,
-                            (
-                                "isa",
-                                DefectCode.TA1_024,
-                                f"The {loops[-1][0]} envelope is not closed before IEA.",
-                            ),
-                        ]
-                        del loops[-1]
-                    iea = [e.rstrip(sub) for e in els[:2]] + ["", ""]
-                    if loops:
-                        if loops[-1][1] != iea[1]:
-                            x_env = [
-                                *x_env,
-                                (
-                                    "isa",
-                                    DefectCode.TA1_001,
-                                    f"IEA02 ({iea[1]!r}) does not match ISA13 ({loops[-1][1]!r}).",
-                                ),
-                            ]
-                        if _int(iea[0]) != gs_count:
-                            x_env = [
-                                *x_env,
-                                (
-                                    "isa",
-                                    DefectCode.TA1_021,
-                                    f"IEA01 says {iea[0]!r} "
-                                    f"functional groups; there are {gs_count}.",
-                                ),
-                            ]
-                        del loops[-1]
+                if not els or (not els[0].strip(sub) and not text[len(tag) :].strip(blank)):
+                    x_seg = [*x_seg, (DefectCode.IK304_8, "The segment is empty.")]
+                if tag not in good_tags:
+                    if _SEG_ID.match(tag):
+                        good_tags.add(tag)
                     else:
-                        x_env = [*x_env, ("isa", DefectCode.TA1_024, "IEA without an open ISA.")]
-                elif tag == "GE":
-                    if loops and loops[-1][0] != "GS":
-                        x_env = [
-                            *x_env,
-                            (
-                                "gs",
-                                DefectCode.AK905_3,
-                                f"The {loops[-1][0]} envelope is not closed before GE.",
-                            ),
-                        ]
-                        del loops[-1]
-                    ge = [e.rstrip(sub) for e in els[:2]] + ["", ""]
-                    if loops:
-                        if loops[-1][1] != ge[1]:
-                            x_env = [
-                                *x_env,
-                                (
-                                    "gs",
-                                    DefectCode.AK905_4,
-                                    f"GE02 ({ge[1]!r}) does not match GS06 ({loops[-1][1]!r}).",
-                                ),
-                            ]
-                        if _int(ge[0]) != st_count:
-                            x_env = [
-                                *x_env,
-                                (
-                                    "gs",
-                                    DefectCode.AK905_5,
-                                    f"GE01 says {ge[0]!r} transaction sets; there are {st_count}.",
-                                ),
-                            ]
-                        del loops[-1]
-                elif tag == "SE":
-                    se = [e.rstrip(sub) for e in els[:2]] + ["", ""]
-                    if loops:
-                        if loops[-1][0] != "ST" or loops[-1][1] != se[1]:
-                            x_env = [
-                                *x_env,
-                                (
-                                    "st",
-                                    DefectCode.IK502_3,
-                                    f"SE02 ({se[1]!r}) does not match ST02 ({loops[-1][1]!r}).",
-                                ),
-                            ]
-                        if _int(se[0]) != seg_count + 1:
-                            x_env = [
-                                *x_env,
-                                (
-                                    "st",
-                                    DefectCode.IK502_4,
-                                    f"SE01 says {se[0]!r} segments; the set has {seg_count + 1}.",
-                                ),
-                            ]
-                        del loops[-1]
-            else:
-                if tag == "HL":
-                    hl_count += 1
-                    hl01 = els[0].rstrip(sub) if els else ""
-                    if _int(hl01) != hl_count:
                         x_seg = [
                             *x_seg,
-                            (
-                                DefectCode.IK304_8,
-                                f"HL01 is {hl01!r}; this is HL number {hl_count} in the set.",
-                            ),
+                            (DefectCode.IK304_1, f"{tag[:3]!r} is not a valid segment identifier."),
                         ]
-                    hl02 = els[1].rstrip(sub) if len(els) > 1 else ""
-                    if hl02 != "":
-                        parent = _int(hl02)
-                        if parent not in hl_stack:
+                is_env = tag in _ENVELOPE
+
+                # -- the reader's envelope and numbering checks (x12file) --------------------------
+                if is_env:
+                    if tag == "ISA":
+                        if len(els) != 16:
+                            x_env = [
+                                *x_env,
+                                (
+                                    "isa",
+                                    DefectCode.TA1_024,
+                                    f"The ISA has {len(els)} elements instead of 16.",
+                                ),
+                            ]
+                        control_no = els[12] if len(els) > 12 else ""
+                        if control_no in isa_ids:
+                            x_env = [
+                                *x_env,
+                                (
+                                    "isa",
+                                    DefectCode.TA1_025,
+                                    f"Interchange control number "
+                                    f"{control_no!r} is used twice in this file.",
+                                ),
+                            ]
+                        loops.append(("ISA", control_no))
+                        isa_ids.append(control_no)
+                        gs_count = 0
+                        gs_ids = []
+                    elif tag == "GS":
+                        control_no = els[5].rstrip(sub) if len(els) > 5 else ""
+                        if control_no in gs_ids:
+                            x_env = [
+                                *x_env,
+                                (
+                                    "gs",
+                                    DefectCode.AK905_19,
+                                    f"Group control number "
+                                    f"{control_no!r} is used twice in this interchange.",
+                                ),
+                            ]
+                        gs_count += 1
+                        gs_ids.append(control_no)
+                        loops.append(("GS", control_no))
+                        st_count = 0
+                        st_ids = []
+                    elif tag == "ST":
+                        hl_stack = []
+                        hl_count = 0
+                        control_no = els[1].rstrip(sub) if len(els) > 1 else ""
+                        if control_no in st_ids:
+                            x_env = [
+                                *x_env,
+                                (
+                                    "st",
+                                    DefectCode.IK502_23,
+                                    f"Transaction set control "
+                                    f"number {control_no!r} is used twice in this group.",
+                                ),
+                            ]
+                        st_count += 1
+                        st_ids.append(control_no)
+                        loops.append(("ST", control_no))
+                        seg_count = 1
+                    elif tag == "IEA":
+                        if loops and loops[-1][0] != "ISA":
+                            x_env = [
+                                *x_env,
+                                (
+                                    "isa",
+                                    DefectCode.TA1_024,
+                                    f"The {loops[-1][0]} envelope is not closed before IEA.",
+                                ),
+                            ]
+                            del loops[-1]
+                        iea = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+                        if loops:
+                            if loops[-1][1] != iea[1]:
+                                x_env = [
+                                    *x_env,
+                                    (
+                                        "isa",
+                                        DefectCode.TA1_001,
+                                        f"IEA02 ({iea[1]!r}) does not match ISA13 "
+                                        f"({loops[-1][1]!r}).",
+                                    ),
+                                ]
+                            if _int(iea[0]) != gs_count:
+                                x_env = [
+                                    *x_env,
+                                    (
+                                        "isa",
+                                        DefectCode.TA1_021,
+                                        f"IEA01 says {iea[0]!r} "
+                                        f"functional groups; there are {gs_count}.",
+                                    ),
+                                ]
+                            del loops[-1]
+                        else:
+                            x_env = [
+                                *x_env,
+                                ("isa", DefectCode.TA1_024, "IEA without an open ISA."),
+                            ]
+                    elif tag == "GE":
+                        if loops and loops[-1][0] != "GS":
+                            x_env = [
+                                *x_env,
+                                (
+                                    "gs",
+                                    DefectCode.AK905_3,
+                                    f"The {loops[-1][0]} envelope is not closed before GE.",
+                                ),
+                            ]
+                            del loops[-1]
+                        ge = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+                        if loops:
+                            if loops[-1][1] != ge[1]:
+                                x_env = [
+                                    *x_env,
+                                    (
+                                        "gs",
+                                        DefectCode.AK905_4,
+                                        f"GE02 ({ge[1]!r}) does not match GS06 ({loops[-1][1]!r}).",
+                                    ),
+                                ]
+                            if _int(ge[0]) != st_count:
+                                x_env = [
+                                    *x_env,
+                                    (
+                                        "gs",
+                                        DefectCode.AK905_5,
+                                        f"GE01 says {ge[0]!r} transaction sets; there are "
+                                        f"{st_count}.",
+                                    ),
+                                ]
+                            del loops[-1]
+                    elif tag == "SE":
+                        se = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+                        if loops:
+                            if loops[-1][0] != "ST" or loops[-1][1] != se[1]:
+                                x_env = [
+                                    *x_env,
+                                    (
+                                        "st",
+                                        DefectCode.IK502_3,
+                                        f"SE02 ({se[1]!r}) does not match ST02 ({loops[-1][1]!r}).",
+                                    ),
+                                ]
+                            if _int(se[0]) != seg_count + 1:
+                                x_env = [
+                                    *x_env,
+                                    (
+                                        "st",
+                                        DefectCode.IK502_4,
+                                        f"SE01 says {se[0]!r} segments; the set has "
+                                        f"{seg_count + 1}.",
+                                    ),
+                                ]
+                            del loops[-1]
+                else:
+                    if tag == "HL":
+                        hl_count += 1
+                        hl01 = els[0].rstrip(sub) if els else ""
+                        if _int(hl01) != hl_count:
                             x_seg = [
                                 *x_seg,
                                 (
                                     DefectCode.IK304_8,
-                                    f"HL02 ({hl02!r}) names no "
-                                    "earlier HL01 that could be a parent.",
+                                    f"HL01 is {hl01!r}; this is HL number {hl_count} in the set.",
                                 ),
                             ]
-                        while hl_stack and parent != hl_stack[-1]:
-                            del hl_stack[-1]
-                    hl_stack.append(hl_count)
-                elif check_lx and tag == "CLM":
-                    lx_count = 0
-                elif check_lx and tag == "LX":
-                    lx_count += 1
-                    lx01 = els[0].rstrip(sub) if els else ""
-                    if lx01 != str(lx_count):
-                        x_seg = [
-                            *x_seg,
-                            (
-                                DefectCode.IK304_8,
-                                f"LX01 is {lx01!r}; this is service line {lx_count} of the claim.",
-                            ),
-                        ]
-                seg_count += 1
+                        hl02 = els[1].rstrip(sub) if len(els) > 1 else ""
+                        if hl02 != "":
+                            parent = _int(hl02)
+                            if parent not in hl_stack:
+                                x_seg = [
+                                    *x_seg,
+                                    (
+                                        DefectCode.IK304_8,
+                                        f"HL02 ({hl02!r}) names no "
+                                        "earlier HL01 that could be a parent.",
+                                    ),
+                                ]
+                            while hl_stack and parent != hl_stack[-1]:
+                                del hl_stack[-1]
+                        hl_stack.append(hl_count)
+                    elif check_lx and tag == "CLM":
+                        lx_count = 0
+                    elif check_lx and tag == "LX":
+                        lx_count += 1
+                        lx01 = els[0].rstrip(sub) if els else ""
+                        if lx01 != str(lx_count):
+                            x_seg = [
+                                *x_seg,
+                                (
+                                    DefectCode.IK304_8,
+                                    f"LX01 is {lx01!r}; this is service line {lx_count} of "
+                                    "the claim.",
+                                ),
+                            ]
+                    seg_count += 1
 
-            # -- the walk (map_walker) -------------------------------------------------------
-            orig = node
-            placed: _Node | None = node
-            walk: list[tuple[DefectCode, str, bool, str, str]] | None = None
-            if tag == "ISA":
-                node = isa_node
-                counter.reset(isa_loop_slot)
-                counter.increment(isa_loop_slot)
-                counter.increment(node.slot)
-            elif tag == "GS":
-                node = gs_node
-                counter.reset(gs_loop_slot)
-                counter.increment(gs_loop_slot)
-                counter.increment(node.slot)
-            elif program is not None:
-                one = qual_one.get(tag)
-                if one is not None:
-                    ele_no, sub_no, codes = one
-                    value: str | None = None
-                    if ele_no <= len(els):
-                        raw = els[ele_no - 1]
-                        if sub_no is None:
-                            value = raw.rstrip(sub)
-                        else:
-                            comps = raw.split(sub)
-                            value = comps[sub_no - 1] if sub_no <= len(comps) else None
-                    key: object = value if value in codes else None
-                else:
-                    key = program.key(tag, els, sub)
-                by_tag = node.plans.get(tag)
-                plan = by_tag.get(key) if by_tag is not None else None
-                if plan is None:
-                    plan = program.plan(node, tag, els, sub, key)
-                if plan.simple:  # a segment of the current loop: check the misses, count it
-                    for slot, missing in plan.checks:
-                        if counts[slot] < 1:
-                            if walk is None:
-                                walk = []
-                            walk.append(self._missing(missing))
-                    target = plan.target
-                    assert target is not None
-                    slot = target.slot
-                    count = counts[slot] + 1
-                    counts[slot] = count
-                    if not registered[slot]:
-                        counter.register(slot)
-                    if count > target.limit:
-                        walk = [self._too_many(target, tag, count), *(walk or ())]
-                    node = target
-                elif plan.outcome == _ENTER:
-                    walk = [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
-                    target, loop = plan.target, plan.loop
-                    assert target is not None
-                    assert loop is not None
-                    if loop.usage == "N":
-                        walk.insert(
-                            0,
-                            (
-                                DefectCode.IK304_I4,
-                                f"Loop {loop.tag} ({loop.name}) is marked Not Used in the guide.",
-                                False,
-                                tag,
-                                loop.tag,
-                            ),
-                        )
+                # -- the walk (map_walker) -------------------------------------------------------
+                orig = node
+                placed: _Node | None = node
+                walk: list[tuple[DefectCode, str, bool, str, str]] | None = None
+                if tag == "ISA":
+                    node = isa_node
+                    counter.reset(isa_loop_slot)
+                    counter.increment(isa_loop_slot)
+                    counter.increment(node.slot)
+                elif tag == "GS":
+                    node = gs_node
+                    counter.reset(gs_loop_slot)
+                    counter.increment(gs_loop_slot)
+                    counter.increment(node.slot)
+                elif program is not None:
+                    one = qual_one.get(tag)
+                    if one is not None:
+                        ele_no, sub_no, codes = one
+                        value: str | None = None
+                        if ele_no <= len(els):
+                            raw = els[ele_no - 1]
+                            if sub_no is None:
+                                value = raw.rstrip(sub)
+                            else:
+                                comps = raw.split(sub)
+                                value = comps[sub_no - 1] if sub_no <= len(comps) else None
+                        key: object = value if value in codes else None
                     else:
-                        counter.reset(loop.slot)
-                        count = counter.increment(loop.slot)
-                        if count > loop.limit:
+                        key = program.key(tag, els, sub)
+                    by_tag = node.plans.get(tag)
+                    plan = by_tag.get(key) if by_tag is not None else None
+                    if plan is None:
+                        plan = program.plan(node, tag, els, sub, key)
+                    if plan.simple:  # a segment of the current loop: check the misses, count it
+                        for slot, missing in plan.checks:
+                            if counts[slot] < 1:
+                                if walk is None:
+                                    walk = []
+                                walk.append(self._missing(missing))
+                        target = plan.target
+                        assert target is not None
+                        slot = target.slot
+                        count = counts[slot] + 1
+                        counts[slot] = count
+                        if not registered[slot]:
+                            counter.register(slot)
+                        if count > target.limit:
+                            walk = [self._too_many(target, tag, count), *(walk or ())]
+                        node = target
+                    elif plan.outcome == _ENTER:
+                        walk = [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
+                        target, loop = plan.target, plan.loop
+                        assert target is not None
+                        assert loop is not None
+                        if loop.usage == "N":
                             walk.insert(
                                 0,
                                 (
-                                    DefectCode.IK304_4,
-                                    f"Loop {loop.tag} ({loop.name}) occurs {count} times; at "
-                                    f"most {loop.limit} allowed.",
-                                    True,
+                                    DefectCode.IK304_I4,
+                                    f"Loop {loop.tag} ({loop.name}) is marked Not Used in "
+                                    "the guide.",
+                                    False,
                                     tag,
                                     loop.tag,
                                 ),
                             )
-                    counter.increment(target.slot)
-                    node = target
-                elif plan.outcome == _SEG_MATCH:  # a segment the guide marks Not Used
-                    target = plan.target
-                    assert target is not None
-                    walk = [
-                        (
-                            DefectCode.IK304_I4,
-                            f"{target.name} ({tag}) is marked Not Used in the guide.",
-                            False,
-                            tag,
-                            target.loop_id,
-                        )
-                    ]
-                    walk += [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
-                    counter.increment(target.slot)
-                    node = target
-                else:
-                    placed = None
-                    if plan.outcome == _NOT_FOUND:
+                        else:
+                            counter.reset(loop.slot)
+                            count = counter.increment(loop.slot)
+                            if count > loop.limit:
+                                walk.insert(
+                                    0,
+                                    (
+                                        DefectCode.IK304_4,
+                                        f"Loop {loop.tag} ({loop.name}) occurs {count} times; at "
+                                        f"most {loop.limit} allowed.",
+                                        True,
+                                        tag,
+                                        loop.tag,
+                                    ),
+                                )
+                        counter.increment(target.slot)
+                        node = target
+                    elif plan.outcome == _SEG_MATCH:  # a segment the guide marks Not Used
+                        target = plan.target
+                        assert target is not None
                         walk = [
                             (
-                                DefectCode.IK304_1,
-                                f"Segment {tag} is not expected here (not found in the guide "
-                                f"from {orig.path}).",
-                                True,
+                                DefectCode.IK304_I4,
+                                f"{target.name} ({tag}) is marked Not Used in the guide.",
+                                False,
                                 tag,
-                                orig.loop_id,
+                                target.loop_id,
                             )
                         ]
-            if walk:
-                for code, message, current, where_tag, loop_id in walk:
-                    if current:
-                        if cur_st is None:
+                        walk += [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
+                        counter.increment(target.slot)
+                        node = target
+                    else:
+                        placed = None
+                        if plan.outcome == _NOT_FOUND:
+                            walk = [
+                                (
+                                    DefectCode.IK304_1,
+                                    f"Segment {tag} is not expected here (not found in the guide "
+                                    f"from {orig.path}).",
+                                    True,
+                                    tag,
+                                    orig.loop_id,
+                                )
+                            ]
+                if walk:
+                    for code, message, current, where_tag, loop_id in walk:
+                        if current:
+                            if cur_st is None:
+                                self._warn(code, message, self._loc(index, offset, line, where_tag))
+                                continue
+                            cursor = (cur_st, seg_count, index, offset, line, tag)
+                            self._to_set(cursor, code, message, tag=where_tag, loop=loop_id)
+                        elif cursor is not None:
+                            self._to_set(cursor, code, message, loop=loop_id)
+                        else:
                             self._warn(code, message, self._loc(index, offset, line, where_tag))
-                            continue
-                        cursor = (cur_st, seg_count, index, offset, line, tag)
-                        self._to_set(cursor, code, message, tag=where_tag, loop=loop_id)
-                    elif cursor is not None:
-                        self._to_set(cursor, code, message, loop=loop_id)
-                    else:
-                        self._warn(code, message, self._loc(index, offset, line, where_tag))
 
-            if placed is None:  # pyx12 leaves the segment unplaced: no checks, findings wait
-                carry_seg, carry_env = x_seg, x_env
-                continue
+                if placed is None:  # pyx12 leaves the segment unplaced: no checks, findings wait
+                    carry_seg, carry_env = x_seg, x_env
+                    continue
 
-            # -- the error handler's bookkeeping (x12n_document) -----------------------------
-            env_target: list[Defect] | None = None  # where element findings of envelopes go
-            env_counted: _OpenSet | None = None
-            if is_env:
-                if tag == "ISA":
-                    cur_isa = _OpenInterchange(els, index)
-                    self.interchanges.append(cur_isa)
-                    cursor = None
-                    map_icvn = els[11] if len(els) > 11 else ""
-                    self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
-                    env_target = cur_isa.defects
-                elif tag == "IEA":
-                    self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
-                    self._cursor_findings(x_seg, cursor, index, offset, line, tag)
-                    x_seg = []
-                    cursor = None
-                    env_target = cur_isa.defects if cur_isa else None
-                elif tag == "GS":
-                    group = _OpenGroup([e.rstrip(sub) for e in els], index)
-                    found = rt.map_for(map_icvn, group.version, group.fid)
-                    if found is None:
-                        group.supported = False
-                        program = None
-                        where = self._loc(index, offset, line, "GS", element=8)
-                        self._add(
-                            Defect(
-                                DefectCode.AK905_2,
-                                f"No implementation guide is "
-                                f"available for GS08 {group.version!r} with GS01 "
-                                f"{group.fid!r}; the group's sets are not checked.",
-                                where,
-                                Severity.ERROR,
-                                "Check GS01 and GS08.",
-                            ),
-                            group.defects,
-                        )
-                    else:
-                        if found is not program:
-                            check_lx = found.id == "837"
-                        program = found
-                        qual_one = found.qual_one
-                        node = found.node("ISA_LOOP/GS_LOOP/GS")
-                    if cur_isa is not None:
-                        cur_isa.groups.append(group)
-                    cur_gs = group
-                    cursor = None
-                    self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
-                    env_target = group.defects
-                elif tag == "GE":
-                    self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
-                    self._cursor_findings(x_seg, cursor, index, offset, line, tag)
-                    x_seg = []
-                    cursor = None
-                    env_target = cur_gs.defects if cur_gs else None
-                elif tag == "ST":
-                    cur_st = _OpenSet([e.rstrip(sub) for e in els], cur_gs, index)
-                    if cur_gs is not None:
-                        cur_gs.sets.append(cur_st)
-                        if not cur_gs.supported:
-                            where = self._loc(index, offset, line, "ST", 1)
-                            cur_st.counted += 1
+                # -- the error handler's bookkeeping (x12n_document) -----------------------------
+                env_target: list[Defect] | None = None  # where element findings of envelopes go
+                env_counted: _OpenSet | None = None
+                if is_env:
+                    if tag == "ISA":
+                        cur_isa = _OpenInterchange(els, index)
+                        self.interchanges.append(cur_isa)
+                        cursor = None
+                        map_icvn = els[11] if len(els) > 11 else ""
+                        self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
+                        env_target = cur_isa.defects
+                    elif tag == "IEA":
+                        self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
+                        self._cursor_findings(x_seg, cursor, index, offset, line, tag)
+                        x_seg = []
+                        cursor = None
+                        env_target = cur_isa.defects if cur_isa else None
+                    elif tag == "GS":
+                        group = _OpenGroup([e.rstrip(sub) for e in els], index)
+                        found = rt.map_for(map_icvn, group.version, group.fid)
+                        if found is None:
+                            group.supported = False
+                            program = None
+                            where = self._loc(index, offset, line, "GS", element=8)
                             self._add(
                                 Defect(
-                                    DefectCode.IK502_1,
-                                    f"Transaction set "
-                                    f"{cur_st.transaction} {cur_st.version} is not "
-                                    "supported.",
+                                    DefectCode.AK905_2,
+                                    f"No implementation guide is "
+                                    f"available for GS08 {group.version!r} with GS01 "
+                                    f"{group.fid!r}; the group's sets are not checked.",
                                     where,
                                     Severity.ERROR,
-                                    "",
+                                    "Check GS01 and GS08.",
                                 ),
-                                cur_st.defects,
+                                group.defects,
                             )
-                    cursor = None
-                    self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
-                    env_target = cur_st.defects
-                    env_counted = None
-                else:  # SE
-                    self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
-                    self._cursor_findings(x_seg, cursor, index, offset, line, tag)
-                    x_seg = []
-                    if cur_st is not None:
-                        cur_st.verdict = cur_st.counted == 0
-                        cur_st.segments = seg_count + 1
+                        else:
+                            if found is not program:
+                                check_lx = found.id == "837"
+                            program = found
+                            qual_one = found.qual_one
+                            node = found.node("ISA_LOOP/GS_LOOP/GS")
+                        if cur_isa is not None:
+                            cur_isa.groups.append(group)
+                        cur_gs = group
+                        cursor = None
+                        self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
+                        env_target = group.defects
+                    elif tag == "GE":
+                        self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
+                        self._cursor_findings(x_seg, cursor, index, offset, line, tag)
+                        x_seg = []
+                        cursor = None
+                        env_target = cur_gs.defects if cur_gs else None
+                    elif tag == "ST":
+                        cur_st = _OpenSet([e.rstrip(sub) for e in els], cur_gs, index)
+                        if cur_gs is not None:
+                            cur_gs.sets.append(cur_st)
+                            if not cur_gs.supported:
+                                where = self._loc(index, offset, line, "ST", 1)
+                                cur_st.counted += 1
+                                self._add(
+                                    Defect(
+                                        DefectCode.IK502_1,
+                                        f"Transaction set "
+                                        f"{cur_st.transaction} {cur_st.version} is not "
+                                        "supported.",
+                                        where,
+                                        Severity.ERROR,
+                                        "",
+                                    ),
+                                    cur_st.defects,
+                                )
+                        cursor = None
+                        self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
                         env_target = cur_st.defects
-                    cursor = None
-                if x_seg:  # findings pyx12 files under an envelope node are lost there
-                    for code, message in x_seg:
-                        self._warn(code, message, self._loc(index, offset, line, tag))
-            else:
-                cursor = (cur_st, seg_count, index, offset, line, tag) if cur_st else None
-                if x_seg:
-                    self._cursor_findings(x_seg, cursor, index, offset, line, tag)
-
-            # -- element checks (map_if.segment_if.is_valid) ------------------------------------
-            if program is None and tag != "ISA" and tag != "GS":
-                continue
-            spec = node.spec
-            if spec is None:
-                continue
-            memo = node.memo.get(memo_mode)
-            if memo is None:
-                memo = node.memo[memo_mode] = {}
-            findings = memo.get(text)
-            if findings is None:
-                if not is_env and checker.clean(spec, els, sub):
-                    findings = ()
+                        env_counted = None
+                    else:  # SE
+                        self._envelope(x_env, cur_isa, cur_gs, cur_st, index, offset, line, tag)
+                        self._cursor_findings(x_seg, cursor, index, offset, line, tag)
+                        x_seg = []
+                        if cur_st is not None:
+                            cur_st.verdict = cur_st.counted == 0
+                            cur_st.segments = seg_count + 1
+                            env_target = cur_st.defects
+                        cursor = None
+                    if x_seg:  # findings pyx12 files under an envelope node are lost there
+                        for code, message in x_seg:
+                            self._warn(code, message, self._loc(index, offset, line, tag))
                 else:
-                    findings = tuple(checker.segment(spec, tag, els, None if tag == "ISA" else sub))
-                if len(memo) >= _CACHE_LIMIT:
-                    memo.clear()
-                memo[text] = findings
-            if not findings:
-                continue
-            loop_id = node.loop_id
-            if is_env:
-                for f in findings:
-                    where = self._loc(
-                        index,
-                        offset,
-                        line,
-                        tag,
-                        None
-                        if tag != "SE" and tag != "ST"
-                        else (1 if tag == "ST" else seg_count + 1),
-                        f.element,
-                        f.component,
-                        loop_id,
-                    )
-                    if f.element is None or env_target is None:
-                        self._warn(f.code, f.message, where)
+                    cursor = (cur_st, seg_count, index, offset, line, tag) if cur_st else None
+                    if x_seg:
+                        self._cursor_findings(x_seg, cursor, index, offset, line, tag)
+
+                # -- element checks (map_if.segment_if.is_valid) --------------------------------
+                if program is None and tag != "ISA" and tag != "GS":
+                    continue
+                spec = node.spec
+                if spec is None:
+                    continue
+                memo = node.memo.get(memo_mode)
+                if memo is None:
+                    memo = node.memo[memo_mode] = {}
+                findings = memo.get(text)
+                if findings is None:
+                    if not is_env and checker.clean(spec, els, sub):
+                        findings = ()
                     else:
-                        self._add(
-                            Defect(f.code, f.message, where, Severity.ERROR, _RESEND), env_target
+                        findings = tuple(
+                            checker.segment(spec, tag, els, None if tag == "ISA" else sub)
                         )
-                        if env_counted is not None:
-                            env_counted.counted += 1
-            elif cursor is not None:
-                for f in findings:
-                    self._to_set(cursor, f.code, f.message, f.element, f.component, tag, loop_id)
-            else:
-                for f in findings:
-                    self._warn(
-                        f.code,
-                        f.message,
-                        self._loc(index, offset, line, tag, None, f.element, f.component, loop_id),
-                    )
+                    if len(memo) >= _CACHE_LIMIT:
+                        memo.clear()
+                    memo[text] = findings
+                if not findings:
+                    continue
+                loop_id = node.loop_id
+                if is_env:
+                    for f in findings:
+                        where = self._loc(
+                            index,
+                            offset,
+                            line,
+                            tag,
+                            None
+                            if tag != "SE" and tag != "ST"
+                            else (1 if tag == "ST" else seg_count + 1),
+                            f.element,
+                            f.component,
+                            loop_id,
+                        )
+                        if f.element is None or env_target is None:
+                            self._warn(f.code, f.message, where)
+                        else:
+                            self._add(
+                                Defect(f.code, f.message, where, Severity.ERROR, _RESEND),
+                                env_target,
+                            )
+                            if env_counted is not None:
+                                env_counted.counted += 1
+                elif cursor is not None:
+                    for f in findings:
+                        self._to_set(
+                            cursor, f.code, f.message, f.element, f.component, tag, loop_id
+                        )
+                else:
+                    for f in findings:
+                        self._warn(
+                            f.code,
+                            f.message,
+                            self._loc(
+                                index, offset, line, tag, None, f.element, f.component, loop_id
+                            ),
+                        )
+
+            if reading:
+                more = next(source, None)
+                if more is None:
+                    reading = False
+                else:
+                    buffer += more
+        end = (index, offset + len(text), line)
 
         # -- end of input: envelopes left open (x12file.cleanup) -------------------------------
         index, offset, line = end
