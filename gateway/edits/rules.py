@@ -43,25 +43,35 @@ class Context:
 Rule = Callable[[Encounter, Context], Iterator[Finding]]
 
 
-def _providers(enc: Encounter) -> Iterator[tuple[str, str | None]]:
-    """(path, npi) of every provider named in the encounter."""
-    yield "billing_provider.npi", enc.billing_provider.npi
-    named: list[tuple[str, Provider | None]] = [
-        ("rendering_provider", enc.rendering_provider),
-        ("referring_provider", enc.referring_provider),
-        ("supervising_provider", enc.supervising_provider),
-        ("attending_provider", enc.attending_provider),
-        ("operating_provider", enc.operating_provider),
-        ("other_operating_provider", enc.other_operating_provider),
-    ]
-    for path, provider in named:
+PERSON_ROLES = (
+    "rendering_provider",
+    "referring_provider",
+    "supervising_provider",
+    "attending_provider",
+    "operating_provider",
+    "other_operating_provider",
+)
+"""The claim-level provider fields that hold a ``Provider``."""
+
+
+def _people(enc: Encounter) -> Iterator[tuple[str, Provider]]:
+    """(path, provider) of every person named as a provider, claim and line level."""
+    for role in PERSON_ROLES:
+        provider: Provider | None = getattr(enc, role)
         if provider is not None:
-            yield f"{path}.npi", provider.npi
-    if enc.service_facility is not None and enc.service_facility.npi is not None:
-        yield "service_facility.npi", enc.service_facility.npi
+            yield role, provider
     for i, line in enumerate(enc.service_lines):
         if line.rendering_provider is not None:
-            yield f"service_lines[{i}].rendering_provider.npi", line.rendering_provider.npi
+            yield f"service_lines[{i}].rendering_provider", line.rendering_provider
+
+
+def _providers(enc: Encounter) -> Iterator[tuple[str, str]]:
+    """(path, npi) of every provider named in the encounter."""
+    yield "billing_provider.npi", enc.billing_provider.npi
+    for path, provider in _people(enc):
+        yield f"{path}.npi", provider.npi
+    if enc.service_facility is not None and enc.service_facility.npi is not None:
+        yield "service_facility.npi", enc.service_facility.npi
 
 
 # ----------------------------------------------------------------------------- identifiers
@@ -81,8 +91,6 @@ def claim_id(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 def npis(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Every provider NPI is 10 digits with a correct Luhn check digit."""
     for path, npi in _providers(enc):
-        if npi is None:
-            continue
         if not cl.is_npi_format(npi):
             yield finding(C.NPI_FORMAT, path, f"NPI {npi!r} is not 10 digits starting with 1 or 2.")
         elif not cl.is_valid_npi(npi):
@@ -121,25 +129,7 @@ def taxonomies(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     found: list[tuple[str, str | None]] = [
         ("billing_provider.taxonomy", enc.billing_provider.taxonomy)
     ]
-    for name in (
-        "rendering_provider",
-        "referring_provider",
-        "supervising_provider",
-        "attending_provider",
-        "operating_provider",
-        "other_operating_provider",
-    ):
-        provider: Provider | None = getattr(enc, name)
-        if provider is not None:
-            found.append((f"{name}.taxonomy", provider.taxonomy))
-    for i, line in enumerate(enc.service_lines):
-        if line.rendering_provider is not None:
-            found.append(
-                (
-                    f"service_lines[{i}].rendering_provider.taxonomy",
-                    line.rendering_provider.taxonomy,
-                )
-            )
+    found += [(f"{path}.taxonomy", provider.taxonomy) for path, provider in _people(enc)]
     for path, code in found:
         if code is not None and not cl.TAXONOMY.fullmatch(code):
             yield finding(
@@ -161,9 +151,12 @@ def references(enc: Encounter, ctx: Context) -> Iterator[Finding]:
         fields[f"service_lines[{i}].prior_authorization"] = line.prior_authorization
     for path, value in fields.items():
         if value is not None and not cl.REFERENCE.fullmatch(value):
-            yield finding(
-                C.REFERENCE_FORMAT, path, f"{path} is {len(value)} characters (1-50 allowed)."
+            problem = (
+                "contains a space"
+                if any(ch.isspace() for ch in value)
+                else f"is {len(value)} characters (1-50 allowed)"
             )
+            yield finding(C.REFERENCE_FORMAT, path, f"{path} {problem}.")
 
 
 def line_ids(enc: Encounter, ctx: Context) -> Iterator[Finding]:
