@@ -302,3 +302,13 @@ def test_repeated_key_makes_the_encounter_ambiguous() -> None:
     assert result.encounter is None
     assert [(f.code.value, f.path) for f in result.findings] == [("E-JSON-DUPLICATE-KEY", "")]
     assert "place_of_service" in result.findings[0].message
+
+
+def test_xml_in_a_namespace_is_read_by_local_names() -> None:
+    """An exporter's default namespace does not stop the encounter from being read."""
+    xml = encounter_to_xml(Encounter.model_validate(sample_dict("professional-self"))).decode()
+    body = xml.split("?>", 1)[1].replace("<encounter>", '<encounter xmlns="urn:example:pm">', 1)
+    data = f'<encounters xmlns="urn:example:pm">{body}</encounters>'.encode()
+    (record,) = read_encounters(io.BytesIO(data), name="ns.xml")
+    assert list(record.findings) == []
+    assert record.claim_id == "VFP-20261101-0001"

@@ -255,10 +255,18 @@ def _encounter(
     line = _line(element)
     positions: dict[str, int] = {}
     data = element_to_data(element, Encounter, "", positions)
+    _drop_namespaces(element)
     if not schema.validate(element):
         found = _schema_findings(source, schema.error_log)
         return EncounterRecord(source, index, None, found, line, claim_id_of(data), positions)
     return validate_encounter(data, source=source, index=index, line=line, positions=positions)
+
+
+def _drop_namespaces(element: etree._Element) -> None:
+    """Validate exporters' namespaced elements (``<e:encounter xmlns:e=...>``) by local name."""
+    for node in element.iter():
+        if isinstance(node.tag, str) and node.tag.startswith("{"):
+            node.tag = etree.QName(node.tag).localname
 
 
 def encounter_to_xml(encounter: Encounter) -> bytes:
