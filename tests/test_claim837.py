@@ -200,6 +200,9 @@ def test_dependents_get_2000c_and_self_claims_do_not() -> None:
     assert shape == [("20", "1"), ("22", "0"), ("22", "1"), ("23", "0")]
     assert [s[2] for s in segs if s.tag == "SBR"] == ["18", ""]
     assert [s[1] for s in segs if s.tag == "PAT"] == ["19"]
+    # DMG for the subscriber only when the subscriber is the patient ("do not send" otherwise)
+    loops = [s[1] if s.tag == "NM1" else s.tag for s in segs if s.tag in ("NM1", "DMG")]
+    assert [a for a, b in zip(loops, loops[1:], strict=False) if b == "DMG"] == ["IL", "QC"]
     hl_checks(built.data)
     assert check(built.data).ok
 
@@ -276,6 +279,8 @@ def test_mixed_partners_and_kinds_split_into_one_interchange_each() -> None:
         ("professional-self", {"place_of_service": None}, "place_of_service"),
         ("professional-self", {"total_charge": "1.00"}, "total_charge"),
         ("institutional-outpatient", {"institutional": None}, "institutional"),
+        ("professional-self", {"frequency": "7"}, "original_payer_claim_number"),
+        ("institutional-outpatient", {"frequency": "8"}, "original_payer_claim_number"),
     ],
 )
 def test_claims_the_guide_cannot_carry_are_left_out(

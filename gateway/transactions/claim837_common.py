@@ -295,8 +295,9 @@ def subscriber_loop(
     )
     if subscriber.address is not None:
         address(w, out, subscriber.address)
-    if subscriber.birth_date is not None and subscriber.gender is not None:
-        # DMG01 D8, DMG02 birth date, DMG03 administrative gender
+    if is_patient and subscriber.birth_date is not None and subscriber.gender is not None:
+        # DMG01 D8, DMG02 birth date, DMG03 administrative gender; the TR3s: "required when the
+        # patient is the subscriber; if not required by this implementation guide, do not send"
         out.append(w.segment("DMG", "D8", d8(subscriber.birth_date), subscriber.gender.value))
     # 2010BB NM101 PR payer, NM102 2, NM108 PI payer identification
     out.append(w.segment("NM1", "PR", "2", payer.name, "", "", "", "", "PI", payer.id))
@@ -355,6 +356,16 @@ def tax_id_problem(provider: BillingProvider, professional: bool) -> str | None:
     if not professional and provider.tax_id_type is TaxIdType.SSN:
         return "an 837I billing provider must report an EIN (REF*EI); an SSN cannot be sent"
     return None
+
+
+def check_original_claim_number(encounter: Encounter) -> None:
+    """Frequency 7 (replacement) and 8 (void) must name the payer's claim number (REF*F8)."""
+    if encounter.frequency.value in ("7", "8") and not encounter.original_payer_claim_number:
+        raise ClaimBuildError(
+            encounter.claim_id,
+            "original_payer_claim_number",
+            "a replacement (7) or void (8) needs the payer's claim control number for REF*F8",
+        )
 
 
 def check_total(encounter: Encounter, total: Decimal) -> None:

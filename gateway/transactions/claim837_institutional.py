@@ -35,6 +35,7 @@ from gateway.transactions.claim837_common import (
     ClaimWriter,
     address,
     amount,
+    check_original_claim_number,
     check_total,
     d8,
     line_control_number,
@@ -79,6 +80,7 @@ def claim_segments(
         )
     total = sum((line.charge for line in lines), Decimal(0))  # CLM02 = sum of SV203
     check_total(enc, total)
+    check_original_claim_number(enc)
 
     # CLM01 patient control number, CLM02 total claim charge, CLM05-1 facility type code (first
     # two digits of the type of bill), CLM05-2 A (uniform billing claim form bill type),

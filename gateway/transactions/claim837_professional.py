@@ -23,6 +23,7 @@ from gateway.transactions.claim837_common import (
     ClaimWriter,
     address,
     amount,
+    check_original_claim_number,
     check_total,
     d8,
     line_control_number,
@@ -64,6 +65,7 @@ def claim_segments(
         )
     total = sum((line.charge for line in lines), Decimal(0))  # CLM02 = sum of SV102
     check_total(enc, total)
+    check_original_claim_number(enc)
 
     # CLM01 patient control number, CLM02 total claim charge, CLM05-1 place of service,
     # CLM05-2 B (facility code qualifier), CLM05-3 claim frequency code, CLM06 provider
