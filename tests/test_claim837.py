@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +203,7 @@ def test_dependents_get_2000c_and_self_claims_do_not() -> None:
     assert [s[1] for s in segs if s.tag == "PAT"] == ["19"]
     # DMG for the subscriber only when the subscriber is the patient ("do not send" otherwise)
     loops = [s[1] if s.tag == "NM1" else s.tag for s in segs if s.tag in ("NM1", "DMG")]
-    assert [a for a, b in zip(loops, loops[1:], strict=False) if b == "DMG"] == ["IL", "QC"]
+    assert [a for a, b in pairwise(loops) if b == "DMG"] == ["IL", "QC"]
     hl_checks(built.data)
     assert check(built.data).ok
 
