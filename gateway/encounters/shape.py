@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-__all__ = ["ITEM_NAMES", "Shape", "shape_of"]
+__all__ = ["ITEM_NAMES", "Shape", "field_shapes", "shape_of"]
 
 ITEM_NAMES: dict[str, str] = {
     "diagnoses": "diagnosis",
@@ -69,3 +70,9 @@ def shape_of(annotation: Any) -> Shape:
     if isinstance(tp, type) and issubclass(tp, str | int | bool | Decimal | date | Enum):
         return Shape("scalar", tp, None, optional)
     raise TypeError(f"unsupported field type {tp!r}")
+
+
+@cache
+def field_shapes(model: type[BaseModel]) -> dict[str, Shape]:
+    """The shape of every field of a model (computed once per model)."""
+    return {name: shape_of(info.annotation) for name, info in model.model_fields.items()}

@@ -26,7 +26,7 @@ from gateway.encounters.contract import (
     claim_id_of,
     validate_encounter,
 )
-from gateway.encounters.shape import ITEM_NAMES, shape_of
+from gateway.encounters.shape import ITEM_NAMES, field_shapes, shape_of
 from gateway.encounters.xsd import xsd_text
 from gateway.models.encounter import Encounter
 
@@ -46,7 +46,10 @@ def _line(element: etree._Element) -> int | None:
 
 
 def _local(tag: Any) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    """The local name of an element tag; '' for comments and processing instructions."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2] if tag.startswith("{") else tag
 
 
 def element_to_data(
@@ -54,7 +57,7 @@ def element_to_data(
 ) -> dict[str, Any]:
     """Map an XML element to the dict the JSON form would give; records each field's line."""
     data: dict[str, Any] = {}
-    fields = model.model_fields
+    shapes = field_shapes(model)
     for child in element:
         name = _local(child.tag)
         if not name:
@@ -63,11 +66,11 @@ def element_to_data(
         line = _line(child)
         if line is not None:
             positions[field_path] = line
-        info = fields.get(name)
-        if info is None:
+        shape = shapes.get(name)
+        if shape is None:
             data[name] = _text(child)  # the model reports the unknown field
             continue
-        data[name] = _value(child, shape_of(info.annotation), field_path, positions)
+        data[name] = _value(child, shape, field_path, positions)
     return data
 
 
@@ -266,7 +269,7 @@ def _drop_namespaces(element: etree._Element) -> None:
     """Validate exporters' namespaced elements (``<e:encounter xmlns:e=...>``) by local name."""
     for node in element.iter():
         if isinstance(node.tag, str) and node.tag.startswith("{"):
-            node.tag = etree.QName(node.tag).localname
+            node.tag = _local(node.tag)
 
 
 def encounter_to_xml(encounter: Encounter) -> bytes:
