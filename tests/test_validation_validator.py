@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from gateway.validation.acks import AckError, ack_999, ack_ta1
 from gateway.validation.validator import Options, ValidationResult, Validator, validate
 from gateway.x12 import Severity, read_segments
 from tests.test_validation_samples import claims_837p, remittance_835
@@ -139,3 +142,41 @@ def test_interchange_and_group_results() -> None:
         isa.control, isa.sender, isa.groups[0].control, isa.groups[0].functional_id,
         isa.groups[0].version,
     ) == ("000000001", "SUBMITTER01", "1", "HC", "005010X222A1")  # fmt: skip
+
+
+_NOISE = b"*:~^ \n\r\x07ABCZ019-."
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    base=st.sampled_from([CLEAN, remittance_835(2)]),
+    edits=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 10_000), st.binary(min_size=1, max_size=5)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_broken_bytes_never_crash(base: bytes, edits: list[tuple[int, int, bytes]]) -> None:
+    """Randomly damaged files give located findings and writable acknowledgements, never errors."""
+    data = bytearray(base)
+    for op, where, chunk in edits:
+        if not data:
+            break
+        pos = where % len(data)
+        noise = bytes(_NOISE[b % len(_NOISE)] for b in chunk)
+        if op == 0:
+            data[pos:pos] = noise
+        elif op == 1:
+            del data[pos : pos + len(chunk) * 8]
+        elif op == 2:
+            data[pos] = noise[0]
+        else:
+            del data[pos:]
+    result = validate(bytes(data))
+    assert all(d.code and d.message for d in result.defects)
+    for write in (ack_999, ack_ta1):
+        try:
+            text = write(result)
+        except AckError:
+            continue
+        assert validate(text.encode("ascii")).defects is not None

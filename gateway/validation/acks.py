@@ -37,6 +37,15 @@ class AckHeader:
     usage: str | None = None  # ISA15; defaults to the acknowledged interchange's
 
 
+_NOT_DATA = str.maketrans("", "", "*:^~\r\n\x07\x1c\x1d\x1e\x1f")
+
+
+def _safe(value: str | None, size: int) -> str:
+    """A value from the acknowledged file, fit for an element of at most ``size`` characters:
+    without our delimiters (a broken file can put anything anywhere) and cut to size."""
+    return (value or "").translate(_NOT_DATA).strip()[:size]
+
+
 def _segment_code(defect: Defect) -> str | None:
     """The IK304 code a defect stands for (element findings mean 8: data element errors)."""
     code = defect.code
@@ -70,7 +79,7 @@ def _set_lines(w: Writer, defects: Iterable[Defect]) -> tuple[list[str], list[st
         for d in found:
             code = _segment_code(d)
             assert code is not None
-            tag = d.location.tag or ""
+            tag = _safe(d.location.tag, 3)
             # IK303 holds at most 4 characters: the loop number (2010 for 2010AA)
             loop = (d.location.loop or "")[:4]
             by_tag.setdefault((tag, loop if loop[:1].isdigit() else "", code), []).append(d)
@@ -88,12 +97,18 @@ def _set_lines(w: Writer, defects: Iterable[Defect]) -> tuple[list[str], list[st
     return lines, set_codes
 
 
+def _usage(value: str) -> str:
+    """ISA15 of the answer: the acknowledged file's P / T, production when it is unreadable."""
+    return value if value in ("P", "T", "I") else "P"
+
+
 def _isa_back(w: Writer, isa: InterchangeResult, header: AckHeader, when: datetime) -> str:
     return w.isa(
         "00", "", "00", "",
-        isa.receiver_qualifier, isa.receiver, isa.sender_qualifier, isa.sender,
+        _safe(isa.receiver_qualifier, 2), _safe(isa.receiver, 15),
+        _safe(isa.sender_qualifier, 2), _safe(isa.sender, 15),
         when.strftime("%y%m%d"), when.strftime("%H%M"), "00501",
-        f"{header.interchange_control:09d}", "0", header.usage or isa.usage or "P",
+        f"{header.interchange_control:09d}", "0", _usage(header.usage or isa.usage),
     )  # fmt: skip
 
 
@@ -112,7 +127,8 @@ def ack_999(result: ValidationResult, header: AckHeader | None = None) -> str:
     first_isa, first_group = answerable[0]
     out = [
         _isa_back(w, first_isa, header, when),
-        w.segment("GS", "FA", first_group.receiver, first_group.sender, when.strftime("%Y%m%d"),
+        w.segment("GS", "FA", _safe(first_group.receiver, 15), _safe(first_group.sender, 15),
+                  when.strftime("%Y%m%d"),
                   when.strftime("%H%M"), str(header.group_control), "X", VERSION_999),
     ]  # fmt: skip
     for number, (_, group) in enumerate(answerable, 1):
@@ -126,11 +142,15 @@ def _group_999(w: Writer, group: GroupResult, number: int) -> list[str]:
     control = f"{number:04d}"
     body = [
         w.segment("ST", "999", control, VERSION_999),
-        w.segment("AK1", group.functional_id, group.control, group.version),
+        w.segment(
+            "AK1", _safe(group.functional_id, 2), _safe(group.control, 9), _safe(group.version, 12)
+        ),
     ]
     accepted = 0
     for s in group.sets:
-        body.append(w.segment("AK2", s.transaction, s.control, s.version))
+        body.append(
+            w.segment("AK2", _safe(s.transaction, 3), _safe(s.control, 9), _safe(s.version, 35))
+        )
         lines, codes = _set_lines(w, s.defects)
         body.extend(lines)
         if s.accepted:
@@ -140,7 +160,11 @@ def _group_999(w: Writer, group: GroupResult, number: int) -> list[str]:
             body.append(w.segment("IK5", "R", *(codes[:5] or ["5"])))
     group_codes: list[str] = []
     for d in group.defects:
-        if d.code.vocabulary == "AK905" and d.code.ack_code not in group_codes:
+        if (
+            d.severity is Severity.ERROR
+            and d.code.vocabulary == "AK905"
+            and (d.code.ack_code not in group_codes)
+        ):
             group_codes.append(d.code.ack_code or "")
     total = len(group.sets)
     if group_codes or (total and accepted == 0):
@@ -169,6 +193,10 @@ def ack_ta1(result: ValidationResult, header: AckHeader | None = None) -> str:
             if d.severity is Severity.ERROR and d.code.vocabulary == "TA1" and d.code.ack_code
         ]
         status, note = ("R", notes[0]) if notes else ("A", "000")
-        out.append(w.segment("TA1", isa.control, isa.date, isa.time, status, note))
+        out.append(
+            w.segment(
+                "TA1", _safe(isa.control, 9), _safe(isa.date, 6), _safe(isa.time, 4), status, note
+            )
+        )
     out.append(w.segment("IEA", "0", f"{header.interchange_control:09d}"))
     return "".join(out)

@@ -1402,13 +1402,13 @@ class _Engine:
                     text = part.lstrip("\n\r")
                     skipped = len(part) - len(text)
                     line += part.count("\n", 0, skipped)
-                    if not text:
-                        reading = False
-                        break
                     offset = base + skipped
                 else:
                     text = part
                     offset = base
+                if not text:  # an empty segment ends pyx12's reading
+                    reading = False
+                    break
                 base += len(part) + 1
                 index += 1
                 # reader findings, for the segment cursor and for ISA / GS / ST; those of a segment
