@@ -56,6 +56,9 @@ class FindingCode(StrEnum):
     LINE_ID_DUPLICATE = "E-LINE-ID-DUPLICATE"
     REFERENCE_FORMAT = "E-REFERENCE-FORMAT"
     PHONE_FORMAT = "E-PHONE-FORMAT"
+    TEXT_CHARACTERS = "E-TEXT-CHARACTERS"
+    TEXT_NON_ASCII = "W-TEXT-NON-ASCII"
+    TEXT_TOO_LONG = "E-TEXT-TOO-LONG"
     # addresses
     BILLING_PO_BOX = "E-BILLING-PO-BOX"
     FACILITY_PO_BOX = "E-FACILITY-PO-BOX"
@@ -179,6 +182,13 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.LINE_ID_DUPLICATE: _e("Give every line of the claim its own line_id."),
     C.REFERENCE_FORMAT: _e("Use 1-50 characters without spaces for reference numbers."),
     C.PHONE_FORMAT: _e("Give a 10-digit phone number, area code first."),
+    C.TEXT_CHARACTERS: _e(
+        "Remove the character: ~ * : ^ | > and control characters separate X12 data."
+    ),
+    C.TEXT_NON_ASCII: _w(
+        "Write the value in plain ASCII (e.g. MUNOZ for MUÑOZ); many payers reject accents."
+    ),
+    C.TEXT_TOO_LONG: _e("Shorten the value to the length the 837 element allows."),
     C.BILLING_PO_BOX: _e(
         "The billing provider needs a street address; put a PO box in pay_to_address."
     ),

@@ -10,7 +10,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import Enum
 from typing import Any
+
+from pydantic import BaseModel
 
 from gateway.edits import codelists as cl
 from gateway.edits.findings import Finding, finding
@@ -180,6 +183,60 @@ def line_ids(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             )
         else:
             seen[line.line_id] = i
+
+
+# ------------------------------------------------------------------------------------ text
+
+# characters that are (or commonly are) X12 delimiters; a value holding one cannot be sent
+_DELIMITERS = frozenset("~*:^|>")
+
+# the longest value the 837 element carrying each field allows (by field name)
+MAX_LENGTHS: dict[str, int] = {
+    "last_name": 60,  # NM103
+    "organization_name": 60,
+    "name": 60,
+    "first_name": 35,  # NM104
+    "middle_name": 25,  # NM105
+    "suffix": 10,  # NM107
+    "line1": 55,  # N301
+    "line2": 55,
+    "city": 30,  # N401
+    "group_name": 60,  # SBR04
+    "description": 80,  # SV101-7
+    "note": 80,  # NTE02
+    "email": 256,  # PER0n
+    "member_id": 80,  # NM109
+    "id": 80,
+}
+
+
+def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
+    """(path, text) of every string in a model, walking nested models and lists."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _strings(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{path}[{i}]")
+    elif isinstance(value, str) and not isinstance(value, Enum):
+        yield path, value
+
+
+def text(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """Text holds no X12 delimiter or control character, is ASCII, and fits its element."""
+    for path, value in _strings(enc, ""):
+        bad = sorted({ch for ch in value if ch in _DELIMITERS or (ord(ch) < 32)})
+        if bad:
+            shown = " ".join(repr(ch) for ch in bad)
+            yield finding(C.TEXT_CHARACTERS, path, f"{path} contains {shown}.")
+        elif not value.isascii():
+            yield finding(C.TEXT_NON_ASCII, path, f"{path} has letters outside plain ASCII.")
+        name = path.rsplit(".", 1)[-1]
+        limit = MAX_LENGTHS.get(name)
+        if limit is not None and len(value) > limit:
+            yield finding(
+                C.TEXT_TOO_LONG, path, f"{path} has {len(value)} characters; at most {limit}."
+            )
 
 
 # ------------------------------------------------------------------------------- addresses
@@ -883,6 +940,7 @@ def other_payers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 
 RULES: tuple[Rule, ...] = (
     claim_id,
+    text,
     claim_shape,
     frequency,
     npis,
