@@ -1,0 +1,656 @@
+"""The gateway service: inbox to clearinghouse and back, as one long-running async process.
+
+``Service`` ties the parts together around one ledger:
+
+- **intake**: a complete encounter file is claimed by atomic rename into this worker's processing
+  folder, hashed (the same content twice is a duplicate: archived, reported, not billed again),
+  read and scrubbed off the event loop (``gateway.service.intake``) and recorded
+  (``Ledger.record_claims``: clean claims queued, claims with errors invalid with a correction item,
+  a claim id already in flight reported as a duplicate). A correction document from
+  ``corrections/`` dropped back in resubmits its claim by the rules of ``gateway.ledger.queue``.
+- **batching and submission**: ``gateway.service.submit.Submitter`` (write-ahead, exactly once).
+- **responses**: pulled from each partner's transport into the responses inbox, claimed, read
+  (``gateway.service.responses``), reconciled (``Ledger.apply_response``, idempotent by content
+  hash) and archived; a file that holds no readable response is quarantined beside its
+  ``.error.json`` and counted by ``gateway status``.
+- **recovery** on start: files this worker had claimed are processed again (the ledger makes that
+  harmless), staged 837s and submission intents are settled (``Submitter.finish_staged``).
+
+Every file ends in ``archive/YYYY/MM/DD/`` or in ``quarantine/``; nothing is deleted. Each step
+logs one event with the file, claim ids and control numbers bound (PHI is redacted by
+``gateway.logs``). ``run(stop)`` works until ``stop`` is set, finishing the step in flight;
+``run_once()`` drains what is waiting and returns (``gateway run --once``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+
+from gateway.cli.queue import sync_correction_files
+from gateway.config import ConfigError, Settings
+from gateway.ledger.adapt import views_of
+from gateway.ledger.queue import QueueRuleError, plan_resubmission
+from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
+from gateway.ledger.store import Ledger
+from gateway.models.acknowledgements import (
+    ImplementationAcknowledgementDocument,
+    InterchangeAcknowledgementDocument,
+)
+from gateway.partners import Partners
+from gateway.service.files import (
+    ClaimedFile,
+    FileProblem,
+    FileTooLargeError,
+    archive_file,
+    claim_file,
+    list_claimed,
+    quarantine_file,
+    read_file,
+    release_claimed,
+    sha256_file,
+)
+from gateway.service.intake import ParsedEncounters, parse_encounter_file, read_correction_file
+from gateway.service.responses import document_hash, read_response_file
+from gateway.service.submit import Submitter
+from gateway.service.transports import (
+    DirectoryTransport,
+    Transport,
+    TransportError,
+    poll_responses,
+    pull_responses,
+    transport_from_config,
+)
+from gateway.service.watch import InboxWatcher
+
+__all__ = ["DEFAULT_WORKER_ID", "Service", "ServiceStats", "check_worker_id", "open_transports"]
+
+DEFAULT_WORKER_ID = "main"
+_WORKER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+Inbox = Literal["encounters", "responses"]
+
+
+def check_worker_id(worker_id: str) -> str:
+    """``worker_id`` when it is a plain name (it names folders), else ``ValueError``."""
+    if not _WORKER_ID.match(worker_id):
+        raise ValueError(
+            f"worker id {worker_id!r}: use 1-40 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return worker_id
+
+
+@dataclass
+class ServiceStats:
+    """What the service did since it started (the demo's report and the tests read it)."""
+
+    encounter_files: int = 0
+    response_files: int = 0
+    duplicate_files: int = 0
+    quarantined_files: int = 0
+    claims: dict[str, int] = field(default_factory=dict)  # outcome -> count
+    unrecorded: int = 0  # encounters without a usable claim id
+    responses_applied: int = 0
+    state_changes: int = 0
+    unmatched: int = 0
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        """Add ``n`` claims with ``outcome`` (new, resubmission, duplicate, invalid)."""
+        self.claims[outcome] = self.claims.get(outcome, 0) + n
+
+
+def open_transports(settings: Settings, partners: Partners) -> dict[str, Transport]:
+    """One transport per partner from its ``[transport]`` table (``ConfigError`` when wrong)."""
+    transports: dict[str, Transport] = {}
+    for partner in partners:
+        source = str(partner.source) if partner.source else f"partner {partner.name}"
+        base = partner.source.parent if partner.source else settings.partners_dir
+        transports[partner.name] = transport_from_config(
+            partner.transport,
+            workspace=settings.workspace,
+            base_dir=base,
+            source=source,
+            max_bytes=settings.intake.max_file_bytes,
+        )
+    return transports
+
+
+class Service:
+    """The gateway service over one ledger (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        partners: Partners,
+        transports: Mapping[str, Transport],
+        *,
+        worker_id: str = DEFAULT_WORKER_ID,
+        today: Callable[[], date] = date.today,
+        lease_seconds: float = 300.0,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.partners = partners
+        self.transports = dict(transports)
+        self.worker_id = check_worker_id(worker_id)
+        self.today = today
+        self.stats = ServiceStats()
+        ws = settings.workspace
+        self.submitter = Submitter(
+            ledger=ledger,
+            partners=partners,
+            transports=self.transports,
+            outgoing_root=ws.state / "outgoing",
+            archive_root=ws.archive,
+            worker_id=self.worker_id,
+            max_claims=settings.batching.max_claims,
+            max_wait_seconds=settings.batching.max_wait_seconds,
+            lease_seconds=lease_seconds,
+        )
+        self._log = structlog.stdlib.get_logger("gateway.service").bind(worker=self.worker_id)
+        self._corrections_dirty = True
+        self._corrections_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, settings: Settings, *, worker_id: str = DEFAULT_WORKER_ID) -> Service:
+        """Create the workspace, open the ledger, load partners and their transports."""
+        settings.workspace.create()
+        partners = settings.load_partners()
+        if not len(partners):
+            raise ConfigError(str(settings.partners_dir), "", "holds no trading partner (*.toml)")
+        transports = open_transports(settings, partners)
+        ledger = await Ledger.open(settings.ledger_url)
+        return cls(settings, ledger, partners, transports, worker_id=worker_id)
+
+    async def close(self) -> None:
+        """Give back claim leases, close transports and the ledger."""
+        with contextlib.suppress(Exception):
+            await self.ledger.release_leases(self.worker_id)
+        for transport in self._unique_transports():
+            with contextlib.suppress(Exception):
+                await transport.close()
+        await self.ledger.close()
+
+    # ------------------------------------------------------------------ folders
+
+    def processing_dir(self, inbox: Inbox) -> Path:
+        """Where this worker keeps the files it claimed from ``inbox`` while it processes them."""
+        return self.settings.workspace.processing / self.worker_id / inbox
+
+    def _inbox_of(self, path: Path) -> Inbox | None:
+        ws = self.settings.workspace
+        if path.parent == ws.encounters_inbox:
+            return "encounters"
+        if path.parent == ws.responses_inbox:
+            return "responses"
+        return None
+
+    def _unique_transports(self) -> list[Transport]:
+        seen: dict[str, Transport] = {}
+        for transport in self.transports.values():
+            seen.setdefault(transport.label, transport)
+        return list(seen.values())
+
+    def _pulling_transports(self) -> list[Transport]:
+        return [
+            t
+            for t in self._unique_transports()
+            if not (isinstance(t, DirectoryTransport) and t.drop_dir is None)
+        ]
+
+    # ------------------------------------------------------------------ recovery
+
+    async def recover(self) -> None:
+        """Finish what a crash left half-done: claimed files, staged 837s, open intents."""
+        ws = self.settings.workspace
+        inboxes: tuple[tuple[Inbox, Path], ...] = (
+            ("encounters", ws.encounters_inbox),
+            ("responses", ws.responses_inbox),
+        )
+        for inbox, folder in inboxes:
+            claimed = await asyncio.to_thread(list_claimed, self.processing_dir(inbox), folder)
+            for item in claimed:
+                self._log.info("resuming a file claimed before a restart", file=item.name)
+                await self.process(item, inbox, resumed=True)
+        handed = await self.submitter.finish_staged()
+        if handed:
+            self._log.info("staged interchanges handed over after a restart", count=handed)
+        await self.sync_corrections()
+
+    # ------------------------------------------------------------------ one file
+
+    async def take(self, path: Path) -> bool:
+        """Claim ``path`` from its inbox and process it; False when another worker took it."""
+        inbox = self._inbox_of(path)
+        if inbox is None:
+            return False
+        claimed = await asyncio.to_thread(claim_file, path, self.processing_dir(inbox))
+        if claimed is None:
+            return False
+        await self.process(claimed, inbox)
+        return True
+
+    async def process(self, claimed: ClaimedFile, inbox: Inbox, *, resumed: bool = False) -> None:
+        """Process a claimed file; on an unexpected error put it back for a later attempt."""
+        with structlog.contextvars.bound_contextvars(file=claimed.name, worker=self.worker_id):
+            try:
+                if inbox == "encounters":
+                    await self._encounters(claimed, resumed)
+                else:
+                    await self._response(claimed, resumed)
+            except Exception as exc:
+                self._log.exception("file not processed; it goes back to the inbox", error=str(exc))
+                with contextlib.suppress(OSError):
+                    await asyncio.to_thread(release_claimed, claimed)
+
+    async def _read(self, claimed: ClaimedFile, kind: str) -> tuple[bytes, str] | None:
+        """The file's bytes and hash; a file over the size limit is quarantined (None)."""
+        try:
+            data = await read_file(claimed.path, self.settings.intake.max_file_bytes)
+        except FileTooLargeError as exc:
+            digest = await sha256_file(claimed.path)
+            problem = FileProblem(
+                "too-large",
+                str(exc),
+                "Split the file into smaller ones (or raise [intake] max_file_bytes) and drop "
+                "the parts into the inbox.",
+            )
+            await self._quarantine(claimed, problem, digest, kind, None, exc.size)
+            return None
+        return data, hashlib.sha256(data).hexdigest()
+
+    async def _quarantine(
+        self,
+        claimed: ClaimedFile,
+        problem: FileProblem,
+        digest: str,
+        kind: str,
+        record: FileRecord | None,
+        size: int,
+    ) -> None:
+        if record is None:
+            record = await self.ledger.record_file(
+                digest, claimed.name, kind, status="quarantined", size=size
+            )
+        await self.ledger.update_file(record.id, status="quarantined", detail=problem.as_dict())
+        target, error_file = await asyncio.to_thread(
+            quarantine_file, claimed, self.settings.workspace.quarantine, problem
+        )
+        await self.ledger.update_file(record.id, archive_path=str(target))
+        self.stats.quarantined_files += 1
+        self._log.error(
+            "file quarantined",
+            problem=problem.code,
+            what=problem.what,
+            quarantined_as=target.name,
+            explanation=error_file.name,
+        )
+
+    async def _archive(self, claimed: ClaimedFile, record: FileRecord | None, status: str) -> None:
+        if record is not None:
+            await self.ledger.update_file(record.id, status=status)
+        target = await asyncio.to_thread(archive_file, claimed, self.settings.workspace.archive)
+        if record is not None:
+            await self.ledger.update_file(record.id, archive_path=str(target))
+
+    async def _existing(
+        self, record: FileRecord, claimed: ClaimedFile, resumed: bool, done: str
+    ) -> bool:
+        """Handle a file whose content the ledger already has; True when nothing more to do."""
+        if record.is_new or record.status == "quarantined":
+            return False  # new, or bad before: process it (again) and say what is wrong
+        if resumed and record.status == "received":
+            return False  # this worker stopped half-way through it: finish the job
+        if resumed and record.status == done:
+            await self._archive(claimed, None, done)  # recorded; only the move was left
+            return True
+        self.stats.duplicate_files += 1
+        await asyncio.to_thread(archive_file, claimed, self.settings.workspace.archive)
+        self._log.warning(
+            "duplicate file: the same content was taken before; archived, nothing recorded again",
+            first_seen_as=record.name,
+            file_id=record.id,
+        )
+        return True
+
+    # ------------------------------------------------------------------ encounters
+
+    async def _encounters(self, claimed: ClaimedFile, resumed: bool) -> None:
+        read = await self._read(claimed, "encounters")
+        if read is None:
+            return
+        data, digest = read
+        record = await self.ledger.record_file(digest, claimed.name, "encounters", size=len(data))
+        if await self._existing(record, claimed, resumed, "archived"):
+            return
+        self.stats.encounter_files += 1
+        parsed = await asyncio.to_thread(
+            parse_encounter_file, data, claimed.name, self.partners, today=self.today()
+        )
+        if parsed.correction_error is not None:
+            problem = FileProblem(
+                "bad-correction",
+                f"{claimed.name}: {parsed.correction_error}",
+                "Keep the claim id of the correction file as it was written, fix the encounter "
+                "fields named in `rejection.reasons`, and drop the file into the inbox again.",
+            )
+            await self._quarantine(claimed, problem, digest, "encounters", record, len(data))
+            return
+        if parsed.correction is not None:
+            await self._correction(claimed, parsed, record)
+            return
+        if not parsed.claims:
+            problem = FileProblem(
+                "no-claims",
+                f"{claimed.name}: no encounter in the file has a usable claim id "
+                f"({parsed.records} record(s) read)",
+                "Check that the file follows the encounter contract (schemas/encounter.schema."
+                "json); `gateway check FILE` lists every problem with its line. Fix the file "
+                "and drop it into the inbox again.",
+                None,
+                [dict(f) for u in parsed.unrecorded[:50] for f in u.findings],
+            )
+            await self._quarantine(claimed, problem, digest, "encounters", record, len(data))
+            return
+        outcomes = await self.ledger.record_claims(
+            parsed.claims, file_id=record.id, origin="intake"
+        )
+        self._log_outcomes(parsed.claims, outcomes, resumed)
+        for item in parsed.unrecorded:
+            self.stats.unrecorded += 1
+            self._log.warning(
+                "encounter not recorded: it has no usable claim id",
+                index=item.index,
+                line=item.line,
+                codes=[str(f.get("code")) for f in item.findings],
+            )
+        await self._archive(claimed, record, "archived")
+        await self.ledger.update_file(
+            record.id,
+            detail={
+                "records": parsed.records,
+                "warnings": parsed.warnings,
+                "unrecorded": len(parsed.unrecorded),
+                "outcomes": _outcome_counts(outcomes),
+            },
+        )
+        self._log.info(
+            "encounter file taken",
+            records=parsed.records,
+            **_outcome_counts(outcomes),
+            unrecorded=len(parsed.unrecorded),
+        )
+
+    async def _correction(
+        self, claimed: ClaimedFile, parsed: ParsedEncounters, record: FileRecord
+    ) -> None:
+        correction = parsed.correction
+        assert correction is not None
+        encounter: Mapping[str, Any] = correction.encounter
+        claim = await self.ledger.claim(correction.claim_id)
+        if claim is not None:
+            try:
+                partner = self.partners.get(claim.partner)
+                plan = plan_resubmission(
+                    claim, encounter, frequency_1_only=partner.frequency_1_only
+                )
+                encounter = plan.encounter
+                self._log.info(
+                    "correction file: resubmission planned",
+                    claim_id=claim.claim_id,
+                    frequency=plan.frequency,
+                    why=plan.explanation,
+                )
+            except (KeyError, QueueRuleError) as exc:
+                self._log.warning(
+                    "correction file: resubmission rules not applied",
+                    claim_id=correction.claim_id,
+                    error=str(exc.args[0]) if exc.args else str(exc),
+                )
+        incoming = await asyncio.to_thread(
+            read_correction_file, encounter, claimed.name, self.partners, today=self.today()
+        )
+        if incoming is None:
+            problem = FileProblem(
+                "bad-correction",
+                f"{claimed.name}: the corrected encounter has no usable claim id",
+                "Keep the claim id as it was written and drop the file into the inbox again.",
+            )
+            await self._quarantine(claimed, problem, record.content_hash, "encounters", record, 0)
+            return
+        outcomes = await self.ledger.record_claims(
+            [incoming], file_id=record.id, origin="correction-file"
+        )
+        self._log_outcomes([incoming], outcomes, False)
+        await self._archive(claimed, record, "archived")
+        await self.ledger.update_file(
+            record.id, detail={"correction_of": correction.claim_id, **_outcome_counts(outcomes)}
+        )
+
+    def _log_outcomes(
+        self, claims: list[IncomingClaim], outcomes: list[IntakeOutcome], resumed: bool
+    ) -> None:
+        self._corrections_dirty = True
+        for outcome in outcomes:
+            log = self._log.bind(claim_id=outcome.claim_id, version=outcome.version)
+            if outcome.outcome == "duplicate":
+                if resumed:
+                    self.stats.count("already-recorded")
+                    log.info("claim already recorded before the restart")
+                    continue
+                self.stats.count("duplicate")
+                log.warning("duplicate claim: not billed twice", detail=outcome.detail)
+                continue
+            self.stats.count(outcome.outcome)
+            if str(outcome.state) == "invalid":
+                self.stats.count("invalid")
+                first = next((c for c in claims if c.claim_id == outcome.claim_id), None)
+                codes = [r.code for r in first.findings] if first else []
+                log.warning("claim invalid: correction item opened", outcome=outcome.outcome,
+                            reasons=codes[:10])  # fmt: skip
+            else:
+                log.info("claim queued", outcome=outcome.outcome)
+
+    # ------------------------------------------------------------------ responses
+
+    async def _response(self, claimed: ClaimedFile, resumed: bool) -> None:
+        read = await self._read(claimed, "unknown")
+        if read is None:
+            return
+        data, digest = read
+        record = await self.ledger.record_file(digest, claimed.name, "unknown", size=len(data))
+        if await self._existing(record, claimed, resumed, "applied"):
+            return
+        self.stats.response_files += 1
+        found = await asyncio.to_thread(read_response_file, data, claimed.name)
+        if found.problem is not None:
+            await self._quarantine(claimed, found.problem, digest, "unknown", record, len(data))
+            return
+        kinds = found.kinds
+        await self.ledger.update_file(record.id, kind="+".join(kinds)[:16])
+        if found.findings:
+            self._log.warning(
+                "response has findings; applied as far as it can be",
+                findings=len(found.findings),
+                first=found.findings[0],
+            )
+        summary: dict[str, int] = {}
+        for index, document in enumerate(found.documents):
+            kind = kinds[index]
+            result = await self.ledger.apply_response(
+                views_of(document),
+                content_hash=document_hash(digest, index, kind),
+                kind=kind,
+                file_id=record.id,
+            )
+            self.stats.responses_applied += 0 if result.duplicate else 1
+            self.stats.state_changes += result.state_changes
+            self.stats.unmatched += len(result.unmatched)
+            if result.opened_items:
+                self._corrections_dirty = True
+            for item in result.unmatched[:20]:
+                self._log.warning(
+                    "response part matches nothing we sent; kept as unmatched",
+                    kind=kind,
+                    reference=item.reference,
+                    reason=item.reason,
+                )
+            self._log.info(
+                "response applied",
+                kind=kind,
+                control_numbers=_control_numbers(document),
+                duplicate=result.duplicate,
+                events=result.applied,
+                state_changes=result.state_changes,
+                skipped=result.skipped,
+                unmatched=len(result.unmatched),
+                correction_items_opened=list(result.opened_items[:20]),
+            )
+            summary[kind] = result.state_changes
+        await self._archive(claimed, record, "applied")
+        await self.ledger.update_file(
+            record.id,
+            detail={"kinds": kinds, "state_changes": summary, "findings": len(found.findings)},
+        )
+
+    # ------------------------------------------------------------------ loops
+
+    async def sync_corrections(self) -> None:
+        """Write ``corrections/<claim_id>.json`` for open items (when something changed)."""
+        async with self._corrections_lock:
+            if not self._corrections_dirty:
+                return
+            self._corrections_dirty = False
+            written, removed = await sync_correction_files(
+                self.ledger, self.settings.workspace.corrections
+            )
+        if written or removed:
+            self._log.info("correction files updated", written=written, removed=removed)
+
+    async def pull(self) -> int:
+        """Pull waiting responses from every transport into the responses inbox once."""
+        pulled = 0
+        for transport in self._pulling_transports():
+            try:
+                pulled += len(
+                    await pull_responses(transport, self.settings.workspace.responses_inbox)
+                )
+            except (TransportError, OSError) as exc:
+                self._log.warning("response pull failed", transport=transport.label, error=str(exc))
+        return pulled
+
+    async def run_once(self) -> None:
+        """Recover, pull responses, take every complete inbox file, send every waiting claim."""
+        await self.recover()
+        await self.pull()
+        watcher = InboxWatcher.for_settings(self.settings)
+        for path in await watcher.drain():
+            await self.take(path)
+        await self.sync_corrections()
+        await self.submitter.flush(force=True)
+        await self.submitter.finish_staged()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set; the step in flight is finished, never cut off."""
+        await self.recover()
+        self._log.info(
+            "service started",
+            workspace=str(self.settings.workspace.root),
+            partners=sorted(p.name for p in self.partners),
+        )
+        watcher = InboxWatcher.for_settings(self.settings)
+        tasks = [
+            asyncio.create_task(self._intake_loop(watcher, stop), name="intake"),
+            asyncio.create_task(self._batch_loop(stop), name="batcher"),
+        ]
+        interval = self.settings.intake.poll_interval_seconds
+        for transport in self._pulling_transports():
+            tasks.append(
+                asyncio.create_task(
+                    poll_responses(
+                        transport,
+                        self.settings.workspace.responses_inbox,
+                        interval=interval,
+                        stop=stop,
+                    ),
+                    name=f"pull {transport.label}",
+                )
+            )
+        await stop.wait()
+        watcher.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._log.info("service stopped")
+
+    async def _intake_loop(self, watcher: InboxWatcher, stop: asyncio.Event) -> None:
+        async with watcher:
+            async for path in watcher:
+                if stop.is_set():
+                    break
+                await self.take(path)
+                await self.sync_corrections()
+
+    async def _batch_loop(self, stop: asyncio.Event) -> None:
+        tick = max(0.05, min(1.0, self.settings.batching.max_wait_seconds / 4))
+        retry_at = 0.0
+        while not stop.is_set():
+            try:
+                await self.submitter.flush(stop=stop)
+                if self.submitter.pending() and time.monotonic() >= retry_at:
+                    await self.submitter.finish_staged()
+                    retry_at = time.monotonic() + 5.0
+                await self.sync_corrections()
+            except Exception as exc:  # a database hiccup must not end the service
+                self._log.exception("batching step failed; trying again", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), tick)
+
+
+def _outcome_counts(outcomes: list[IntakeOutcome]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        key = (
+            "invalid"
+            if str(outcome.state) == "invalid" and outcome.outcome != "duplicate"
+            else (outcome.outcome)
+        )
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _control_numbers(document: object) -> dict[str, list[str]]:
+    """The control numbers a response carries and answers (for the log; never PHI)."""
+    isa13: set[str] = set()
+    answers_isa13: list[str] = []
+    answers_gs06: list[str] = []
+    if isinstance(document, InterchangeAcknowledgementDocument):
+        answers_isa13 = [a.control_number for a in document.acknowledgements]
+    elif isinstance(document, ImplementationAcknowledgementDocument):
+        for ack in document.acknowledgements:
+            isa13.add(ack.envelope.interchange_control_number)
+            answers_gs06 += [g.group_control_number for g in ack.groups]
+    else:
+        items = getattr(document, "acknowledgements", None) or getattr(document, "remittances", [])
+        for item in items:
+            envelope = getattr(item, "envelope", None)
+            if envelope is None:
+                header = getattr(item, "header", None)
+                envelope = getattr(header, "envelope", None)
+            if envelope is not None:
+                isa13.add(envelope.interchange_control_number)
+    out = {"isa13": sorted(i for i in isa13 if i)}
+    if answers_isa13:
+        out["answers_isa13"] = answers_isa13[:20]
+    if answers_gs06:
+        out["answers_gs06"] = answers_gs06[:20]
+    return out
