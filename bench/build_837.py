@@ -118,7 +118,15 @@ def build(path: Path) -> tuple[int, float, int]:
     """Parse+scrub into the batcher; (claims built, seconds in the builder, bytes)."""
     partners = load_partners(PARTNERS)
     outputs = _NullOutputs()
-    batcher = Batcher(partners, MemoryAllocator(), outputs, created=CREATED)
+    sets: list[int] = []
+    batcher = Batcher(
+        partners,
+        MemoryAllocator(),
+        outputs,
+        created=CREATED,
+        keep_claims=False,  # a ledger records each set through on_transaction instead
+        on_transaction=lambda sent: sets.append(sent.claim_count),
+    )
     in_builder = 0.0
     with path.open("rb") as stream:
         for result in check_stream(stream, name=path.name, today=TODAY):
@@ -131,6 +139,7 @@ def build(path: Path) -> tuple[int, float, int]:
     sent = batcher.close()
     in_builder += time.perf_counter() - t
     assert not batcher.left_out, batcher.left_out[:3]
+    assert sum(sets) == sum(s.claim_count for s in sent)
     return sum(s.claim_count for s in sent), in_builder, outputs.bytes
 
 

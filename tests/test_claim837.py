@@ -517,3 +517,26 @@ def test_every_optional_field_builds_into_a_file_pyx12_accepts(make: Any) -> Non
         else ["HI*BBR:02703ZZ:D8:20261013~", "HI*DR:247~", "SV2*0481*HC:93458:26::::CATH*14800"]
     )
     assert [e for e in expected if e not in text] == []
+
+
+def test_without_keeping_claims_the_record_keeps_counts_and_the_hook_gets_details() -> None:
+    """keep_claims=False: interchange records hold counts and totals only; on_transaction
+    receives every set's claim ids as it is written."""
+    from gateway.transactions.batching import Batcher, MemoryOutputs
+
+    base = encounter("professional-self")
+    claims = [claim_copy(base, f"FLAT-{i}") for i in range(5)]
+    seen: list[tuple[str, ...]] = []
+    outputs = MemoryOutputs()
+    batcher = Batcher(
+        demo_partners(max_claims_per_transaction=2),
+        MemoryAllocator(),
+        outputs,
+        created=CREATED,
+        keep_claims=False,
+        on_transaction=lambda sent: seen.append(sent.claim_ids),
+    )
+    batcher.add_all(claims)
+    (sent,) = batcher.close()
+    assert seen == [("FLAT-0", "FLAT-1"), ("FLAT-2", "FLAT-3"), ("FLAT-4",)]
+    assert (sent.claims, sent.claim_count, sent.total_charge) == ((), 5, Decimal("1137.50"))

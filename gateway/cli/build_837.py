@@ -177,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
     counters_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     allocator = FileControlNumbers(counters_path)
     outputs = _FileOutputs(folder, validate=not args.no_validate)
-    batcher = Batcher(partners, allocator, outputs, created=created)
+    # the per-claim record is only printed with --json; without it memory stays flat
+    batcher = Batcher(partners, allocator, outputs, created=created, keep_claims=args.json)
     summary = _Summary()
     seen: set[tuple[str, str]] = set()  # (CLM01, CLM05-3): a void may reuse an original's id
     try:

@@ -15,7 +15,7 @@ when it is complete.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -26,6 +26,7 @@ from gateway.transactions.claim837_envelope import (
     ClaimLeftOut,
     InterchangeSent,
     InterchangeWriter,
+    TransactionSent,
 )
 from gateway.transactions.control_numbers import ControlNumberAllocator
 
@@ -103,8 +104,10 @@ class Batcher:
     """Streams encounters into interchanges, one per (partner, kind), sets of at most
     ``max_claims_per_transaction`` claims each.
 
-    ``add`` returns the claims it had to leave out so far for that call (unknown partner); claims
-    the builder refuses are reported by ``left_out`` once ``close`` has run.
+    Claims left out (unknown partner, refused by the builder) accumulate in ``left_out``.
+    ``on_transaction`` is called with each set's full record (claim ids, line control numbers)
+    right after its text is written; with ``keep_claims=False`` the interchanges' records keep
+    only counts and totals, so memory stays flat however many claims pass through.
     """
 
     def __init__(
@@ -114,8 +117,12 @@ class Batcher:
         outputs: OutputFactory,
         *,
         created: datetime | None = None,
+        keep_claims: bool = True,
+        on_transaction: Callable[[TransactionSent], None] | None = None,
     ) -> None:
         self.partners = partners
+        self.keep_claims = keep_claims
+        self.on_transaction = on_transaction
         self.allocator = allocator
         self.outputs = outputs
         self.created = created
@@ -139,7 +146,11 @@ class Batcher:
         group = self._groups.get(key)
         if group is None:
             writer = InterchangeWriter(
-                partner, encounter.kind, self.allocator, created=self.created
+                partner,
+                encounter.kind,
+                self.allocator,
+                created=self.created,
+                keep_claims=self.keep_claims,
             )
             group = self._groups[key] = _Group(writer)
         group.pending.append(encounter)
@@ -181,3 +192,5 @@ class Batcher:
         if group.output is None:
             group.output = self.outputs.open(writer.partner, writer.kind, writer.isa13)
         group.output.write(result.text)
+        if self.on_transaction is not None:
+            self.on_transaction(result.sent)

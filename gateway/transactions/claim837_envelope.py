@@ -31,7 +31,7 @@ control numbers, which is what 999, 277CA and 835 responses are matched against.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -98,23 +98,21 @@ class ClaimSent:
 
 @dataclass(frozen=True, slots=True)
 class TransactionSent:
-    """One ST-SE set as sent."""
+    """One ST-SE set as sent. ``claims`` is empty when the writer was told not to keep them
+    (``keep_claims=False``: memory flat in the number of claims); the counts stay."""
 
     st02: str
     bht03: str  # originator application transaction identifier
     implementation: str  # ST03
     segment_count: int  # SE01
     claims: tuple[ClaimSent, ...]
+    claim_count: int  # CLM in the set
+    total_charge: Decimal  # sum of CLM02 over the set
 
     @property
     def claim_ids(self) -> tuple[str, ...]:
-        """CLM01 of every claim in the set, in file order."""
+        """CLM01 of every claim in the set, in file order (empty when not kept)."""
         return tuple(c.claim_id for c in self.claims)
-
-    @property
-    def total_charge(self) -> Decimal:
-        """Sum of CLM02 over the set."""
-        return sum((c.total_charge for c in self.claims), Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +136,7 @@ class InterchangeSent:
     @property
     def claim_count(self) -> int:
         """How many claims (CLM) the interchange holds."""
-        return sum(len(t.claims) for t in self.transactions)
+        return sum(t.claim_count for t in self.transactions)
 
     @property
     def total_charge(self) -> Decimal:
@@ -223,8 +221,10 @@ class InterchangeWriter:
         allocator: ControlNumberAllocator,
         *,
         created: datetime | None = None,
+        keep_claims: bool = True,
     ) -> None:
         self.partner = partner
+        self.keep_claims = keep_claims
         self.kind = kind
         self.allocator = allocator
         self.created = created or datetime.now(UTC)
@@ -341,8 +341,11 @@ class InterchangeWriter:
             )
             for b in claims
         )
-        sent = TransactionSent(st02, bht03, self.implementation, count, sent_claims)
-        self._sets.append(sent)
+        total = sum((c.total_charge for c in sent_claims), Decimal(0))
+        sent = TransactionSent(
+            st02, bht03, self.implementation, count, sent_claims, len(sent_claims), total
+        )
+        self._sets.append(sent if self.keep_claims else replace(sent, claims=()))
         text = envelope + "".join(head) + "".join(body) + trailer
         return SetOutput(text, sent, tuple(left_out))
 
