@@ -155,7 +155,7 @@ STREETS = [
 ]
 CITIES = ["SPRINGFIELD", "CHATHAM", "ROCHESTER", "PEORIA", "DECATUR", "NORMAL", "URBANA", "QUINCY"]
 TAXONOMIES = ["207Q00000X", "207R00000X", "208D00000X", "363LF0000X", "282N00000X", "261QP2300X"]
-FILING = ["CI", "MB", "MC", "BL", "HM", "12", "13", "WC", "CH", "VA"]
+FILING = ["CI", "MB", "MA", "MC", "BL", "HM", "12", "13", "WC", "CH", "VA"]
 RESPONSIBILITY = ["primary", "secondary", "tertiary"]
 DEPENDENT_RELATIONSHIPS = ["01", "19", "20", "21", "39", "40", "53", "G8"]
 CONDITION_CODES = ["01", "02", "39", "40", "A1", "07", "17", "20"]
@@ -184,6 +184,22 @@ def npis(draw: st.DrawFn) -> str:
     rest = draw(st.text("0123456789", min_size=8, max_size=8))
     nine = first + rest
     return nine + str(npi_check_digit(nine))
+
+
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"
+
+
+def _member_ids() -> st.SearchStrategy[str]:
+    return st.builds(str.__add__, _text(UPPER, 1, 3), _text(DIGITS, 6, 12))
+
+
+def _mbis() -> st.SearchStrategy[str]:
+    """Medicare Beneficiary Identifiers in the CMS pattern (synthetic)."""
+    letter, either = st.sampled_from(MBI_LETTERS), st.sampled_from(MBI_LETTERS + DIGITS)
+    digit = st.sampled_from(DIGITS)
+    parts = [st.sampled_from("123456789"), letter, either, digit, letter, either, digit]
+    parts += [letter, letter, digit, digit]
+    return st.tuples(*parts).map("".join)
 
 
 def _dates(low: date, high: date) -> st.SearchStrategy[date]:
@@ -249,15 +265,16 @@ def _parties(draw: st.DrawFn) -> dict[str, Any]:
             ),
         }
     subscriber_birth = draw(_dates(date(1935, 1, 1), date(2006, 12, 31)))
+    filing = draw(st.sampled_from(FILING))
     subscriber: dict[str, Any] = {
-        "member_id": draw(st.builds(str.__add__, _text(UPPER, 1, 3), _text(DIGITS, 6, 12))),
+        "member_id": draw(_mbis() if filing in ("MA", "MB") else _member_ids()),
         "last_name": draw(st.sampled_from(LAST_NAMES)),
         "first_name": draw(st.sampled_from(FIRST_NAMES)),
         "birth_date": subscriber_birth,
         "gender": draw(st.sampled_from(["M", "F", "U"])),
         "address": draw(_address()),
         "payer_responsibility": draw(st.sampled_from(RESPONSIBILITY)),
-        "claim_filing_indicator": draw(st.sampled_from(FILING)),
+        "claim_filing_indicator": filing,
     }
     if draw(st.booleans()):
         subscriber["group_number"] = draw(

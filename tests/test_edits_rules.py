@@ -132,6 +132,20 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         "billing_provider.organization_name",
     ),
     (
+        FindingCode.MEDICARE_ID_FORMAT,
+        SELF,
+        {"subscriber.claim_filing_indicator": "MB", "subscriber.member_id": "1EG4TE5MK73"},
+        {"subscriber.claim_filing_indicator": "MB", "subscriber.member_id": "1EG4-TE5-MK73"},
+        "subscriber.member_id",
+    ),
+    (
+        FindingCode.MEDICARE_ID_FORMAT,
+        SELF,
+        {"subscriber.claim_filing_indicator": "CI", "subscriber.member_id": "123456789A"},
+        {"subscriber.claim_filing_indicator": "MA", "subscriber.member_id": "123456789A"},
+        "subscriber.member_id",
+    ),
+    (
         FindingCode.PHONE_FORMAT,
         SELF,
         {"billing_provider.contact.phone": "(217) 555-0100"},

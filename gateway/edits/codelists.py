@@ -57,6 +57,16 @@ PO_BOX = re.compile(
 )
 
 
+_MBI_LETTER = "AC-HJKMNP-RT-Y"  # letters an MBI may hold: no S, L, O, I, B or Z
+MBI = re.compile(
+    rf"[1-9][{_MBI_LETTER}][{_MBI_LETTER}0-9]\d[{_MBI_LETTER}][{_MBI_LETTER}0-9]\d"
+    rf"[{_MBI_LETTER}]{{2}}\d{{2}}"
+)
+"""Medicare Beneficiary Identifier: 11 characters in the CMS pattern (no hyphens)."""
+MEDICARE_FILING = frozenset({"MA", "MB"})
+"""Claim filing indicators of Medicare Part A and B, whose member ids are MBIs."""
+
+
 def is_procedure_code(code: str) -> bool:
     """Whether ``code`` is shaped like a CPT or HCPCS Level II code."""
     return bool(CPT.fullmatch(code) or HCPCS.fullmatch(code))

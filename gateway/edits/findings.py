@@ -55,6 +55,7 @@ class FindingCode(StrEnum):
     LINE_ID_FORMAT = "E-LINE-ID-FORMAT"
     LINE_ID_DUPLICATE = "E-LINE-ID-DUPLICATE"
     REFERENCE_FORMAT = "E-REFERENCE-FORMAT"
+    MEDICARE_ID_FORMAT = "E-MEDICARE-ID-FORMAT"
     PHONE_FORMAT = "E-PHONE-FORMAT"
     TEXT_CHARACTERS = "E-TEXT-CHARACTERS"
     TEXT_NON_ASCII = "W-TEXT-NON-ASCII"
@@ -181,6 +182,9 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.LINE_ID_FORMAT: _e("Use a line_id of 1-50 letters, digits or '-'."),
     C.LINE_ID_DUPLICATE: _e("Give every line of the claim its own line_id."),
     C.REFERENCE_FORMAT: _e("Use 1-50 characters without spaces for reference numbers."),
+    C.MEDICARE_ID_FORMAT: _e(
+        "Give the 11-character Medicare Beneficiary Identifier from the card, without hyphens."
+    ),
     C.PHONE_FORMAT: _e("Give a 10-digit phone number, area code first."),
     C.TEXT_CHARACTERS: _e(
         "Remove the character: ~ * : ^ | > and control characters separate X12 data."

@@ -162,6 +162,20 @@ def references(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             yield finding(C.REFERENCE_FORMAT, path, f"{path} {problem}.")
 
 
+def medicare_id(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """A Medicare claim (filing indicator MA/MB) names the member by a well-formed MBI."""
+    sub = enc.subscriber
+    if sub.claim_filing_indicator not in cl.MEDICARE_FILING or cl.MBI.fullmatch(sub.member_id):
+        return
+    hyphens = "-" in sub.member_id and cl.MBI.fullmatch(sub.member_id.replace("-", ""))
+    problem = "is written with hyphens" if hyphens else "is not shaped like an MBI"
+    yield finding(
+        C.MEDICARE_ID_FORMAT,
+        "subscriber.member_id",
+        f"The Medicare member id {problem} (11 characters, e.g. 1EG4TE5MK73).",
+    )
+
+
 def line_ids(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Line ids (REF*6R) are 1-50 letters, digits or '-', unique within the claim."""
     seen: dict[str, int] = {}
@@ -949,6 +963,7 @@ RULES: tuple[Rule, ...] = (
     addresses,
     billing_address,
     references,
+    medicare_id,
     subscriber_patient,
     other_payers,
     diagnosis_dots,
