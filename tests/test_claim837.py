@@ -295,15 +295,25 @@ def test_claims_the_guide_cannot_carry_are_left_out(
     assert [c.claim_id for c in result.claims] == [good.claim_id]
 
 
-def test_a_delimiter_in_a_name_leaves_the_claim_out_without_echoing_it() -> None:
-    """A name holding the element separator is refused; the reason names the element only."""
+@pytest.mark.parametrize(
+    ("last_name", "expected_path"),
+    [("DO*E", "subscriber NM103"), ("MÜLLER", "subscriber NM103"), ("O~NEIL", "subscriber NM103")],
+)
+def test_a_name_x12_cannot_carry_leaves_only_that_claim_out(
+    last_name: str, expected_path: str
+) -> None:
+    """A delimiter or a non-ASCII letter in a name: that claim is left out (reason names the
+    element, not the value), the other claims are built into a file pyx12 accepts."""
     data = sample_dicts()["professional-self"]
-    data["subscriber"]["last_name"] = "DO*E"
-    result = build([Encounter.model_validate(data)])
-    assert result.interchanges == ()
+    data["subscriber"]["last_name"] = last_name
+    data["subscriber"]["member_id"] = "OTHER1"
+    result = build([Encounter.model_validate(data), encounter("professional-dependent")])
     (item,) = result.left_out
-    assert "NM103" in item.path
-    assert "DO*E" not in str(item)
+    assert (item.claim_id, item.path) == ("VFP-20261101-0001", expected_path)
+    assert last_name not in str(item)
+    (built,) = result.interchanges
+    assert [c.claim_id for c in built.sent.claims] == ["VFP-20261102-0007"]
+    assert check(built.data).ok
 
 
 def test_frequency_1_only_partner_refuses_replacements() -> None:

@@ -20,7 +20,16 @@ from gateway.models import (
     Subscriber,
     TaxIdType,
 )
-from gateway.x12 import DEFAULT_DELIMITERS, Delimiters, Element, Writer
+from gateway.x12 import (
+    DEFAULT_DELIMITERS,
+    Defect,
+    DefectCode,
+    Delimiters,
+    Element,
+    Location,
+    Writer,
+    X12Error,
+)
 
 __all__ = [
     "ClaimBuildError",
@@ -48,12 +57,14 @@ class ClaimBuildError(Exception):
 
 
 class ClaimWriter(Writer):
-    """``Writer`` with a fast path for the builder's hot loop: same output, same refusals.
+    """``Writer`` with a fast path for the builder's hot loop, refusing non-X12 characters too.
 
     A segment of plain elements and composites is joined in one go and checked as a whole (the
     separators it holds must be exactly those the join put in; no repetition separator or
     terminator anywhere) instead of value by value. Anything else (a delimiter in the data,
     repetitions) goes through ``Writer.segment``, which raises the located ``X12Error``.
+    Unlike ``Writer``, it also refuses characters outside printable ASCII (``MÜLLER``, a tab):
+    receivers reject them (IK403-6), and one such claim would sink its whole file.
 
     >>> ClaimWriter().segment("SV1", ["HC", "99213", "25", "", ""], "125", "UN", "1", "", "")
     'SV1*HC:99213:25*125*UN*1~'
@@ -69,6 +80,13 @@ class ClaimWriter(Writer):
 
     def segment(self, tag: str, *elements: Element) -> str:
         """One segment as text, terminator included (see ``Writer.segment``)."""
+        text = self._join(tag, elements)
+        core = text[: len(text) - len(self._end)]
+        if not (core.isascii() and core.isprintable()):
+            self._refuse_characters(tag, elements)
+        return text
+
+    def _join(self, tag: str, elements: tuple[Element, ...]) -> str:
         sep, comp = self._sep, self._comp
         try:
             body = sep.join(elements)  # type: ignore[arg-type]  # plain strings: the common case
@@ -111,6 +129,29 @@ class ClaimWriter(Writer):
                 return super().segment(tag, *elements)
         self.segments_written += 1
         return (tag + sep + body if body else tag) + self._end
+
+    def _refuse_characters(self, tag: str, elements: tuple[Element, ...]) -> None:
+        for position, value in enumerate(elements, 1):
+            parts = [value] if isinstance(value, str) else list(value)
+            for number, part in enumerate(parts, 1):
+                text = part if isinstance(part, str) else "".join(part)
+                if not (text.isascii() and text.isprintable()):
+                    component = None if isinstance(value, str) else number
+                    where = Location(
+                        segment_index=self.segments_written - 1,
+                        tag=tag,
+                        element=position,
+                        component=component,
+                    )
+                    raise X12Error(
+                        Defect(
+                            DefectCode.IK403_6,
+                            f"The value for {where.element_ref} has characters outside the X12 "
+                            "character set (accents, symbols or control characters).",
+                            where,
+                            hint="Write it in plain ASCII at its source (e.g. MUNOZ for MUÑOZ).",
+                        )
+                    )
 
     def known(self, tag: str, *elements: str) -> str:
         """A segment of values the builder made itself (qualifiers, digits, dates, amounts),
