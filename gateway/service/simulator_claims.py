@@ -1,0 +1,315 @@
+"""What the simulated clearinghouse reads from an 837: the claims, their lines and their envelopes.
+
+``read_submission(data)`` walks the segments of an 837P or 837I (any number of interchanges,
+groups and sets) and keeps what a clearinghouse and a payer need to answer: per claim the CLM
+data, the subscriber, patient, payer and billing provider it hangs under (from the HL tree), the
+referral and authorization numbers, and per line the procedure, charge, units, dates and the
+REF*6R line control number. It is lenient: missing pieces are left empty, never guessed; the
+validator decides whether the file is acceptable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from gateway.x12 import Segment, read_segments
+
+__all__ = [
+    "Submission",
+    "SubmittedClaim",
+    "SubmittedLine",
+    "SubmittedSet",
+    "parse_amount",
+    "read_submission",
+]
+
+
+def parse_amount(text: str) -> Decimal:
+    """A decimal amount from X12 text; zero when empty or not a number."""
+    try:
+        return Decimal(text) if text else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _date(text: str) -> date | None:
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+def _period(seg: Segment) -> tuple[date | None, date | None]:
+    """The dates of a DTP (D8 or RD8 CCYYMMDD-CCYYMMDD)."""
+    value = seg[3]
+    if seg[2] == "RD8" and "-" in value:
+        start, _, end = value.partition("-")
+        return _date(start), _date(end)
+    if seg[2] == "DT":
+        day = _date(value[:8])
+        return day, day
+    day = _date(value)
+    return day, day
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedLine:
+    """One 2400 service line of a claim."""
+
+    number: str  # LX01
+    qualifier: str  # SV101-1 / SV202-1 (HC, ...); empty for a revenue code alone
+    procedure: str  # SV101-2 / SV202-2
+    modifiers: tuple[str, ...]
+    revenue_code: str  # SV201 (837I)
+    charge: Decimal
+    units: Decimal
+    service_from: date | None
+    service_to: date | None
+    control_number: str  # REF*6R
+
+
+@dataclass(slots=True)
+class SubmittedClaim:
+    """One 2300 claim with the loops above it that it belongs to."""
+
+    claim_id: str  # CLM01
+    kind: str  # "professional" or "institutional"
+    total_charge: Decimal  # CLM02
+    facility_code: str  # CLM05-1: place of service (837P) or facility type (837I)
+    frequency: str  # CLM05-3
+    group_control: str  # GS06 of the group holding it
+    set_control: str  # ST02 of the set holding it
+    billing_npi: str = ""
+    billing_name: str = ""
+    payer_id: str = ""
+    payer_name: str = ""
+    payer_responsibility: str = "P"  # SBR01
+    filing_indicator: str = ""  # SBR09
+    member_id: str = ""
+    subscriber_last: str = ""
+    subscriber_first: str = ""
+    patient_last: str = ""  # the 2010CA patient when not the subscriber
+    patient_first: str = ""
+    patient_is_subscriber: bool = True
+    referral_number: str = ""  # REF*9F
+    prior_authorization: str = ""  # REF*G1
+    original_reference: str = ""  # REF*F8
+    has_referring_provider: bool = False  # 2310A NM1*DN
+    statement_from: date | None = None  # DTP*434 (837I)
+    statement_to: date | None = None
+    lines: list[SubmittedLine] = field(default_factory=list)
+    digest: str = ""  # sha256 of the claim's segment text: a changed claim draws anew
+
+    @property
+    def service_from(self) -> date | None:
+        """The first day of service (statement dates, else the earliest line date)."""
+        days = [ln.service_from for ln in self.lines if ln.service_from]
+        return self.statement_from or (min(days) if days else None)
+
+    @property
+    def service_to(self) -> date | None:
+        """The last day of service."""
+        days = [ln.service_to for ln in self.lines if ln.service_to]
+        return self.statement_to or (max(days) if days else None)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedSet:
+    """One 837 transaction set: its control numbers and the batch id of its BHT."""
+
+    group_control: str  # GS06
+    set_control: str  # ST02
+    implementation: str  # ST03 or GS08
+    batch_id: str  # BHT03
+    submitter_name: str  # 1000A NM103
+    submitter_id: str  # 1000A NM109
+
+
+@dataclass(slots=True)
+class Submission:
+    """Everything read from one 837 file."""
+
+    isa13: str = ""
+    sender_qualifier: str = ""
+    sender_id: str = ""  # ISA06, trimmed
+    receiver_qualifier: str = ""
+    receiver_id: str = ""  # ISA08, trimmed
+    usage: str = ""  # ISA15
+    sets: list[SubmittedSet] = field(default_factory=list)
+    claims: list[SubmittedClaim] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Subscriber:
+    payer_responsibility: str = "P"
+    filing_indicator: str = ""
+    member_id: str = ""
+    last: str = ""
+    first: str = ""
+    payer_id: str = ""
+    payer_name: str = ""
+
+
+def read_submission(data: bytes) -> Submission:
+    """The claims of an 837 file (see the module docstring); envelope problems are ignored here."""
+    out = Submission()
+    group_control = ""
+    implementation = ""
+    st02 = ""
+    st03 = ""
+    batch_id = ""
+    submitter: tuple[str, str] = ("", "")
+    in_header = False
+    kind = "professional"
+    billing = ("", "")
+    subscriber = _Subscriber()
+    patient: tuple[str, str] | None = None
+    level = ""
+    claim: SubmittedClaim | None = None
+    claim_text: list[str] = []
+    line: dict[str, object] | None = None
+    last_nm1 = ""
+
+    def close_line() -> None:
+        nonlocal line
+        if claim is not None and line is not None:
+            claim.lines.append(SubmittedLine(**line))  # type: ignore[arg-type]
+        line = None
+
+    def close_claim() -> None:
+        nonlocal claim
+        close_line()
+        if claim is not None:
+            claim.digest = hashlib.sha256("~".join(claim_text).encode()).hexdigest()
+            out.claims.append(claim)
+        claim = None
+        claim_text.clear()
+
+    for seg in read_segments(data):
+        tag = seg.tag
+        if claim is not None and tag not in ("HL", "SE", "GE", "IEA"):
+            claim_text.append("*".join(seg.elements))
+        if tag == "ISA":
+            out.isa13 = out.isa13 or seg[13].strip()
+            out.sender_qualifier = out.sender_qualifier or seg[5].strip()
+            out.sender_id = out.sender_id or seg[6].strip()
+            out.receiver_qualifier = out.receiver_qualifier or seg[7].strip()
+            out.receiver_id = out.receiver_id or seg[8].strip()
+            out.usage = out.usage or seg[15].strip()
+        elif tag == "GS":
+            group_control, implementation = seg[6], seg[8]
+        elif tag == "ST":
+            close_claim()
+            st02, st03 = seg[2], seg[3]
+            in_header, batch_id, submitter = True, "", ("", "")
+            version = (st03 or implementation).upper()
+            kind = "institutional" if "X223" in version or "X096" in version else "professional"
+        elif tag == "BHT":
+            batch_id = seg[3]
+        elif tag == "SE":
+            close_claim()
+        elif tag == "HL":
+            close_claim()
+            if in_header:
+                out.sets.append(
+                    SubmittedSet(group_control, st02, st03 or implementation, batch_id, *submitter)
+                )
+                in_header = False
+            level = seg[3]
+            if level == "20":
+                billing = ("", "")
+            elif level == "22":
+                subscriber = _Subscriber()
+                patient = None
+            elif level == "23":
+                patient = ("", "")
+        elif tag == "NM1":
+            last_nm1 = seg[1]
+            if in_header and seg[1] == "41":
+                submitter = (seg[3], seg[9])
+            elif claim is None and level == "20" and seg[1] == "85":
+                billing = (seg[9], seg[3])
+            elif claim is None and level == "22" and seg[1] == "IL":
+                subscriber.last, subscriber.first, subscriber.member_id = seg[3], seg[4], seg[9]
+            elif claim is None and level == "22" and seg[1] == "PR":
+                subscriber.payer_name, subscriber.payer_id = seg[3], seg[9]
+            elif claim is None and level == "23" and seg[1] == "QC":
+                patient = (seg[3], seg[4])
+            elif claim is not None and line is None and seg[1] == "DN":
+                claim.has_referring_provider = True
+        elif tag == "SBR" and claim is None and level == "22":
+            subscriber.payer_responsibility = seg[1] or "P"
+            subscriber.filing_indicator = seg[9]
+        elif tag == "CLM":
+            close_claim()
+            last_nm1 = ""
+            claim_text.append("*".join(seg.elements))
+            composite = seg.components(5)
+            claim = SubmittedClaim(
+                claim_id=seg[1],
+                kind=kind,
+                total_charge=parse_amount(seg[2]),
+                facility_code=composite[0] if composite else "",
+                frequency=composite[2] if len(composite) > 2 else "",
+                group_control=group_control,
+                set_control=st02,
+                billing_npi=billing[0],
+                billing_name=billing[1],
+                payer_id=subscriber.payer_id,
+                payer_name=subscriber.payer_name,
+                payer_responsibility=subscriber.payer_responsibility,
+                filing_indicator=subscriber.filing_indicator,
+                member_id=subscriber.member_id,
+                subscriber_last=subscriber.last,
+                subscriber_first=subscriber.first,
+                patient_last=patient[0] if patient else subscriber.last,
+                patient_first=patient[1] if patient else subscriber.first,
+                patient_is_subscriber=patient is None,
+            )
+        elif claim is None:
+            continue
+        elif tag == "LX":
+            close_line()
+            line = {
+                "number": seg[1],
+                "qualifier": "",
+                "procedure": "",
+                "modifiers": (),
+                "revenue_code": "",
+                "charge": Decimal(0),
+                "units": Decimal(1),
+                "service_from": None,
+                "service_to": None,
+                "control_number": "",
+            }
+        elif tag in ("SV1", "SV2") and line is not None:
+            procedure = seg.components(1 if tag == "SV1" else 2)
+            line["qualifier"] = procedure[0] if procedure and len(procedure) > 1 else ""
+            line["procedure"] = procedure[1] if len(procedure) > 1 else ""
+            line["modifiers"] = tuple(m for m in procedure[2:6] if m)
+            if tag == "SV2":
+                line["revenue_code"] = seg[1]
+            charge, units = (seg[2], seg[4]) if tag == "SV1" else (seg[3], seg[5])
+            line["charge"] = parse_amount(charge)
+            line["units"] = parse_amount(units) if units else Decimal(1)
+        elif tag == "DTP" and line is not None and seg[1] == "472":
+            line["service_from"], line["service_to"] = _period(seg)
+        elif tag == "REF" and line is not None and seg[1] == "6R":
+            line["control_number"] = seg[2]
+        elif tag == "DTP" and line is None and seg[1] == "434":
+            claim.statement_from, claim.statement_to = _period(seg)
+        elif tag == "REF" and line is None and not last_nm1:
+            # 2300 REFs come before every 2310/2330 NM1; later REFs belong to those loops
+            if seg[1] == "9F":
+                claim.referral_number = seg[2]
+            elif seg[1] == "G1":
+                claim.prior_authorization = seg[2]
+            elif seg[1] == "F8":
+                claim.original_reference = seg[2]
+    close_claim()
+    return out
