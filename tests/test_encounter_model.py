@@ -310,3 +310,18 @@ def test_json_schema_accepts_the_samples() -> None:
         data = json.loads(path.read_text())
         assert set(schema["required"]) <= set(data)
         assert set(data) <= set(schema["properties"])
+
+
+def test_equality_ignores_how_codes_were_written() -> None:
+    """An encounter written with ICD dots equals the same one written without (hash too)."""
+    plain = Encounter.model_validate(sample_dict("professional-self"))
+    dotted = Encounter.model_validate(
+        with_changes(sample_dict("professional-self"), {"diagnoses[0]": "E11.9"})
+    )
+    other = Encounter.model_validate(
+        with_changes(sample_dict("professional-self"), {"diagnoses[0]": "E118"})
+    )
+    assert plain == dotted
+    assert hash(plain) == hash(dotted)
+    assert plain != other
+    assert plain.corrections == ()

@@ -488,6 +488,15 @@ class Encounter(_Model):
 
     _corrections: tuple[InputCorrection, ...] = PrivateAttr(default=())
 
+    def __eq__(self, other: object) -> bool:
+        """Equal content is an equal encounter, however it was written (dots, spaces...)."""
+        if not isinstance(other, Encounter):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
     @model_validator(mode="wrap")
     @classmethod
     def _note_corrections(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
