@@ -499,3 +499,31 @@ async def test_a_replacement_starts_unpaid(ledger: Ledger) -> None:
     assert (S.QUEUED, None, "PCN") == (
         after.state, after.paid_amount, after.payer_claim_control_number
     )  # fmt: skip
+
+
+async def test_workers_racing_on_the_same_input_record_it_once(ledger_url: str) -> None:
+    """The same file, claims and response from two connections at once are recorded once."""
+    first = await Ledger.open(ledger_url)
+    second = await Ledger.open(ledger_url)
+    try:
+        files = await asyncio.gather(
+            *(led.record_file("f" * 64, "x.json", "encounters") for led in (first, second))
+        )
+        intake = await asyncio.gather(
+            *(led.record_claims([incoming("C1"), incoming("C2")]) for led in (first, second))
+        )
+        await submit(first, ["C1", "C2"])
+        ack = ImplementationAck((GroupAck("201", "A"),))
+        applied = await asyncio.gather(
+            *(led.apply_response(ack, content_hash="same", kind="999") for led in (first, second))
+        )
+        history = await first.claim_history("C1")
+    finally:
+        await first.close()
+        await second.close()
+    assert [True, False] == sorted((f.is_new for f in files), reverse=True)
+    outcomes = sorted(o.outcome for batch in intake for o in batch)
+    assert ["duplicate", "duplicate", "new", "new"] == outcomes
+    assert [False, True] == sorted(a.duplicate for a in applied)
+    assert history is not None
+    assert 1 == [e.kind for e in history.events].count("999")

@@ -210,6 +210,27 @@ class Ledger:
         detail: Mapping[str, Any] | None = None,
     ) -> FileRecord:
         """Record a file by content hash; the same content again returns the first record."""
+        try:
+            return await self._insert_file(
+                content_hash, name, kind, direction, status, size, detail
+            )
+        except IntegrityError:
+            # The same content recorded by another worker at the same moment: a duplicate.
+            existing = await self.file_by_hash(content_hash)
+            if existing is None:
+                raise
+            return existing
+
+    async def _insert_file(
+        self,
+        content_hash: str,
+        name: str,
+        kind: str,
+        direction: str,
+        status: str,
+        size: int | None,
+        detail: Mapping[str, Any] | None,
+    ) -> FileRecord:
         async with self._write() as conn:
             existing = await self._file_by_hash(conn, content_hash)
             if existing is not None:
@@ -291,11 +312,20 @@ class Ledger:
         the claim is not in flight; otherwise it is a ``duplicate`` and nothing changes. Claims
         with ``findings`` become ``invalid`` with a correction item; the others are ``queued``.
         """
-        outcomes: list[IntakeOutcome] = []
-        async with self._write() as conn:
-            for chunk in _chunks(incoming):
-                outcomes.extend(await self._record_chunk(conn, chunk, file_id, origin))
-        return outcomes
+        for attempt in range(3):
+            outcomes: list[IntakeOutcome] = []
+            try:
+                async with self._write() as conn:
+                    for chunk in _chunks(incoming):
+                        outcomes.extend(await self._record_chunk(conn, chunk, file_id, origin))
+            except IntegrityError:
+                # Another worker recorded one of these claim ids at the same moment (PostgreSQL):
+                # the whole file is rolled back and recorded again, now seeing that claim.
+                if attempt == 2:
+                    raise
+                continue
+            return outcomes
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _record_chunk(
         self,
