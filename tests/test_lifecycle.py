@@ -25,7 +25,7 @@ submitted: acknowledged rejected accepted payer_rejected paid partially_paid den
 acknowledged: accepted payer_rejected paid partially_paid denied reversed voided
 rejected: received voided resolved
 accepted: accepted payer_rejected paid partially_paid denied reversed voided
-payer_rejected: received payer_rejected voided resolved
+payer_rejected: received payer_rejected voided resolved paid partially_paid denied reversed
 paid: received reversed
 partially_paid: received paid reversed
 denied: received paid partially_paid reversed voided resolved
@@ -98,6 +98,7 @@ SEQUENCES = {
     "rejected before adjudication, voided": ["submitted", "rejected", "voided"],
     "crash between intent and write": ["queued", "batched", "queued", "batched", "submitted"],
     "supplemental payment": ["accepted", "partially_paid", "paid"],
+    "payer rejected, then paid after all": ["accepted", "payer_rejected", "paid"],
 }  # fmt: skip
 
 

@@ -88,8 +88,9 @@ TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
     S.REJECTED: _RESUBMIT | {S.VOIDED, S.RESOLVED},
     # accepted -> accepted: the clearinghouse's A1, then the payer's A2.
     S.ACCEPTED: frozenset({S.ACCEPTED, S.PAYER_REJECTED, S.VOIDED}) | _REMITTANCE,
-    # payer_rejected -> payer_rejected: a second 277CA (payer after clearinghouse) rejecting too.
-    S.PAYER_REJECTED: _RESUBMIT | {S.PAYER_REJECTED, S.VOIDED, S.RESOLVED},
+    # payer_rejected -> payer_rejected: a second 277CA (payer after clearinghouse) rejecting too;
+    # -> 835 outcomes: the payer adjudicated it after all (its 835 is the final word).
+    S.PAYER_REJECTED: _RESUBMIT | _REMITTANCE | {S.PAYER_REJECTED, S.VOIDED, S.RESOLVED},
     # paid -> reversed: the payer takes its payment back; paid -> received: a replacement (7).
     S.PAID: _RESUBMIT | {S.REVERSED},
     # partially_paid -> paid: a supplemental payment for the rest.
