@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,15 +31,17 @@ from gateway.ledger.queue import (
     plan_void,
     read_correction,
 )
-from gateway.ledger.records import ClaimRecord, IncomingClaim, QueueItem
+from gateway.ledger.records import ClaimRecord, IncomingClaim, IntakeOutcome, QueueItem
 
 if TYPE_CHECKING:
     from gateway.ledger.store import Ledger
 
 __all__ = [
+    "ResubmitResult",
     "incoming_from_encounter",
     "register",
     "remove_correction_file",
+    "resubmit_claim",
     "sync_correction_files",
     "write_correction_file",
 ]
@@ -369,37 +372,78 @@ def run_resubmit(args: argparse.Namespace) -> int:
             )
 
     async def action(ledger: Ledger, settings: Settings) -> int:
-        claim = await _claim_or_fail(ledger, args.claim_id)
-        encounter = supplied
-        if encounter is None:
-            encounter = dict((await ledger.claim_version(claim.claim_id)).encounter)
+        await _claim_or_fail(ledger, args.claim_id)
         try:
-            plan = plan_resubmission(
-                claim, encounter, frequency_1_only=_frequency_1_only(settings, claim.partner)
+            result = await resubmit_claim(
+                ledger,
+                args.claim_id,
+                supplied,
+                frequency_1_only=lambda partner: _frequency_1_only(settings, partner),
             )
         except QueueRuleError as exc:
             raise UsageError(str(exc)) from None
-        incoming, errors = incoming_from_encounter(plan.encounter, default_partner=claim.partner)
-        if incoming is None:
-            print(f"claim {claim.claim_id} is still invalid; nothing was resubmitted:")
-            for error in errors:
-                print(f"  {error}")
+        print(result.message)
+        for error in result.errors:
+            print(f"  {error}")
+        if result.outcome is None:
             return EXIT_INVALID
-        (outcome,) = await ledger.record_claims([incoming], origin="resubmit")
-        if outcome.outcome == "duplicate":
-            print(
-                f"claim {claim.claim_id} is {claim.state}: it is still in flight, so there is "
-                "nothing to resubmit"
-            )
-            return EXIT_INVALID
-        remove_correction_file(settings.workspace.corrections, claim.claim_id)
-        print(
-            f"claim {claim.claim_id} resubmitted as version {outcome.version} "
-            f"(frequency {plan.frequency}): {plan.explanation}; now {outcome.state}"
-        )
+        remove_correction_file(settings.workspace.corrections, args.claim_id)
         return EXIT_OK
 
     return run_with_ledger(args, action)
+
+
+@dataclass(frozen=True)
+class ResubmitResult:
+    """What a resubmission did: ``outcome`` is None when nothing was recorded (see ``errors``)."""
+
+    message: str
+    outcome: IntakeOutcome | None
+    errors: tuple[str, ...] = ()
+
+
+async def resubmit_claim(
+    ledger: Ledger,
+    claim_id: str,
+    encounter: Mapping[str, Any] | None,
+    *,
+    frequency_1_only: Callable[[str], bool],
+    origin: str = "resubmit",
+    file_id: int | None = None,
+) -> ResubmitResult:
+    """Resubmit ``claim_id`` with ``encounter`` (None: as last sent) under the rules of section 6.
+
+    The encounter is given the right frequency and REF*F8, checked against the contract and the
+    scrubber, and recorded as the claim's next version (queued). The service calls this for a
+    correction file dropped into the encounter inbox (``origin="correction-file"``);
+    ``frequency_1_only(partner)`` says whether a partner takes only frequency 1. Raises
+    ``QueueRuleError`` when the encounter names another claim, ``UnknownClaimError`` for an
+    unknown claim id.
+    """
+    from gateway.ledger.store import UnknownClaimError
+
+    claim = await ledger.claim(claim_id)
+    if claim is None:
+        raise UnknownClaimError(f"no claim {claim_id} in the ledger")
+    if encounter is None:
+        encounter = dict((await ledger.claim_version(claim_id)).encounter)
+    plan = plan_resubmission(claim, encounter, frequency_1_only=frequency_1_only(claim.partner))
+    incoming, errors = incoming_from_encounter(plan.encounter, default_partner=claim.partner)
+    if incoming is None:
+        message = f"claim {claim_id} is still invalid; nothing was resubmitted:"
+        return ResubmitResult(message, None, tuple(errors))
+    (outcome,) = await ledger.record_claims([incoming], origin=origin, file_id=file_id)
+    if outcome.outcome == "duplicate":
+        message = (
+            f"claim {claim_id} is {claim.state}: it is still in flight, so there is nothing "
+            "to resubmit"
+        )
+        return ResubmitResult(message, None)
+    message = (
+        f"claim {claim_id} resubmitted as version {outcome.version} "
+        f"(frequency {plan.frequency}): {plan.explanation}; now {outcome.state}"
+    )
+    return ResubmitResult(message, outcome)
 
 
 def run_void(args: argparse.Namespace) -> int:
