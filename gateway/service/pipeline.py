@@ -62,7 +62,7 @@ from gateway.service.files import (
 )
 from gateway.service.intake import ParsedEncounters, parse_encounter_file, read_correction_file
 from gateway.service.responses import document_hash, read_response_file
-from gateway.service.submit import Submitter
+from gateway.service.submit import Submitter, crash_point
 from gateway.service.transports import (
     DirectoryTransport,
     Transport,
@@ -158,9 +158,13 @@ class Service:
             max_wait_seconds=settings.batching.max_wait_seconds,
             lease_seconds=lease_seconds,
         )
-        self._log = structlog.stdlib.get_logger("gateway.service").bind(worker=self.worker_id)
         self._corrections_dirty = True
         self._corrections_lock = asyncio.Lock()
+
+    @property
+    def _log(self) -> Any:
+        # Resolved at each use, so a logging configuration made after start applies.
+        return structlog.stdlib.get_logger("gateway.service").bind(worker=self.worker_id)
 
     @classmethod
     async def open(cls, settings: Settings, *, worker_id: str = DEFAULT_WORKER_ID) -> Service:
@@ -238,6 +242,7 @@ class Service:
         claimed = await asyncio.to_thread(claim_file, path, self.processing_dir(inbox))
         if claimed is None:
             return False
+        crash_point("after-claim")
         await self.process(claimed, inbox)
         return True
 
@@ -287,6 +292,7 @@ class Service:
         target, error_file = await asyncio.to_thread(
             quarantine_file, claimed, self.settings.workspace.quarantine, problem
         )
+        await asyncio.to_thread(_private, target)
         await self.ledger.update_file(record.id, archive_path=str(target))
         self.stats.quarantined_files += 1
         self._log.error(
@@ -301,6 +307,7 @@ class Service:
         if record is not None:
             await self.ledger.update_file(record.id, status=status)
         target = await asyncio.to_thread(archive_file, claimed, self.settings.workspace.archive)
+        await asyncio.to_thread(_private, target)
         if record is not None:
             await self.ledger.update_file(record.id, archive_path=str(target))
 
@@ -316,7 +323,7 @@ class Service:
             await self._archive(claimed, None, done)  # recorded; only the move was left
             return True
         self.stats.duplicate_files += 1
-        await asyncio.to_thread(archive_file, claimed, self.settings.workspace.archive)
+        await self._archive(claimed, None, done)
         self._log.warning(
             "duplicate file: the same content was taken before; archived, nothing recorded again",
             first_seen_as=record.name,
@@ -366,6 +373,7 @@ class Service:
         outcomes = await self.ledger.record_claims(
             parsed.claims, file_id=record.id, origin="intake"
         )
+        crash_point("after-record-claims")
         self._log_outcomes(parsed.claims, outcomes, resumed)
         for item in parsed.unrecorded:
             self.stats.unrecorded += 1
@@ -518,6 +526,7 @@ class Service:
                 correction_items_opened=list(result.opened_items[:20]),
             )
             summary[kind] = result.state_changes
+            crash_point("after-apply")
         await self._archive(claimed, record, "applied")
         await self.ledger.update_file(
             record.id,
@@ -614,6 +623,11 @@ class Service:
                 self._log.exception("batching step failed; trying again", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
+
+
+def _private(path: Path) -> None:
+    """Files kept by the gateway are owner-only, whatever mode they arrived with."""
+    path.chmod(0o600)
 
 
 def _outcome_counts(outcomes: list[IntakeOutcome]) -> dict[str, int]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,10 +55,29 @@ from gateway.transactions.claim837 import InterchangeSent, build_837
 from gateway.validation.validator import ValidationResult, validate
 from gateway.x12 import Defect
 
-__all__ = ["KIND_LABEL", "SubmitStats", "Submitter", "file_name_for"]
+__all__ = [
+    "CRASH_VARIABLE",
+    "KIND_LABEL",
+    "SubmitStats",
+    "Submitter",
+    "crash_point",
+    "file_name_for",
+]
+
+#: Testing aid: a comma-separated list of crash points (see :func:`crash_point`).
+CRASH_VARIABLE = "GATEWAY_CRASH_AT"
 
 KIND_LABEL = {Kind.PROFESSIONAL: "837P", Kind.INSTITUTIONAL: "837I"}
 _KINDS = (Kind.PROFESSIONAL, Kind.INSTITUTIONAL)
+
+
+def crash_point(name: str) -> None:
+    """Kill this process with SIGKILL (as ``kill -9`` would) when ``GATEWAY_CRASH_AT`` names
+    ``name``: the end-to-end tests stop the service at every step of the write-ahead protocol and
+    prove that a restart loses nothing and sends nothing twice. Unset, this does nothing."""
+    wanted = os.environ.get(CRASH_VARIABLE)
+    if wanted and name in wanted.split(","):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def file_name_for(sent: InterchangeSent) -> str:
@@ -188,12 +208,14 @@ class Submitter:
         staged = self.outgoing / name
         await asyncio.to_thread(ensure_private_dir, self.outgoing)
         await asyncio.to_thread(atomic_write, staged, built.data, overwrite=False)
+        crash_point("after-stage")
         submission_id = await self.ledger.record_submission_intent(intent_from_sent(sent, name))
         for tx in sent.transactions:
             for claim in tx.claims:
                 log.info("claim batched", claim_id=claim.claim_id, st02=tx.st02)
         log.info("interchange staged", claims=sent.claim_count, sets=len(sent.transactions))
         self.stats.claims += sent.claim_count
+        crash_point("after-intent")
         return await self._hand_over(
             submission_id, name, built.data, staged, sent.partner, KIND_LABEL[sent.kind]
         )
@@ -255,11 +277,13 @@ class Submitter:
                 retryable=exc.retryable,
             )
             return False
+        crash_point("after-put")
         digest = hashlib.sha256(data).hexdigest()
         record = await self.ledger.record_file(
             digest, name, kind, "out", status="sent", size=len(data)
         )
         await self.ledger.record_submission_success(submission_id, file_id=record.id)
+        crash_point("after-success")
         archived = await asyncio.to_thread(archive_file, staged, self.archive_root)
         await self.ledger.update_file(record.id, status="sent", archive_path=str(archived))
         self.stats.interchanges += 1
