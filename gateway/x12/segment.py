@@ -2,11 +2,87 @@
 
 from __future__ import annotations
 
+from collections import _tuplegetter  # type: ignore[attr-defined]  # namedtuple's C accessor
+from functools import partial
+from itertools import accumulate, repeat
+from operator import add
+from typing import Any
+
 from gateway.x12.delimiters import Delimiters
 from gateway.x12.location import Location
 
+_DEFAULT = Delimiters()
 
-class Segment:
+
+class Span:
+    """Where the segments of one stretch of a file are, worked out only when someone asks.
+
+    The tokenizer makes one span per chunk of regular text (first index, offset and line, and the
+    text of each piece), so building a segment costs nothing for its location; offsets are summed
+    on the first request. Irregular text and hand-made segments carry explicit offsets and lines.
+    """
+
+    __slots__ = (
+        "_first_line",
+        "_first_offset",
+        "_line_step",
+        "_lines",
+        "_offsets",
+        "_pieces",
+        "_step",
+        "delimiters",
+        "index",
+    )
+
+    def __init__(
+        self,
+        delimiters: Delimiters,
+        index: int,
+        offsets: list[int] | None = None,
+        lines: list[int] | None = None,
+        *,
+        pieces: list[str] | None = None,
+        step: int = 0,
+        first_offset: int = 0,
+        first_line: int = 1,
+        line_step: int = 0,
+    ) -> None:
+        self.delimiters = delimiters
+        self.index = index
+        self._offsets = offsets
+        self._lines = lines
+        self._pieces = pieces
+        self._step = step
+        self._first_offset = first_offset
+        self._first_line = first_line
+        self._line_step = line_step
+
+    def offset(self, k: int) -> int:
+        """Byte offset of the k-th segment of the span."""
+        offsets = self._offsets
+        if offsets is None:
+            lengths = map(len, self._pieces or ())
+            offsets = list(
+                accumulate(map(add, lengths, repeat(self._step)), initial=self._first_offset)
+            )
+            self._offsets = offsets
+            self._pieces = None
+        return offsets[k]
+
+    def line(self, k: int) -> int:
+        """1-based line of the k-th segment of the span."""
+        lines = self._lines
+        if lines is not None:
+            return lines[k]
+        return self._first_line + k * self._line_step
+
+
+def new_segment(fields: tuple[str, list[str], Span, int]) -> Segment:
+    """Build a segment from (tag, elements, span, position in span) in C (see ``_NEW``)."""
+    return _NEW(fields)
+
+
+class Segment(tuple[Any, ...]):
     """One X12 segment.
 
     ``elements`` holds the raw element strings after the tag (``elements[0]`` is ``XX01``);
@@ -15,28 +91,62 @@ class Segment:
     never split strings. ``index`` counts segments from 0 across the file, ``offset`` is the byte
     offset of the segment's first character and ``line`` its 1-based line.
 
+    A tuple underneath because the tokenizer builds millions of them and tuples are built in C;
+    indexing, ``len`` and iteration speak of elements, as X12 does (``seg[1]`` is the first
+    element), never of the tuple's fields.
+
     >>> seg = Segment("CLM", ["A1", "100", "", "", "11:B:1"])
-    >>> seg[5], seg.component(5, 3), seg[9]
-    ('11:B:1', '1', '')
+    >>> seg[5], seg.component(5, 3), seg[9], len(seg)
+    ('11:B:1', '1', '', 5)
     """
 
-    __slots__ = ("delimiters", "elements", "index", "line", "offset", "tag")
+    __slots__ = ()
 
-    def __init__(
-        self,
+    tag: str = _tuplegetter(0, "The segment identifier, e.g. ``CLM``.")
+    elements: list[str] = _tuplegetter(1, "The raw elements after the tag.")
+    _span: Span = _tuplegetter(2, "Where the segment's stretch of the file is.")
+    _k: int = _tuplegetter(3, "The segment's position in its span.")
+
+    def __new__(
+        cls,
         tag: str,
         elements: list[str],
         index: int = 0,
         offset: int = 0,
         line: int = 1,
         delimiters: Delimiters | None = None,
-    ) -> None:
-        self.tag = tag
-        self.elements = elements
-        self.index = index
-        self.offset = offset
-        self.line = line
-        self.delimiters = delimiters if delimiters is not None else _DEFAULT
+    ) -> Segment:
+        span = Span(delimiters if delimiters is not None else _DEFAULT, index, [offset], [line])
+        return tuple.__new__(cls, (tag, elements, span, 0))
+
+    @property
+    def index(self) -> int:  # type: ignore[override]  # a position, not tuple.index()
+        """Position in the file, counting segments from 0 across every interchange."""
+        return self._span.index + self._k
+
+    @property
+    def offset(self) -> int:
+        """Byte offset of the segment's first character."""
+        return self._span.offset(self._k)
+
+    @property
+    def line(self) -> int:
+        """1-based line of the segment's first character."""
+        return self._span.line(self._k)
+
+    @property
+    def delimiters(self) -> Delimiters:
+        """The delimiters of the interchange the segment was read from."""
+        return self._span.delimiters
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            Segment,
+            (self.tag, self.elements, self.index, self.offset, self.line, self.delimiters),
+        )
+
+    def __iter__(self) -> Any:
+        return iter(self.elements)
 
     @property
     def location(self) -> Location:
@@ -54,7 +164,7 @@ class Segment:
             component=component,
         )
 
-    def __getitem__(self, position: int) -> str:
+    def __getitem__(self, position: int) -> str:  # type: ignore[override]
         """Element at 1-based ``position`` as raw text; '' when absent."""
         if position < 1:
             raise IndexError("X12 element positions start at 1")
@@ -113,14 +223,19 @@ class Segment:
         return out
 
     def __eq__(self, other: object) -> bool:
+        """Segments are equal when their tags and elements are, wherever they were read."""
         if not isinstance(other, Segment):
             return NotImplemented
         return self.tag == other.tag and self.elements == other.elements
 
-    __hash__ = None  # type: ignore[assignment]  # mutable container semantics
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # elements are a list
 
     def __repr__(self) -> str:
         return f"Segment({self.tag!r}, {self.elements!r}, index={self.index})"
 
 
-_DEFAULT = Delimiters()
+_NEW = partial(tuple.__new__, Segment)

@@ -11,10 +11,9 @@ written by UTF-8 systems read correctly.
 
 from __future__ import annotations
 
-import operator
 from collections import deque
 from collections.abc import Iterator
-from itertools import accumulate, chain, count, repeat
+from itertools import chain, count, repeat
 from operator import attrgetter
 from typing import BinaryIO
 
@@ -22,7 +21,7 @@ from gateway.x12.defects import LENIENT, Defect, DefectCode, Policy, Severity, X
 from gateway.x12.delimiters import ISA_LENGTH, Delimiters, detect, detect_headless
 from gateway.x12.envelope import ENVELOPE_TAGS, EnvelopeChecker
 from gateway.x12.location import Location
-from gateway.x12.segment import Segment
+from gateway.x12.segment import _NEW, Segment, Span
 
 _WHITESPACE = " \t\r\n\x0b\x0c"
 _UTF8_BOM = "\xef\xbb\xbf"  # the UTF-8 byte order mark, as Latin-1 characters
@@ -305,16 +304,23 @@ class Tokenizer:
         if reseek:
             stop = tags.index("IEA") + 1
             del tags[stop:], parts[stop:]
-        # segment k starts after k pieces and k terminators-with-line-break
-        offsets = accumulate(
-            map(operator.add, map(len, pieces), repeat(len(joined))), initial=self._offset
+        span = Span(
+            d,
+            index,
+            pieces=pieces,
+            step=len(joined),
+            first_offset=self._offset,
+            first_line=self._line,
+            line_step=line_step,
         )
-        lines: Iterator[int] = count(self._line, line_step) if line_step else repeat(self._line)
-        segments = list(map(Segment, tags, parts, count(index), offsets, lines, repeat(d)))
+        segments = list(map(_NEW, zip(tags, parts, repeat(span), count())))
         done = len(segments)
         self._index = index + done
-        self._offset = segments[-1].offset + len(pieces[done - 1]) + len(joined)
-        self._line = segments[-1].line + line_step
+        if done == len(pieces):
+            self._offset += cut
+        else:
+            self._offset += sum(map(len, pieces[:done])) + done * len(joined)
+        self._line += done * line_step
         rest = buf[cut:]
         if reseek and done < len(pieces):
             rest = joined.join(pieces[done:]) + joined + rest
@@ -405,6 +411,10 @@ class Tokenizer:
             unterminated_last = True
         known = self._known_tags
         base = self._offset
+        span_offsets: list[int] = []
+        span_lines: list[int] = []
+        span = Span(d, self._index, span_offsets, span_lines)
+        k = 0
         position = 0  # where the current piece starts in buf
         line = self._line
         index = self._index
@@ -420,7 +430,10 @@ class Tokenizer:
                 parts = body.split(sep)
                 tag = parts[0]
                 del parts[0]
-                seg = Segment(tag, parts, index, base + start, seg_line, d)
+                span_offsets.append(base + start)
+                span_lines.append(seg_line)
+                seg = _NEW((tag, parts, span, k))
+                k += 1
                 index += 1
                 self._index = index
                 if tag not in known and _valid_tag(tag):
