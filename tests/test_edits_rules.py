@@ -780,6 +780,20 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         "accident_date",
     ),
     (
+        FindingCode.STATE_CODE,
+        SELF,
+        {"related_causes": ["AA"], "accident_date": "2026-10-30", "accident_state": "WI"},
+        {"related_causes": ["AA"], "accident_date": "2026-10-30", "accident_state": "ZZ"},
+        "accident_state",
+    ),
+    (
+        FindingCode.DELAY_REASON,
+        SELF,
+        {"delay_reason_code": "15"},
+        {"delay_reason_code": "12"},
+        "delay_reason_code",
+    ),
+    (
         FindingCode.PATIENT_IS_SELF,
         DEPENDENT,
         {"patient.relationship_to_subscriber": "G8"},

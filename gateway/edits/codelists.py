@@ -124,5 +124,8 @@ US_STATES: frozenset[str] = _codes(
 )
 """USPS state, territory and military codes."""
 
+DELAY_REASONS: frozenset[str] = _codes("1 2 3 4 5 6 7 8 9 10 11 15")
+"""CLM20 delay reason codes."""
+
 PATIENT_RELATIONSHIPS = frozenset({"01", "19", "20", "21", "39", "40", "53", "G8"})
 """PAT01 codes for a patient who is not the subscriber."""

@@ -121,6 +121,7 @@ class FindingCode(StrEnum):
     FREQUENCY_NEEDS_ORIGINAL = "E-FREQUENCY-NEEDS-ORIGINAL"
     FREQUENCY_ORIGINAL_NOT_ALLOWED = "E-FREQUENCY-ORIGINAL-NOT-ALLOWED"
     ACCIDENT_DETAILS = "E-ACCIDENT-DETAILS"
+    DELAY_REASON = "E-DELAY-REASON"
     # subscriber and patient
     PATIENT_IS_SELF = "E-PATIENT-IS-SELF"
     SUBSCRIBER_DEMOGRAPHICS = "E-SUBSCRIBER-DEMOGRAPHICS"
@@ -256,6 +257,10 @@ CATALOGUE: dict[FindingCode, _Entry] = {
         "Remove original_payer_claim_number, or set frequency 7 (replace) or 8 (void)."
     ),
     C.ACCIDENT_DETAILS: _e("Give accident_date, and accident_state for an auto accident."),
+    C.DELAY_REASON: _e(
+        "Use a CLM20 delay reason: 1 eligibility unknown, 2 litigation, 3 authorization delay, "
+        "4-11, 15 natural disaster."
+    ),
     C.PATIENT_IS_SELF: _e("When the patient is the subscriber, set patient to null."),
     C.SUBSCRIBER_DEMOGRAPHICS: _e(
         "When the subscriber is the patient, give the subscriber's birth date, gender and address."

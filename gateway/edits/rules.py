@@ -886,6 +886,22 @@ def accident(enc: Encounter, ctx: Context) -> Iterator[Finding]:
         yield finding(C.ACCIDENT_DETAILS, "accident_date", "An accident claim needs its date.")
     if "AA" in causes and enc.accident_state is None:
         yield finding(C.ACCIDENT_DETAILS, "accident_state", "An auto accident needs the state.")
+    if enc.accident_state is not None and enc.accident_state not in cl.US_STATES:
+        yield finding(
+            C.STATE_CODE,
+            "accident_state",
+            f"State {enc.accident_state!r} is not a US postal code.",
+        )
+
+
+def delay_reason(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """A late claim's delay reason is a CLM20 code."""
+    if enc.delay_reason_code is not None and enc.delay_reason_code not in cl.DELAY_REASONS:
+        yield finding(
+            C.DELAY_REASON,
+            "delay_reason_code",
+            f"{enc.delay_reason_code!r} is not a delay reason code.",
+        )
 
 
 def subscriber_patient(enc: Encounter, ctx: Context) -> Iterator[Finding]:
@@ -972,6 +988,7 @@ RULES: tuple[Rule, ...] = (
     institutional_codes,
     place_of_service,
     accident,
+    delay_reason,
     line_count,
     line_ids,
     procedures,
