@@ -354,3 +354,31 @@ def test_correction_files_follow_the_open_items(workspace: Path) -> None:
 def test_gateway_executable_exists() -> None:
     """The console script the tests run is installed beside the interpreter."""
     assert os.access(GATEWAY[0], os.X_OK)
+
+
+@pytest.mark.postgres
+async def test_commands_use_postgresql_through_the_environment(tmp_path: Path) -> None:
+    """GATEWAY_LEDGER_URL points every command at PostgreSQL; the queue reads from there."""
+    from gateway.ledger.testing import fresh_postgres_database, postgres_available
+
+    if not await postgres_available():
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    (tmp_path / "gateway.toml").write_text('[workspace]\nroot = "."\n')
+    async with fresh_postgres_database() as url:
+        async with await Ledger.open(url) as ledger:
+            await ledger.record_claims([incoming("PG1")])
+            await ledger.mark_invalid("PG1", [])
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [*GATEWAY, "queue", "list", "--json", "--config", str(tmp_path / "gateway.toml")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "GATEWAY_LEDGER_URL": url},
+        )
+    assert 0 == done.returncode, done.stderr
+    assert ["PG1"] == [i["claim_id"] for i in json.loads(done.stdout)]
+    assert not (tmp_path / "state" / "gateway.db").exists()
