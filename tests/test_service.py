@@ -165,6 +165,26 @@ async def test_an_invalid_encounter_opens_an_item_and_its_corrected_file_resubmi
     assert [] == list(ws.corrections.glob("*.json"))
 
 
+async def test_a_correction_file_still_wrong_is_quarantined_with_what_is_wrong(
+    service: Service,
+) -> None:
+    """A correction file dropped back unfixed records nothing and is quarantined with the
+    remaining errors; the claim's item stays open."""
+    ws = service.settings.workspace
+    bad = encounter(9)
+    bad["billing_provider"]["npi"] = "1234567890"
+    drop(service.settings, "bad.json", [bad])
+    await service.run_once()
+    (ws.corrections / "SVC-0009.json").rename(ws.encounters_inbox / "SVC-0009.json")
+    await service.run_once()
+    report = json.loads((ws.quarantine / "SVC-0009.json.error.json").read_text())
+    assert "still-invalid" == report["error"]["code"]
+    assert ["SVC-0009"] == [i.claim_id for i in await service.ledger.open_items()]
+    claim = await service.ledger.claim("SVC-0009")
+    assert claim is not None
+    assert (S.INVALID, 1) == (claim.state, claim.current_version)
+
+
 async def test_a_999_is_applied_once_and_its_copy_is_a_duplicate(service: Service) -> None:
     """Our validator's 999 for the sent file acknowledges every claim; a copy changes nothing."""
     drop(service.settings, "a.json", [encounter(n) for n in range(1, 4)])

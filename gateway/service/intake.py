@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.edits import Finding
-from gateway.encounters import CheckResult, check_record, check_stream, validate_encounter
+from gateway.encounters import CheckResult, check_stream
 from gateway.ledger.adapt import reasons_from_findings
 from gateway.ledger.queue import REJECTION_KEY, CorrectionDocument, QueueRuleError, read_correction
 from gateway.ledger.records import IncomingClaim, Reason
@@ -32,7 +32,6 @@ __all__ = [
     "Unrecorded",
     "incoming_claim",
     "parse_encounter_file",
-    "read_correction_file",
 ]
 
 #: The longest claim id the ledger (and CLM01) holds.
@@ -165,15 +164,3 @@ def _add(parsed: ParsedEncounters, result: CheckResult, partners: Partners) -> N
 
 def _finding_data(found: Finding) -> Mapping[str, Any]:
     return found.as_dict()
-
-
-def read_correction_file(
-    encounter: Mapping[str, Any],
-    name: str,
-    partners: Partners,
-    *,
-    today: date | None = None,
-) -> IncomingClaim | None:
-    """A corrected encounter (already planned by the resubmission rules) checked as a claim."""
-    record = validate_encounter(dict(encounter), source=name)
-    return incoming_claim(check_record(record, today=today), partners)

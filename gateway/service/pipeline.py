@@ -37,12 +37,12 @@ from typing import Any, Literal
 
 import structlog
 
-from gateway.cli.queue import sync_correction_files
+from gateway.cli.queue import resubmit_claim, sync_correction_files
 from gateway.config import ConfigError, Settings
 from gateway.ledger.adapt import views_of
-from gateway.ledger.queue import QueueRuleError, plan_resubmission
+from gateway.ledger.queue import QueueRuleError
 from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
-from gateway.ledger.store import Ledger
+from gateway.ledger.store import Ledger, UnknownClaimError
 from gateway.models.acknowledgements import (
     ImplementationAcknowledgementDocument,
     InterchangeAcknowledgementDocument,
@@ -60,7 +60,7 @@ from gateway.service.files import (
     release_claimed,
     sha256_file,
 )
-from gateway.service.intake import ParsedEncounters, parse_encounter_file, read_correction_file
+from gateway.service.intake import ParsedEncounters, parse_encounter_file
 from gateway.service.responses import document_hash, read_response_file
 from gateway.service.submit import Submitter, crash_point
 from gateway.service.transports import (
@@ -403,48 +403,63 @@ class Service:
     async def _correction(
         self, claimed: ClaimedFile, parsed: ParsedEncounters, record: FileRecord
     ) -> None:
+        """A correction file back from staff: resubmitted by the queue's rules, or quarantined
+        with what is still wrong (so the edits are not lost)."""
         correction = parsed.correction
         assert correction is not None
-        encounter: Mapping[str, Any] = correction.encounter
-        claim = await self.ledger.claim(correction.claim_id)
-        if claim is not None:
+        log = self._log.bind(claim_id=correction.claim_id)
+
+        def frequency_1_only(partner: str) -> bool:
             try:
-                partner = self.partners.get(claim.partner)
-                plan = plan_resubmission(
-                    claim, encounter, frequency_1_only=partner.frequency_1_only
-                )
-                encounter = plan.encounter
-                self._log.info(
-                    "correction file: resubmission planned",
-                    claim_id=claim.claim_id,
-                    frequency=plan.frequency,
-                    why=plan.explanation,
-                )
-            except (KeyError, QueueRuleError) as exc:
-                self._log.warning(
-                    "correction file: resubmission rules not applied",
-                    claim_id=correction.claim_id,
-                    error=str(exc.args[0]) if exc.args else str(exc),
-                )
-        incoming = await asyncio.to_thread(
-            read_correction_file, encounter, claimed.name, self.partners, today=self.today()
-        )
-        if incoming is None:
+                return self.partners.get(partner).frequency_1_only
+            except KeyError:
+                return False
+
+        problem: FileProblem | None = None
+        try:
+            result = await resubmit_claim(
+                self.ledger,
+                correction.claim_id,
+                correction.encounter,
+                frequency_1_only=frequency_1_only,
+                origin="correction-file",
+                file_id=record.id,
+            )
+        except (QueueRuleError, UnknownClaimError) as exc:
             problem = FileProblem(
                 "bad-correction",
-                f"{claimed.name}: the corrected encounter has no usable claim id",
-                "Keep the claim id as it was written and drop the file into the inbox again.",
+                f"{claimed.name}: {exc}",
+                "A correction file resubmits a claim the gateway already has: keep its claim id "
+                "as written, fix the fields named in `rejection.reasons`, and drop it again.",
             )
+        else:
+            if result.outcome is None and result.errors:
+                problem = FileProblem(
+                    "still-invalid",
+                    f"{claimed.name}: {result.message}",
+                    "Fix the fields listed in `findings` in this file, then drop it into the "
+                    "encounter inbox again.",
+                    None,
+                    [{"message": e} for e in result.errors[:50]],
+                )
+        if problem is not None:
             await self._quarantine(claimed, problem, record.content_hash, "encounters", record, 0)
             return
-        outcomes = await self.ledger.record_claims(
-            [incoming], file_id=record.id, origin="correction-file"
-        )
-        self._log_outcomes([incoming], outcomes, False)
+        self._corrections_dirty = True
+        if result.outcome is None:
+            self.stats.count("duplicate")
+            log.warning("correction file: the claim is in flight; nothing resubmitted",
+                        detail=result.message)  # fmt: skip
+        else:
+            self.stats.count(result.outcome.outcome)
+            log.info(
+                "claim resubmitted from a correction file",
+                version=result.outcome.version,
+                state=str(result.outcome.state),
+                detail=result.message,
+            )
         await self._archive(claimed, record, "archived")
-        await self.ledger.update_file(
-            record.id, detail={"correction_of": correction.claim_id, **_outcome_counts(outcomes)}
-        )
+        await self.ledger.update_file(record.id, detail={"correction_of": correction.claim_id})
 
     def _log_outcomes(
         self, claims: list[IncomingClaim], outcomes: list[IntakeOutcome], resumed: bool
