@@ -527,3 +527,23 @@ async def test_workers_racing_on_the_same_input_record_it_once(ledger_url: str) 
     assert [False, True] == sorted(a.duplicate for a in applied)
     assert history is not None
     assert 1 == [e.kind for e in history.events].count("999")
+
+
+async def test_apply_events_checks_the_lifecycle(ledger: Ledger) -> None:
+    """Events applied directly go through the transition table and are idempotent by key."""
+    from gateway.ledger.records import ClaimEvent
+
+    await ledger.record_claims([incoming("C1")])
+    await submit(ledger, ["C1"])
+    ok = ClaimEvent("C1", 1, "note", S.ACCEPTED, "accepted by phone", "phone:C1:1")
+    wrong = ClaimEvent("C1", 1, "note", S.QUEUED, "back to the queue?", "phone:C1:2")
+    ghost = ClaimEvent("NOPE", 1, "note", None, "who?", "phone:NOPE")
+    assert 1 == await ledger.apply_events([ok])
+    assert 0 == await ledger.apply_events([ok])
+    with pytest.raises(InvalidTransitionError):
+        await ledger.apply_events([wrong])
+    with pytest.raises(UnknownClaimError):
+        await ledger.apply_events([ghost])
+    history = await ledger.claim_history("C1")
+    assert history is not None
+    assert (S.ACCEPTED, "accepted by phone") == (history.claim.state, history.events[-1].cause)

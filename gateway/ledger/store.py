@@ -1110,7 +1110,12 @@ class Ledger:
         file_id: int | None = None,
         source: str = "person",
     ) -> int:
-        """Apply events (e.g. from :func:`reconcile` or a person); returns state changes made."""
+        """Apply events (from a person or another source); returns the state changes made.
+
+        Each event's target must be allowed from the claim's state at that point
+        (``InvalidTransitionError`` otherwise, and nothing is applied); an event whose key was
+        applied before is skipped.
+        """
         now = _now()
         async with self._write() as conn:
             ids = sorted({e.claim_id for e in events})
@@ -1118,7 +1123,15 @@ class Ledger:
             missing = [i for i in ids if i not in view.claims]
             if missing:
                 raise UnknownClaimError(f"claim {missing[0]} is not in the ledger")
-            changes, _ = await self._apply(conn, events, view, response_id, file_id, source, now)
+            keys = [e.key for e in events]
+            known: set[str] = set()
+            for chunk in _chunks(keys):
+                query = sa.select(t.claim_events.c.event_key).where(
+                    t.claim_events.c.event_key.in_(chunk)
+                )
+                known.update(k for (k,) in (await conn.execute(query)).all())
+            fresh = [e for e in events if e.key not in known]
+            changes, _ = await self._apply(conn, fresh, view, response_id, file_id, source, now)
         return changes
 
     async def _apply(
