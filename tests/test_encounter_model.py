@@ -131,6 +131,13 @@ def test_model_values_are_typed() -> None:
             (1, 3, 2),
         ),
         ({"service_lines[0].revenue_code": "450"}, ("service_lines", 0, "revenue_code"), "0450"),
+        ({"diagnoses": "E11.9"}, ("diagnoses",), ("E119",)),
+        ({"service_lines[0].modifiers": "rt"}, ("service_lines", 0, "modifiers"), ("RT",)),
+        (
+            {"service_lines[0].diagnosis_pointers": 2},
+            ("service_lines", 0, "diagnosis_pointers"),
+            (2,),
+        ),
         ({"frequency": 7}, ("frequency",), Frequency.REPLACEMENT),
         ({"kind": "Professional"}, ("kind",), Kind.PROFESSIONAL),
         (

@@ -8,6 +8,7 @@ message (it may be PHI).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +80,22 @@ def claim_id_of(data: Any) -> str | None:
     return None
 
 
+_PLAIN_WORDS = (
+    (re.compile(r"a valid tuple"), "a list [...]"),
+    (re.compile(r"a valid dictionary or instance of \w+"), "an object {...}"),
+    (re.compile(r"a valid dictionary"), "an object {...}"),
+    (re.compile(r"a valid string"), "text in quotes"),
+    (re.compile(r"a valid boolean, unable to interpret input"), "true or false"),
+)
+
+
+def _plain(message: str) -> str:
+    """Pydantic's words for types, in the words of the contract (list, object, text)."""
+    for pattern, words in _PLAIN_WORDS:
+        message = pattern.sub(words, message)
+    return message
+
+
 def _finding_for(error: Mapping[str, Any]) -> Finding:
     loc = tuple(error.get("loc", ()))
     # a wrap validator adds no location segment of its own; drop tagged-union noise if any
@@ -86,7 +103,7 @@ def _finding_for(error: Mapping[str, Any]) -> Finding:
     names = [p for p in loc if isinstance(p, str)]
     name = names[-1] if names else ""
     kind = str(error.get("type", ""))
-    message = str(error.get("msg", "invalid value"))
+    message = _plain(str(error.get("msg", "invalid value")))
     if kind == "missing":
         return finding(C.FIELD_MISSING, path, f"Required field {path} is missing.")
     if kind == "extra_forbidden":

@@ -22,9 +22,11 @@ from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 from gateway.models.encounter_types import (
     ClaimFilingIndicator,
     Code,
+    CodeList,
     Frequency,
     Gender,
     IcdCode,
+    IcdCodeList,
     Identifier,
     IsoDate,
     Kind,
@@ -37,7 +39,7 @@ from gateway.models.encounter_types import (
     OptionalText,
     PayerResponsibility,
     Phone,
-    Pointer,
+    PointerList,
     RelatedCause,
     Relationship,
     ReleaseOfInformation,
@@ -232,7 +234,7 @@ class ServiceLine(_Model):
         description="CPT or HCPCS code (5 characters); required on professional lines, "
         "situational on institutional ones.",
     )
-    modifiers: tuple[Code, ...] = Field(
+    modifiers: CodeList = Field(
         (), description="Procedure modifiers, 2 characters each, at most 4."
     )
     description: OptionalText = Field(None, description="Procedure description (for NOC codes).")
@@ -246,7 +248,7 @@ class ServiceLine(_Model):
     place_of_service: OptionalCode = Field(
         None, description="Professional only: place of service when it differs from the claim's."
     )
-    diagnosis_pointers: tuple[Pointer, ...] = Field(
+    diagnosis_pointers: PointerList = Field(
         (),
         description="Professional: 1-based positions in `diagnoses` this line treats, at most 4; "
         "the first is the primary one. The CMS-1500 letters `A`-`L` are accepted.",
@@ -326,7 +328,7 @@ class Institutional(_Model):
     admitting_diagnosis: OptionalIcdCode = Field(
         None, description="Admitting diagnosis (HI*ABJ), inpatient claims."
     )
-    reason_for_visit_diagnoses: tuple[IcdCode, ...] = Field(
+    reason_for_visit_diagnoses: IcdCodeList = Field(
         (), description="Patient's reasons for visit (HI*APR), at most 3, outpatient claims."
     )
     principal_procedure: Procedure | None = Field(
@@ -335,7 +337,7 @@ class Institutional(_Model):
     other_procedures: tuple[Procedure, ...] = Field(
         (), description="Other ICD-10-PCS procedures (HI*BBQ), at most 24."
     )
-    condition_codes: tuple[Code, ...] = Field(
+    condition_codes: CodeList = Field(
         (), description="Condition codes (HI*BG), 2 characters each, at most 24."
     )
     occurrence_codes: tuple[OccurrenceCode, ...] = Field(
@@ -420,7 +422,7 @@ class Encounter(_Model):
     place_of_service: OptionalCode = Field(
         None, description="Professional: 2-digit CMS place of service code, e.g. `11` office."
     )
-    diagnoses: tuple[IcdCode, ...] = Field(
+    diagnoses: IcdCodeList = Field(
         description="ICD-10-CM codes without dots, principal first, at most 12 (837P) "
         "or 25 (837I: principal + 24 other)."
     )
@@ -542,6 +544,8 @@ def _icd_dots(data: dict[str, Any]) -> Iterator[InputCorrection]:
         return isinstance(value, str) and "." in value
 
     diagnoses = data.get("diagnoses")
+    if isinstance(diagnoses, str):  # a lone code is read as a list of one
+        diagnoses = [diagnoses]
     if isinstance(diagnoses, list | tuple):
         for i, code in enumerate(diagnoses):
             if dotted(code):
@@ -551,6 +555,8 @@ def _icd_dots(data: dict[str, Any]) -> Iterator[InputCorrection]:
         if dotted(block.get("admitting_diagnosis")):
             yield InputCorrection("institutional.admitting_diagnosis", "icd-dot")
         reasons = block.get("reason_for_visit_diagnoses")
+        if isinstance(reasons, str):
+            reasons = [reasons]
         if isinstance(reasons, list | tuple):
             for i, code in enumerate(reasons):
                 if dotted(code):

@@ -281,6 +281,13 @@ def _pointer(value: Any) -> Any:
     return value
 
 
+def _one_or_many(value: Any) -> Any:
+    """A list field given a single value (``"diagnoses": "E119"``) holds that one value."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return [value]
+    return value
+
+
 def _phone(value: Any) -> Any:
     """A phone number: keep the digits of ``(217) 555-0100`` or ``217.555.0100``."""
     if isinstance(value, str) and re.fullmatch(r"[\d\s().+-]+", value):
@@ -336,6 +343,12 @@ TaxId = Annotated[str, BeforeValidator(_digits_only("-"))]
 Phone = Annotated[str, BeforeValidator(_phone)]
 """A phone number, digits only."""
 OptionalPhone = Annotated[str | None, BeforeValidator(lambda v: _optional_text(_phone(v)))]
+CodeList = Annotated[tuple[Code, ...], BeforeValidator(_one_or_many)]
+"""Codes (modifiers, condition codes); a single code is read as a list of one."""
+IcdCodeList = Annotated[tuple[IcdCode, ...], BeforeValidator(_one_or_many)]
+"""ICD-10 codes; a single code is read as a list of one."""
+PointerList = Annotated[tuple[Pointer, ...], BeforeValidator(_one_or_many)]
+"""Diagnosis pointers; a single pointer is read as a list of one."""
 IsoDate = Annotated[
     date,
     BeforeValidator(_iso_date),
