@@ -293,7 +293,9 @@ class RemittanceReader:
                             continue
                         amount = amounts_get(el[start + 1]) if start + 1 < n else None
                         if amount is None:
-                            amount = self._amount(seg, start + 2, local)
+                            amount = parse_amount(text_at(seg, start + 2))
+                            if amount is None:
+                                amount = self._amount(seg, start + 2, local)
                         quantity = None
                         if start + 2 < n and el[start + 2]:
                             quantity = self._optional_amount(seg, start + 3, local)
@@ -315,10 +317,14 @@ class RemittanceReader:
                     n = len(el)
                     charge = amounts_get(el[1]) if n > 1 else None
                     if charge is None:
-                        charge = self._amount(seg, 2, local)
+                        charge = parse_amount(text_at(seg, 2))
+                        if charge is None:
+                            charge = self._amount(seg, 2, local)
                     paid = amounts_get(el[2]) if n > 2 else None
                     if paid is None:
-                        paid = self._amount(seg, 3, local)
+                        paid = parse_amount(text_at(seg, 3))
+                        if paid is None:
+                            paid = self._amount(seg, 3, local)
                     line = ServiceLine(
                         len(claim.lines) + 1,
                         _procedure(el[0], component) if n and el[0] else None,
@@ -379,7 +385,9 @@ class RemittanceReader:
                     text = el[1] if n > 1 else ""
                     amount = amounts_get(text)
                     if amount is None:
-                        amount = self._amount(seg, 2, local)
+                        amount = parse_amount(text_at(seg, 2))
+                        if amount is None:
+                            amount = self._amount(seg, 2, local)
                     if line is not None:
                         if qualifier == "B6":
                             line.allowed_amount = amount
@@ -402,10 +410,14 @@ class RemittanceReader:
                     filing = el[5] if n > 5 else ""
                     charge = amounts_get(el[2]) if n > 2 else None
                     if charge is None:
-                        charge = self._amount(seg, 3, local)
+                        charge = parse_amount(text_at(seg, 3))
+                        if charge is None:
+                            charge = self._amount(seg, 3, local)
                     paid = amounts_get(el[3]) if n > 3 else None
                     if paid is None:
-                        paid = self._amount(seg, 4, local)
+                        paid = parse_amount(text_at(seg, 4))
+                        if paid is None:
+                            paid = self._amount(seg, 4, local)
                     claim = Claim(
                         el[0] if n else "",
                         status,
@@ -765,6 +777,12 @@ class RemittanceReader:
 
 
 _ENVELOPE = frozenset({"ST", "GS", "GE", "ISA", "IEA"})
+
+
+def text_at(seg: Segment, position: int) -> str:
+    """Element ``position`` (1-based) of ``seg`` as text, '' when absent."""
+    el = seg.elements
+    return el[position - 1] if position <= len(el) else ""
 
 
 def _procedure(composite: str, separator: str) -> Procedure:
