@@ -202,3 +202,15 @@ def test_runs_as_a_subprocess_with_a_text_summary(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "1 file(s), 1 claim(s), total charges 153.00" in proc.stdout
     assert "pyx12 ok" in proc.stdout
+
+
+def test_a_file_is_never_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh control-number file would reuse ISA13 1: the run stops (exit 2) instead of
+    replacing the file already in the folder, and leaves no temporary file behind."""
+    assert run(tmp_path, SAMPLES / "professional-self.json") == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    (tmp_path / "state" / "numbers.json").unlink()
+    capsys.readouterr()
+    assert run(tmp_path, SAMPLES / "professional-self.json") == 2
+    assert "already exists" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before

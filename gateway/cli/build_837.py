@@ -100,6 +100,12 @@ class _FileOutputs:
 
     def open(self, partner: TradingPartner, kind: Kind, isa13: str) -> Output:
         final = self.folder / f"{partner.name}-{KIND_LABEL[kind]}-{isa13}.x12"
+        for existing in (final, final.with_name(final.name + ".invalid")):
+            if existing.exists():
+                raise UsageError(
+                    f"{existing} already exists: ISA13 {isa13} was used before, so the control "
+                    "numbers file is not the one used for that folder (see --control-numbers)"
+                )
         temp = self.folder / f".{final.name}.tmp"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         stream = os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)
@@ -135,7 +141,9 @@ class _FileOutputs:
 
     def discard(self) -> None:
         """Remove temporary files of interchanges never completed (after an error)."""
-        for temp, _final in self._open.values():
+        temps = [temp for temp, _final in self._open.values()]
+        temps += [w.path for w in self.written if w.check is not None and w.report is None]
+        for temp in temps:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
 
