@@ -66,34 +66,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _folders(args: argparse.Namespace) -> tuple[Path, Path, Path, Path | None]:
     """Pickup, drop and work folders, and the settings file's folder (for the rules file)."""
-    from gateway.config import ConfigError, load_settings
-    from gateway.service.transports import DirectoryTransport, transport_from_config
+    from gateway.config import load_settings
+    from gateway.service.simulator import folders_from_settings
 
     settings = load_settings(args.config)
     base = settings.config_file.parent if settings.config_file else None
-    pickup = Path(args.pickup) if args.pickup else None
-    drop = Path(args.drop) if args.drop else None
-    if pickup is None or drop is None:
-        partners = settings.load_partners() if settings.partners_dir.is_dir() else None
-        transport = None
-        if partners is not None and args.partner in partners:
-            partner = partners.get(args.partner)
-            source = partner.source or settings.partners_dir / f"{partner.name}.toml"
-            transport = transport_from_config(
-                partner.transport,
-                workspace=settings.workspace,
-                base_dir=source.parent,
-                source=str(source),
-            )
-        if transport is not None and not isinstance(transport, DirectoryTransport):
-            raise ConfigError(
-                str(source), "[transport] kind", "is not a directory; pass --pickup and --drop"
-            )
-        if pickup is None:
-            pickup = transport.pickup_dir if transport else settings.workspace.outbox
-        if drop is None:
-            folder = transport.drop_dir if transport else None
-            drop = folder or settings.workspace.responses_inbox
+    if args.pickup and args.drop:
+        pickup, drop = Path(args.pickup), Path(args.drop)
+    else:
+        default_pickup, default_drop = folders_from_settings(settings, args.partner)
+        pickup = Path(args.pickup) if args.pickup else default_pickup
+        drop = Path(args.drop) if args.drop else default_drop
     work = Path(args.work) if args.work else settings.workspace.state / "simulator"
     return pickup, drop, work, base
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import structlog
 
+from gateway.config import ConfigError, Settings
 from gateway.service.files import (
     SettleTracker,
     atomic_write,
@@ -66,6 +67,7 @@ from gateway.service.simulator_x12 import (
     write_claim_acks,
     write_remittances,
 )
+from gateway.service.transports import DirectoryTransport, transport_from_config
 from gateway.validation.acks import AckError, AckHeader, ack_999, ack_ta1
 from gateway.validation.validator import InterchangeResult, ValidationResult, validate
 from gateway.x12 import Delimiters, Severity, Writer
@@ -77,6 +79,7 @@ __all__ = [
     "Simulator",
     "SimulatorState",
     "Stage",
+    "folders_from_settings",
     "load_rules",
     "respond",
 ]
@@ -614,6 +617,36 @@ def _corrected(original: PaidClaim, pcn: str) -> PaidClaim:
 # --- the runner ----------------------------------------------------------------------------------
 
 
+def folders_from_settings(
+    settings: Settings, partner_name: str = "demo-clearinghouse"
+) -> tuple[Path, Path]:
+    """The pickup and drop folders of a partner's directory transport in ``settings``.
+
+    Without that partner: the workspace outbox and the responses inbox. A partner whose transport
+    is not a folder (SFTP) is a ``ConfigError``: the simulator serves folders only.
+    """
+    transport: DirectoryTransport | None = None
+    if settings.partners_dir.is_dir():
+        partners = settings.load_partners()
+        if partner_name in partners:
+            partner = partners.get(partner_name)
+            source = partner.source or settings.partners_dir / f"{partner.name}.toml"
+            found = transport_from_config(
+                partner.transport,
+                workspace=settings.workspace,
+                base_dir=source.parent,
+                source=str(source),
+            )
+            if not isinstance(found, DirectoryTransport):
+                raise ConfigError(
+                    str(source), "[transport] kind", "is not a directory; give the folders instead"
+                )
+            transport = found
+    pickup = transport.pickup_dir if transport else settings.workspace.outbox
+    drop = (transport.drop_dir if transport else None) or settings.workspace.responses_inbox
+    return pickup, drop
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -650,6 +683,7 @@ class Simulator:
         self.clock = clock
         self._tracker = SettleTracker(settle_seconds)
         self.answers: list[Answer] = []
+        self._recovered = False
         for folder in (self.drop, self.incoming, self.processed, self.pending, self.delivered):
             ensure_private_dir(folder)
         self.state = self._load_state()
@@ -753,7 +787,7 @@ class Simulator:
             if held.name in answered:
                 move_no_overwrite(held, self.processed, held.name)
             else:
-                self._answer(held)
+                self._answer_or_set_aside(held)
 
     def _deliver_due(self, *, everything: bool) -> list[Path]:
         """Drop every response whose time has come (all of them with ``everything``)."""
@@ -791,23 +825,43 @@ class Simulator:
         ]
         return max(0.0, min(dues) - self.clock().timestamp()) if dues else None
 
+    @property
+    def failed(self) -> Path:
+        """837s the simulator could not answer (too large, unreadable): kept for a look."""
+        return self.work / "failed"
+
+    def _answer_or_set_aside(self, held: Path) -> None:
+        try:
+            self._answer(held)
+        except (OSError, ValueError, UnicodeError) as exc:
+            target = move_no_overwrite(held, self.failed, held.name)
+            _log.error("837 not answered", file=held.name, error=str(exc), kept_as=str(target))
+
     def _cycle(self, *, everything: bool) -> list[Path]:
         for path in self._tracker.scan(self.pickup):
             held = self._take(path)
             if held is not None:
-                self._answer(held)
+                self._answer_or_set_aside(held)
         return self._deliver_due(everything=everything)
+
+    async def step(self) -> list[Path]:
+        """Answer every complete 837 waiting, drop the responses now due (no waiting)."""
+        if not self._recovered:
+            await asyncio.to_thread(self._recover)
+            self._recovered = True
+        return await asyncio.to_thread(self._cycle, everything=not self.use_delays)
 
     async def run_once(self) -> list[Path]:
         """Answer every complete 837 waiting and drop all its responses now; returns them."""
-        await asyncio.to_thread(self._recover)
+        if not self._recovered:
+            await asyncio.to_thread(self._recover)
+            self._recovered = True
         return await asyncio.to_thread(self._cycle, everything=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Answer and deliver until ``stop`` is set (finishing the file in hand)."""
-        await asyncio.to_thread(self._recover)
         while not stop.is_set():
-            await asyncio.to_thread(self._cycle, everything=not self.use_delays)
+            await self.step()
             wait = self.poll_interval
             due = await asyncio.to_thread(self.next_due)
             if due is not None:
