@@ -36,22 +36,26 @@ def claim(claim_id: str, state: ClaimState, lines: tuple[str, ...] = ()) -> Sent
 
 
 def test_999_sample_rejects_set_32_with_located_reasons() -> None:
-    """AK2 0031 is accepted, 0032 rejected with CLM05-3 and SV101-2 errors as reasons."""
+    """AK2 0031 is accepted, 0032 rejected: its claim named by CTX*CLM01 gets the CLM05-3 and
+    SV101-2 errors; another claim of the same set is told it fell with the set."""
+    bad, bystander, good = "VFP-20261101-0007", "VFP-20261101-0008", "VFP-A"
     snap = SentSnapshot()
-    first, second = claim("VFP-A", S.SUBMITTED), claim("VFP-B", S.SUBMITTED)
-    snap.claims = {"VFP-A": first, "VFP-B": second}
-    snap.groups["17"] = {
-        "31": [SentClaim(**{**first.__dict__, "sent_version": 1})],
-        "32": [SentClaim(**{**second.__dict__, "sent_version": 1})],
-    }
+    snap.claims = {c: claim(c, S.SUBMITTED) for c in (bad, bystander, good)}
+    sent = {c: SentClaim(**{**snap.claims[c].__dict__, "sent_version": 1}) for c in snap.claims}
+    snap.groups["17"] = {"31": [sent[good]], "32": [sent[bad], sent[bystander]]}
     kind, (result,) = run("999-rejected-set.x12", snap)
     assert "999" == kind
-    assert [("VFP-A", S.ACKNOWLEDGED), ("VFP-B", S.REJECTED)] == [
+    assert [(good, S.ACKNOWLEDGED), (bad, S.REJECTED), (bystander, S.REJECTED)] == [
         (e.claim_id, e.target) for e in result.events
     ]
-    wheres = [r.where for r in result.events[1].reasons]
+    own = result.events[1].reasons
+    wheres = [r.where for r in own]
     assert any(w.startswith("CLM05-3 in segment CLM") for w in wheres)
     assert any(w.startswith("SV101-2 in segment SV1") for w in wheres)
+    assert "IK5-SET" not in [r.code for r in own]
+    others = {r.code: r for r in result.events[2].reasons}
+    assert f"claim {bad} of transaction set 0032" == others["IK5-SET"].where
+    assert not any(w.startswith("CLM05-3") for w in (r.where for r in others.values()))
 
 
 def test_277ca_sample_accepts_rejects_and_pends() -> None:

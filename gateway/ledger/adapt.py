@@ -16,6 +16,7 @@ from gateway.ledger.records import ClaimSent, GroupSent, Reason, SetSent, Submis
 from gateway.models.acknowledgements import (
     ClaimAcknowledgement,
     ClaimAcknowledgementDocument,
+    ErrorContext,
     ImplementationAcknowledgement,
     ImplementationAcknowledgementDocument,
     InterchangeAcknowledgement,
@@ -102,6 +103,7 @@ def from_implementation_acknowledgement(ack: ImplementationAcknowledgement) -> r
                         )
                         for el in err.element_errors
                     ),
+                    _claim_in(err.contexts),
                 )
                 for err in tx.segment_errors
             )
@@ -109,6 +111,14 @@ def from_implementation_acknowledgement(ack: ImplementationAcknowledgement) -> r
             sets.append(rc.SetAck(tx.control_number, tx.status, codes, errors))
         groups.append(rc.GroupAck(group.group_control_number, group.status, tuple(sets)))
     return rc.ImplementationAck(tuple(groups))
+
+
+def _claim_in(contexts: list[ErrorContext]) -> str:
+    """The claim id of a CTX*CLM01:<id> business-unit context, if the 999 gave one."""
+    for context in contexts:
+        if context.context_name.upper() == "CLM01" and context.context_reference:
+            return context.context_reference
+    return ""
 
 
 def _element_position(element: int | None, component: int | None) -> str:

@@ -157,6 +157,8 @@ class SegmentError:
     meaning: str = ""
     loop: str = ""
     elements: tuple[ElementError, ...] = ()
+    #: The claim the error is in, when the 999 says so (CTX*CLM01:<claim id>).
+    claim_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -412,7 +414,7 @@ def _999(ack: ImplementationAck, view: SentView) -> Reconciliation:
                     )
                 )
                 continue
-            _999_set(run, gs06, st02, set_ack.status, _set_reasons(set_ack), claims)
+            _999_set(run, gs06, st02, set_ack.status, set_ack, claims)
         # Sets the 999 does not list follow the group verdict (AK9 A/E/R); with P they stay.
         group_status = group.status.upper()
         for st02, claims in sent_sets.items():
@@ -427,7 +429,7 @@ def _999(ack: ImplementationAck, view: SentView) -> Reconciliation:
                         "fix the file's envelope, then resubmit the claim (frequency 1)",
                     ),
                 )
-                _999_set(run, gs06, st02, group_status, reasons, claims, by_group=True)
+                _999_set(run, gs06, st02, group_status, reasons, claims)
             else:
                 for claim in claims:
                     cause = f"999 group {gs06} partially accepted; set {st02} not mentioned"
@@ -441,16 +443,17 @@ def _999_set(
     gs06: str,
     st02: str,
     status: str,
-    reasons: tuple[Reason, ...],
+    answer: SetAck | tuple[Reason, ...],
     claims: Sequence[SentClaim],
-    *,
-    by_group: bool = False,
 ) -> None:
+    """Events for the claims of one set; ``answer`` is its AK2 loop, or the group's reasons."""
     status = status.upper()
+    by_group = not isinstance(answer, SetAck)
     via = f"AK9 {status} for group {gs06}" if by_group else f"IK5 {status}"
     for claim in claims:
         key = f"999:{gs06}:{st02}:{claim.claim_id}:{claim.sent_version}:{status}"
         extra: dict[str, Any] = {"gs06": gs06, "st02": st02}
+        reasons = answer if isinstance(answer, tuple) else _set_reasons(answer, claim.claim_id)
         if status in ("A", "E"):
             cause = f"set {st02} of group {gs06} accepted by 999 ({via})"
             if status == "E":
@@ -461,10 +464,17 @@ def _999_set(
             run.add(claim, S.REJECTED, cause, key, reasons=reasons, **extra)
 
 
-def _set_reasons(set_ack: SetAck) -> tuple[Reason, ...]:
+def _set_reasons(set_ack: SetAck, claim_id: str) -> tuple[Reason, ...]:
+    """The reasons for one claim of a rejected set: the errors in this claim (or in no named
+    claim), and one line naming the other claims whose errors took this one down with the set."""
     reasons: list[Reason] = []
+    others: list[str] = []
     action = "correct the claim data named here, then resubmit the claim (frequency 1)"
     for error in set_ack.errors:
+        if error.claim_id and error.claim_id != claim_id:
+            if error.claim_id not in others:
+                others.append(error.claim_id)
+            continue
         place = f"position {error.position} in the set" if error.position else "the set"
         if error.loop:
             place += f", loop {error.loop}"
@@ -476,6 +486,15 @@ def _set_reasons(set_ack: SetAck) -> tuple[Reason, ...]:
             if element.data_element:
                 elem_where += f", data element {element.data_element}"
             reasons.append(Reason(f"IK403-{element.code}", element.meaning, elem_where, action))
+    if others:
+        reasons.append(
+            Reason(
+                "IK5-SET",
+                "rejected with its transaction set because of errors in another claim",
+                "claim " + ", ".join(others) + f" of transaction set {set_ack.st02}",
+                "nothing to correct in this claim: resubmit it as it is (frequency 1)",
+            )
+        )
     for code, meaning in set_ack.codes:
         reasons.append(Reason(f"IK502-{code}", meaning, f"transaction set {set_ack.st02}", action))
     if not reasons and set_ack.status.upper() not in ("A", "E"):
