@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
 from pydantic import ValidationError
 
 from gateway.edits import FindingCode
@@ -25,7 +28,7 @@ from gateway.models import (
     TaxIdType,
 )
 from gateway.models.encounter import schema_text
-from tests.strategies import DELETE, SAMPLES, sample_dict, with_changes
+from tests.strategies import DELETE, SAMPLES, encounter_dicts, sample_dict, with_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "contract"
@@ -310,13 +313,55 @@ def test_json_schema_documents_every_field() -> None:
     assert missing == []
 
 
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        json.loads(schema_text()), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def _schema_errors(data: Any) -> list[str]:
+    validator = _validator()
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+
+
+def test_json_schema_is_a_valid_draft_2020_12_schema() -> None:
+    """The generated schema is itself valid JSON Schema (2020-12)."""
+    jsonschema.Draft202012Validator.check_schema(json.loads(schema_text()))
+
+
 def test_json_schema_accepts_the_samples() -> None:
-    """The samples validate against the generated JSON schema's required fields and names."""
-    schema = json.loads(schema_text())
-    for path in sorted(SAMPLES.glob("*.json")):
-        data = json.loads(path.read_text())
-        assert set(schema["required"]) <= set(data)
-        assert set(data) <= set(schema["properties"])
+    """Every JSON and JSON Lines sample validates against the generated schema."""
+    documents = [json.loads(p.read_text()) for p in sorted(SAMPLES.glob("*.json"))]
+    documents += [json.loads(line) for line in (SAMPLES / "batch.jsonl").read_text().splitlines()]
+    assert len(documents) > 5
+    assert [[] for _ in documents] == [_schema_errors(d) for d in documents]
+
+
+@pytest.mark.parametrize(
+    ("sample", "changes", "expected"),
+    [
+        ("institutional-outpatient", {"institutional": DELETE}, "'institutional' is a required"),
+        ("professional-self", {"place_of_service": DELETE}, "'place_of_service' is a required"),
+        ("professional-self", {"frequency": "8"}, "'original_payer_claim_number' is a required"),
+        ("professional-self", {"service_lines[0].unit_type": "HR"}, "'HR' is not one of"),
+        ("professional-self", {"service_lines[0].service_date": "11/01/2026"}, "is not a 'date'"),
+        ("professional-self", {"diagnosis": ["E119"]}, "Additional properties"),
+    ],
+)
+def test_json_schema_refuses_what_the_contract_refuses(
+    sample: str, changes: dict[str, Any], expected: str
+) -> None:
+    """Outside validators using the schema refuse the same mistakes the gateway reports."""
+    errors = _schema_errors(with_changes(sample_dict(sample), changes))
+    assert any(expected in e for e in errors), errors
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(encounter_dicts())
+def test_json_schema_accepts_generated_encounters(data: dict[str, Any]) -> None:
+    """Every valid generated encounter (JSON form) validates against the schema."""
+    assert _schema_errors(json.loads(json.dumps(data))) == []
 
 
 def test_equality_ignores_how_codes_were_written() -> None:

@@ -576,6 +576,25 @@ def _icd_dots(data: dict[str, Any]) -> Iterator[InputCorrection]:
 def json_schema() -> dict[str, Any]:
     """The JSON schema of one encounter object (what ``schemas/encounter.schema.json`` holds)."""
     schema = Encounter.model_json_schema(mode="validation")
+    # what depends on kind and frequency, for validators outside the gateway (the scrubber
+    # reports the same as E-INSTITUTIONAL-MISSING, E-FREQUENCY-NEEDS-ORIGINAL...)
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"kind": {"const": "institutional"}}},
+            "then": {"required": ["institutional", "attending_provider"]},
+        },
+        {
+            "if": {"properties": {"kind": {"const": "professional"}}},
+            "then": {"required": ["place_of_service"]},
+        },
+        {
+            "if": {"properties": {"frequency": {"enum": ["7", "8"]}}, "required": ["frequency"]},
+            "then": {
+                "required": ["original_payer_claim_number"],
+                "properties": {"original_payer_claim_number": {"type": "string"}},
+            },
+        },
+    ]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
