@@ -257,6 +257,7 @@ class _Node:
         "slot",
         "spec",
         "tag",
+        "trans",
         "usage",
     )
 
@@ -281,6 +282,8 @@ class _Node:
         self.loop_id = ""
         self.plans: dict[str, dict[object, _Plan]] = {}
         self.memo: dict[str, dict[str, tuple[_Finding, ...]]] = {}  # by delimiters/options
+        # segment texts seen here that were placed cleanly, and the plan they took
+        self.trans: dict[str, dict[str, _Plan]] = {}
 
 
 _SEG_MATCH, _ENTER, _NOT_FOUND, _STAY = 0, 1, 2, 3
@@ -1411,6 +1414,37 @@ class _Engine:
                     break
                 base += len(part) + 1
                 index += 1
+                if program is not None and not carry_seg and not carry_env:
+                    # a segment text seen before at this map position, with nothing to report:
+                    # replay its plan (the counter checks stay live), skip everything else
+                    seen = node.trans.get(memo_mode)
+                    replay = seen.get(text) if seen is not None else None
+                    if replay is not None:
+                        target = replay.target
+                        assert target is not None
+                        tag = target.tag
+                        seg_count += 1
+                        replayed: list[tuple[DefectCode, str, bool, str, str]] | None = None
+                        if replay.simple:
+                            for slot, missing in replay.checks:
+                                if counts[slot] < 1:
+                                    replayed = [*(replayed or ()), self._missing(missing)]
+                            slot = target.slot
+                            count = counts[slot] + 1
+                            counts[slot] = count
+                            if not registered[slot]:
+                                counter.register(slot)
+                            if count > target.limit:
+                                replayed = [self._too_many(target, tag, count), *(replayed or ())]
+                        else:
+                            replayed = self._follow(replay, tag, node, counter)[1]
+                        node = target
+                        if replayed:
+                            cursor = self._walk_findings(
+                                replayed, cur_st, cursor, seg_count, index, offset, line, tag
+                            )
+                        cursor = (cur_st, seg_count, index, offset, line, tag) if cur_st else None
+                        continue
                 # reader findings, for the segment cursor and for ISA / GS / ST; those of a segment
                 # the walk could not place wait for the next placed one (as pyx12's error list does)
                 x_seg: list[tuple[DefectCode, str]] = carry_seg
@@ -1647,6 +1681,7 @@ class _Engine:
                 # -- the walk (map_walker) -------------------------------------------------------
                 orig = node
                 placed: _Node | None = node
+                cacheable = False
                 walk: list[tuple[DefectCode, str, bool, str, str]] | None = None
                 if tag == "ISA":
                     node = isa_node
@@ -1677,6 +1712,12 @@ class _Engine:
                     plan = by_tag.get(key) if by_tag is not None else None
                     if plan is None:
                         plan = program.plan(node, tag, els, sub, key)
+                    cacheable = (
+                        not is_env
+                        and plan.outcome in (_SEG_MATCH, _ENTER)
+                        and tag != "HL"
+                        and not (check_lx and (tag == "LX" or tag == "CLM"))
+                    )
                     if plan.simple:  # a segment of the current loop: check the misses, count it
                         for slot, missing in plan.checks:
                             if counts[slot] < 1:
@@ -1693,81 +1734,14 @@ class _Engine:
                         if count > target.limit:
                             walk = [self._too_many(target, tag, count), *(walk or ())]
                         node = target
-                    elif plan.outcome == _ENTER:
-                        walk = [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
-                        target, loop = plan.target, plan.loop
-                        assert target is not None
-                        assert loop is not None
-                        if loop.usage == "N":
-                            walk.insert(
-                                0,
-                                (
-                                    DefectCode.IK304_I4,
-                                    f"Loop {loop.tag} ({loop.name}) is marked Not Used in "
-                                    "the guide.",
-                                    False,
-                                    tag,
-                                    loop.tag,
-                                ),
-                            )
-                        else:
-                            counter.reset(loop.slot)
-                            count = counter.increment(loop.slot)
-                            if count > loop.limit:
-                                walk.insert(
-                                    0,
-                                    (
-                                        DefectCode.IK304_4,
-                                        f"Loop {loop.tag} ({loop.name}) occurs {count} times; at "
-                                        f"most {loop.limit} allowed.",
-                                        True,
-                                        tag,
-                                        loop.tag,
-                                    ),
-                                )
-                        counter.increment(target.slot)
-                        node = target
-                    elif plan.outcome == _SEG_MATCH:  # a segment the guide marks Not Used
-                        target = plan.target
-                        assert target is not None
-                        walk = [
-                            (
-                                DefectCode.IK304_I4,
-                                f"{target.name} ({tag}) is marked Not Used in the guide.",
-                                False,
-                                tag,
-                                target.loop_id,
-                            )
-                        ]
-                        walk += [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
-                        counter.increment(target.slot)
-                        node = target
                     else:
-                        placed = None
-                        if plan.outcome == _NOT_FOUND:
-                            walk = [
-                                (
-                                    DefectCode.IK304_1,
-                                    f"Segment {tag} is not expected here (not found in the guide "
-                                    f"from {orig.path}).",
-                                    True,
-                                    tag,
-                                    orig.loop_id,
-                                )
-                            ]
+                        placed, walk = self._follow(plan, tag, orig, counter)
+                        if placed is not None:
+                            node = placed
                 if walk:
-                    for code, message, current, where_tag, loop_id in walk:
-                        if current:
-                            if cur_st is None:
-                                self._warn(code, message, self._loc(index, offset, line, where_tag))
-                                continue
-                            cursor = (cur_st, seg_count, index, offset, line, tag)
-                            self._to_set(cursor, code, message, tag=where_tag, loop=loop_id)
-                        elif cursor is not None:
-                            self._to_set(cursor, code, message, loop=loop_id)
-                        else:
-                            self._warn(code, message, self._loc(index, offset, line, where_tag))
-
+                    cursor = self._walk_findings(
+                        walk, cur_st, cursor, seg_count, index, offset, line, tag
+                    )
                 if placed is None:  # pyx12 leaves the segment unplaced: no checks, findings wait
                     carry_seg, carry_env = x_seg, x_env
                     continue
@@ -1886,6 +1860,12 @@ class _Engine:
                     if len(memo) >= _CACHE_LIMIT:
                         memo.clear()
                     memo[text] = findings
+                if not findings and cacheable and not x_seg:
+                    seen = orig.trans.get(memo_mode)
+                    if seen is None:
+                        seen = orig.trans[memo_mode] = {}
+                    if len(seen) < _CACHE_LIMIT and plan is not None:
+                        seen[text] = plan
                 if not findings:
                     continue
                 loop_id = node.loop_id
@@ -1981,6 +1961,100 @@ class _Engine:
                 )
         size = offset
         return self._result(index + 1, size, (term, ele, sub, rep))
+
+    def _follow(
+        self, plan: _Plan, tag: str, orig: _Node, counter: _Counter
+    ) -> tuple[_Node | None, list[tuple[DefectCode, str, bool, str, str]] | None]:
+        """Carry out a plan other than a plain match: a loop entered, a Not Used segment, or no
+        place at all. Returns the new map position (None: the segment stays unplaced) and the
+        walk's findings."""
+        counts = counter.counts
+        walk: list[tuple[DefectCode, str, bool, str, str]]
+        if plan.outcome == _ENTER:
+            walk = [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
+            target, loop = plan.target, plan.loop
+            assert target is not None
+            assert loop is not None
+            if loop.usage == "N":
+                walk.insert(
+                    0,
+                    (
+                        DefectCode.IK304_I4,
+                        f"Loop {loop.tag} ({loop.name}) is marked Not Used in the guide.",
+                        False,
+                        tag,
+                        loop.tag,
+                    ),
+                )
+            else:
+                counter.reset(loop.slot)
+                count = counter.increment(loop.slot)
+                if count > loop.limit:
+                    walk.insert(
+                        0,
+                        (
+                            DefectCode.IK304_4,
+                            f"Loop {loop.tag} ({loop.name}) occurs {count} times; at most "
+                            f"{loop.limit} allowed.",
+                            True,
+                            tag,
+                            loop.tag,
+                        ),
+                    )
+            counter.increment(target.slot)
+            return target, walk
+        if plan.outcome == _SEG_MATCH:  # a segment the guide marks Not Used
+            target = plan.target
+            assert target is not None
+            walk = [
+                (
+                    DefectCode.IK304_I4,
+                    f"{target.name} ({tag}) is marked Not Used in the guide.",
+                    False,
+                    tag,
+                    target.loop_id,
+                )
+            ]
+            walk += [self._missing(m) for slot, m in plan.checks if counts[slot] < 1]
+            counter.increment(target.slot)
+            return target, walk
+        if plan.outcome == _NOT_FOUND:
+            return None, [
+                (
+                    DefectCode.IK304_1,
+                    f"Segment {tag} is not expected here (not found in the guide from "
+                    f"{orig.path}).",
+                    True,
+                    tag,
+                    orig.loop_id,
+                )
+            ]
+        return None, None
+
+    def _walk_findings(
+        self,
+        walk: list[tuple[DefectCode, str, bool, str, str]],
+        cur_st: _OpenSet | None,
+        cursor: _Cursor | None,
+        seg_count: int,
+        index: int,
+        offset: int,
+        line: int,
+        tag: str,
+    ) -> _Cursor | None:
+        """File the walk's findings where pyx12 files them; returns the new segment cursor."""
+        for code, message, current, where_tag, loop_id in walk:
+            if current:
+                if cur_st is None:
+                    self._warn(code, message, self._loc(index, offset, line, where_tag))
+                    continue
+                cursor = (cur_st, seg_count, index, offset, line, tag)
+                self._to_set(cursor, code, message, tag=where_tag, loop=loop_id)
+            elif cursor is not None:
+                self._to_set(cursor, code, message, loop=loop_id)
+            else:
+                self._warn(code, message, self._loc(index, offset, line, where_tag))
+        return cursor
 
     @staticmethod
     def _too_many(target: _Node, tag: str, count: int) -> tuple[DefectCode, str, bool, str, str]:
@@ -2150,4 +2224,5 @@ def reset_caches() -> None:
             node = stack.pop()
             node.plans.clear()
             node.memo.clear()
+            node.trans.clear()
             stack.extend(node.children)
