@@ -293,7 +293,7 @@ class RemittanceReader:
                             continue
                         amount = amounts_get(el[start + 1]) if start + 1 < n else None
                         if amount is None:
-                            amount = parse_amount(text_at(seg, start + 2))
+                            amount = parse_amount(el[start + 1] if start + 1 < n else "")
                             if amount is None:
                                 amount = self._amount(seg, start + 2, local)
                         quantity = None
@@ -317,12 +317,12 @@ class RemittanceReader:
                     n = len(el)
                     charge = amounts_get(el[1]) if n > 1 else None
                     if charge is None:
-                        charge = parse_amount(text_at(seg, 2))
+                        charge = parse_amount(el[1] if n > 1 else "")
                         if charge is None:
                             charge = self._amount(seg, 2, local)
                     paid = amounts_get(el[2]) if n > 2 else None
                     if paid is None:
-                        paid = parse_amount(text_at(seg, 3))
+                        paid = parse_amount(el[2] if n > 2 else "")
                         if paid is None:
                             paid = self._amount(seg, 3, local)
                     line = ServiceLine(
@@ -385,7 +385,7 @@ class RemittanceReader:
                     text = el[1] if n > 1 else ""
                     amount = amounts_get(text)
                     if amount is None:
-                        amount = parse_amount(text_at(seg, 2))
+                        amount = parse_amount(text)
                         if amount is None:
                             amount = self._amount(seg, 2, local)
                     if line is not None:
@@ -410,12 +410,12 @@ class RemittanceReader:
                     filing = el[5] if n > 5 else ""
                     charge = amounts_get(el[2]) if n > 2 else None
                     if charge is None:
-                        charge = parse_amount(text_at(seg, 3))
+                        charge = parse_amount(el[2] if n > 2 else "")
                         if charge is None:
                             charge = self._amount(seg, 3, local)
                     paid = amounts_get(el[3]) if n > 3 else None
                     if paid is None:
-                        paid = parse_amount(text_at(seg, 4))
+                        paid = parse_amount(el[3] if n > 3 else "")
                         if paid is None:
                             paid = self._amount(seg, 4, local)
                     claim = Claim(
@@ -777,12 +777,6 @@ class RemittanceReader:
 
 
 _ENVELOPE = frozenset({"ST", "GS", "GE", "ISA", "IEA"})
-
-
-def text_at(seg: Segment, position: int) -> str:
-    """Element ``position`` (1-based) of ``seg`` as text, '' when absent."""
-    el = seg.elements
-    return el[position - 1] if position <= len(el) else ""
 
 
 def _procedure(composite: str, separator: str) -> Procedure:
