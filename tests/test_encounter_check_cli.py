@@ -43,7 +43,13 @@ def test_json_report_of_a_batch_with_one_bad_encounter(
     path.write_text("\n".join(json.dumps(e) for e in (good, bad, good)) + "\n")
     assert main(["check", str(path), "--json", *TODAY]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["summary"] == {"clean": 2, "warnings": 0, "errors": 1, "encounters": 3}
+    assert report["summary"] == {
+        "clean": 2,
+        "warnings": 0,
+        "errors": 1,
+        "encounters": 3,
+        "findings_by_code": {"E-NPI-CHECKDIGIT": 1},
+    }
     assert [e["status"] for e in report["encounters"]] == ["clean", "errors", "clean"]
     bad_report = report["encounters"][1]
     assert (bad_report["claim_id"], bad_report["line"]) == ("BAD-1", 2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -123,8 +124,10 @@ def _summary_line(counts: dict[str, int], files: int) -> str:
 
 def _print_table(paths: list[Path], today: date, quiet: bool, out: TextIO) -> int:
     counts = {"clean": 0, "warnings": 0, "errors": 0}
+    by_code: Counter[str] = Counter()
     for result in _results(paths, today):
         counts[result.status] += 1
+        by_code.update(f.code.value for f in result.findings)
         if quiet and result.status == "clean":
             continue
         record = result.record
@@ -142,14 +145,19 @@ def _print_table(paths: list[Path], today: date, quiet: bool, out: TextIO) -> in
             out.write(f" ({position})\n" if position else "\n")
             out.write(f"          -> {item.hint}\n")
     out.write(_summary_line(counts, len(paths)) + "\n")
+    if by_code:
+        common = ", ".join(f"{code} x{n}" for code, n in by_code.most_common(10))
+        out.write(f"most frequent: {common}\n")
     return EXIT_INVALID if counts["errors"] else EXIT_OK
 
 
 def _print_json(paths: list[Path], today: date, quiet: bool, out: TextIO) -> int:
     counts = {"clean": 0, "warnings": 0, "errors": 0}
+    by_code: Counter[str] = Counter()
     encounters: list[dict[str, Any]] = []
     for result in _results(paths, today):
         counts[result.status] += 1
+        by_code.update(f.code.value for f in result.findings)
         if quiet and result.status == "clean":
             continue
         record = result.record
@@ -167,7 +175,11 @@ def _print_json(paths: list[Path], today: date, quiet: bool, out: TextIO) -> int
     document = {
         "today": today,
         "files": [str(p) for p in paths],
-        "summary": {**counts, "encounters": sum(counts.values())},
+        "summary": {
+            **counts,
+            "encounters": sum(counts.values()),
+            "findings_by_code": dict(sorted(by_code.items())),
+        },
         "encounters": encounters,
     }
     out.write(dumps(document, indent=2) + "\n")
