@@ -303,6 +303,14 @@ def test_every_transaction_set_is_read_and_summed() -> None:
     assert (3, 3, Decimal("210.00"), Decimal("210.00")) == actual
 
 
+def test_every_interchange_is_read_with_its_envelope() -> None:
+    """Two interchanges in one file give two remittances, each with its own ISA13."""
+    second = x835(PAID, "70.00").replace(b"000000001", b"000000002")
+    doc = read_remittance(read_segments(x835(PAID, "70.00") + b"\n" + second))
+    numbers = [r.header.envelope.interchange_control_number for r in doc.remittances]
+    assert (["000000001", "000000002"], 2) == (numbers, doc.summary.claims)
+
+
 def test_set_without_se_is_closed_at_the_next_envelope() -> None:
     """A missing SE does not merge two sets: the next ST opens a new one."""
     data = x835(PAID, "70.00", sets=2).replace(b"SE*15*0001~\n", b"")
