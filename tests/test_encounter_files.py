@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -312,3 +313,14 @@ def test_xml_in_a_namespace_is_read_by_local_names() -> None:
     (record,) = read_encounters(io.BytesIO(data), name="ns.xml")
     assert list(record.findings) == []
     assert record.claim_id == "VFP-20261101-0001"
+
+
+def test_pipe_without_a_name_is_sniffed_without_rewinding() -> None:
+    """A pipe (not seekable) of XML is recognised by peeking at its first bytes."""
+    xml = encounter_to_xml(Encounter.model_validate(sample_dict("professional-self")))
+    read_end, write_end = os.pipe()
+    os.write(write_end, xml)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        assert not pipe.seekable()
+        assert [True] == [r.ok for r in read_encounters(pipe, name="<pipe>")]

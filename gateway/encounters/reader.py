@@ -47,21 +47,35 @@ def read_encounters(
     """Stream the encounters of a binary file object, one ``EncounterRecord`` each.
 
     ``name`` is used in findings and, with ``fmt`` absent, to choose the format. For a stream
-    without a telling name the first bytes decide (``<`` XML, else JSON), so the stream must be
-    seekable or ``fmt`` given. Never raises for bad content: problems are findings.
+    without a telling name the first bytes decide (``<`` XML, else JSON), peeked or read and
+    rewound; a stream that allows neither is read as JSON unless ``fmt`` is given. Never raises
+    for bad content: problems are findings.
     """
     if fmt is None:
         by_name = _SUFFIXES.get(Path(name).suffix.lower())
         if by_name is None:
-            head = stream.read(512)
-            stream.seek(0)
-            by_name = detect_format(name, head)
+            by_name = detect_format(name, _head(stream))
         fmt = by_name
     if fmt is EncounterFormat.XML:
         return read_xml(stream, name)
     if fmt is EncounterFormat.JSON_LINES:
         return read_json_lines(stream, name)
     return read_json(stream, name)
+
+
+def _head(stream: BinaryIO) -> bytes:
+    """The first bytes of a stream without consuming them ('' when that is impossible)."""
+    peek = getattr(stream, "peek", None)
+    if callable(peek):
+        head = peek(512)
+        if isinstance(head, bytes) and head:
+            return head[:512]
+    if stream.seekable():
+        start = stream.tell()
+        head = stream.read(512)
+        stream.seek(start)
+        return head
+    return b""
 
 
 def read_encounter_file(path: str | Path) -> Iterator[EncounterRecord]:
