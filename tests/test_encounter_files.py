@@ -323,4 +323,4 @@ def test_pipe_without_a_name_is_sniffed_without_rewinding() -> None:
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
         assert not pipe.seekable()
-        assert [True] == [r.ok for r in read_encounters(pipe, name="<pipe>")]
+        assert [r.ok for r in read_encounters(pipe, name="<pipe>")] == [True]
