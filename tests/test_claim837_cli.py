@@ -214,3 +214,17 @@ def test_a_file_is_never_overwritten(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert run(tmp_path, SAMPLES / "professional-self.json") == 2
     assert "already exists" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
+
+
+def test_a_folder_stands_for_its_encounter_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder argument reads its .json/.jsonl/.xml files; other files are ignored."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for name in ("professional-self.json", "professional-spouse-accident.xml"):
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    (folder / "notes.txt").write_text("not an encounter")
+    code = run(tmp_path, folder)
+    out = summary(capsys)
+    assert (code, out["encounters_read"], out["claims"]) == (0, 2, 2)

@@ -47,7 +47,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "errors are reported and left out. Exit 1 when any claim was left out or a file failed "
         "the check.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="encounter files")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="encounter files, or folders (their .json, .jsonl, .ndjson and .xml files)",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
         "--no-validate",
@@ -178,9 +183,7 @@ def run(args: argparse.Namespace) -> int:
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder}: is not a folder")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for path in args.files:
-        if not Path(path).is_file():
-            raise UsageError(f"{path}: no such file")
+    inputs = _input_files(args.files)
     counters_path = Path(args.control_numbers)
     counters_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     allocator = FileControlNumbers(counters_path)
@@ -190,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     summary = _Summary()
     seen: set[tuple[str, str]] = set()  # (CLM01, CLM05-3): a void may reuse an original's id
     try:
-        for path in args.files:
+        for path in inputs:
             for source, encounter, problems in _read(path, today, summary):
                 if encounter is None:
                     summary.left_out.append(problems)
@@ -224,6 +227,27 @@ def run(args: argparse.Namespace) -> int:
     outputs.finish()
     summary.left_out.extend(_left_out_dict(item) for item in batcher.left_out)
     return _report(args, outputs, summary)
+
+
+_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xml")
+
+
+def _input_files(names: list[str]) -> list[str]:
+    """The files named, with each folder replaced by its encounter files (sorted, no dotfiles)."""
+    files: list[str] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            files += [
+                str(p)
+                for p in sorted(path.iterdir())
+                if p.is_file() and p.suffix.lower() in _SUFFIXES and not p.name.startswith(".")
+            ]
+        elif path.is_file():
+            files.append(name)
+        else:
+            raise UsageError(f"{name}: no such file or folder")
+    return files
 
 
 def _read(
