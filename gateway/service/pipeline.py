@@ -54,6 +54,7 @@ from gateway.service.files import (
     FileTooLargeError,
     archive_file,
     claim_file,
+    ensure_private_dir,
     list_claimed,
     quarantine_file,
     read_file,
@@ -174,6 +175,11 @@ class Service:
         if not len(partners):
             raise ConfigError(str(settings.partners_dir), "", "holds no trading partner (*.toml)")
         transports = open_transports(settings, partners)
+        for transport in transports.values():
+            if isinstance(transport, DirectoryTransport):
+                for folder in (transport.pickup_dir, transport.drop_dir):
+                    if folder is not None:
+                        await asyncio.to_thread(ensure_private_dir, folder)
         ledger = await Ledger.open(settings.ledger_url)
         return cls(settings, ledger, partners, transports, worker_id=worker_id)
 
@@ -303,9 +309,16 @@ class Service:
             explanation=error_file.name,
         )
 
-    async def _archive(self, claimed: ClaimedFile, record: FileRecord | None, status: str) -> None:
+    async def _archive(
+        self,
+        claimed: ClaimedFile,
+        record: FileRecord | None,
+        status: str,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record the file as done (status and detail), then move it into the archive."""
         if record is not None:
-            await self.ledger.update_file(record.id, status=status)
+            await self.ledger.update_file(record.id, status=status, detail=detail)
         target = await asyncio.to_thread(archive_file, claimed, self.settings.workspace.archive)
         await asyncio.to_thread(_private, target)
         if record is not None:
@@ -383,10 +396,11 @@ class Service:
                 line=item.line,
                 codes=[str(f.get("code")) for f in item.findings],
             )
-        await self._archive(claimed, record, "archived")
-        await self.ledger.update_file(
-            record.id,
-            detail={
+        await self._archive(
+            claimed,
+            record,
+            "archived",
+            {
                 "records": parsed.records,
                 "warnings": parsed.warnings,
                 "unrecorded": len(parsed.unrecorded),
@@ -458,8 +472,7 @@ class Service:
                 state=str(result.outcome.state),
                 detail=result.message,
             )
-        await self._archive(claimed, record, "archived")
-        await self.ledger.update_file(record.id, detail={"correction_of": correction.claim_id})
+        await self._archive(claimed, record, "archived", {"correction_of": correction.claim_id})
 
     def _log_outcomes(
         self, claims: list[IncomingClaim], outcomes: list[IntakeOutcome], resumed: bool
@@ -501,7 +514,6 @@ class Service:
             await self._quarantine(claimed, found.problem, digest, "unknown", record, len(data))
             return
         kinds = found.kinds
-        await self.ledger.update_file(record.id, kind="+".join(kinds)[:16])
         if found.findings:
             self._log.warning(
                 "response has findings; applied as far as it can be",
@@ -542,10 +554,12 @@ class Service:
             )
             summary[kind] = result.state_changes
             crash_point("after-apply")
-        await self._archive(claimed, record, "applied")
-        await self.ledger.update_file(
-            record.id,
-            detail={"kinds": kinds, "state_changes": summary, "findings": len(found.findings)},
+        await self.ledger.update_file(record.id, kind="+".join(kinds)[:16])
+        await self._archive(
+            claimed,
+            record,
+            "applied",
+            {"kinds": kinds, "state_changes": summary, "findings": len(found.findings)},
         )
 
     # ------------------------------------------------------------------ loops
@@ -614,6 +628,7 @@ class Service:
         await stop.wait()
         watcher.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.sync_corrections()
         self._log.info("service stopped")
 
     async def _intake_loop(self, watcher: InboxWatcher, stop: asyncio.Event) -> None:
@@ -622,18 +637,19 @@ class Service:
                 if stop.is_set():
                     break
                 await self.take(path)
-                await self.sync_corrections()
 
     async def _batch_loop(self, stop: asyncio.Event) -> None:
         tick = max(0.05, min(1.0, self.settings.batching.max_wait_seconds / 4))
-        retry_at = 0.0
+        retry_at = synced_at = 0.0
         while not stop.is_set():
             try:
                 await self.submitter.flush(stop=stop)
                 if self.submitter.pending() and time.monotonic() >= retry_at:
                     await self.submitter.finish_staged()
                     retry_at = time.monotonic() + 5.0
-                await self.sync_corrections()
+                if time.monotonic() >= synced_at:  # the correction files, at most once a second
+                    await self.sync_corrections()
+                    synced_at = time.monotonic() + 1.0
             except Exception as exc:  # a database hiccup must not end the service
                 self._log.exception("batching step failed; trying again", error=str(exc))
             with contextlib.suppress(TimeoutError):
