@@ -94,7 +94,9 @@ class TradingPartner:
     delimiters: Delimiters = field(default_factory=Delimiters)
     line_breaks: bool = False
     """Write a line break after every segment terminator (many clearinghouses accept it)."""
-    transport: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    transport: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False, hash=False
+    )
     """The ``[transport]`` table, read by the service's submitter (kind, folder, host...)."""
     source: Path | None = None
     """The file the partner was read from."""

@@ -136,3 +136,9 @@ def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
     """A partners folder that does not exist is reported as such."""
     with pytest.raises(PartnerConfigError, match="does not exist"):
         load_partners(tmp_path / "nope")
+
+
+def test_partners_are_hashable_values() -> None:
+    """A partner can key a dict or sit in a set (its transport table does not take part)."""
+    partner = load_partners(ROOT / "config" / "partners").get(None)
+    assert {partner: 1}[partner] == 1
