@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 from datetime import date
 from decimal import Decimal
@@ -377,3 +378,10 @@ def test_equality_ignores_how_codes_were_written() -> None:
     assert hash(plain) == hash(dotted)
     assert plain != other
     assert plain.corrections == ()
+
+
+@pytest.mark.parametrize("package", ["gateway.models", "gateway.edits", "gateway.encounters"])
+def test_public_names_resolve(package: str) -> None:
+    """Every name a package lists in ``__all__`` exists."""
+    module = importlib.import_module(package)
+    assert [name for name in module.__all__ if not hasattr(module, name)] == []

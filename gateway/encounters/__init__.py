@@ -13,6 +13,8 @@ from gateway.encounters.reader import (
     read_encounter_file,
     read_encounters,
 )
+from gateway.encounters.xml_reader import encounter_to_xml
+from gateway.encounters.xsd import xsd_text
 
 __all__ = [
     "CheckResult",
@@ -22,7 +24,9 @@ __all__ = [
     "check_record",
     "check_stream",
     "detect_format",
+    "encounter_to_xml",
     "read_encounter_file",
     "read_encounters",
     "validate_encounter",
+    "xsd_text",
 ]
