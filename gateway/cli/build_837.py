@@ -341,8 +341,9 @@ def _report(args: argparse.Namespace, outputs: _FileOutputs, summary: _Summary) 
                 claim = item.get("claim_id") or "(no claim id)"
                 for reason in item["reasons"] or [{"code": "", "path": "", "message": ""}]:
                     where = f" {reason['path']}" if reason["path"] else ""
+                    line = f" line {reason['line']}" if reason.get("line") else ""
                     out.write(
-                        f"  {item['source']} claim {claim}: {reason['code']}{where}: "
+                        f"  {item['source']}{line} claim {claim}: {reason['code']}{where}: "
                         f"{reason['message']}\n"
                     )
     return EXIT_INVALID if summary.left_out or invalid else EXIT_OK
