@@ -105,3 +105,24 @@ def test_ta1_sample_rejects_interchange_17() -> None:
     kind, (result,) = run("TA1-rejected.x12", snap)
     assert ("TA1", [("A", S.REJECTED)]) == (kind, [(e.claim_id, e.target) for e in result.events])
     assert "TA1-006" == result.events[0].reasons[0].code
+
+
+def test_partner_for_matches_the_sender_to_a_partner(tmp_path: Path) -> None:
+    """A response's ISA06 names the partner whose ISA08 we send to; none or two is no answer."""
+    from gateway.ledger.adapt import partner_for
+    from gateway.partners import load_partners
+
+    demo = (SAMPLES.parent.parent / "config" / "partners" / "demo-clearinghouse.toml").read_text()
+    folder = tmp_path / "partners"
+    folder.mkdir()
+    (folder / "alpha.toml").write_text(demo.replace('"DEMOCLEARING"', '"DEMOCLEAR"'))
+    (folder / "beta.toml").write_text(demo.replace("default = true", "default = false"))
+    (document,) = read_documents((SAMPLES / "999-rejected-set.x12").read_bytes())
+    assert "alpha" == partner_for(document, load_partners(folder))
+    (folder / "gamma.toml").write_text(
+        demo.replace('"DEMOCLEARING"', '"DEMOCLEAR"').replace("default = true", "default = false")
+    )
+    assert partner_for(document, load_partners(folder)) is None
+    (folder / "alpha.toml").unlink()
+    (folder / "gamma.toml").unlink()
+    assert partner_for(document, load_partners(folder)) is None

@@ -26,10 +26,12 @@ from gateway.models.acknowledgements import (
 from gateway.models.acknowledgements import StatusCode as ModelStatusCode
 from gateway.models.remittance import Adjustment as ModelAdjustment
 from gateway.models.remittance import Remittance, RemittanceDocument
+from gateway.models.responses import Envelope
 from gateway.transactions.claim837_envelope import ClaimLeftOut, InterchangeSent
 
 if TYPE_CHECKING:
     from gateway.edits import Finding
+    from gateway.partners import Partners
 
 __all__ = [
     "Document",
@@ -39,6 +41,7 @@ __all__ = [
     "from_remittance",
     "intent_from_sent",
     "kind_of",
+    "partner_for",
     "reasons_from_findings",
     "views_of",
 ]
@@ -253,3 +256,28 @@ def reasons_from_findings(findings: Iterable[Finding | ClaimLeftOut]) -> tuple[R
         elif found.is_error:
             reasons.append(Reason(str(found.code), found.message, found.path, found.hint))
     return tuple(reasons)
+
+
+def partner_for(document: Document, partners: Partners) -> str | None:
+    """The trading partner a response came from: the one whose ISA08 receiver id (where our files
+    go) is the response's ISA06 sender id. None when no partner, or more than one, matches.
+
+    Pass it to ``Ledger.apply_response(partner=...)``: control numbers are unique per partner
+    only, so with several partners a GS06 or ISA13 alone can name two different files.
+    """
+    senders = {e.sender_id.strip().upper() for e in _envelopes(document) if e.sender_id.strip()}
+    if len(senders) != 1:
+        return None
+    (sender,) = senders
+    names = [p.name for p in partners if p.isa_receiver_id.strip().upper() == sender]
+    return names[0] if len(names) == 1 else None
+
+
+def _envelopes(document: Document) -> list[Envelope]:
+    if isinstance(document, InterchangeAcknowledgementDocument):
+        return [a.envelope for a in document.acknowledgements]
+    if isinstance(document, (ImplementationAcknowledgementDocument, ClaimAcknowledgementDocument)):
+        return [a.envelope for a in document.acknowledgements]
+    if isinstance(document, RemittanceDocument):
+        return [r.header.envelope for r in document.remittances]
+    return [document.header.envelope]
