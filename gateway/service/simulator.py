@@ -28,6 +28,7 @@ import asyncio
 import hashlib
 import json
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -232,18 +233,72 @@ def _stem(name: str) -> str:
     return stem
 
 
-def _ta1_duplicate(isa: InterchangeResult, number: int, when: datetime) -> bytes:
-    """A TA1 rejecting a reused ISA13 with different content (note 025: duplicate)."""
+def _ta1_for_fields(isa: dict[str, str], number: int, when: datetime, note: str) -> bytes:
+    """A TA1 rejecting the interchange whose ISA fields are ``isa`` with ``note`` (TA105)."""
     w = Writer(Delimiters())
     return (
         w.isa(
-            "00", "", "00", "", isa.receiver_qualifier, isa.receiver, isa.sender_qualifier,
-            isa.sender, when.strftime("%y%m%d"), when.strftime("%H%M"), "00501",
-            f"{number:09d}", "0", isa.usage or "P",
+            "00", "", "00", "", isa["receiver_qualifier"], isa["receiver"],
+            isa["sender_qualifier"], isa["sender"], when.strftime("%y%m%d"),
+            when.strftime("%H%M"), "00501", f"{number:09d}", "0", isa["usage"] or "P",
         )
-        + w.segment("TA1", isa.control, isa.date, isa.time, "R", "025")
+        + w.segment("TA1", isa["control"], isa["date"], isa["time"], "R", note)
         + w.segment("IEA", "0", f"{number:09d}")
     ).encode()  # fmt: skip
+
+
+def _ta1_duplicate(isa: InterchangeResult, number: int, when: datetime) -> bytes:
+    """A TA1 rejecting a reused ISA13 with different content (note 025: duplicate)."""
+    fields = {
+        "sender_qualifier": isa.sender_qualifier,
+        "sender": isa.sender,
+        "receiver_qualifier": isa.receiver_qualifier,
+        "receiver": isa.receiver,
+        "control": isa.control,
+        "date": isa.date,
+        "time": isa.time,
+        "usage": isa.usage,
+    }
+    return _ta1_for_fields(fields, number, when, "025")
+
+
+_QUALIFIER = re.compile(r"[0-9A-Z]{2}")
+_ISA_ID = re.compile(r"[0-9A-Za-z .,&'()/-]{1,15}")
+
+
+def _loose_isa(data: bytes) -> dict[str, str] | None:
+    """The ISA fields of a header that is not fixed-length, when they are good enough to answer.
+
+    Many senders trim the padding of ISA06/ISA08; a clearinghouse still knows who sent it and
+    rejects the interchange with a TA1 instead of staying silent.
+    """
+    text = data[:512].decode("latin-1").lstrip("\ufeff \r\n\t")
+    if len(text) < 4 or not text.startswith("ISA") or text[3].isalnum():
+        return None
+    fields = text.split(text[3])
+    if len(fields) < 17:
+        return None
+    found = {
+        "sender_qualifier": fields[5].strip(),
+        "sender": fields[6].strip(),
+        "receiver_qualifier": fields[7].strip(),
+        "receiver": fields[8].strip(),
+        "date": fields[9].strip(),
+        "time": fields[10].strip(),
+        "control": fields[13].strip(),
+        "usage": fields[15].strip()[:1],
+    }
+    good = (
+        _QUALIFIER.fullmatch(found["sender_qualifier"])
+        and _QUALIFIER.fullmatch(found["receiver_qualifier"])
+        and _ISA_ID.fullmatch(found["sender"])
+        and _ISA_ID.fullmatch(found["receiver"])
+        and re.fullmatch(r"[0-9]{6}", found["date"])
+        and re.fullmatch(r"[0-9]{4}", found["time"])
+        and re.fullmatch(r"[0-9]{9}", found["control"])
+        and found["usage"] in ("P", "T", "I")
+    )
+    return found if good else None
 
 
 def _first_rule(
@@ -280,13 +335,32 @@ def respond(
     digest = hashlib.sha256(data).hexdigest()
     stem = _stem(name)
     result = validate(data, file=name)
+    delays = rules.delays
     if not result.interchanges:
-        return Answer(
-            name, "", "unreadable", (), (), "no ISA interchange header: nothing to answer"
+        loose = _loose_isa(data)
+        if loose is None:
+            return Answer(
+                name,
+                "",
+                "unreadable",
+                (),
+                (),
+                "no readable ISA interchange header: no one to answer",
+            )
+        number = state.next_interchange()
+        payload = _ta1_for_fields(loose, number, now, "022")
+        response = ResponseFile(
+            f"{stem}.{Stage.INTERCHANGE_ACK.value}.{number:09d}.x12",
+            Stage.INTERCHANGE_ACK,
+            payload,
+            delays.interchange_ack,
         )
+        return Answer(
+            name, loose["control"], "rejected", (response,), (),
+            "the ISA is not a valid fixed-length 5010 header: rejected with a TA1 (note 022)",
+        )  # fmt: skip
     isa = result.interchanges[0]
     to = _addressing(isa, result, now)
-    delays = rules.delays
     responses: list[ResponseFile] = []
 
     def add(stage: Stage, payload: bytes, number: int, delay: float) -> None:
