@@ -547,3 +547,20 @@ async def test_apply_events_checks_the_lifecycle(ledger: Ledger) -> None:
     history = await ledger.claim_history("C1")
     assert history is not None
     assert (S.ACCEPTED, "accepted by phone") == (history.claim.state, history.events[-1].cause)
+
+
+async def test_control_numbers_shared_by_two_partners_need_the_partner(ledger: Ledger) -> None:
+    """GS06 1 sent to two partners: without the partner the 999 is unmatched (and says why);
+    with it, only that partner's claims change."""
+    await ledger.record_claims([incoming("C1"), incoming("C2", partner="other")])
+    for claim_id, partner in (("C1", "demo"), ("C2", "other")):
+        sets = (SetSent("0001", (ClaimSent(claim_id),)),)
+        intent = SubmissionIntent(partner, "837P", "1", f"{partner}.x12", (GroupSent("1", sets),))
+        await ledger.record_submission_success(await ledger.record_submission_intent(intent))
+    ack = ImplementationAck((GroupAck("1", "A", (SetAck("0001", "A"),)),))
+    blind = await ledger.apply_response(ack, content_hash="a", kind="999")
+    known = await ledger.apply_response(ack, content_hash="b", kind="999", partner="other")
+    assert ["1"] == [u.reference for u in blind.unmatched]
+    assert "several partners" in blind.unmatched[0].reason
+    assert 1 == known.state_changes
+    assert [S.SUBMITTED, S.ACKNOWLEDGED] == await states(ledger, ["C1", "C2"])

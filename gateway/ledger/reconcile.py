@@ -97,6 +97,10 @@ class SentView(Protocol):
         """Whether an event with this key was already applied."""
         ...
 
+    def ambiguous(self, number: str) -> bool:
+        """Whether this ISA13/GS06 went to several partners (the response's is not known)."""
+        ...
+
 
 @dataclass
 class SentSnapshot:
@@ -106,6 +110,7 @@ class SentSnapshot:
     groups: dict[str, dict[str, list[SentClaim]]] = field(default_factory=dict)
     claims: dict[str, SentClaim] = field(default_factory=dict)
     event_keys: set[str] = field(default_factory=set)
+    ambiguous_numbers: set[str] = field(default_factory=set)
 
     def interchange(self, isa13: str) -> Sequence[SentClaim] | None:
         """The claims of interchange ``isa13``."""
@@ -122,6 +127,10 @@ class SentSnapshot:
     def has_event(self, key: str) -> bool:
         """Whether ``key`` was applied."""
         return key in self.event_keys
+
+    def ambiguous(self, number: str) -> bool:
+        """Whether ``number`` was sent to several partners."""
+        return _number(number) in self.ambiguous_numbers
 
 
 # --------------------------------------------------------------------------- responses (views)
@@ -364,7 +373,11 @@ def _ta1(ack: InterchangeAck, view: SentView) -> Reconciliation:
     claims = view.interchange(isa13)
     if claims is None:
         run.unmatched.append(
-            Unmatched(isa13, "TA1 for an interchange we never sent (ISA13 unknown)", _ta1d(ack))
+            Unmatched(
+                isa13,
+                _unknown(view, isa13, "TA1 for an interchange we never sent (ISA13)"),
+                _ta1d(ack),
+            )
         )
         return run.result()
     status = ack.status.upper()
@@ -386,6 +399,15 @@ def _ta1(ack: InterchangeAck, view: SentView) -> Reconciliation:
     return run.result()
 
 
+def _unknown(view: SentView, number: str, reason: str) -> str:
+    if view.ambiguous(number):
+        return (
+            f"control number {number} was sent to several partners and the response's partner "
+            "is not known: apply it with its partner"
+        )
+    return reason
+
+
 def _ta1d(ack: InterchangeAck) -> dict[str, Any]:
     return {"status": ack.status, "note_code": ack.note_code, "note": ack.note_meaning}
 
@@ -397,7 +419,7 @@ def _999(ack: ImplementationAck, view: SentView) -> Reconciliation:
         sent_sets = view.group(gs06)
         if sent_sets is None:
             run.unmatched.append(
-                Unmatched(gs06, "999 AK1 for a functional group we never sent (GS06 unknown)")
+                Unmatched(gs06, _unknown(view, gs06, "999 AK1 for a group we never sent (GS06)"))
             )
             continue
         answered: set[str] = set()

@@ -1058,9 +1058,11 @@ class Ledger:
         for isa13, prts in partners_by_isa.items():
             if len(prts) > 1:
                 del snap.interchanges[isa13]
+                snap.ambiguous_numbers.add(isa13)
         for gs06, prts in partners_by_gs.items():
             if len(prts) > 1:
                 del snap.groups[gs06]
+                snap.ambiguous_numbers.add(gs06)
         keys_query = sa.select(t.claim_events.c.event_key).where(
             t.claim_events.c.event_key.is_not(None)
         )
