@@ -26,6 +26,7 @@ from gateway.models.remittance import RemittanceDocument
 from gateway.partners import Partners, load_partners
 from gateway.service.simulator import Answer, SimulatorState, Stage, respond
 from gateway.service.simulator_rules import load_rules, parse_rules
+from gateway.service.simulator_x12 import clean
 from gateway.transactions.claim837 import build_837
 from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.transactions.reader import read_documents
@@ -484,3 +485,19 @@ def test_every_corpus_837_is_answered_with_readable_responses(corpus: list[Any])
             for doc in read_documents(r.data):
                 assert [] == [f"{f.code}: {f.message}" for f in doc.findings], row.path.name
     assert answered >= 1  # most corpus 837s are rightly rejected (X222A2, X291, broken HI...)
+
+
+CLEAN_CASES = [
+    ("DOE", "DOE"),
+    ("MÜLLER", "MULLER"),
+    ("JOSÉ  MARÍA", "JOSE MARIA"),
+    ("A*B~C:D^E", "A B C D E"),
+    ("O'BRIEN-SMITH", "O'BRIEN-SMITH"),
+    ("北京", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CLEAN_CASES)
+def test_text_from_the_837_is_made_safe_to_write(text: str, expected: str) -> None:
+    """Delimiters become spaces, accents are folded, other non-ASCII characters are dropped."""
+    assert expected == clean(text)

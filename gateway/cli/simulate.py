@@ -60,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--interval", type=float, default=0.5, help="seconds between looks at the pickup folder"
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=1.0,
+        help="seconds an 837 must stay unchanged before it is taken (default 1; --once: 0)",
+    )
     parser.add_argument("--json", action="store_true", help="with --once: print answers as JSON")
     parser.set_defaults(func=run)
 
@@ -90,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.interval <= 0:
         raise UsageError("--interval: expected a number of seconds above 0")
+    if args.settle < 0:
+        raise UsageError("--settle: expected a number of seconds, 0 or more")
     set_private_umask()
     pickup, drop, work, base = _folders(args)
     rules_path = args.rules
@@ -107,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         work,
         rules=rules,
         poll_interval=args.interval,
+        settle_seconds=0.0 if args.once else args.settle,
         use_delays=not (args.no_delays or args.once),
     )
     if args.once:

@@ -18,7 +18,7 @@ Two layers:
   answer as a pending bundle, and drops each response atomically into the drop folder when its
   delay has passed. ``run_once()`` answers what is waiting and delivers everything at once.
 
->>> answer = respond(data, load_rules(), SimulatorState(), now=datetime(2026, 11, 20, 12, 0))
+>>> answer = respond(data, load_rules(), SimulatorState(), now=datetime.now(UTC))  # doctest: +SKIP
 >>> [(r.stage, r.name) for r in answer.responses]            # doctest: +SKIP
 """
 
@@ -824,7 +824,7 @@ class Simulator:
                     "name": r.name,
                     "stage": r.stage.value,
                     "due": (now.timestamp() + (r.delay if self.use_delays else 0.0)),
-                    "data": r.data.decode("ascii", "replace"),
+                    "data": r.data.decode("latin-1"),
                     "delivered": False,
                 }
                 for r in answer.responses
@@ -873,7 +873,7 @@ class Simulator:
             for r in bundle["responses"]:
                 if r["delivered"] or (not everything and r["due"] > now):
                     continue
-                data = r["data"].encode("ascii")
+                data = r["data"].encode("latin-1")
                 target = self.drop / r["name"]
                 if not (target.exists() and target.read_bytes() == data):
                     target = write_new_file(self.drop, r["name"], data)

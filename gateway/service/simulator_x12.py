@@ -8,6 +8,7 @@ the 835 BPR02 from the claims and provider adjustments so the file balances by c
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -78,8 +79,14 @@ def money(value: Decimal) -> str:
 
 
 def clean(text: str) -> str:
-    """Free text from the 837 made safe to write (delimiter characters become spaces)."""
-    return text.translate(_DELIMITER_CHARS).strip()
+    """Text from the 837 made safe to write: delimiters become spaces, accents are dropped
+    (``MÜLLER`` -> ``MULLER``) and anything else outside printable ASCII becomes a space."""
+    if not text.isascii():
+        folded = unicodedata.normalize("NFKD", text)
+        text = "".join(
+            ch if " " <= ch <= "~" else " " for ch in folded if not unicodedata.combining(ch)
+        )
+    return " ".join(text.translate(_DELIMITER_CHARS).split())
 
 
 def _d8(day: date) -> str:
