@@ -1,12 +1,12 @@
 """Benchmark: our TR3 validator against pyx12's ``x12n_document``, in the same run.
 
 Inputs: a generated 10,000-claim 837P and 835 (valid per pyx12's maps), and every corpus file of a
-supported 5010 guide that pyx12 reads without failing (``GATEWAY_CORPUS`` or ../shared/corpus).
+supported 5010 guide (``GATEWAY_CORPUS`` or ../shared/corpus) that pyx12 reads without failing.
 pyx12 is timed on a 1,000-claim file and its time scaled by the size ratio (it runs at about
-0.1 MB/s; the output says when a figure is scaled). Times are CPU seconds (best of the runs), which
-a busy shared host disturbs far less than wall-clock time. Both sides run with their maps already loaded
-(pyx12's map loading is cached for the run, ours comes from the compiled-spec cache); our element
-and walk memos are emptied before every timed run, so each file is validated cold.
+0.1 MB/s; the output says when a figure is scaled). Both run with their maps loaded (pyx12's map
+loading is cached for the run, ours comes from the compiled-spec cache); our walk and element
+memos are emptied before every timed run, so each run starts cold. Times are CPU seconds, the best
+of ``--repeat`` runs taken alternately, which a busy shared host disturbs far less than wall time.
 
     .venv/bin/python bench/validate.py [--claims 10000] [--pyx12-claims 1000] [--repeat 3]
 """
@@ -57,14 +57,22 @@ def _pyx12() -> Callable[[str], bool]:
     return run
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
+def _cpu(fn: Callable[[], object]) -> float:
+    reset_caches()
+    started = time.process_time()  # CPU time: steadier than the wall clock on a busy host
+    fn()
+    return time.process_time() - started
+
+
+def _race(
+    ours: Callable[[], object], theirs: Callable[[], object], repeat: int
+) -> tuple[float, float]:
+    """Best CPU time of each, the two run alternately so that load changes hit both alike."""
+    best_ours = best_theirs = float("inf")
     for _ in range(repeat):
-        reset_caches()
-        started = time.process_time()  # CPU time: steadier than the wall clock on a busy host
-        fn()
-        best = min(best, time.process_time() - started)
-    return best
+        best_ours = min(best_ours, _cpu(ours))
+        best_theirs = min(best_theirs, _cpu(theirs))
+    return best_ours, best_theirs
 
 
 def _corpus() -> list[bytes]:
@@ -94,10 +102,14 @@ def main() -> int:
     ratios: list[float] = []
     for name, make in (("837P", claims_837p), ("835", remittance_835)):
         full = make(args.claims)
-        ours = _best(lambda full=full: validate(full, options=options), args.repeat)
         part = make(args.pyx12_claims).decode("latin-1")
         pyx12_run(part)  # load and cache its maps
-        theirs = _best(lambda part=part: pyx12_run(part), 2) * len(full) / len(part)
+        ours, theirs = _race(
+            lambda full=full: validate(full, options=options),
+            lambda part=part: pyx12_run(part),
+            args.repeat,
+        )
+        theirs *= len(full) / len(part)
         scaled = " (scaled)" if args.pyx12_claims != args.claims else ""
         ratio = theirs / ours
         ratios.append(ratio)
@@ -125,8 +137,7 @@ def main() -> int:
             for data in readable:
                 pyx12_run(data.decode("latin-1"))
 
-        ours = _best(ours_all, args.repeat)
-        theirs = _best(theirs_all, 2)
+        ours, theirs = _race(ours_all, theirs_all, args.repeat)
         ratio = theirs / ours
         ratios.append(ratio)
         label = f"corpus ({len(readable)} of {len(files)} files)"

@@ -1386,6 +1386,7 @@ class _Engine:
         carry_seg: list[tuple[DefectCode, str]] = _NO_SEG
         carry_env: list[tuple[str, DefectCode, str]] = _NO_ENV
         counts, registered = counter.counts, counter.registered
+        parents, dirty = counter.parents, counter.dirty
         good_tags: set[str] = set()
         blank = ele + sub
         qual_one = control.qual_one
@@ -1432,8 +1433,16 @@ class _Engine:
                             slot = target.slot
                             count = counts[slot] + 1
                             counts[slot] = count
-                            if not registered[slot]:
-                                counter.register(slot)
+                            if not registered[slot]:  # first count since the loop began
+                                registered[slot] = 1
+                                up = parents[slot]
+                                below = dirty.get(up)
+                                if below is None:
+                                    dirty[up] = [slot]
+                                else:
+                                    below.append(slot)
+                                if up > 0 and not registered[up]:
+                                    counter.register(up)
                             if count > target.limit:
                                 replayed = [self._too_many(target, tag, count), *(replayed or ())]
                         else:
@@ -1729,8 +1738,16 @@ class _Engine:
                         slot = target.slot
                         count = counts[slot] + 1
                         counts[slot] = count
-                        if not registered[slot]:
-                            counter.register(slot)
+                        if not registered[slot]:  # first count since the loop began
+                            registered[slot] = 1
+                            up = parents[slot]
+                            below = dirty.get(up)
+                            if below is None:
+                                dirty[up] = [slot]
+                            else:
+                                below.append(slot)
+                            if up > 0 and not registered[up]:
+                                counter.register(up)
                         if count > target.limit:
                             walk = [self._too_many(target, tag, count), *(walk or ())]
                         node = target
