@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -267,3 +272,30 @@ def test_the_seed_option_changes_the_rules_seed() -> None:
     """--seed replaces the seed of the rules (the rest unchanged)."""
     rules = load_rules()
     assert replace(rules, seed=5).adjudication == rules.adjudication
+
+
+def test_the_process_answers_while_it_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """`gateway simulate` as a process answers a file dropped after it started; SIGTERM ends it."""
+    pickup, drop, work = tmp_path / "pickup", tmp_path / "drop", tmp_path / "work"
+    command = [sys.executable, "-c", "from gateway.cli import run; run()", "simulate",
+               "--pickup", str(pickup), "--drop", str(drop), "--work", str(work), "--no-delays",
+               "--interval", "0.05", "--settle", "0"]  # fmt: skip
+    env = {**os.environ, "GATEWAY_LOG_FORMAT": "json"}
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not pickup.is_dir() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (pickup / ".a.x12.tmp").write_bytes(build(1))
+        (pickup / ".a.x12.tmp").rename(pickup / "a.x12")
+        while time.monotonic() < deadline:
+            if drop.is_dir() and len(list(drop.iterdir())) == 5:
+                break
+            time.sleep(0.05)
+        assert 5 == len(list(drop.iterdir()))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert 0 == process.returncode, err
+    assert "837 answered" in err
+    assert "Traceback" not in err
