@@ -21,6 +21,7 @@ from gateway.cli import EXIT_OK, UsageError
 from gateway.cli._common import dumps
 
 if TYPE_CHECKING:
+    from gateway.config import Settings
     from gateway.service.simulator import Simulator
 
 
@@ -70,13 +71,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _folders(args: argparse.Namespace) -> tuple[Path, Path, Path, Path | None]:
-    """Pickup, drop and work folders, and the settings file's folder (for the rules file)."""
+def _folders(args: argparse.Namespace) -> tuple[Path, Path, Path, Settings]:
+    """Pickup, drop and work folders, and the settings they default from."""
     from gateway.config import load_settings
     from gateway.service.simulator import folders_from_settings
 
     settings = load_settings(args.config)
-    base = settings.config_file.parent if settings.config_file else None
     if args.pickup and args.drop:
         pickup, drop = Path(args.pickup), Path(args.drop)
     else:
@@ -84,7 +84,7 @@ def _folders(args: argparse.Namespace) -> tuple[Path, Path, Path, Path | None]:
         pickup = Path(args.pickup) if args.pickup else default_pickup
         drop = Path(args.drop) if args.drop else default_drop
     work = Path(args.work) if args.work else settings.workspace.state / "simulator"
-    return pickup, drop, work, base
+    return pickup, drop, work, settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,14 +99,15 @@ def run(args: argparse.Namespace) -> int:
     if args.settle < 0:
         raise UsageError("--settle: expected a number of seconds, 0 or more")
     set_private_umask()
-    pickup, drop, work, base = _folders(args)
+    pickup, drop, work, settings = _folders(args)
+    base = settings.config_file.parent if settings.config_file else None
     rules_path = args.rules
     if rules_path is None and base is not None and (base / "simulator.toml").is_file():
         rules_path = str(base / "simulator.toml")
     rules = load_rules(rules_path)
     if args.seed is not None:
         rules = replace(rules, seed=args.seed)
-    configure_logging()
+    configure_logging(settings)
     for folder in (pickup, drop, work):
         ensure_private_dir(folder)
     simulator = Simulator(
