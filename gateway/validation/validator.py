@@ -298,6 +298,7 @@ class _Plan:
     target: _Node | None  # the segment node matched
     loop: _Node | None  # the loop entered (its usage and repeat are checked)
     simple: bool = False  # a match of a used segment: count it, check its max use and the misses
+    enter: bool = False  # entering a used loop at its first segment
 
 
 def _plan(
@@ -308,7 +309,8 @@ def _plan(
         assert target is not None
         kept = [(c.slot, m) for c, m in misses if m.ident != target.ident and m.pos != target.pos]
         return _Plan(tuple(kept), outcome, target, loop, target.usage != "N")
-    return _Plan(tuple((c.slot, m) for c, m in misses), outcome, target, loop)
+    enter = outcome == _ENTER and loop is not None and loop.usage != "N"
+    return _Plan(tuple((c.slot, m) for c, m in misses), outcome, target, loop, False, enter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1445,6 +1447,20 @@ class _Engine:
                                     counter.register(up)
                             if count > target.limit:
                                 replayed = [self._too_many(target, tag, count), *(replayed or ())]
+                        elif replay.enter:
+                            loop = replay.loop
+                            assert loop is not None
+                            for slot, missing in replay.checks:
+                                if counts[slot] < 1:
+                                    replayed = [*(replayed or ()), self._missing(missing)]
+                            counter.reset(loop.slot)
+                            count = counter.increment(loop.slot)
+                            if count > loop.limit:
+                                replayed = [
+                                    self._loop_too_many(loop, tag, count),
+                                    *(replayed or ()),
+                                ]
+                            counter.increment(target.slot)
                         else:
                             replayed = self._follow(replay, tag, node, counter)[1]
                         node = target
@@ -1750,6 +1766,19 @@ class _Engine:
                                 counter.register(up)
                         if count > target.limit:
                             walk = [self._too_many(target, tag, count), *(walk or ())]
+                        node = target
+                    elif plan.enter:  # a used loop entered: restart its counts
+                        target, loop = plan.target, plan.loop
+                        assert target is not None
+                        assert loop is not None
+                        for slot, missing in plan.checks:
+                            if counts[slot] < 1:
+                                walk = [*(walk or ()), self._missing(missing)]
+                        counter.reset(loop.slot)
+                        count = counter.increment(loop.slot)
+                        if count > loop.limit:
+                            walk = [self._loop_too_many(loop, tag, count), *(walk or ())]
+                        counter.increment(target.slot)
                         node = target
                     else:
                         placed, walk = self._follow(plan, tag, orig, counter)
@@ -2072,6 +2101,16 @@ class _Engine:
             else:
                 self._warn(code, message, self._loc(index, offset, line, where_tag))
         return cursor
+
+    @staticmethod
+    def _loop_too_many(loop: _Node, tag: str, count: int) -> tuple[DefectCode, str, bool, str, str]:
+        return (
+            DefectCode.IK304_4,
+            f"Loop {loop.tag} ({loop.name}) occurs {count} times; at most {loop.limit} allowed.",
+            True,
+            tag,
+            loop.tag,
+        )
 
     @staticmethod
     def _too_many(target: _Node, tag: str, count: int) -> tuple[DefectCode, str, bool, str, str]:
