@@ -935,7 +935,10 @@ class Simulator:
     async def run(self, stop: asyncio.Event) -> None:
         """Answer and deliver until ``stop`` is set (finishing the file in hand)."""
         while not stop.is_set():
-            await self.step()
+            try:
+                await self.step()
+            except OSError as exc:  # a full disk, a folder gone: say so, try again next time
+                _log.error("simulator step failed", error=str(exc))
             wait = self.poll_interval
             due = await asyncio.to_thread(self.next_due)
             if due is not None:
