@@ -185,6 +185,29 @@ async def test_a_correction_file_still_wrong_is_quarantined_with_what_is_wrong(
     assert (S.INVALID, 1) == (claim.state, claim.current_version)
 
 
+async def test_a_step_that_fails_puts_the_file_back_and_the_retry_records_it(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database failure while recording puts the file back in the inbox; the next attempt
+    records its claims (the file is not mistaken for a duplicate of itself)."""
+    real = service.ledger.record_claims
+    calls = []
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk I/O error")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(service.ledger, "record_claims", failing_once)
+    drop(service.settings, "a.json", [encounter(1)])
+    await service.run_once()
+    assert ["a.json"] == [p.name for p in service.settings.workspace.encounters_inbox.iterdir()]
+    await service.run_once()
+    assert {"SVC-0001": S.SUBMITTED} == await states(service, ["SVC-0001"])
+    assert 0 == service.stats.duplicate_files
+
+
 async def test_a_999_is_applied_once_and_its_copy_is_a_duplicate(service: Service) -> None:
     """Our validator's 999 for the sent file acknowledges every claim; a copy changes nothing."""
     drop(service.settings, "a.json", [encounter(n) for n in range(1, 4)])

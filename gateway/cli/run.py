@@ -85,7 +85,7 @@ async def _main(settings: Settings, worker_id: str, *, once: bool) -> int:
             signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
     try:
         if once:
-            await service.run_once()
+            await service.run_once(stop)
         else:
             await service.run(stop)
     finally:

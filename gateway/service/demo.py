@@ -369,7 +369,7 @@ async def run_demo(
     today: Callable[[], date] = date.today,
 ) -> DemoReport:
     """Drop the encounters, run service and simulator until every claim settles; the report."""
-    settings = load_settings(config, environ={})
+    settings = load_settings(config)  # GATEWAY_LEDGER_URL may point the demo at PostgreSQL
     started = time.monotonic()
     files = drop_encounters(settings, claims, today=today())
     service = await Service.open(settings)

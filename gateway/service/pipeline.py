@@ -328,10 +328,11 @@ class Service:
         self, record: FileRecord, claimed: ClaimedFile, resumed: bool, done: str
     ) -> bool:
         """Handle a file whose content the ledger already has; True when nothing more to do."""
-        if record.is_new or record.status == "quarantined":
-            return False  # new, or bad before: process it (again) and say what is wrong
-        if resumed and record.status == "received":
-            return False  # this worker stopped half-way through it: finish the job
+        if record.is_new or record.status in ("quarantined", "received"):
+            # New; or bad before (say again what is wrong); or taken before and never finished
+            # (a crash, or a failed step put it back): finish the job. The ledger records a
+            # claim id once, so a file processed twice never bills twice.
+            return False
         if resumed and record.status == done:
             await self._archive(claimed, None, done)  # recorded; only the move was left
             return True
@@ -588,16 +589,23 @@ class Service:
                 self._log.warning("response pull failed", transport=transport.label, error=str(exc))
         return pulled
 
-    async def run_once(self) -> None:
-        """Recover, pull responses, take every complete inbox file, send every waiting claim."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> None:
+        """Recover, pull responses, take every complete inbox file, send every waiting claim.
+
+        When ``stop`` is set (SIGTERM) the step in flight is finished and the rest left for later.
+        """
+        stop = stop or asyncio.Event()
         await self.recover()
         await self.pull()
         watcher = InboxWatcher.for_settings(self.settings)
         for path in await watcher.drain():
+            if stop.is_set():
+                break
             await self.take(path)
         await self.sync_corrections()
-        await self.submitter.flush(force=True)
-        await self.submitter.finish_staged()
+        if not stop.is_set():
+            await self.submitter.flush(force=True, stop=stop)
+            await self.submitter.finish_staged()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set; the step in flight is finished, never cut off."""
