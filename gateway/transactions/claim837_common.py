@@ -80,6 +80,26 @@ class ClaimWriter(Writer):
 
     def segment(self, tag: str, *elements: Element) -> str:
         """One segment as text, terminator included (see ``Writer.segment``)."""
+        sep = self._sep
+        try:
+            body = sep.join(elements)  # type: ignore[arg-type]  # plain strings: the common case
+        except TypeError:
+            return self._checked(tag, elements)  # a composite among them
+        if (
+            body.count(sep) == len(elements) - 1
+            and self._comp not in body
+            and body.isascii()
+            and body.isprintable()
+        ):
+            for char in self._forbidden:
+                if char in body:
+                    return self._checked(tag, elements)
+            self.segments_written += 1
+            body = body.rstrip(sep)
+            return (tag + sep + body if body else tag) + self._end
+        return self._checked(tag, elements)
+
+    def _checked(self, tag: str, elements: tuple[Element, ...]) -> str:
         text = self._join(tag, elements)
         core = text[: len(text) - len(self._end)]
         if not (core.isascii() and core.isprintable()):
@@ -190,7 +210,7 @@ def person_name(provider: Provider) -> tuple[str, str, str, str]:
     )
 
 
-def address(w: Writer, out: list[str], place: Address) -> None:
+def address(w: ClaimWriter, out: list[str], place: Address) -> None:
     """N3 street lines and N4 city/state/ZIP (country only outside the US).
 
     ``N3*100 MAIN ST*SUITE 2~`` ``N4*SPRINGFIELD*IL*627011234~``
@@ -205,7 +225,7 @@ def address(w: Writer, out: list[str], place: Address) -> None:
 
 
 def provider_nm1(
-    w: Writer, out: list[str], entity: str, provider: Provider, *, npi: bool = True
+    w: ClaimWriter, out: list[str], entity: str, provider: Provider, *, npi: bool = True
 ) -> None:
     """An individual provider's NM1: ``NM1*82*1*CARTER*ANNA****XX*1645123450~``."""
     last, first, middle, suffix = person_name(provider)
@@ -227,7 +247,7 @@ def provider_nm1(
 
 
 def billing_provider_loop(
-    w: Writer,
+    w: ClaimWriter,
     out: list[str],
     provider: BillingProvider,
     pay_to: Address | None,
@@ -289,7 +309,7 @@ def _joined_name(provider: BillingProvider) -> str:
 
 
 def subscriber_loop(
-    w: Writer,
+    w: ClaimWriter,
     out: list[str],
     subscriber: Subscriber,
     payer: Payer,
@@ -339,14 +359,14 @@ def subscriber_loop(
     if is_patient and subscriber.birth_date is not None and subscriber.gender is not None:
         # DMG01 D8, DMG02 birth date, DMG03 administrative gender; the TR3s: "required when the
         # patient is the subscriber; if not required by this implementation guide, do not send"
-        out.append(w.segment("DMG", "D8", d8(subscriber.birth_date), subscriber.gender.value))
+        out.append(w.known("DMG", "D8", d8(subscriber.birth_date), subscriber.gender.value))
     # 2010BB NM101 PR payer, NM102 2, NM108 PI payer identification
     out.append(w.segment("NM1", "PR", "2", payer.name, "", "", "", "", "PI", payer.id))
     if payer.address is not None:
         address(w, out, payer.address)
 
 
-def patient_loop(w: Writer, out: list[str], patient: Patient, *, professional: bool) -> None:
+def patient_loop(w: ClaimWriter, out: list[str], patient: Patient, *, professional: bool) -> None:
     """Loop 2000C content after its HL: PAT and 2010CA patient name, address, demographics.
 
     ``PAT*19~`` ``NM1*QC*1*SMITH*LILY~`` ``N3*9 ELM ST*APT 4~`` ``N4*CHATHAM*IL*626291002~``
@@ -366,7 +386,7 @@ def patient_loop(w: Writer, out: list[str], patient: Patient, *, professional: b
             )
         )
     else:
-        out.append(w.segment("PAT", patient.relationship_to_subscriber.value))
+        out.append(w.known("PAT", patient.relationship_to_subscriber.value))
     out.append(
         w.segment(
             "NM1",
@@ -380,7 +400,7 @@ def patient_loop(w: Writer, out: list[str], patient: Patient, *, professional: b
         )
     )
     address(w, out, patient.address)
-    out.append(w.segment("DMG", "D8", d8(patient.birth_date), patient.gender.value))
+    out.append(w.known("DMG", "D8", d8(patient.birth_date), patient.gender.value))
 
 
 def line_control_number(encounter: Encounter, index: int) -> str:

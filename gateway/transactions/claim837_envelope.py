@@ -421,7 +421,7 @@ class InterchangeWriter:
                     for chunk in _chunks(claims, MAX_CLAIMS_PER_HL):
                         next_hl += 1
                         # HL01 id, HL02 parent (2000A), HL03 22 subscriber, HL04 0 no children
-                        block.append(w.segment("HL", str(next_hl), str(billing_hl), "22", "0"))
+                        block.append(w.known("HL", str(next_hl), str(billing_hl), "22", "0"))
                         block.extend(sub_text)
                         _append_claims(block, chunk, built_all)
                     continue
@@ -441,18 +441,18 @@ class InterchangeWriter:
                             subscriber_hl = next_hl
                             # HL04 1: the subscriber has patient (2000C) children
                             block.append(
-                                w.segment("HL", str(subscriber_hl), str(billing_hl), "22", "1")
+                                w.known("HL", str(subscriber_hl), str(billing_hl), "22", "1")
                             )
                             block.extend(sub_text)
                         next_hl += 1
                         # HL03 23 patient (dependent), HL04 0
-                        block.append(w.segment("HL", str(next_hl), str(subscriber_hl), "23", "0"))
+                        block.append(w.known("HL", str(next_hl), str(subscriber_hl), "23", "0"))
                         block.extend(pat_text)
                         _append_claims(block, chunk, built_all)
             if not block:
                 continue
             # HL01 id, HL02 none (top level), HL03 20 information source, HL04 1 has children
-            body.append(w.segment("HL", str(billing_hl), "", "20", "1"))
+            body.append(w.known("HL", str(billing_hl), "", "20", "1"))
             body.extend(billing_text)
             body.extend(block)
             hl = next_hl

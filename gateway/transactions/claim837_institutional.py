@@ -259,7 +259,7 @@ def claim_segments(
         if line.ndc is not None:
             ndc = line.ndc
             out.append(w.segment("LIN", "", "N4", ndc.code))
-            out.append(w.segment("CTP", "", "", "", amount(ndc.quantity), [ndc.unit.value]))
+            out.append(w.known("CTP", "", "", "", amount(ndc.quantity), ndc.unit.value))
             if ndc.prescription_number:
                 out.append(w.segment("REF", "XZ", ndc.prescription_number))
         if line.rendering_provider is not None:

@@ -115,7 +115,7 @@ def claim_segments(
         if when is not None:
             out.append(w.known("DTP", qualifier, "D8", d8(when)))
     if enc.patient_amount_paid is not None:
-        out.append(w.segment("AMT", "F5", amount(enc.patient_amount_paid)))
+        out.append(w.known("AMT", "F5", amount(enc.patient_amount_paid)))
     # REF in the guide's order: 9F referral, G1 prior authorization, F8 payer claim control number
     # (frequency 7/8 only), EA medical record number
     if enc.referral_number:
@@ -207,7 +207,7 @@ def claim_segments(
             ndc = line.ndc
             # 2410 LIN02 N4 (NDC 5-4-2), LIN03 the code; CTP04 quantity, CTP05-1 unit
             out.append(w.segment("LIN", "", "N4", ndc.code))
-            out.append(w.segment("CTP", "", "", "", amount(ndc.quantity), [ndc.unit.value]))
+            out.append(w.known("CTP", "", "", "", amount(ndc.quantity), ndc.unit.value))
             if ndc.prescription_number:
                 out.append(w.segment("REF", "XZ", ndc.prescription_number))
         if line.rendering_provider is not None:
