@@ -63,7 +63,7 @@ from gateway.service.files import (
 )
 from gateway.service.intake import ParsedEncounters, parse_encounter_file
 from gateway.service.responses import document_hash, read_response_file
-from gateway.service.submit import Submitter, crash_point
+from gateway.service.submit import RETRY_SECONDS, Submitter, crash_point
 from gateway.service.transports import (
     DirectoryTransport,
     Transport,
@@ -654,7 +654,7 @@ class Service:
                 await self.submitter.flush(stop=stop)
                 if self.submitter.pending() and time.monotonic() >= retry_at:
                     await self.submitter.finish_staged()
-                    retry_at = time.monotonic() + 5.0
+                    retry_at = time.monotonic() + RETRY_SECONDS
                 if time.monotonic() >= synced_at:  # the correction files, at most once a second
                     await self.sync_corrections()
                     synced_at = time.monotonic() + 1.0

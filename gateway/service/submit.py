@@ -53,7 +53,7 @@ from gateway.service.transports import Transport, TransportError
 from gateway.transactions.batching import BuiltInterchange
 from gateway.transactions.claim837 import InterchangeSent, build_837
 from gateway.validation.validator import ValidationResult, validate
-from gateway.x12 import Defect
+from gateway.x12 import Defect, Severity
 
 __all__ = [
     "CRASH_VARIABLE",
@@ -64,6 +64,8 @@ __all__ = [
     "file_name_for",
 ]
 
+#: After a failed hand-over, no new batch for that partner for this long (staged files first).
+RETRY_SECONDS = 5.0
 #: Testing aid: a comma-separated list of crash points (see :func:`crash_point`).
 CRASH_VARIABLE = "GATEWAY_CRASH_AT"
 
@@ -114,6 +116,7 @@ class Submitter:
     clock: Callable[[], float] = time.monotonic
     stats: SubmitStats = field(default_factory=SubmitStats)
     _since: dict[tuple[str, Kind], float] = field(default_factory=dict)
+    _down_until: dict[str, float] = field(default_factory=dict)
     _log: Any = field(default_factory=lambda: structlog.stdlib.get_logger("gateway.submit"))
 
     @property
@@ -144,6 +147,8 @@ class Submitter:
         return sent
 
     async def _due(self, partner: str, kind: Kind, force: bool) -> bool:
+        if self.clock() < self._down_until.get(partner, 0.0):
+            return False  # its transport just failed: the staged files go first
         key = (partner, kind)
         waiting = await self.ledger.queued_claims(
             partner=partner, kind=str(kind), limit=self.max_claims
@@ -229,12 +234,15 @@ class Submitter:
             for i in check.interchanges
             for d in (*i.defects, *(gd for g in i.groups for gd in g.defects))
         ]
+        everything = not rejected_sets and not envelope  # failed, but nowhere in particular
         count = 0
         for tx in sent.transactions:
             found = rejected_sets.get(tx.st02)
-            if found is None and not envelope:
+            if found is None and not envelope and not everything:
                 continue
             defects = list(found.defects if found is not None else ()) + envelope
+            if everything:
+                defects = [d for d in check.defects if d.severity is Severity.ERROR]
             reasons = tuple(_reason(d) for d in defects[:20])
             for claim in tx.claims:
                 await self._invalid(claim.claim_id, reasons, f"TR3 check of {file_name_for(sent)}")
@@ -271,12 +279,14 @@ class Submitter:
             await self._transport(partner).put(name, data)
         except TransportError as exc:
             self.stats.failures += 1
+            self._down_until[partner] = self.clock() + RETRY_SECONDS
             log.error(
                 "hand-over failed; the staged file is sent again later",
                 error=str(exc),
                 retryable=exc.retryable,
             )
             return False
+        self._down_until.pop(partner, None)
         crash_point("after-put")
         digest = hashlib.sha256(data).hexdigest()
         record = await self.ledger.record_file(
