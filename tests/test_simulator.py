@@ -122,13 +122,16 @@ def claim_statuses(answer: Answer, stage: Stage) -> dict[str, list[str]]:
 
 
 def test_sample_responses_parse_with_no_findings_and_in_order() -> None:
-    """Every response to the sample 837s is read by our readers with zero findings, in order."""
+    """Every response to the sample 837s is read by our readers with zero findings, in order
+    of stage and of name."""
     answers = answer_all(build(all_samples()))
     assert ["answered", "answered"] == [a.outcome for a in answers]
     for a in answers:
         stages = [r.stage for r in a.responses]
         assert stages == sorted(stages, key=list(Stage).index)
         assert [Stage.INTERCHANGE_ACK, Stage.IMPLEMENTATION_ACK] == stages[:2]
+        names = [r.name for r in a.responses]
+        assert sorted(names) == names  # a folder listed by name shows them in order
         for r in a.responses:
             for doc in read_documents(r.data):
                 assert [] == [f"{f.code}: {f.message}" for f in doc.findings], r.name

@@ -104,7 +104,11 @@ class Stage(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ResponseFile:
-    """One response: its file name, stage, X12 bytes and delay (seconds after pickup)."""
+    """One response: its file name, stage, X12 bytes and delay (seconds after pickup).
+
+    Names start with the response's ISA13 (``000000012.277ca.<837 name>.x12``), so sorting by
+    name gives the order they were made in.
+    """
 
     name: str
     stage: Stage
@@ -350,7 +354,7 @@ def respond(
         number = state.next_interchange()
         payload = _ta1_for_fields(loose, number, now, "022")
         response = ResponseFile(
-            f"{stem}.{Stage.INTERCHANGE_ACK.value}.{number:09d}.x12",
+            f"{number:09d}.{Stage.INTERCHANGE_ACK.value}.{stem}.x12",
             Stage.INTERCHANGE_ACK,
             payload,
             delays.interchange_ack,
@@ -365,7 +369,7 @@ def respond(
 
     def add(stage: Stage, payload: bytes, number: int, delay: float) -> None:
         responses.append(
-            ResponseFile(f"{stem}.{stage.value}.{number:09d}.x12", stage, payload, delay)
+            ResponseFile(f"{number:09d}.{stage.value}.{stem}.x12", stage, payload, delay)
         )
 
     key = f"{isa.sender.strip()}:{isa.control}"
