@@ -384,6 +384,7 @@ def test_a_broken_interchange_gets_a_rejecting_ta1_and_nothing_else() -> None:
     (doc,) = documents(a, Stage.INTERCHANGE_ACK)
     assert isinstance(doc, InterchangeAcknowledgementDocument)
     assert [("R", "001")] == [(t.status, t.note_code) for t in doc.acknowledgements]
+    assert ["rejected-ta1"] == [d.outcome for d in a.claims]
 
 
 def test_a_rejected_set_is_answered_by_the_999_only() -> None:

@@ -34,6 +34,7 @@ NOW = datetime(2026, 11, 21, 8, 0)
 
 #: The simulator's decision -> the state the ledger must reach.
 EXPECTED = {
+    "rejected-ta1": S.REJECTED,
     "rejected-999": S.REJECTED,
     "rejected-clearinghouse": S.PAYER_REJECTED,
     "rejected-payer": S.PAYER_REJECTED,
@@ -118,5 +119,5 @@ async def test_every_claim_reaches_the_state_the_simulator_decided(ledger: Ledge
     assert {"rejected-clearinghouse", "rejected-payer", "contractual", "denied"} <= outcomes
     items = {i.claim_id: [r.code for r in i.reasons] for i in await ledger.open_items()}
     for claim_id, d in decisions.items():
-        if d.outcome.startswith("rejected-") and d.outcome != "rejected-999":
+        if d.outcome in ("rejected-clearinghouse", "rejected-payer"):
             assert [f"STC-{d.status}"] == items[claim_id]

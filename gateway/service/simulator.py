@@ -70,7 +70,7 @@ from gateway.service.simulator_x12 import (
 )
 from gateway.service.transports import DirectoryTransport, transport_from_config
 from gateway.validation.acks import AckError, AckHeader, ack_999, ack_ta1
-from gateway.validation.validator import InterchangeResult, ValidationResult, validate
+from gateway.validation.validator import InterchangeResult, validate
 from gateway.x12 import Delimiters, Severity, Writer
 
 __all__ = [
@@ -120,7 +120,8 @@ class ResponseFile:
 class ClaimDecision:
     """What the simulator decided for one claim (for tests, logs and reports).
 
-    ``outcome`` is ``rejected-999``, ``rejected-clearinghouse``, ``rejected-payer`` or one of
+    ``outcome`` is ``rejected-ta1``, ``rejected-999``, ``rejected-clearinghouse``,
+    ``rejected-payer``, ``voided`` (a frequency-8 claim, answered with a reversal) or one of
     ``simulator_rules.OUTCOMES`` (``paid_in_full``, ``contractual``, ``patient_share``,
     ``line_denied``, ``denied``).
     """
@@ -215,8 +216,9 @@ def _rng(seed: int, *parts: str) -> random.Random:
     return random.Random(key)  # noqa: S311
 
 
-def _addressing(isa: InterchangeResult, result: ValidationResult, when: datetime) -> Addressing:
-    group = next(iter(g for g in isa.groups), None)
+def _addressing(isa: InterchangeResult, when: datetime) -> Addressing:
+    """Our responses go back the way the 837 came: its receiver sends, its sender receives."""
+    group = next(iter(isa.groups), None)
     return Addressing(
         sender_qualifier=isa.receiver_qualifier,
         sender_id=isa.receiver,
@@ -364,7 +366,7 @@ def respond(
             "the ISA is not a valid fixed-length 5010 header: rejected with a TA1 (note 022)",
         )  # fmt: skip
     isa = result.interchanges[0]
-    to = _addressing(isa, result, now)
+    to = _addressing(isa, now)
     responses: list[ResponseFile] = []
 
     def add(stage: Stage, payload: bytes, number: int, delay: float) -> None:
@@ -380,7 +382,12 @@ def respond(
         )
     if seen is not None:
         number = state.next_interchange()
-        add(Stage.INTERCHANGE_ACK, _ta1_duplicate(isa, number, now), number, 0.0)
+        add(
+            Stage.INTERCHANGE_ACK,
+            _ta1_duplicate(isa, number, now),
+            number,
+            delays.interchange_ack,
+        )
         return Answer(
             name, isa.control, "rejected", tuple(responses), (),
             f"ISA13 {isa.control} was used before for a different interchange (TA1 note 025)",
@@ -400,7 +407,7 @@ def respond(
     if broken:
         return Answer(
             name, isa.control, "rejected", tuple(responses),
-            tuple(ClaimDecision(c.claim_id, "rejected-999") for c in submission.claims),
+            tuple(ClaimDecision(c.claim_id, "rejected-ta1") for c in submission.claims),
             "the interchange envelope is broken: rejected with a TA1",
         )  # fmt: skip
     number = state.next_interchange()

@@ -189,8 +189,6 @@ def _status(accepted: bool) -> str:
 
 def _ack_set(w: Writer, s: AckSet, control: str, today: str, received: str) -> list[str]:
     total = sum((a.claim.total_charge for a in s.claims), Decimal(0))
-    accepted = [a for a in s.claims if a.accepted]
-    rejected = [a for a in s.claims if not a.accepted]
 
     def counts(qualifiers: tuple[str, str], claims: Sequence[AckClaim]) -> list[str]:
         good = [a for a in claims if a.accepted]
@@ -224,7 +222,6 @@ def _ack_set(w: Writer, s: AckSet, control: str, today: str, received: str) -> l
         w.segment("STC", ["A1", "19"], today, "WQ", money(total)),
     ]  # fmt: skip
     body += counts(("90", "AA"), s.claims)
-    del accepted, rejected
     hl = 2
     providers: dict[tuple[str, str], list[AckClaim]] = {}
     for a in s.claims:
