@@ -372,3 +372,24 @@ async def test_the_service_logs_hold_no_phi_from_the_samples(service: Service) -
 
 async def _inbox_files(svc: Service) -> list[Path]:
     return sorted(svc.settings.workspace.encounters_inbox.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--worker-id", "../elsewhere"], "--worker-id"),
+        (["--config", "no-such.toml"], "no such file"),
+    ],
+)
+def test_run_refuses_a_bad_worker_id_or_config_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    """`gateway run` says what is wrong with its options and exits 2, without a traceback."""
+    from gateway.cli import main
+
+    config = write_config(tmp_path)
+    full = ["run", "--once", "--config", str(config), *args]
+    assert 2 == main(full)
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err

@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
         worker_id = check_worker_id(args.worker_id)
     except ValueError as exc:
         raise UsageError(f"--worker-id: {exc}") from None
-    set_private_umask()
     settings = settings_for(args)
+    set_private_umask()
     configure_logging(settings)
     # Alembic announces every plugin and migration check at INFO on each start.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
