@@ -4,9 +4,10 @@ Inputs: a generated 10,000-claim 837P and 835 (valid per pyx12's maps), and ever
 supported 5010 guide (``GATEWAY_CORPUS`` or ../shared/corpus) that pyx12 reads without failing.
 pyx12 is timed on a 1,000-claim file and its time scaled by the size ratio (it runs at about
 0.1 MB/s; the output says when a figure is scaled). Both run with their maps loaded (pyx12's map
-loading is cached for the run, ours comes from the compiled-spec cache); our walk and element
-memos are emptied before every timed run, so each run starts cold. Times are CPU seconds, the best
-of ``--repeat`` runs taken alternately, which a busy shared host disturbs far less than wall time.
+loading is cached for the run, ours comes from the compiled-spec cache); what ours learns from
+data (findings and replays per segment text) is forgotten before every timed run. Times are CPU
+seconds, the best of ``--repeat`` runs taken alternately (a busy shared host disturbs CPU time far
+less than wall time).
 
     .venv/bin/python bench/validate.py [--claims 10000] [--pyx12-claims 1000] [--repeat 3]
 """

