@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import gateway.service.simulator as simulator_module
 from gateway.cli import main
 from gateway.config import load_settings
 from gateway.models import Encounter
@@ -299,3 +301,25 @@ def test_the_process_answers_while_it_runs_and_stops_on_sigterm(tmp_path: Path) 
     assert 0 == process.returncode, err
     assert "837 answered" in err
     assert "Traceback" not in err
+
+
+async def test_a_pickup_on_another_file_system_is_copied_then_removed(
+    folders: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a rename cannot cross file systems, the 837 is copied in and taken from the pickup."""
+    pickup, drop, work = folders
+    real_move = simulator_module.move_no_overwrite
+
+    def move(source: Path, folder: Path, name: str) -> Path:
+        if source.parent == pickup:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real_move(source, folder, name)
+
+    monkeypatch.setattr(simulator_module, "move_no_overwrite", move)
+    data = build(1)
+    (pickup / "a.x12").write_bytes(data)
+    sim = simulator(folders)
+    await sim.run_once()
+    assert [] == list(pickup.iterdir())
+    assert data == (work / "processed" / "a.x12").read_bytes()
+    assert 5 == len(list(drop.iterdir()))

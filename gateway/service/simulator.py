@@ -25,6 +25,7 @@ Two layers:
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import json
 import random
@@ -812,10 +813,19 @@ class Simulator:
     # -- taking and answering ------------------------------------------------------------------
 
     def _take(self, path: Path) -> Path | None:
+        """Move an 837 from the pickup folder into ``incoming`` (None when someone was faster)."""
         try:
             return move_no_overwrite(path, self.incoming, path.name)
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+        # the pickup folder is on another file system (a network share): copy, then remove
+        data = read_file_sync(path, MAX_837_BYTES)
+        held = write_new_file(self.incoming, path.name, data)
+        path.unlink(missing_ok=True)
+        return held
 
     def _answer(self, held: Path) -> Answer:
         """Answer the 837 at ``held`` (in ``incoming``), store the pending bundle, file it."""
