@@ -418,7 +418,9 @@ def _institutional_dict(draw: st.DrawFn) -> dict[str, Any]:
     data["attending_provider"] = draw(_person(taxonomy=True))
     if draw(st.booleans()):
         data["operating_provider"] = draw(_person())
-    status = draw(st.sampled_from(["01", "02", "03", "06", "20", "30", "50", "62"]))
+    # 30 "still a patient" only on outpatient bills: an inpatient xx1 bill ends in a discharge
+    statuses = ["01", "02", "03", "06", "20", "50", "62"] + ([] if inpatient else ["30"])
+    status = draw(st.sampled_from(statuses))
     block: dict[str, Any] = {
         "facility_type": facility_type,
         "statement_from": start,

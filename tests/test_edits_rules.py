@@ -696,6 +696,13 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         "institutional.patient_status",
     ),
     (
+        FindingCode.PATIENT_STATUS,
+        INPATIENT,
+        {"institutional.patient_status": "01"},
+        {"institutional.patient_status": "30", "institutional.discharge_hour": DELETE},
+        "institutional.patient_status",
+    ),
+    (
         FindingCode.UB_CODE_SYNTAX,
         INPATIENT,
         {"institutional.condition_codes": ["A1"]},

@@ -33,6 +33,7 @@ MAX_POINTERS = 4
 MAX_MODIFIERS = 4
 MAX_UB_CODES = 24
 MAX_REASONS_FOR_VISIT = 3
+STILL_A_PATIENT = "30"
 OLD_SERVICE = timedelta(days=365)  # the shortest common timely-filing limit
 
 
@@ -796,6 +797,15 @@ def institutional_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             C.PATIENT_STATUS,
             "institutional.patient_status",
             f"{block.patient_status!r} is not a patient discharge status code.",
+        )
+    elif inpatient and block.patient_status == STILL_A_PATIENT:
+        # an admit-through-discharge bill (type of bill xx1, xx7, xx8) ends with a discharge;
+        # "still a patient" belongs to interim bills (xx2-xx4), which the contract does not carry
+        yield finding(
+            C.PATIENT_STATUS,
+            "institutional.patient_status",
+            f"Status 30 (still a patient) contradicts type of bill {block.facility_type}"
+            f"{enc.frequency}, which covers a whole stay ending in a discharge.",
         )
     groups: list[tuple[str, Iterable[str]]] = [
         ("condition_codes", block.condition_codes),
