@@ -67,7 +67,7 @@ __all__ = [
 ]
 
 CHUNK = 1 << 20
-_CACHE_LIMIT = 50_000  # memo entries kept before a cache is cleared (bounds memory)
+_CACHE_LIMIT = 20_000  # memo entries kept per map node before a cache is cleared (bounds memory)
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _DATE_TYPES = ("RD8", "DT", "D8", "D6")
 _SEG_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
