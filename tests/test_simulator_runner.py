@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 
 import gateway.service.simulator as simulator_module
 from gateway.cli import main
@@ -323,3 +324,17 @@ async def test_a_pickup_on_another_file_system_is_copied_then_removed(
     assert [] == list(pickup.iterdir())
     assert data == (work / "processed" / "a.x12").read_bytes()
     assert 5 == len(list(drop.iterdir()))
+
+
+async def test_logs_name_files_and_numbers_never_patients(
+    folders: tuple[Path, Path, Path],
+) -> None:
+    """What the runner logs holds file names, control numbers and outcomes, no names or ids."""
+    pickup, _, _ = folders
+    (pickup / "a.x12").write_bytes(build(1))
+    with structlog.testing.capture_logs() as events:
+        await simulator(folders).run_once()
+    text = json.dumps(events, default=str)
+    assert {"837 answered", "response dropped"} == {e["event"] for e in events}
+    for phi in ("DOE", "JANE", "UH4471829001", "OAK AVE", "19800412"):
+        assert phi not in text
