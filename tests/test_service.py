@@ -321,6 +321,30 @@ async def test_an_intent_whose_file_was_never_staged_is_abandoned(service: Servi
     assert name not in [p.name for p in service.settings.workspace.outbox.iterdir()]
 
 
+async def test_files_a_dead_worker_left_half_done_are_taken_over_and_fresh_ones_left(
+    service: Service,
+) -> None:
+    """Another worker's claimed file older than the takeover time is adopted and processed; one
+    it claimed a moment ago is left to it."""
+    import os
+    import time
+
+    ws = service.settings.workspace
+    for name, first, age in (("old.json", 1, 3600.0), ("new.json", 2, 0.0)):
+        holder = ws.processing / "other" / "encounters" / f"token-{first}"
+        holder.mkdir(parents=True)
+        (holder / name).write_text(json.dumps([encounter(first)]))
+        stamp = time.time() - age
+        os.utime(holder, (stamp, stamp))
+    await service.recover()
+    claim = await service.ledger.claim("SVC-0001")
+    assert claim is not None
+    assert S.QUEUED == claim.state
+    assert await service.ledger.claim("SVC-0002") is None
+    left = [p.name for p in (ws.processing / "other").rglob("*") if p.is_file()]
+    assert ["new.json"] == left
+
+
 async def test_a_failed_hand_over_is_retried_and_never_reported_as_sent(tmp_path: Path) -> None:
     """A transport failure leaves the claims batched and the file staged; the retry sends it."""
     settings = load_settings(write_config(tmp_path), environ={})

@@ -230,6 +230,7 @@ class Service:
         )
         for inbox, folder in inboxes:
             claimed = await asyncio.to_thread(list_claimed, self.processing_dir(inbox), folder)
+            claimed += await asyncio.to_thread(self._adopt_orphans, inbox, folder)
             for item in claimed:
                 self._log.info("resuming a file claimed before a restart", file=item.name)
                 await self.process(item, inbox, resumed=True)
@@ -237,6 +238,35 @@ class Service:
         if handed:
             self._log.info("staged interchanges handed over after a restart", count=handed)
         await self.sync_corrections()
+
+    def _adopt_orphans(self, inbox: Inbox, folder: Path) -> list[ClaimedFile]:
+        """Files other workers claimed more than ``takeover_seconds`` ago and never finished
+        (the worker died): taken over by atomic rename, so only one worker adopts each."""
+        root = self.settings.workspace.processing
+        adopted: list[ClaimedFile] = []
+        if not root.is_dir():
+            return adopted
+        cutoff = time.time() - self.submitter.takeover_seconds
+        for worker in root.iterdir():
+            if worker.name == self.worker_id or not worker.is_dir() or worker.is_symlink():
+                continue
+            for item in list_claimed(worker / inbox, folder):
+                try:
+                    if item.holder.stat().st_mtime > cutoff:
+                        continue
+                except FileNotFoundError:
+                    continue
+                taken = claim_file(item.path, self.processing_dir(inbox))
+                with contextlib.suppress(OSError):
+                    item.holder.rmdir()
+                if taken is not None:
+                    self._log.warning(
+                        "taking over a file another worker left unfinished",
+                        file=item.name,
+                        from_worker=worker.name,
+                    )
+                    adopted.append(ClaimedFile(taken.path, taken.name, folder))
+        return adopted
 
     # ------------------------------------------------------------------ one file
 
