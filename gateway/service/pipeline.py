@@ -364,7 +364,7 @@ class Service:
             # claim id once, so a file processed twice never bills twice.
             return False
         if resumed and record.status == done:
-            await self._archive(claimed, None, done)  # recorded; only the move was left
+            await self._archive(claimed, record, done)  # recorded; only the move was left
             return True
         self.stats.duplicate_files += 1
         await self._archive(claimed, None, done)
