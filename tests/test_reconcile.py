@@ -415,3 +415,13 @@ def test_a_response_for_a_claim_not_yet_sent_is_recorded_only() -> None:
     """A 277CA for a claim whose current version is still queued leaves it queued."""
     ack = ClaimAcknowledgement("CH", (ClaimStatus("A", (stc("A7"),)),))
     assert [("A", None)] == targets(reconcile(ack, snapshot(sent("A", S.QUEUED))))
+
+
+def test_a_277ca_resent_after_resubmission_does_not_reject_the_new_version() -> None:
+    """The same rejection re-sent in another file after the claim was resubmitted is skipped."""
+    ack = ClaimAcknowledgement("PAYER", (ClaimStatus("A", (stc("A3"),), status_date="2026-11-20"),))
+    first = reconcile(ack, snapshot(sent("A")))
+    resubmitted = snapshot(sent("A", S.SUBMITTED, version=2))
+    resubmitted.event_keys.update(e.key for e in first.events)
+    again = reconcile(ack, resubmitted)
+    assert ([("A", S.PAYER_REJECTED)], [], 1) == (targets(first), targets(again), again.skipped)

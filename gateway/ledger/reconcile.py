@@ -558,7 +558,9 @@ def _277ca(ack: ClaimAcknowledgement, view: SentView) -> Reconciliation:
             for ln in status.lines
         )
         key = (
-            f"277CA:{claim.claim_id}:{claim.version}:{ack.source}:{codes}:"
+            # No version in the key: the same status re-sent after a resubmission (same source,
+            # codes, date and payer number) is the old fact again, not news about the new version.
+            f"277CA:{claim.claim_id}:{ack.source}:{codes}:"
             f"{status.payer_claim_control_number or ''}:{status.status_date}:{lines_key}"
         )
         detail: dict[str, Any] = {
