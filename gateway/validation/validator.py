@@ -1892,6 +1892,14 @@ class _Engine:
                 spec = node.spec
                 if spec is None:
                     continue
+                if cacheable and not x_seg and checker.clean(spec, els, sub):
+                    # clean and placed: remember the text's plan for a replay, nothing else
+                    seen = orig.trans.get(memo_mode)
+                    if seen is None:
+                        seen = orig.trans[memo_mode] = {}
+                    if len(seen) < _CACHE_LIMIT and plan is not None:
+                        seen[text] = plan
+                    continue
                 memo = node.memo.get(memo_mode)
                 if memo is None:
                     memo = node.memo[memo_mode] = {}
@@ -1906,12 +1914,6 @@ class _Engine:
                     if len(memo) >= _CACHE_LIMIT:
                         memo.clear()
                     memo[text] = findings
-                if not findings and cacheable and not x_seg:
-                    seen = orig.trans.get(memo_mode)
-                    if seen is None:
-                        seen = orig.trans[memo_mode] = {}
-                    if len(seen) < _CACHE_LIMIT and plan is not None:
-                        seen[text] = plan
                 if not findings:
                     continue
                 loop_id = node.loop_id
