@@ -63,7 +63,7 @@ def run_with_ledger(
             ledger = await Ledger.open(settings.ledger_url, upgrade=upgrade)
         except (LedgerError, SQLAlchemyError, OSError) as exc:
             raise UsageError(
-                f"cannot open the ledger {_safe(settings.ledger_url)}: {exc}"
+                f"cannot open the ledger {_safe(settings.ledger_url)}: {_said(exc)}"
             ) from None
         try:
             return await action(ledger, settings)
@@ -73,9 +73,14 @@ def run_with_ledger(
     try:
         return asyncio.run(main())
     except SQLAlchemyError as exc:
-        raise UsageError(
-            f"ledger {_safe(settings.ledger_url)}: {exc.__class__.__name__}: {exc}"
-        ) from None
+        raise UsageError(f"ledger {_safe(settings.ledger_url)}: {_said(exc)}") from None
+
+
+def _said(exc: BaseException) -> str:
+    """What the database said, without SQLAlchemy's wrapper text and help links."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc)
+    return text.split("\n(Background on this error")[0].strip() or exc.__class__.__name__
 
 
 def _safe(url: str) -> str:
