@@ -180,3 +180,49 @@ def test_broken_bytes_never_crash(base: bytes, edits: list[tuple[int, int, bytes
         except AckError:
             continue
         assert validate(text.encode("ascii")).defects is not None
+
+
+def _segment_specs() -> list[tuple[str, object]]:
+    from gateway.validation.compiled import specs
+
+    claim = specs().maps["837.5010.X222.A1.xml"]
+    paths = [
+        "ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2010AA/NM1",
+        "ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2010AA/N4",
+        "ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2000B/2300/CLM",
+        "ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2000B/2300/2400/SV1",
+        "ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000A/2000B/SBR",
+    ]
+    return [(p.rsplit("/", 1)[1], claim.find(p)) for p in paths]
+
+
+_VALUES = ["", "85", "XX", "2", "11:B:1", "11:B", "HC:99213", "1234567893", "A" * 70, "Y", "1.5",
+           "-", "CI", "IL", "62701", "P", "18", ":", "ab c ", "UN"]  # fmt: skip
+
+
+_VALID = [
+    ["85", "2", "BILLING GROUP", "", "", "", "", "XX", "1234567893"],
+    ["SPRINGFIELD", "IL", "627011234"],
+    ["CLAIM1", "150", "", "", "11:B:1", "Y", "A", "Y", "Y"],
+    ["HC:99213", "75", "UN", "1", "", "", "1:2"],
+    ["P", "18", "", "", "", "", "", "", "CI"],
+]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    which=st.integers(0, 4),
+    changes=st.lists(st.tuples(st.integers(0, 23), st.sampled_from(_VALUES)), max_size=2),
+)
+def test_fast_path_never_hides_a_finding(which: int, changes: list[tuple[int, str]]) -> None:
+    """The generated fast test says "clean" exactly when the element checks find nothing."""
+    from gateway.validation.validator import _runtime
+
+    tag, spec = _segment_specs()[which]
+    values = list(_VALID[which])
+    for position, value in changes:
+        values.extend([""] * (position + 1 - len(values)))
+        values[position] = value
+    checker = _runtime().checker(False)
+    exact = checker.segment(spec, tag, values, ":")  # type: ignore[arg-type]
+    assert (not exact) == checker.clean(spec, values, ":")  # type: ignore[arg-type]

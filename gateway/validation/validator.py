@@ -44,15 +44,7 @@ from gateway.validation.spec import (
     SegmentSpec,
     Specs,
 )
-from gateway.validation.syntax import (
-    conditional,
-    describe,
-    exclusion,
-    holds,
-    list_conditional,
-    paired,
-    required,
-)
+from gateway.validation.syntax import describe, holds
 from gateway.x12 import Defect, DefectCode, Location, Segment, Severity
 
 __all__ = [
@@ -682,7 +674,6 @@ def _never(value: str) -> bool:
 _UNSET = object()
 _NO_SEG: list[tuple[DefectCode, str]] = []  # shared empty lists: never mutated, only rebound
 _NO_ENV: list[tuple[str, DefectCode, str]] = []
-_RULE_FUNCS = {"P": paired, "R": required, "E": exclusion, "C": conditional, "L": list_conditional}
 
 
 class _ElementChecker:
@@ -1212,34 +1203,6 @@ def _int(value: str) -> int | None:
         return int(value)
     except ValueError:
         return None
-
-
-def _lines(source: Iterable[str], first: str, term: str) -> Iterator[tuple[str, int, int]]:
-    """Segment texts with their offsets and lines, split the way pyx12's raw reader splits.
-
-    Line breaks after a terminator are dropped; an empty segment ends the input (as in pyx12);
-    text after the last terminator is not a segment (pyx12 drops it too).
-    """
-    buffer = first
-    base = 0
-    line = 1
-    chunks = iter(source)
-    while True:
-        parts = buffer.split(term)
-        buffer = parts.pop()
-        for part in parts:
-            text = part.lstrip("\n\r") if part[:1] in ("\n", "\r") else part
-            skipped = len(part) - len(text)
-            if skipped:
-                line += part.count("\n", 0, skipped)
-            if not text:
-                return
-            yield text, base + skipped, line
-            base += len(part) + 1
-        chunk = next(chunks, None)
-        if chunk is None:
-            return
-        buffer += chunk
 
 
 class _Engine:
