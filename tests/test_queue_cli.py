@@ -325,7 +325,13 @@ def test_db_upgrade_and_config_errors(workspace: Path, tmp_path: Path) -> None:
         [*GATEWAY, "queue", "list", "--config", str(tmp_path / "nope.toml")],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
-    assert (0, 2) == (done.returncode, missing.returncode)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "gateway.toml").write_text('[workspace]\nroot = "."\n')
+    nothing = inproc(empty, "queue", "list")
+    assert (0, 2, 2) == (done.returncode, missing.returncode, nothing.returncode)
+    assert "no ledger at" in nothing.stderr
+    assert not (empty / "state").exists()
     assert "schema revision 0001" in done.stdout
     assert "Traceback" not in missing.stderr
     assert "nope.toml" in missing.stderr

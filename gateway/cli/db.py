@@ -50,13 +50,30 @@ def run_with_ledger(
     action: Callable[[Ledger, Settings], Awaitable[T]],
     *,
     upgrade: bool = True,
+    create: bool = False,
 ) -> T:
-    """Open the ledger of ``--config``, run ``action``, close it; database errors become exit 2."""
+    """Open the ledger of ``--config``, run ``action``, close it; database errors become exit 2.
+
+    A SQLite ledger that does not exist yet is created only when ``create`` (``db upgrade``);
+    the other commands say where they looked instead of leaving an empty database behind.
+    """
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError  # the database stack loads only when needed
 
     from gateway.ledger.store import Ledger, LedgerError
 
     settings = settings_for(args)
+    try:
+        url = make_url(settings.ledger_url)
+    except Exception as exc:  # any unparsable URL is a configuration error
+        raise UsageError(f"ledger URL {settings.ledger_url!r} cannot be read: {exc}") from None
+    database = url.database or ""
+    is_file = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if not create and is_file and not Path(database).exists():
+        raise UsageError(
+            f"no ledger at {database}: run `gateway run` (or `gateway db upgrade`) with "
+            "this configuration first, or pass --config naming your workspace"
+        )
 
     async def main() -> T:
         try:
@@ -119,7 +136,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
         await ledger.upgrade()
         return await ledger.revision()
 
-    revision = run_with_ledger(args, action)
+    revision = run_with_ledger(args, action, create=True)
     settings = settings_for(args)
     print(f"ledger {_safe(settings.ledger_url)} is at schema revision {revision}")
     return EXIT_OK
