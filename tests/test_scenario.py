@@ -9,8 +9,10 @@ it should, with the right reasons."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import os
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +24,7 @@ from gateway.ledger.control_numbers import LedgerControlNumbers
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import IncomingClaim
 from gateway.ledger.store import ApplyResult, Ledger
+from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from gateway.models.encounter import Encounter
 from gateway.partners import load_partners
 from gateway.transactions.claim837 import InterchangeSent, build_837
@@ -154,14 +157,21 @@ def remit_835(claims: list[tuple[Any, ...]], trace: str, isa13: str) -> bytes:
 # --------------------------------------------------------------------------- the run
 
 
-@pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[Ledger]:
-    """A fresh SQLite ledger file."""
-    led = await Ledger.open(f"sqlite:///{tmp_path}/gateway.db")
-    try:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Ledger]:
+    """A fresh ledger: a SQLite file, or a new PostgreSQL database."""
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path}/gateway.db"
+        else:
+            if not await postgres_available():
+                if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+                    pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
+                pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+            url = await stack.enter_async_context(fresh_postgres_database())
+        led = await Ledger.open(url)
+        stack.push_async_callback(led.close)
         yield led
-    finally:
-        await led.close()
 
 
 async def apply(ledger: Ledger, data: bytes) -> ApplyResult:
