@@ -417,3 +417,37 @@ def test_run_refuses_a_bad_worker_id_or_config_with_exit_2(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+async def test_a_batch_goes_when_max_claims_wait_or_the_oldest_waited_max_wait(
+    tmp_path: Path,
+) -> None:
+    """With max_claims 3 and max_wait 10 s: two claims wait; a third sends all three at once; two
+    more go only once 10 s have passed since the first of them was seen."""
+    settings = load_settings(write_config(tmp_path, max_claims=3, max_wait=10.0), environ={})
+    svc = await Service.open(settings)
+    now = [1000.0]
+    svc.submitter.clock = lambda: now[0]
+    try:
+
+        async def take(*numbers: int) -> None:
+            drop(settings, f"f{numbers[0]}.json", [encounter(n) for n in numbers])
+            for path in await _inbox_files(svc):
+                await svc.take(path)
+
+        await take(1, 2)
+        assert 0 == await svc.submitter.flush()
+        await take(3)
+        assert 1 == await svc.submitter.flush()
+        await take(4, 5)
+        assert 0 == await svc.submitter.flush()
+        now[0] += 9.0
+        assert 0 == await svc.submitter.flush()
+        now[0] += 1.5
+        assert 1 == await svc.submitter.flush()
+        assert [3, 2] == [
+            sum(1 for s in read_segments(p.read_bytes()) if s.tag == "CLM")
+            for p in sorted(settings.workspace.outbox.iterdir())
+        ]
+    finally:
+        await svc.close()
