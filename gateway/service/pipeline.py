@@ -509,6 +509,7 @@ class Service:
         self, claims: list[IncomingClaim], outcomes: list[IntakeOutcome], resumed: bool
     ) -> None:
         self._corrections_dirty = True
+        findings = {c.claim_id: c.findings for c in claims if c.findings}
         for outcome in outcomes:
             log = self._log.bind(claim_id=outcome.claim_id, version=outcome.version)
             if outcome.outcome == "duplicate":
@@ -522,8 +523,8 @@ class Service:
             self.stats.count(outcome.outcome)
             if str(outcome.state) == "invalid":
                 self.stats.count("invalid")
-                first = next((c for c in claims if c.claim_id == outcome.claim_id), None)
-                codes = [r.code for r in first.findings] if first else []
+                found = findings.get(outcome.claim_id, ())
+                codes = [r.code for r in found]
                 log.warning("claim invalid: correction item opened", outcome=outcome.outcome,
                             reasons=codes[:10])  # fmt: skip
             else:
