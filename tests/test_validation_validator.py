@@ -226,3 +226,15 @@ def test_fast_path_never_hides_a_finding(which: int, changes: list[tuple[int, st
     checker = _runtime().checker(False)
     exact = checker.segment(spec, tag, values, ":")  # type: ignore[arg-type]
     assert (not exact) == checker.clean(spec, values, ":")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lead", [b"\xef\xbb\xbf", b"\r\n\r\n", b"\xef\xbb\xbf\n  "])
+def test_text_before_isa_is_tolerated(lead: bytes) -> None:
+    """A byte order mark or blank lines before the ISA: a warning, then a normal validation with
+    byte offsets that still count from the start of the file."""
+    broken = CLEAN.replace(b"*XX*1234567893~", b"*ZZ*1234567893~", 1)
+    result = validate(lead + broken)
+    nm1 = broken.index(b"NM1*85")
+    assert [("X12-TEXT-BEFORE-ISA", 0), ("IK403-7", len(lead) + nm1)] == [
+        (str(d.code), d.location.offset) for d in result.defects
+    ]

@@ -97,6 +97,8 @@ _CONTROL = {
 }
 _CONTROL_RE = re.compile("[" + "".join(_CONTROL) + "]")
 _BREAKS = ("\n", "\r")
+_BLANK = " \t\r\n\x0b\x0c"
+_BOM = "\xef\xbb\xbf"  # UTF-8's byte order mark, read as Latin-1
 
 _RESEND = "Correct the file at its source and send it again."
 
@@ -1269,11 +1271,26 @@ class _Engine:
         """Validate the text ``head`` followed by the chunks of ``source``."""
         rt = self.rt
         source = iter(source)
-        while len(head) < 106:
-            more = next(source, None)
-            if more is None:
+        lead = ""  # a byte order mark or blank lines before the ISA: tolerated, reported
+        while True:
+            while len(head) < 106 + len(lead) + 8:
+                more = next(source, None)
+                if more is None:
+                    break
+                head += more
+            start = len(head) - len(head.lstrip(_BLANK))
+            if head.startswith(_BOM, start):
+                start += len(_BOM)
+            if not start:
                 break
-            head += more
+            lead += head[:start]
+            head = head[start:]
+        if lead:
+            self._warn(
+                DefectCode.TEXT_BEFORE_ISA,
+                f"{len(lead)} characters (a byte order mark or blank lines) stand before the ISA.",
+                self._loc(0, 0, 1, "ISA"),
+            )
         if len(head) < 106 or not head.startswith("ISA"):
             where = self._loc(0, 0, 1, head[:3] if head[:3].isalpha() else "")
             self._add(
@@ -1358,8 +1375,8 @@ class _Engine:
         # the raw reader (pyx12's RawX12File): split on the terminator, drop line breaks after
         # it, stop at an empty segment; text after the last terminator is not a segment
         buffer = head
-        base = 0
-        line = 1
+        base = len(lead)
+        line = 1 + lead.count("\n")
         text = ""
         offset = 0
         reading = True
@@ -1904,10 +1921,24 @@ class _Engine:
                             if env_counted is not None:
                                 env_counted.counted += 1
                 elif cursor is not None:
-                    for f in findings:
-                        self._to_set(
-                            cursor, f.code, f.message, f.element, f.component, tag, loop_id
-                        )
+                    target_set, position = cursor[0], cursor[1]
+                    target_set.counted += len(findings)
+                    kept, everything, file = target_set.defects, self.defects, self.file
+                    for f in findings:  # inline: error-heavy files make thousands of these
+                        defect = _defect(
+                            (
+                                f.code,
+                                f.message,
+                                _location(
+                                    (index, offset, line, tag, position, f.element, f.component,
+                                     None, loop_id, file)
+                                ),
+                                Severity.ERROR,
+                                _RESEND,
+                            )
+                        )  # fmt: skip
+                        kept.append(defect)
+                        everything.append(defect)
                 else:
                     for f in findings:
                         self._warn(
