@@ -307,13 +307,17 @@ async def test_recovery_removes_a_staged_file_without_intent_and_sends_the_claim
     assert ["SVC-0001", "SVC-0002"] == sorted(outbox_claims(service.settings))
 
 
-async def test_an_intent_whose_file_was_never_staged_is_abandoned(service: Service) -> None:
-    """Intent recorded but no staged file: abandoned, claims queued again, then sent once."""
+async def test_an_intent_whose_staged_file_is_gone_is_abandoned(service: Service) -> None:
+    """Intent recorded, staged file lost: once older than the takeover time it is abandoned, its
+    claims queued again and sent once in a new file."""
     drop(service.settings, "a.json", [encounter(1)])
     for path in await _inbox_files(service):
         await service.take(path)
     name = await stage_and_intend(service, 1, record=True)
     (service.submitter.outgoing / name).unlink()
+    await service.run_once()  # too recent: another worker may be about to stage it
+    assert "intent" == next(s.status for s in await service.ledger.submissions())
+    service.submitter.takeover_seconds = 0.0
     await service.run_once()
     (record,) = [s for s in await service.ledger.submissions() if s.file_name == name]
     assert "abandoned" == record.status

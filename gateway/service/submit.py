@@ -16,8 +16,9 @@ sends whatever waits, for ``gateway run --once``). One batch, write-ahead (DESIG
 failure left: a staged file without an intent was never recorded (removed: its claims are still
 queued), a staged file with an intent is handed over again (the same name and bytes, so the
 clearinghouse sees the same interchange, never a second one) and recorded, and an intent whose
-file was never staged is abandoned (its claims go back to the queue). Files staged by another
-worker are left to it unless their intent is older than ``takeover_seconds`` (a worker that died).
+staged file is gone (lost with a disk, removed by hand) is abandoned once it is older than
+``takeover_seconds`` (its claims go back to the queue). Files staged by another worker are left to
+it unless their intent is older than ``takeover_seconds`` (a worker that died).
 """
 
 from __future__ import annotations
@@ -307,9 +308,12 @@ class Submitter:
 
         Returns how many interchanges were handed over now.
         """
-        submissions = await self.ledger.submissions()
-        by_name = {s.file_name: s for s in submissions}
         staged_everywhere = await asyncio.to_thread(self._staged_files)
+        intents = await self.ledger.submissions(status="intent")
+        by_name = {s.file_name: s for s in intents}
+        staged_names = {n for files in staged_everywhere.values() for n in files}
+        if staged_names - set(by_name):  # staged files whose intent is not open: look them up
+            by_name = {s.file_name: s for s in await self.ledger.submissions()}
         handed = 0
         now = datetime.now(UTC)
         for worker, files in staged_everywhere.items():
@@ -322,18 +326,23 @@ class Submitter:
                 ):
                     continue  # another worker's file, and that worker may be alive
                 handed += await self._settle(path, record)
-        staged_names = {n for files in staged_everywhere.values() for n in files}
-        for record in submissions:
-            if record.status == "intent" and record.file_name not in staged_names:
+        for record in intents:
+            if record.file_name in staged_names:
+                continue
+            if (now - record.created_at).total_seconds() < self.takeover_seconds:
+                continue  # another worker may be between its staging and its intent right now
+            try:
                 await self.ledger.abandon_submission(
-                    record.id, "the file was never written (the gateway stopped before)"
+                    record.id, "its staged file is gone: it was never handed over"
                 )
-                self.stats.abandoned += 1
-                self._log.warning(
-                    "submission abandoned; its claims are queued again",
-                    file=record.file_name,
-                    isa13=record.isa13,
-                )
+            except LedgerError:
+                continue  # finished meanwhile by the worker that wrote it
+            self.stats.abandoned += 1
+            self._log.warning(
+                "submission abandoned; its claims are queued again",
+                file=record.file_name,
+                isa13=record.isa13,
+            )
         return handed
 
     async def _settle(self, path: Path, record: SubmissionRecord | None) -> int:
