@@ -22,8 +22,17 @@ class UsageError(Exception):
     """A problem with how the command was called or configured (exit 2)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser with every sub-command module registered."""
+def _command_modules() -> list[str]:
+    """The sub-command modules of this package, found without importing them."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every sub-command module registered, or only ``command``'s.
+
+    Each module is named after its command (``build_837`` for ``build-837``); importing only the
+    one asked for keeps start-up fast, since some commands pull in the ledger or the models.
+    """
     parser = argparse.ArgumentParser(
         prog="gateway",
         description="X12 claim gateway: encounters in, 837 claims out, acknowledgements and "
@@ -31,20 +40,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"{__name__}.{module.name}")
+    names = _command_modules()
+    module_name = command.replace("-", "_") if command else None
+    if module_name in names:
+        names = [module_name]
+    for name in names:
+        mod = importlib.import_module(f"{__name__}.{name}")
         register = getattr(mod, "register", None)
         if register is not None:
             register(subparsers)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The sub-command named on the command line (the first word not starting with '-')."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+        if word in ("-h", "--help"):
+            return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(words))
+    args = parser.parse_args(words)
     try:
         code = int(args.func(args))
     except UsageError as exc:
