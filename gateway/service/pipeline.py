@@ -223,21 +223,27 @@ class Service:
 
     async def recover(self) -> None:
         """Finish what a crash left half-done: claimed files, staged 837s, open intents."""
-        ws = self.settings.workspace
-        inboxes: tuple[tuple[Inbox, Path], ...] = (
-            ("encounters", ws.encounters_inbox),
-            ("responses", ws.responses_inbox),
-        )
-        for inbox, folder in inboxes:
+        for inbox, folder in self._inboxes():
             claimed = await asyncio.to_thread(list_claimed, self.processing_dir(inbox), folder)
-            claimed += await asyncio.to_thread(self._adopt_orphans, inbox, folder)
             for item in claimed:
                 self._log.info("resuming a file claimed before a restart", file=item.name)
                 await self.process(item, inbox, resumed=True)
+        await self.take_over()
+        await self.sync_corrections()
+
+    async def take_over(self) -> None:
+        """Finish what other workers left for longer than the takeover time (they died): their
+        claimed files and their staged 837s. Run on start and every few minutes."""
+        for inbox, folder in self._inboxes():
+            for item in await asyncio.to_thread(self._adopt_orphans, inbox, folder):
+                await self.process(item, inbox, resumed=True)
         handed = await self.submitter.finish_staged()
         if handed:
-            self._log.info("staged interchanges handed over after a restart", count=handed)
-        await self.sync_corrections()
+            self._log.info("staged interchanges handed over", count=handed)
+
+    def _inboxes(self) -> tuple[tuple[Inbox, Path], ...]:
+        ws = self.settings.workspace
+        return (("encounters", ws.encounters_inbox), ("responses", ws.responses_inbox))
 
     def _adopt_orphans(self, inbox: Inbox, folder: Path) -> list[ClaimedFile]:
         """Files other workers claimed more than ``takeover_seconds`` ago and never finished
@@ -680,9 +686,13 @@ class Service:
     async def _batch_loop(self, stop: asyncio.Event) -> None:
         tick = max(0.05, min(1.0, self.settings.batching.max_wait_seconds / 4))
         retry_at = synced_at = 0.0
+        takeover_at = time.monotonic() + self.submitter.takeover_seconds / 2
         while not stop.is_set():
             try:
                 await self.submitter.flush(stop=stop)
+                if time.monotonic() >= takeover_at:  # other workers that died meanwhile
+                    await self.take_over()
+                    takeover_at = time.monotonic() + self.submitter.takeover_seconds / 2
                 if self.submitter.pending() and time.monotonic() >= retry_at:
                     await self.submitter.finish_staged()
                     retry_at = time.monotonic() + RETRY_SECONDS
