@@ -222,7 +222,9 @@ class Service:
     # ------------------------------------------------------------------ recovery
 
     async def recover(self) -> None:
-        """Finish what a crash left half-done: claimed files, staged 837s, open intents."""
+        """Finish what a crash left half-done: staged 837s and open intents first (so that the
+        answers to them find their claims submitted), then the files this worker had claimed."""
+        await self.submitter.finish_staged()
         for inbox, folder in self._inboxes():
             claimed = await asyncio.to_thread(list_claimed, self.processing_dir(inbox), folder)
             for item in claimed:
