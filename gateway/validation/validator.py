@@ -1,11 +1,11 @@
-"""The fast TR3 validator: pyx12's rules, driven by pyx12's maps, at fifty times its speed.
+"""The fast TR3 validator: pyx12's rules, driven by pyx12's maps, some 40-50 times faster.
 
 ``validate(data)`` checks an X12 file against the implementation guide of each functional group
-(837P X222A1, 837I X223A2, 835 X221A1, 277CA X214, 999 X231A1) and returns a ``ValidationResult``:
-a verdict per transaction set (accepted / rejected) and located ``Defect``s in the 999 / TA1
-vocabulary. It agrees with pyx12's ``x12n_document`` finding for finding (the differential tests in
-``tests/test_validation_agreement.py`` hold it to that), so it walks the loop tree the way pyx12's
-``map_walker`` does:
+(837P X222A1, 837I X223A2, 835 X221A1, 277CA X214, 999 X231/X231A1) and returns a
+``ValidationResult``: a verdict per transaction set (accepted / rejected) and located ``Defect``s in
+the 999 / TA1 vocabulary. It agrees with pyx12's ``x12n_document`` finding for finding (the
+differential tests in ``tests/test_validation_agreement.py`` hold it to that), so it walks the loop
+tree the way pyx12's ``map_walker`` does:
 
 * a segment is looked for from the current map position forward, then in each enclosing loop;
   entering a loop is decided by its first segment and, where several candidates share a segment
@@ -16,10 +16,28 @@ vocabulary. It agrees with pyx12's ``x12n_document`` finding for finding (the di
   R, DT, TM, RD8), regular expressions and the five syntax-note rules; envelopes and counts as
   pyx12's reader checks them (SE01, GE01, IEA01, control numbers, HL and LX numbering).
 
+Public API:
+
+* ``validate(data, *, file=None, options=None) -> ValidationResult``; ``data`` is bytes, text, a
+  binary file object (read in 1 MiB chunks) or segments from ``gateway.x12.read_segments``.
+  ``Validator(options).validate(...)`` is the same, reusable. ``Options(external_codes=True)``
+  adds pyx12's external code lists (states, countries...), off by default.
+* ``ValidationResult``: ``ok``, ``defects`` (every finding in file order; ``Severity.WARNING``
+  ones do not count), ``sets`` (``SetResult``: ``control``, ``transaction``, ``version``,
+  ``group_control``, ``accepted``, ``verdict``, ``defects``), ``groups``, ``interchanges``
+  (control numbers, sender/receiver, group-level AK905 and interchange-level TA1 findings) and
+  ``as_dict()`` for JSON. ``gateway.validation.acks`` writes the 999 and TA1 for a result.
+* Locations: ``segment_index`` (0-based in the file), ``offset``, ``line``, ``tag``,
+  ``segment_position`` (ST = 1, as IK302), ``element`` / ``component`` (IK401), ``loop``.
+  Messages never hold element values except codes (ID elements).
+
 Speed comes from memoising what does not depend on the data's position: the walk from a map
 node for a given segment id and qualifier is computed once into a small plan (the counter checks
-stay live), and element findings are cached per map node and segment text. Memory is bounded by
-the loop depth and these bounded caches, never by the file size: input is read in chunks.
+stay live), each segment spec gets a generated straight-line "nothing to report" test, a segment
+text seen cleanly at a map position replays its plan, and element findings are cached per map
+node and segment text. Memory is bounded by the loop depth and these bounded caches, never by
+the file size. The caches are shared by threads (plain dict operations); ``reset_caches()``
+forgets what was learnt from data.
 
 >>> result = validate(open("claims.x12", "rb"))          # doctest: +SKIP
 >>> result.ok, [(s.control, s.verdict) for s in result.sets]   # doctest: +SKIP
