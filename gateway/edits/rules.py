@@ -6,6 +6,7 @@ lists them in the order their findings are reported. A rule never changes the en
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -237,8 +238,51 @@ def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
         yield path, value
 
 
+# one search over all of an encounter's text finds any of these: a delimiter or control character
+_UNSENDABLE = re.compile(r"[~*:^|>\x00-\x1f]")
+
+
+def _gather(value: object, name: str, out: list[str]) -> bool:
+    """Append every string of ``value`` (held by the field ``name``) to ``out``.
+
+    False as soon as a string is longer than its field allows, or when a value is of a kind
+    the quick check does not know: ``text`` then takes the exact, slower walk.
+    """
+    if isinstance(value, str):
+        if isinstance(value, Enum):
+            return True  # a code list value, not text
+        if type(value) is not str:
+            return False  # a str subclass: let the exact walk judge it
+        limit = MAX_LENGTHS.get(name)
+        if limit is not None and len(value) > limit:
+            return False
+        out.append(value)
+    elif isinstance(value, BaseModel):
+        # pydantic keeps exactly the model's fields in __dict__ (extra fields are forbidden)
+        for field, item in value.__dict__.items():
+            if item is not None and not _gather(item, field, out):
+                return False
+    elif isinstance(value, tuple):
+        for item in value:
+            # an item's path ends in ``[i]``: no length limit applies to it
+            if not _gather(item, "", out):
+                return False
+    return True
+
+
+def _text_is_clean(enc: Encounter) -> bool:
+    """Whether ``text`` would find nothing: every string fits, is ASCII and sendable."""
+    found: list[str] = []
+    if not _gather(enc, "", found):
+        return False
+    joined = " ".join(found)
+    return joined.isascii() and _UNSENDABLE.search(joined) is None
+
+
 def text(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Text holds no X12 delimiter or control character, is ASCII, and fits its element."""
+    if _text_is_clean(enc):  # the common case, checked in one pass over all the text
+        return
     for path, value in _strings(enc, ""):
         bad = sorted({ch for ch in value if ch in _DELIMITERS or (ord(ch) < 32)})
         if bad:
