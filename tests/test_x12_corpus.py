@@ -125,10 +125,13 @@ def test_corpus_file_reads_and_reports_its_anomalies(
 def test_locations_point_at_the_segment(corpus: list[CorpusFile], row: CorpusFile) -> None:
     """Each segment's byte offset starts with its tag and its line counts the newlines before it."""
     data = row.path.read_bytes()
+    line, counted_to = 1, 0
     for segment in read_segments(data):
         if segment.tag.isascii():
-            assert data[segment.offset :].startswith(segment.tag.encode("ascii"))
-        assert data.count(b"\n", 0, segment.offset) + 1 == segment.line
+            assert data.startswith(segment.tag.encode("ascii"), segment.offset)
+        line += data.count(b"\n", counted_to, segment.offset)
+        counted_to = segment.offset
+        assert line == segment.line
 
 
 def test_invalid_files_without_envelope_anomalies_still_read(corpus: list[CorpusFile]) -> None:
