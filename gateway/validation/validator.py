@@ -807,8 +807,21 @@ class _ElementChecker:
             and spec.external is None
             and not spec.regex
         ):
-            return f"{spec.min_len} <= len(v) <= {spec.max_len} and BAD(v) is None and v[-1] != ' '"
+            # letters and digits alone are always in the character set; else the full test
+            return (
+                f"{spec.min_len} <= len(v) <= {spec.max_len} and "
+                "((v.isalnum() and v.isascii()) or (BAD(v) is None and v[-1] != ' '))"
+            )
         names[f"C{i}"] = self._value_check(spec)
+        if not spec.codes and spec.external is None and not spec.regex:
+            low, high = spec.min_len, spec.max_len
+            if data_type == "R":  # plain amounts first: digits with at most one inner point
+                return (
+                    f"(v.isascii() and v.replace('.', '', 1).isdigit() and v[-1] != '.' and "
+                    f"{low} <= len(v) - ('.' in v) <= {high}) or C{i}(v)"
+                )
+            if data_type[:1] == "N":
+                return f"(v.isascii() and v.isdigit() and {low} <= len(v) <= {high}) or C{i}(v)"
         return f"C{i}(v)"
 
     def _value_check(self, spec: ElementSpec) -> Callable[[str], bool]:
