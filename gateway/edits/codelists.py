@@ -6,10 +6,12 @@ Pure data and small predicates; the 837 builder may reuse them (``is_valid_npi``
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # ------------------------------------------------------------------------------- identifiers
 
 
+@lru_cache(maxsize=4096)  # claims name the same few providers over and over
 def npi_check_digit(first_nine: str) -> int:
     """The NPI check digit: Luhn over the card-issuer prefix ``80840`` + the first 9 digits."""
     digits = [int(ch) for ch in "80840" + first_nine]
@@ -24,9 +26,12 @@ def npi_check_digit(first_nine: str) -> int:
     return (10 - total % 10) % 10
 
 
+_NPI = re.compile(r"[12]\d{9}")
+
+
 def is_npi_format(npi: str) -> bool:
     """Whether ``npi`` is 10 digits, the first 1 or 2 (NPPES issues no other)."""
-    return bool(re.fullmatch(r"[12]\d{9}", npi))
+    return _NPI.fullmatch(npi) is not None
 
 
 def is_valid_npi(npi: str) -> bool:

@@ -25,7 +25,7 @@ from gateway.models.encounter import (
     Institutional,
     Provider,
 )
-from gateway.models.encounter_types import Kind, PayerResponsibility, UnitType
+from gateway.models.encounter_types import CodeEnum, Kind, PayerResponsibility, UnitType
 
 MAX_DIAGNOSES_PROFESSIONAL = 12
 MAX_DIAGNOSES_INSTITUTIONAL = 25  # the principal diagnosis and 24 others
@@ -242,38 +242,56 @@ def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
 _UNSENDABLE = re.compile(r"[~*:^|>\x00-\x1f]")
 
 
-def _gather(value: object, name: str, out: list[str]) -> bool:
-    """Append every string of ``value`` (held by the field ``name``) to ``out``.
+_NOT_TEXT: frozenset[type] = frozenset({bool, int, Decimal, date, *CodeEnum.__subclasses__()})
+"""Types of field values that hold no text (amounts, dates, flags, code list members)."""
+
+
+def _gather(model: BaseModel, out: list[str]) -> bool:
+    """Append every string of ``model`` (nested models and lists too) to ``out``.
 
     False as soon as a string is longer than its field allows, or when a value is of a kind
     the quick check does not know: ``text`` then takes the exact, slower walk.
     """
-    if isinstance(value, str):
-        if isinstance(value, Enum):
-            return True  # a code list value, not text
-        if type(value) is not str:
-            return False  # a str subclass: let the exact walk judge it
-        limit = MAX_LENGTHS.get(name)
-        if limit is not None and len(value) > limit:
+    # pydantic keeps exactly the model's fields in __dict__ (extra fields are forbidden)
+    for name, value in model.__dict__.items():
+        if type(value) is str:
+            limit = MAX_LENGTHS.get(name)
+            if limit is not None and len(value) > limit:
+                return False
+            out.append(value)
+        elif value is None or type(value) in _NOT_TEXT:
+            continue
+        elif type(value) is tuple:
+            for item in value:
+                # an item's path ends in ``[i]``: no length limit applies to it
+                if type(item) is str:
+                    out.append(item)
+                elif not _gather_other(item, out):
+                    return False
+        elif not _gather_other(value, out):
             return False
-        out.append(value)
-    elif isinstance(value, BaseModel):
-        # pydantic keeps exactly the model's fields in __dict__ (extra fields are forbidden)
-        for field, item in value.__dict__.items():
-            if item is not None and not _gather(item, field, out):
-                return False
-    elif isinstance(value, tuple):
-        for item in value:
-            # an item's path ends in ``[i]``: no length limit applies to it
-            if not _gather(item, "", out):
-                return False
     return True
+
+
+def _gather_other(value: object, out: list[str]) -> bool:
+    """``_gather`` for a value that is not a plain string (a model, an item of a list...)."""
+    if isinstance(value, BaseModel):
+        return _gather(value, out)
+    if isinstance(value, tuple):
+        for item in value:
+            if type(item) is str:
+                out.append(item)
+            elif not _gather_other(item, out):
+                return False
+        return True
+    # a code list member is not text; a str subclass is left to the exact walk
+    return not isinstance(value, str) or isinstance(value, Enum)
 
 
 def _text_is_clean(enc: Encounter) -> bool:
     """Whether ``text`` would find nothing: every string fits, is ASCII and sendable."""
     found: list[str] = []
-    if not _gather(enc, "", found):
+    if not _gather(enc, found):
         return False
     joined = " ".join(found)
     return joined.isascii() and _UNSENDABLE.search(joined) is None

@@ -43,11 +43,13 @@ class _Decoder(json.JSONDecoder):
         self.repeated: list[str] = []
 
     def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                self.repeated.append(key)
-            out[key] = value
+        out = dict(pairs)  # the last of repeated keys wins, as in a loop; built in C
+        if len(out) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    self.repeated.append(key)
+                seen.add(key)
         return out
 
     def record(self, value: Any, source: str, index: int, line: int | None) -> EncounterRecord:

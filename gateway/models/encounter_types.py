@@ -182,13 +182,14 @@ class RelatedCause(CodeEnum):
 
 # ------------------------------------------------------------------------------ lenient scalars
 
-_SPACES = re.compile(r"\s+")
+# str.split() without an argument splits at exactly the characters regular expressions call \s
+# (str.isspace), and is several times faster than a regular expression substitution
 
 
 def _text(value: Any) -> Any:
     """Strip surrounding spaces and fold runs of inner white space into one space."""
     if isinstance(value, str):
-        return _SPACES.sub(" ", value).strip()
+        return " ".join(value.split())
     return value
 
 
@@ -201,7 +202,7 @@ def _optional_text(value: Any) -> Any:
 def _code(value: Any) -> Any:
     """A code: no white space at all, upper case."""
     if isinstance(value, str):
-        return _SPACES.sub("", value).upper()
+        return "".join(value.split()).upper()
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
@@ -288,10 +289,16 @@ def _one_or_many(value: Any) -> Any:
     return value
 
 
+_PHONE = re.compile(r"[\d\s().+-]+")
+_NOT_DIGIT = re.compile(r"\D")
+_X12_DATE = re.compile(r"\d{8}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _phone(value: Any) -> Any:
     """A phone number: keep the digits of ``(217) 555-0100`` or ``217.555.0100``."""
-    if isinstance(value, str) and re.fullmatch(r"[\d\s().+-]+", value):
-        digits = re.sub(r"\D", "", value)
+    if isinstance(value, str) and _PHONE.fullmatch(value):
+        digits = _NOT_DIGIT.sub("", value)
         # a leading US country code is not part of the 10-digit number X12 expects
         return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
     return _text(value)
@@ -303,9 +310,9 @@ def _iso_date(value: Any) -> Any:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"\d{8}", text):
+        if _X12_DATE.fullmatch(text):
             text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if not _ISO_DATE.fullmatch(text):
             raise ValueError("a date must be written YYYY-MM-DD")
         try:
             return date.fromisoformat(text)
