@@ -412,7 +412,7 @@ class _Program:
     ) -> dict[tuple[int, int | None], str | None]:
         values: dict[tuple[int, int | None], str | None] = {}
         for ele_no, sub_no in self.qual_tuple.get(tag, ()):
-            value: str | None = None
+            value = None
             if ele_no <= len(els):
                 raw = els[ele_no - 1]
                 if sub_no is None:
@@ -1403,6 +1403,10 @@ class _Engine:
         good_tags: set[str] = set()
         blank = ele + sub
         qual_one = control.qual_one
+        plain_tags: set[str] = set()  # valid segment ids with no reader-level numbering checks
+        walk: list[tuple[DefectCode, str, bool, str, str]] | None = None
+        value: str | None = None
+        key: object = None
         # the raw reader (pyx12's RawX12File): split on the terminator, drop line breaks after
         # it, stop at an empty segment; text after the last terminator is not a segment
         buffer = head
@@ -1481,6 +1485,84 @@ class _Engine:
                             )
                         cursor = (cur_st, seg_count, index, offset, line, tag) if cur_st else None
                         continue
+                if (
+                    program is not None
+                    and not carry_seg
+                    and not carry_env
+                    and text[0] != " "
+                    and text[-1] != ele
+                ):
+                    # an ordinary segment (not an envelope, HL, LX or CLM) that the walk places
+                    # with a plain match or a loop entry: the common case, in straight line
+                    els = text.split(ele)
+                    tag = els[0]
+                    if tag in plain_tags and len(els) > 1 and els[1].strip(sub):
+                        one = qual_one.get(tag)
+                        if one is not None:
+                            ele_no, sub_no, codes = one
+                            value = None
+                            if ele_no < len(els):
+                                raw = els[ele_no]
+                                if sub_no is None:
+                                    value = raw.rstrip(sub)
+                                else:
+                                    comps = raw.split(sub)
+                                    value = comps[sub_no - 1] if sub_no <= len(comps) else None
+                            key = value if value in codes else None
+                        else:
+                            key = program.key(tag, els[1:], sub)
+                        by_tag = node.plans.get(tag)
+                        plan = by_tag.get(key) if by_tag is not None else None
+                        if plan is None:
+                            plan = program.plan(node, tag, els[1:], sub, key)
+                        if plan.simple or plan.enter:
+                            del els[0]
+                            seg_count += 1
+                            orig = node
+                            target = plan.target
+                            assert target is not None
+                            walk = None
+                            for slot, missing in plan.checks:
+                                if counts[slot] < 1:
+                                    walk = [*(walk or ()), self._missing(missing)]
+                            if plan.simple:
+                                slot = target.slot
+                                count = counts[slot] + 1
+                                counts[slot] = count
+                                if not registered[slot]:
+                                    counter.register(slot)
+                                if count > target.limit:
+                                    walk = [self._too_many(target, tag, count), *(walk or ())]
+                            else:
+                                loop = plan.loop
+                                assert loop is not None
+                                counter.reset(loop.slot)
+                                count = counter.increment(loop.slot)
+                                if count > loop.limit:
+                                    walk = [self._loop_too_many(loop, tag, count), *(walk or ())]
+                                counter.increment(target.slot)
+                            node = target
+                            if walk:
+                                cursor = self._walk_findings(
+                                    walk, cur_st, cursor, seg_count, index, offset, line, tag
+                                )
+                            cursor = (
+                                (cur_st, seg_count, index, offset, line, tag) if cur_st else None
+                            )
+                            spec = target.spec
+                            assert spec is not None
+                            if checker.clean(spec, els, sub):
+                                seen = orig.trans.get(memo_mode)
+                                if seen is None:
+                                    seen = orig.trans[memo_mode] = {}
+                                if len(seen) < _CACHE_LIMIT:
+                                    seen[text] = plan
+                            else:
+                                self._element_findings(
+                                    target, text, tag, els, sub, memo_mode, cursor, index, offset,
+                                    line,
+                                )  # fmt: skip
+                            continue
                 # reader findings, for the segment cursor and for ISA / GS / ST; those of a segment
                 # the walk could not place wait for the next placed one (as pyx12's error list does)
                 x_seg: list[tuple[DefectCode, str]] = carry_seg
@@ -1507,6 +1589,8 @@ class _Engine:
                 if tag not in good_tags:
                     if _SEG_ID.match(tag):
                         good_tags.add(tag)
+                        if tag not in _ENVELOPE and tag not in ("HL", "LX", "CLM"):
+                            plain_tags.add(tag)
                     else:
                         x_seg = [
                             *x_seg,
@@ -1718,7 +1802,7 @@ class _Engine:
                 orig = node
                 placed: _Node | None = node
                 cacheable = False
-                walk: list[tuple[DefectCode, str, bool, str, str]] | None = None
+                walk = None
                 if tag == "ISA":
                     node = isa_node
                     counter.reset(isa_loop_slot)
@@ -1733,7 +1817,7 @@ class _Engine:
                     one = qual_one.get(tag)
                     if one is not None:
                         ele_no, sub_no, codes = one
-                        value: str | None = None
+                        value = None
                         if ele_no <= len(els):
                             raw = els[ele_no - 1]
                             if sub_no is None:
@@ -1741,7 +1825,7 @@ class _Engine:
                             else:
                                 comps = raw.split(sub)
                                 value = comps[sub_no - 1] if sub_no <= len(comps) else None
-                        key: object = value if value in codes else None
+                        key = value if value in codes else None
                     else:
                         key = program.key(tag, els, sub)
                     by_tag = node.plans.get(tag)
@@ -2034,6 +2118,41 @@ class _Engine:
                 )
         size = offset
         return self._result(index + 1, size, (term, ele, sub, rep))
+
+    def _element_findings(
+        self,
+        node: _Node,
+        text: str,
+        tag: str,
+        els: list[str],
+        sub: str,
+        memo_mode: str,
+        cursor: _Cursor | None,
+        index: int,
+        offset: int,
+        line: int,
+    ) -> None:
+        """The exact element checks of a body segment (memoised per node and text), filed."""
+        spec = node.spec
+        assert spec is not None
+        memo = node.memo.get(memo_mode)
+        if memo is None:
+            memo = node.memo[memo_mode] = {}
+        findings = memo.get(text)
+        if findings is None:
+            findings = tuple(self.checker.segment(spec, tag, els, sub))
+            if len(memo) >= _CACHE_LIMIT:
+                memo.clear()
+            memo[text] = findings
+        for f in findings:
+            if cursor is None:
+                self._warn(
+                    f.code,
+                    f.message,
+                    self._loc(index, offset, line, tag, None, f.element, f.component, node.loop_id),
+                )
+            else:
+                self._to_set(cursor, f.code, f.message, f.element, f.component, tag, node.loop_id)
 
     def _follow(
         self, plan: _Plan, tag: str, orig: _Node, counter: _Counter
