@@ -1,4 +1,4 @@
-"""The fast TR3 validator: pyx12's rules, driven by pyx12's maps, some 40-50 times faster.
+"""The fast TR3 validator: pyx12's rules, driven by pyx12's maps, some 30-50 times faster.
 
 ``validate(data)`` checks an X12 file against the implementation guide of each functional group
 (837P X222A1, 837I X223A2, 835 X221A1, 277CA X214, 999 X231/X231A1) and returns a
