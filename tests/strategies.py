@@ -246,13 +246,17 @@ def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def _parties(draw: st.DrawFn) -> dict[str, Any]:
-    """Billing provider, payer, subscriber and (maybe) a dependent patient."""
+def _parties(draw: st.DrawFn, *, institutional: bool = False) -> dict[str, Any]:
+    """Billing provider, payer, subscriber and (maybe) a dependent patient.
+
+    An institutional billing provider has an EIN (837I 2010AA REF01 is EI only); a professional
+    one an EIN or, billing as an individual, an SSN.
+    """
     billing: dict[str, Any] = {
         "npi": draw(npis()),
         "organization_name": f"{draw(st.sampled_from(LAST_NAMES))} MEDICAL GROUP",
         "tax_id": draw(_text(DIGITS, 9)),
-        "tax_id_type": draw(st.sampled_from(["EIN", "EIN", "SSN"])),
+        "tax_id_type": "EIN" if institutional else draw(st.sampled_from(["EIN", "EIN", "SSN"])),
         "address": draw(_address(zip9=True)),
     }
     if draw(st.booleans()):
@@ -402,7 +406,11 @@ def _professional_dict(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def _institutional_dict(draw: st.DrawFn) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": "institutional", **draw(_claim_header()), **draw(_parties())}
+    data: dict[str, Any] = {
+        "kind": "institutional",
+        **draw(_claim_header()),
+        **draw(_parties(institutional=True)),
+    }
     births = [data["subscriber"]["birth_date"]]
     if data["patient"] is not None:
         births.append(data["patient"]["birth_date"])

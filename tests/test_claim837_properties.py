@@ -43,11 +43,9 @@ def test_any_professional_encounter_passes_pyx12(encounter: Encounter) -> None:
     assert_pyx12_accepts([encounter])
 
 
-# An SSN cannot be sent on an 837I (2010AA REF01 is EI only): the builder leaves such a claim out
-# (tested in test_claim837.py), so it is no "valid encounter" here.
-SENDABLE_INSTITUTIONAL = institutional_encounters().filter(
-    lambda e: e.billing_provider.tax_id_type.value == "EIN"
-)
+# generated institutional encounters bill under an EIN: an SSN on an 837I is a scrubber error
+# (E-TAX-ID-TYPE-INSTITUTIONAL) that the builder also refuses (tested in test_claim837.py)
+SENDABLE_INSTITUTIONAL = institutional_encounters()
 
 
 @PYX12_SETTINGS

@@ -118,6 +118,20 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         "billing_provider.tax_id",
     ),
     (
+        FindingCode.TAX_ID_TYPE_INSTITUTIONAL,
+        INPATIENT,
+        {"billing_provider.tax_id_type": "EIN"},
+        {"billing_provider.tax_id_type": "SSN"},
+        "billing_provider.tax_id_type",
+    ),
+    (
+        FindingCode.TAX_ID_TYPE_INSTITUTIONAL,
+        OUTPATIENT,
+        {"billing_provider.tax_id": "37-1234567", "billing_provider.tax_id_type": "ein"},
+        {"billing_provider.tax_id_type": "ssn"},
+        "billing_provider.tax_id_type",
+    ),
+    (
         FindingCode.TAXONOMY_FORMAT,
         SELF,
         {"billing_provider.taxonomy": "363LF0000X"},
@@ -903,6 +917,17 @@ def test_the_samples_scrub_clean() -> None:
     """The contract examples have no finding at all."""
     for name in (SELF, DEPENDENT, DRUG, INPATIENT, OUTPATIENT):
         assert _codes(name, {}) == ([], [])
+
+
+def test_professional_billing_provider_may_bill_under_an_ssn() -> None:
+    """An individual billing a professional claim (837P, REF*SY) under an SSN raises nothing."""
+    assert _codes(SELF, {"billing_provider.tax_id_type": "SSN"}) == ([], [])
+
+
+def test_non_ascii_text_blocks_the_claim() -> None:
+    """Letters outside ASCII are an error: receivers reject them (999 IK403-6)."""
+    _, errors = _codes(SELF, {"billing_provider.address.city": "SÃO PAULO"})
+    assert errors == ["E-TEXT-NON-ASCII billing_provider.address.city"]
 
 
 def test_catalogue_severity_matches_the_code_prefix() -> None:

@@ -50,6 +50,7 @@ class FindingCode(StrEnum):
     NPI_FORMAT = "E-NPI-FORMAT"
     NPI_CHECKDIGIT = "E-NPI-CHECKDIGIT"
     TAX_ID_FORMAT = "E-TAX-ID-FORMAT"
+    TAX_ID_TYPE_INSTITUTIONAL = "E-TAX-ID-TYPE-INSTITUTIONAL"
     TAXONOMY_FORMAT = "E-TAXONOMY-FORMAT"
     BILLING_NAME_MISSING = "E-BILLING-NAME-MISSING"
     LINE_ID_FORMAT = "E-LINE-ID-FORMAT"
@@ -58,7 +59,7 @@ class FindingCode(StrEnum):
     MEDICARE_ID_FORMAT = "E-MEDICARE-ID-FORMAT"
     PHONE_FORMAT = "E-PHONE-FORMAT"
     TEXT_CHARACTERS = "E-TEXT-CHARACTERS"
-    TEXT_NON_ASCII = "W-TEXT-NON-ASCII"
+    TEXT_NON_ASCII = "E-TEXT-NON-ASCII"
     TEXT_TOO_LONG = "E-TEXT-TOO-LONG"
     # addresses
     BILLING_PO_BOX = "E-BILLING-PO-BOX"
@@ -178,6 +179,10 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.NPI_FORMAT: _e("An NPI is exactly 10 digits; look it up in the NPPES registry."),
     C.NPI_CHECKDIGIT: _e("The NPI is mistyped (its check digit is wrong); verify it in NPPES."),
     C.TAX_ID_FORMAT: _e("A tax id is 9 digits (an EIN is written 12-3456789 or 123456789)."),
+    C.TAX_ID_TYPE_INSTITUTIONAL: _e(
+        'Give the facility\'s EIN with tax_id_type "EIN": an 837I billing provider is an '
+        "organization identified by its employer identification number (REF*EI)."
+    ),
     C.TAXONOMY_FORMAT: _e("A taxonomy code is 10 characters ending in X, e.g. 207Q00000X."),
     C.BILLING_NAME_MISSING: _e("Give organization_name, or last_name for an individual provider."),
     C.LINE_ID_FORMAT: _e("Use a line_id of 1-50 letters, digits or '-'."),
@@ -190,8 +195,9 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.TEXT_CHARACTERS: _e(
         "Remove the character: ~ * : ^ | > and control characters separate X12 data."
     ),
-    C.TEXT_NON_ASCII: _w(
-        "Write the value in plain ASCII (e.g. MUNOZ for MUÑOZ); many payers reject accents."
+    C.TEXT_NON_ASCII: _e(
+        "Write the value in plain ASCII (e.g. MUNOZ for MUÑOZ): X12 receivers reject other "
+        "characters (999 IK403-6, invalid character in data element)."
     ),
     C.TEXT_TOO_LONG: _e("Shorten the value to the length the 837 element allows."),
     C.BILLING_PO_BOX: _e(

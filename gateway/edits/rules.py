@@ -25,7 +25,13 @@ from gateway.models.encounter import (
     Institutional,
     Provider,
 )
-from gateway.models.encounter_types import CodeEnum, Kind, PayerResponsibility, UnitType
+from gateway.models.encounter_types import (
+    CodeEnum,
+    Kind,
+    PayerResponsibility,
+    TaxIdType,
+    UnitType,
+)
 
 MAX_DIAGNOSES_PROFESSIONAL = 12
 MAX_DIAGNOSES_INSTITUTIONAL = 25  # the principal diagnosis and 24 others
@@ -107,7 +113,7 @@ def npis(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 
 
 def billing_provider(enc: Encounter, ctx: Context) -> Iterator[Finding]:
-    """The billing provider has a name, a 9-digit tax id and a well-formed taxonomy."""
+    """The billing provider has a name and a 9-digit tax id (an EIN on 837I); phone 10 digits."""
     bp = enc.billing_provider
     if not bp.organization_name and not bp.last_name:
         yield finding(
@@ -120,6 +126,14 @@ def billing_provider(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             C.TAX_ID_FORMAT,
             "billing_provider.tax_id",
             f"The billing provider's {bp.tax_id_type} is not 9 digits.",
+        )
+    if bp.tax_id_type is TaxIdType.SSN and enc.kind is Kind.INSTITUTIONAL:
+        # 2010AA REF01 of the 837I allows only EI: an institution bills under its EIN
+        yield finding(
+            C.TAX_ID_TYPE_INSTITUTIONAL,
+            "billing_provider.tax_id_type",
+            "An institutional claim (837I) identifies the billing provider by its EIN; "
+            "an SSN cannot be sent.",
         )
     if bp.contact is not None:
         phone = bp.contact.phone
