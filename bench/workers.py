@@ -2,20 +2,19 @@
 
 A workspace made like ``gateway demo``'s (the demo partner, its directory transport), generated
 encounters (``gateway.service.demo.demo_encounters``: professional and institutional claims, some
-the scrubber refuses, some the simulated payer rejects) dropped into the inbox in files of 500, then
-``gateway run --worker-id wN`` processes (1, 2 and 4 of them on one PostgreSQL database, 1 on
-SQLite) and ``gateway simulate`` answering. The clock runs from the moment the files are dropped
-until every clean claim is in an 837 the clearinghouse picked up (claims per second, "dropped to
-837 written"); the run goes on until every response is applied, and the audit checks that every
-claim was sent exactly once, every control number is unique and every response applied once.
+the scrubber refuses) dropped into the inbox in files of 500, then ``gateway run --worker-id wN``
+processes: 1, 2 and 4 of them on one PostgreSQL database, and 1 on SQLite, in the same run. The
+clock runs from the moment the files are dropped until every clean claim is in an 837 handed to
+the clearinghouse folder ("dropped to 837 written"); no simulator runs, so the workers have the
+machine to themselves. Each run is audited: every claim in exactly one 837, control numbers unique.
 
-Where the time goes comes from the workers' own JSON logs (the time between a file's "encounter
-file taken" and the last "interchange submitted" is all theirs) and from PostgreSQL's
-``pg_stat_statements``-free view: the seconds each worker spends in ledger calls versus building
-and checking 837s are estimated from the log timestamps of each step.
+Where the time goes: the seconds until every claim is recorded (intake: read, scrub, record) versus
+the rest (lease, build, TR3 check, stage, hand over); the CPU seconds the workers and the
+PostgreSQL server used (from /proc), against the wall-clock seconds; and the machine's load average,
+since a shared machine's other work shows up as waiting.
 
     .venv/bin/python bench/workers.py [--claims 4000] [--workers 1,2,4] [--no-sqlite]
-        [--postgres postgresql://postgres@127.0.0.1:5432/test] [--keep DIR]
+        [--keep DIR]      (PostgreSQL: GATEWAY_TEST_POSTGRES_URL, default 127.0.0.1:5432/test)
 
 The module doubles as the harness of ``tests/test_workers_multi.py`` (``Cluster``, ``audit``).
 """
@@ -30,11 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
+import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
@@ -348,3 +349,140 @@ def audit(cluster: Cluster) -> Audit:
         response_events=Counter({(str(c), str(k)): int(n) for c, k, n in rows["response_events"]}),
         unmatched=int(rows["unmatched"][0][0]),
     )
+
+
+# ---------------------------------------------------------------------------------- benchmark
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (from /proc; 0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL server process alive now (a server-wide estimate)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text or "(postmaster)" in text:
+            total += _cpu_seconds(int(stat.parent.name))
+    return total
+
+
+@dataclass(frozen=True)
+class Result:
+    """One benchmark run: how many claims went out how fast, and whose CPU it took."""
+
+    label: str
+    workers: int
+    claims: int  # claims in the 837s written
+    seconds: float  # files dropped -> last claim in an 837
+    intake_seconds: float  # files dropped -> every claim recorded
+    worker_cpu: float  # CPU seconds of all workers
+    database_cpu: float  # CPU seconds of the PostgreSQL server (0 on SQLite)
+    interchanges: int
+    exactly_once: bool
+    load: float  # the machine's 1-minute load average when the run ended
+
+    @property
+    def rate(self) -> float:
+        """Claims per second, end to end."""
+        return self.claims / self.seconds if self.seconds else 0.0
+
+
+def run_one(label: str, root: Path, url: str, workers: int, claims: int) -> Result:
+    """Start ``workers`` workers, drop ``claims`` encounters, time them into 837s."""
+    cluster = Cluster(root, url)
+    names = [f"w{n}" for n in range(1, workers + 1)]
+    try:
+        for name in names:
+            cluster.start_worker(name)
+        cluster.wait_started()
+        postgres_before = _postgres_cpu() if url.startswith("postgres") else 0.0
+        cpu_before = {n: _cpu_seconds(cluster.processes[n].pid) for n in names}
+        cluster.drop(claims)
+
+        def recorded() -> bool:
+            return sum(ledger_counts(url).values()) == claims
+
+        def all_sent() -> bool:
+            counts = ledger_counts(url)
+            waiting = sum(counts.get(s, 0) for s in ("received", "queued", "batched"))
+            clean = claims - counts.get("invalid", 0)
+            return not waiting and cluster.claims_sent() >= clean
+
+        intake = wait_for(recorded, 1800, 0.2)
+        wait_for(all_sent, 1800, 0.2)
+        seconds = time.monotonic() - cluster.dropped_at
+        worker_cpu = sum(_cpu_seconds(cluster.processes[n].pid) - cpu_before[n] for n in names)
+        database_cpu = _postgres_cpu() - postgres_before if postgres_before else 0.0
+    finally:
+        cluster.stop()
+    found = audit(cluster)
+    return Result(
+        label,
+        workers,
+        sum(found.claims_in_837s.values()),
+        seconds,
+        intake,
+        worker_cpu,
+        database_cpu,
+        len({p.name for p in cluster.sent_files()}),
+        not found.claims_sent_twice and not found.reused_control_numbers,
+        os.getloadavg()[0],
+    )
+
+
+def main() -> int:
+    """Run the configurations in one go and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=2000)
+    parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker counts")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep the workspaces under this folder")
+    args = parser.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    runs: list[Result] = []
+    plan: list[tuple[str, int]] = [("postgresql", int(n)) for n in args.workers.split(",")]
+    if not args.no_sqlite:
+        plan.append(("sqlite", 1))
+    for backend, workers in plan:
+        label = f"{backend} x{workers}"
+        root = base / label.replace(" ", "-")
+        print(f"running {label} ...", file=sys.stderr, flush=True)
+        if backend == "sqlite":
+            runs.append(
+                run_one(label, root, f"sqlite:///{root}/state/gateway.db", workers, args.claims)
+            )
+        else:
+            with postgres_database("gateway_bench") as url:
+                runs.append(run_one(label, root, url, workers, args.claims))
+    first = runs[0].rate or 1.0
+    print(f"{args.claims} encounters dropped in files of 500, os.cpu_count() = {os.cpu_count()}")
+    header = (
+        f"{'ledger':<14}{'claims':>8}{'seconds':>9}{'claims/s':>10}{'vs x1':>7}"
+        f"{'intake s':>10}{'worker CPU s':>14}{'db CPU s':>10}{'837s':>6}{'once':>6}{'load':>6}"
+    )
+    print(header)
+    for r in runs:
+        print(
+            f"{r.label:<14}{r.claims:>8}{r.seconds:>9.1f}{r.rate:>10.1f}{r.rate / first:>7.2f}"
+            f"{r.intake_seconds:>10.1f}{r.worker_cpu:>14.1f}{r.database_cpu:>10.1f}"
+            f"{r.interchanges:>6}{'yes' if r.exactly_once else 'NO':>6}{r.load:>6.1f}"
+        )
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
+    return 0 if all(r.exactly_once for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
