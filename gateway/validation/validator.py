@@ -1238,6 +1238,39 @@ def _int(value: str) -> int | None:
         return None
 
 
+_NUMBERED = frozenset({"HL", "LX", "CLM"})  # segments pyx12's reader numbers (x12file)
+
+
+def _hl_numbering(
+    els: list[str], sub: str, count: int, stack: list[int]
+) -> list[tuple[DefectCode, str]]:
+    """pyx12's HL checks: HL01 counts the HLs of the set, HL02 names an open earlier HL01."""
+    found: list[tuple[DefectCode, str]] = []
+    hl01 = els[0].rstrip(sub) if els else ""
+    if _int(hl01) != count:
+        found.append(
+            (DefectCode.IK304_8, f"HL01 is {hl01!r}; this is HL number {count} in the set.")
+        )
+    hl02 = els[1].rstrip(sub) if len(els) > 1 else ""
+    if hl02 != "":
+        parent = _int(hl02)
+        if parent not in stack:
+            found.append(
+                (
+                    DefectCode.IK304_8,
+                    f"HL02 ({hl02!r}) names no earlier HL01 that could be a parent.",
+                )
+            )
+        while stack and parent != stack[-1]:
+            del stack[-1]
+    stack.append(count)
+    return found
+
+
+def _lx_finding(lx01: str, count: int) -> tuple[DefectCode, str]:
+    return (DefectCode.IK304_8, f"LX01 is {lx01!r}; this is service line {count} of the claim.")
+
+
 class _Engine:
     """One validation run: pyx12's ``x12n_document`` loop over our compiled maps."""
 
@@ -1496,7 +1529,11 @@ class _Engine:
                     # with a plain match or a loop entry: the common case, in straight line
                     els = text.split(ele)
                     tag = els[0]
-                    if tag in plain_tags and len(els) > 1 and els[1].strip(sub):
+                    if (
+                        (tag in plain_tags or tag in _NUMBERED)
+                        and len(els) > 1
+                        and els[1].strip(sub)
+                    ):
                         one = qual_one.get(tag)
                         if one is not None:
                             ele_no, sub_no, codes = one
@@ -1518,6 +1555,17 @@ class _Engine:
                         if plan.simple or plan.enter:
                             del els[0]
                             seg_count += 1
+                            numbered: list[tuple[DefectCode, str]] | None = None
+                            if tag == "HL":  # pyx12's reader numbers HLs and follows parents
+                                hl_count += 1
+                                numbered = _hl_numbering(els, sub, hl_count, hl_stack)
+                            elif check_lx and tag == "CLM":
+                                lx_count = 0
+                            elif check_lx and tag == "LX":
+                                lx_count += 1
+                                lx01 = els[0].rstrip(sub)
+                                if lx01 != str(lx_count):
+                                    numbered = [_lx_finding(lx01, lx_count)]
                             orig = node
                             target = plan.target
                             assert target is not None
@@ -1549,9 +1597,13 @@ class _Engine:
                             cursor = (
                                 (cur_st, seg_count, index, offset, line, tag) if cur_st else None
                             )
+                            if numbered:
+                                self._cursor_findings(numbered, cursor, index, offset, line, tag)
                             spec = target.spec
                             assert spec is not None
                             if checker.clean(spec, els, sub):
+                                if tag in _NUMBERED:
+                                    continue  # numbered segments are never replayed
                                 seen = orig.trans.get(memo_mode)
                                 if seen is None:
                                     seen = orig.trans[memo_mode] = {}
@@ -1758,44 +1810,14 @@ class _Engine:
                 else:
                     if tag == "HL":
                         hl_count += 1
-                        hl01 = els[0].rstrip(sub) if els else ""
-                        if _int(hl01) != hl_count:
-                            x_seg = [
-                                *x_seg,
-                                (
-                                    DefectCode.IK304_8,
-                                    f"HL01 is {hl01!r}; this is HL number {hl_count} in the set.",
-                                ),
-                            ]
-                        hl02 = els[1].rstrip(sub) if len(els) > 1 else ""
-                        if hl02 != "":
-                            parent = _int(hl02)
-                            if parent not in hl_stack:
-                                x_seg = [
-                                    *x_seg,
-                                    (
-                                        DefectCode.IK304_8,
-                                        f"HL02 ({hl02!r}) names no "
-                                        "earlier HL01 that could be a parent.",
-                                    ),
-                                ]
-                            while hl_stack and parent != hl_stack[-1]:
-                                del hl_stack[-1]
-                        hl_stack.append(hl_count)
+                        x_seg = [*x_seg, *_hl_numbering(els, sub, hl_count, hl_stack)]
                     elif check_lx and tag == "CLM":
                         lx_count = 0
                     elif check_lx and tag == "LX":
                         lx_count += 1
                         lx01 = els[0].rstrip(sub) if els else ""
                         if lx01 != str(lx_count):
-                            x_seg = [
-                                *x_seg,
-                                (
-                                    DefectCode.IK304_8,
-                                    f"LX01 is {lx01!r}; this is service line {lx_count} of "
-                                    "the claim.",
-                                ),
-                            ]
+                            x_seg = [*x_seg, _lx_finding(lx01, lx_count)]
                     seg_count += 1
 
                 # -- the walk (map_walker) -------------------------------------------------------
@@ -2144,15 +2166,34 @@ class _Engine:
             if len(memo) >= _CACHE_LIMIT:
                 memo.clear()
             memo[text] = findings
-        for f in findings:
-            if cursor is None:
+        loop_id = node.loop_id
+        if cursor is None:
+            for f in findings:
                 self._warn(
                     f.code,
                     f.message,
-                    self._loc(index, offset, line, tag, None, f.element, f.component, node.loop_id),
+                    self._loc(index, offset, line, tag, None, f.element, f.component, loop_id),
                 )
-            else:
-                self._to_set(cursor, f.code, f.message, f.element, f.component, tag, node.loop_id)
+            return
+        target_set, position = cursor[0], cursor[1]
+        target_set.counted += len(findings)
+        kept, everything, file = target_set.defects, self.defects, self.file
+        for f in findings:  # inline: error-heavy files make thousands of these
+            where = (
+                index,
+                offset,
+                line,
+                tag,
+                position,
+                f.element,
+                f.component,
+                None,
+                loop_id,
+                file,
+            )
+            defect = _defect((f.code, f.message, _location(where), Severity.ERROR, _RESEND))
+            kept.append(defect)
+            everything.append(defect)
 
     def _follow(
         self, plan: _Plan, tag: str, orig: _Node, counter: _Counter
