@@ -586,10 +586,8 @@ class Ledger:
                     .where(c.claim_id.in_(chunk))
                     .values(lease_owner=worker, lease_until=until)
                 )
-        taken = set(ids)
-        return [
-            q for q in await self.queued_claims(partner=partner, kind=kind) if q.claim_id in taken
-        ]
+        # Only the claims just taken are read back (not every queued claim's encounter).
+        return await self.queued_claims(partner=partner, kind=kind, claim_ids=ids)
 
     async def release_leases(self, worker: str) -> int:
         """Give back every claim ``worker`` holds (on shutdown); returns how many."""
@@ -1079,7 +1077,9 @@ class Ledger:
         self, conn: AsyncConnection, claim_ids: Sequence[str]
     ) -> dict[str, SentClaim]:
         out: dict[str, SentClaim] = {}
-        for chunk in _chunks(claim_ids):
+        # Rows are locked in claim id order, chunk after chunk, so that two workers applying
+        # responses about the same claims queue up instead of deadlocking.
+        for chunk in _chunks(sorted(set(claim_ids))):
             query = (
                 sa.select(
                     t.claims.c.claim_id,
@@ -1097,6 +1097,7 @@ class Ledger:
                     ),
                 )
                 .where(t.claims.c.claim_id.in_(chunk))
+                .order_by(t.claims.c.claim_id)
             )
             if not self._sqlite:
                 query = query.with_for_update(of=t.claims)
@@ -1584,9 +1585,11 @@ class Ledger:
     ) -> dict[str, tuple[ClaimState, int]]:
         out: dict[str, tuple[ClaimState, int]] = {}
         for chunk in _chunks(sorted(set(claim_ids))):
-            query = sa.select(
-                t.claims.c.claim_id, t.claims.c.state, t.claims.c.current_version
-            ).where(t.claims.c.claim_id.in_(chunk))
+            query = (
+                sa.select(t.claims.c.claim_id, t.claims.c.state, t.claims.c.current_version)
+                .where(t.claims.c.claim_id.in_(chunk))
+                .order_by(t.claims.c.claim_id)  # locks in one order: no deadlock between workers
+            )
             for cid, state, version in (await conn.execute(self._lock(query))).all():
                 out[cid] = (S(state), int(version))
         return out
