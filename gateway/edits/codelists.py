@@ -34,6 +34,7 @@ def is_npi_format(npi: str) -> bool:
     return _NPI.fullmatch(npi) is not None
 
 
+@lru_cache(maxsize=4096)
 def is_valid_npi(npi: str) -> bool:
     """Whether ``npi`` has the NPI format and a correct check digit."""
     return is_npi_format(npi) and npi_check_digit(npi[:9]) == int(npi[9])

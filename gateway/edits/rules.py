@@ -102,6 +102,8 @@ def claim_id(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 def npis(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Every provider NPI is 10 digits with a correct Luhn check digit."""
     for path, npi in _providers(enc):
+        if cl.is_valid_npi(npi):
+            continue
         if not cl.is_npi_format(npi):
             yield finding(C.NPI_FORMAT, path, f"NPI {npi!r} is not 10 digits starting with 1 or 2.")
         elif not cl.is_valid_npi(npi):
@@ -158,17 +160,20 @@ def taxonomies(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 
 def references(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Reference numbers (authorization, referral, record...) fit a REF02: 1-50, no spaces."""
-    fields = {
-        "prior_authorization": enc.prior_authorization,
-        "referral_number": enc.referral_number,
-        "medical_record_number": enc.medical_record_number,
-        "original_payer_claim_number": enc.original_payer_claim_number,
-        "subscriber.member_id": enc.subscriber.member_id,
-        "payer.id": enc.payer.id,
-    }
-    for i, line in enumerate(enc.service_lines):
-        fields[f"service_lines[{i}].prior_authorization"] = line.prior_authorization
-    for path, value in fields.items():
+    fields: list[tuple[str, str | None]] = [
+        ("prior_authorization", enc.prior_authorization),
+        ("referral_number", enc.referral_number),
+        ("medical_record_number", enc.medical_record_number),
+        ("original_payer_claim_number", enc.original_payer_claim_number),
+        ("subscriber.member_id", enc.subscriber.member_id),
+        ("payer.id", enc.payer.id),
+    ]
+    fields += [
+        (f"service_lines[{i}].prior_authorization", line.prior_authorization)
+        for i, line in enumerate(enc.service_lines)
+        if line.prior_authorization is not None
+    ]
+    for path, value in fields:
         if value is not None and not cl.REFERENCE.fullmatch(value):
             problem = (
                 "contains a space"
@@ -198,17 +203,16 @@ def line_ids(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     for i, line in enumerate(enc.service_lines):
         if line.line_id is None:
             continue
-        path = f"service_lines[{i}].line_id"
         if not cl.LINE_ID.fullmatch(line.line_id):
             yield finding(
                 C.LINE_ID_FORMAT,
-                path,
+                f"service_lines[{i}].line_id",
                 f"line_id {line.line_id!r} is not 1-50 letters, digits or '-'.",
             )
         if line.line_id in seen:
             yield finding(
                 C.LINE_ID_DUPLICATE,
-                path,
+                f"service_lines[{i}].line_id",
                 f"line_id {line.line_id!r} is also the id of service_lines[{seen[line.line_id]}].",
             )
         else:
@@ -492,8 +496,21 @@ def line_count(enc: Encounter, ctx: Context) -> Iterator[Finding]:
         )
 
 
+_CENT = Decimal("0.01")
+_UNIT_TYPES = {
+    Kind.PROFESSIONAL: frozenset({UnitType.UNITS, UnitType.MINUTES}),
+    Kind.INSTITUTIONAL: frozenset({UnitType.UNITS, UnitType.DAYS}),
+}
+"""The unit types each kind of claim's lines may use."""
+
+
+def _past_cents(amount: Decimal | None) -> bool:
+    """Whether an amount has more than 2 decimal places (``1.000`` has not)."""
+    return amount is not None and amount.is_finite() and amount != amount.quantize(_CENT)
+
+
 def _money_precision(path: str, amount: Decimal | None) -> Iterator[Finding]:
-    if amount is not None and amount.is_finite() and amount != amount.quantize(Decimal("0.01")):
+    if _past_cents(amount):
         yield finding(C.AMOUNT_PRECISION, path, f"{path} has more than 2 decimal places.")
 
 
@@ -553,12 +570,15 @@ def modifiers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 
 def amounts(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Charges are >= 0 in cents, units > 0, and the claim total is the sum of the lines."""
+    allowed = _UNIT_TYPES[enc.kind]
     for i, line in enumerate(enc.service_lines):
         path = f"service_lines[{i}]"
         if line.charge < 0:
             yield finding(C.CHARGE_NEGATIVE, f"{path}.charge", "The line charge is negative.")
-        yield from _money_precision(f"{path}.charge", line.charge)
-        yield from _money_precision(f"{path}.non_covered_charge", line.non_covered_charge)
+        if _past_cents(line.charge):
+            yield from _money_precision(f"{path}.charge", line.charge)
+        if _past_cents(line.non_covered_charge):
+            yield from _money_precision(f"{path}.non_covered_charge", line.non_covered_charge)
         if line.non_covered_charge is not None and line.non_covered_charge < 0:
             yield finding(
                 C.CHARGE_NEGATIVE,
@@ -567,11 +587,6 @@ def amounts(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             )
         if line.units <= 0:
             yield finding(C.UNITS_NOT_POSITIVE, f"{path}.units", f"Units are {line.units}.")
-        allowed = (
-            {UnitType.UNITS, UnitType.MINUTES}
-            if enc.is_professional
-            else {UnitType.UNITS, UnitType.DAYS}
-        )
         if line.unit_type not in allowed:
             yield finding(
                 C.UNIT_TYPE_FOR_KIND,
@@ -602,11 +617,11 @@ def amounts(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 
 def pointers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Professional lines point to 1-4 distinct diagnoses that exist."""
+    if not enc.is_professional:
+        return
     count = len(enc.diagnoses)
     for i, line in enumerate(enc.service_lines):
         path = f"service_lines[{i}].diagnosis_pointers"
-        if not enc.is_professional:
-            continue
         if not line.diagnosis_pointers:
             yield finding(C.POINTER_MISSING, path, "The line points to no diagnosis.")
             continue
@@ -926,9 +941,13 @@ def claim_shape(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             "hospitalized_to": enc.hospitalized_to,
         }
         for i, line in enumerate(enc.service_lines):
-            unused[f"service_lines[{i}].diagnosis_pointers"] = line.diagnosis_pointers or None
-            unused[f"service_lines[{i}].place_of_service"] = line.place_of_service
-            unused[f"service_lines[{i}].emergency"] = line.emergency or None
+            # a path is only made for a field that is set (most lines set none of them)
+            if line.diagnosis_pointers:
+                unused[f"service_lines[{i}].diagnosis_pointers"] = line.diagnosis_pointers
+            if line.place_of_service is not None:
+                unused[f"service_lines[{i}].place_of_service"] = line.place_of_service
+            if line.emergency:
+                unused[f"service_lines[{i}].emergency"] = line.emergency
     else:
         if enc.institutional is not None:
             yield finding(
@@ -942,8 +961,10 @@ def claim_shape(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             "other_operating_provider": enc.other_operating_provider,
         }
         for i, line in enumerate(enc.service_lines):
-            unused[f"service_lines[{i}].revenue_code"] = line.revenue_code
-            unused[f"service_lines[{i}].non_covered_charge"] = line.non_covered_charge
+            if line.revenue_code is not None:
+                unused[f"service_lines[{i}].revenue_code"] = line.revenue_code
+            if line.non_covered_charge is not None:
+                unused[f"service_lines[{i}].non_covered_charge"] = line.non_covered_charge
     for path, value in unused.items():
         if value is not None:
             yield finding(C.FIELD_NOT_USED, path, f"{path} is not sent on a {enc.kind} claim.")

@@ -512,7 +512,11 @@ class Encounter(_Model):
     @property
     def corrections(self) -> tuple[InputCorrection, ...]:
         """Changes made to the input while reading it (e.g. ICD-10 dots removed)."""
-        return self._corrections
+        # read from pydantic's private store directly: the scrubber asks for every encounter,
+        # and attribute lookup of a private attribute goes through a slow __getattr__
+        private = self.__pydantic_private__
+        found: tuple[InputCorrection, ...] = private["_corrections"] if private else ()
+        return found
 
     @property
     def is_professional(self) -> bool:
