@@ -1601,19 +1601,20 @@ class _Engine:
                                 self._cursor_findings(numbered, cursor, index, offset, line, tag)
                             spec = target.spec
                             assert spec is not None
-                            if checker.clean(spec, els, sub):
-                                if tag in _NUMBERED:
-                                    continue  # numbered segments are never replayed
+                            if (
+                                checker.clean(spec, els, sub)
+                                or not self._element_findings(
+                                    target, text, tag, els, sub, memo_mode, cursor, index, offset,
+                                    line,
+                                )
+                            ) and tag not in _NUMBERED:  # fmt: skip
+                                # nothing to report: the text replays its plan from now on
+                                # (numbered segments never do: their numbers are checked live)
                                 seen = orig.trans.get(memo_mode)
                                 if seen is None:
                                     seen = orig.trans[memo_mode] = {}
                                 if len(seen) < _CACHE_LIMIT:
                                     seen[text] = plan
-                            else:
-                                self._element_findings(
-                                    target, text, tag, els, sub, memo_mode, cursor, index, offset,
-                                    line,
-                                )  # fmt: skip
                             continue
                 # reader findings, for the segment cursor and for ISA / GS / ST; those of a segment
                 # the walk could not place wait for the next placed one (as pyx12's error list does)
@@ -2153,8 +2154,9 @@ class _Engine:
         index: int,
         offset: int,
         line: int,
-    ) -> None:
-        """The exact element checks of a body segment (memoised per node and text), filed."""
+    ) -> bool:
+        """The exact element checks of a body segment (memoised per node and text), filed;
+        whether there were any."""
         spec = node.spec
         assert spec is not None
         memo = node.memo.get(memo_mode)
@@ -2166,6 +2168,8 @@ class _Engine:
             if len(memo) >= _CACHE_LIMIT:
                 memo.clear()
             memo[text] = findings
+        if not findings:
+            return False
         loop_id = node.loop_id
         if cursor is None:
             for f in findings:
@@ -2174,7 +2178,7 @@ class _Engine:
                     f.message,
                     self._loc(index, offset, line, tag, None, f.element, f.component, loop_id),
                 )
-            return
+            return True
         target_set, position = cursor[0], cursor[1]
         target_set.counted += len(findings)
         kept, everything, file = target_set.defects, self.defects, self.file
@@ -2194,6 +2198,7 @@ class _Engine:
             defect = _defect((f.code, f.message, _location(where), Severity.ERROR, _RESEND))
             kept.append(defect)
             everything.append(defect)
+        return True
 
     def _follow(
         self, plan: _Plan, tag: str, orig: _Node, counter: _Counter
