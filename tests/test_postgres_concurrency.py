@@ -283,3 +283,47 @@ async def test_an_expired_lease_is_taken_over_and_the_claims_batched_once(
     assert 3 == len(taken)
     assert [("1", "intent")] == [(s.isa13, s.status) for s in submissions]
     assert winner != loser
+
+
+class _DeadlockError(Exception):
+    """Stands for asyncpg's error: PostgreSQL's SQLSTATE 40P01, deadlock detected."""
+
+    sqlstate = "40P01"
+
+
+async def test_a_response_rolled_back_by_a_deadlock_is_applied_again(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When PostgreSQL picks a response's transaction as a deadlock victim (two workers applying
+    files about the same claims), the response is applied again, once, instead of failing."""
+    from sqlalchemy.exc import DBAPIError
+
+    from gateway.ledger.reconcile import GroupAck, ImplementationAck
+
+    ledger = await Ledger.open(url, upgrade=False)
+    try:
+        await ledger.record_claims([incoming("C1")])
+        leased = await ledger.lease_queued_claims("w1", limit=1)
+        sub = await ledger.record_submission_intent(intent("201", leased))
+        await ledger.record_submission_success(sub)
+        real = ledger._apply_response  # the step that fails once
+        calls: list[int] = []
+
+        async def deadlock_once(*args: object) -> object:
+            calls.append(1)
+            if len(calls) == 1:
+                raise DBAPIError("SELECT ... FOR UPDATE", None, _DeadlockError("deadlock detected"))
+            return await real(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(ledger, "_apply_response", deadlock_once)
+        result = await ledger.apply_response(
+            ImplementationAck((GroupAck("201", "A"),)), content_hash="h", kind="999"
+        )
+        claim = await ledger.claim("C1")
+    finally:
+        await ledger.close()
+    assert (2, False, ClaimState.ACKNOWLEDGED) == (
+        len(calls),
+        result.duplicate,
+        claim and claim.state,
+    )

@@ -9,8 +9,10 @@ and appends a claim event in the same transaction; on SQLite every write transac
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import random
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gateway.ledger import tables as t
@@ -64,6 +66,8 @@ S = ClaimState
 Counter = Literal["isa13", "gs06", "st02"]
 _MAXIMUM = 999_999_999
 _CHUNK = 500
+#: How often a response rolled back by a deadlock (PostgreSQL) is applied again.
+_DEADLOCK_RETRIES = 5
 #: Claims that can take a new version without it being a duplicate of one still in flight.
 _REOPENABLE = frozenset(
     {S.INVALID, S.REJECTED, S.PAYER_REJECTED, S.DENIED, S.REVERSED, S.PAID, S.PARTIALLY_PAID}
@@ -891,6 +895,29 @@ class Ledger:
         views: Sequence[Response] = (
             list(response) if isinstance(response, (list, tuple)) else [response]  # type: ignore[list-item]
         )
+        for attempt in range(_DEADLOCK_RETRIES + 1):
+            try:
+                return await self._apply_response(
+                    views, content_hash, kind, file_id, partner, summary
+                )
+            except DBAPIError as exc:
+                # Two workers applying files about the same claims (a file's views lock their
+                # claims one view after the other) can deadlock on PostgreSQL; the database
+                # rolls one back, and it is simply applied again.
+                if attempt == _DEADLOCK_RETRIES or getattr(exc.orig, "sqlstate", "") != "40P01":
+                    raise
+                await asyncio.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _apply_response(
+        self,
+        views: Sequence[Response],
+        content_hash: str,
+        kind: str,
+        file_id: int | None,
+        partner: str | None,
+        summary: Mapping[str, Any] | None,
+    ) -> ApplyResult:
         now = _now()
         applied = changes = skipped = 0
         unmatched: list[Unmatched] = []
