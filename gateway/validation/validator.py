@@ -747,36 +747,39 @@ class _ElementChecker:
         for n in range(size - 1, -1, -1):
             tail_ok[n] = tail_ok[n + 1] and usage[n] != "R"
         names: dict[str, object] = {"TAIL": tuple(tail_ok), "BAD": _BAD_CHAR.search}
+        # absent trailing elements read as empty (which they are to X12): pad, then check all
+        width = max([size, *(p for note in spec.syntax for p in note.positions)])
         lines = [
             "def clean(els, sub):",
             "    n = len(els)",
             f"    if n > {size} or not TAIL[n]:",
             "        return False",
+            f"    if n < {width}:",
+            f"        els = els + [''] * ({width} - n)",
         ]
         for i, child in enumerate(spec.elements):
-            lines.append(f"    if n > {i}:")
             if isinstance(child, CompositeSpec):
                 parts = tuple(
                     (self._value_check(c), c.usage == "R" and (c.seq != 1 or child.usage == "R"))
                     for c in child.components
                 )
                 names[f"P{i}"] = parts
-                lines.append(f"        if not COMP(P{i}, {child.usage!r}, els[{i}], sub):")
-                lines.append("            return False")
+                lines.append(f"    if not COMP(P{i}, {child.usage!r}, els[{i}], sub):")
+                lines.append("        return False")
                 continue
-            lines.append(f"        v = els[{i}]")
-            lines.append("        if v:")
-            lines.append(f"            if sub in v or not ({self._inline(child, i, names)}):")
-            lines.append("                return False")
+            lines.append(f"    v = els[{i}]")
+            lines.append("    if v:")
+            lines.append(f"        if sub in v or not ({self._inline(child, i, names)}):")
+            lines.append("            return False")
             if child.usage == "R":
-                lines.append("        else:")
-                lines.append("            return False")
+                lines.append("    else:")
+                lines.append("        return False")
         names["COMP"] = self._composite_ok
         for k, note in enumerate(spec.syntax):
             flags = []
             for p in note.positions:
                 flags.append(f"f{k}_{p}")
-                lines.append(f"    f{k}_{p} = n >= {p} and els[{p - 1}].rstrip(sub) != ''")
+                lines.append(f"    f{k}_{p} = els[{p - 1}].rstrip(sub) != ''")
             total = " + ".join(flags)
             first, rest = flags[0], flags[1:]
             test = {
