@@ -94,7 +94,8 @@ def check_exactly_once(cluster: Cluster, found: Audit) -> None:
 def test_four_workers_send_every_claim_once(tmp_path: Path, ledger_url: str) -> None:
     """Four workers sharing the inbox and the ledger split the work without sending any claim
     twice or reusing a control number, and every response is applied once."""
-    cluster, found = run_cluster(tmp_path / "ws", ledger_url, 20_000 if FULL else 2_000)
+    size, timeout = (20_000, 3600) if FULL else (2_000, 600)
+    cluster, found = run_cluster(tmp_path / "ws", ledger_url, size, timeout=timeout)
     check_exactly_once(cluster, found)
     assert {"submitted": len(list(cluster.sent_files()))} == found.interchanges_by_status
     assert dict.fromkeys(found.claims_in_837s, 1) == dict(found.batched_events)
