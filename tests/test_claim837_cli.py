@@ -1,7 +1,9 @@
-"""`gateway build-837`: scrub, build, check with pyx12, write owner-only files, summarize."""
+"""`gateway build-837`: scrub, build, check against the TR3 (ours or pyx12), write owner-only
+files, summarize."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 import subprocess
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from gateway.cli import main
+from gateway.partners import Partners, load_partners
 from gateway.validation.pyx12_adapter import Pyx12Report
 from gateway.x12 import Defect, DefectCode, Location
 
@@ -55,7 +58,8 @@ def bad_npi_file(tmp: Path) -> Path:
 def test_samples_build_into_checked_owner_only_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Two sample files: exit 0, one file per kind, mode 0600, pyx12 valid, nothing temporary."""
+    """Two sample files: exit 0, one file per kind, mode 0600, valid by our validator, nothing
+    temporary."""
     code = run(
         tmp_path, SAMPLES / "professional-self.json", SAMPLES / "institutional-inpatient.json"
     )
@@ -68,7 +72,7 @@ def test_samples_build_into_checked_owner_only_files(
     ]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == files
     for f in out["files"]:
-        assert f["valid"] is True
+        assert (f["checker"], f["valid"], f["defects"]) == ("gateway", True, [])
         assert stat.S_IMODE(Path(f["path"]).stat().st_mode) == 0o600
     assert out["claims"] == 2
     assert out["left_out"] == []
@@ -127,10 +131,76 @@ def test_control_numbers_never_repeat_across_runs(
     assert first["transactions"][0]["st02"] != second["transactions"][0]["st02"]
 
 
+def test_reference_pyx12_checks_with_pyx12(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--reference pyx12 checks each file with pyx12 instead, which accepts the samples too."""
+    code = run(
+        tmp_path,
+        SAMPLES / "professional-self.json",
+        SAMPLES / "institutional-inpatient.json",
+        extra=("--reference", "pyx12"),
+    )
+    out = summary(capsys)
+    assert code == 0
+    assert [(f["checker"], f["valid"], f["defects"]) for f in out["files"]] == [
+        ("pyx12", True, []),
+        ("pyx12", True, []),
+    ]
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_file_our_validator_rejects_is_kept_as_invalid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partner whose submitter name is past NM103's 60 characters (slipped past the config
+    loader) gives a file our validator rejects: it is kept as *.invalid with the finding, the
+    text summary names the checker, and the exit is 1."""
+
+    def long_submitter_name(folder: Path) -> Partners:
+        partners = load_partners(folder)
+        by_name = {
+            name: dataclasses.replace(partner, submitter_name="VALLEY BILLING " * 4 + "GATEWAY")
+            for name, partner in partners.by_name.items()
+        }
+        return dataclasses.replace(partners, by_name=by_name)
+
+    monkeypatch.setattr("gateway.cli.build_837.load_partners", long_submitter_name)
+    code = run(tmp_path, SAMPLES / "professional-self.json")
+    out = summary(capsys)
+    assert code == 1
+    (f,) = out["files"]
+    assert f["path"].endswith(".x12.invalid")
+    assert (f["checker"], f["valid"]) == ("gateway", False)
+    assert [(d["code"], d["location"]["tag"], d["location"]["element"]) for d in f["defects"]] == [
+        ("IK403-5", "NM1", 3)
+    ]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [Path(f["path"]).name]
+
+    capsys.readouterr()
+    code = main(
+        [
+            "build-837",
+            str(SAMPLES / "professional-self.json"),
+            "-o",
+            str(tmp_path / "out"),
+            "--partners-dir",
+            str(PARTNERS),
+            "--control-numbers",
+            str(tmp_path / "state" / "numbers.json"),
+        ]
+    )
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "gateway validator: 1 error(s)" in text
+    assert "IK403-5" in text
+
+
 def test_file_pyx12_rejects_is_kept_as_invalid(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When the check finds errors the file is renamed *.invalid, listed, and the exit is 1."""
+    """With --reference pyx12, a file pyx12 finds errors in is renamed *.invalid, listed, and
+    the exit is 1."""
 
     def failing(data: bytes, *, file: str | None = None) -> Future[Pyx12Report]:
         future: Future[Pyx12Report] = Future()
@@ -139,17 +209,17 @@ def test_file_pyx12_rejects_is_kept_as_invalid(
         return future
 
     monkeypatch.setattr("gateway.cli.build_837.check_in_thread", failing)
-    code = run(tmp_path, SAMPLES / "professional-self.json")
+    code = run(tmp_path, SAMPLES / "professional-self.json", extra=("--reference", "pyx12"))
     out = summary(capsys)
     assert code == 1
     (f,) = out["files"]
     assert f["path"].endswith(".x12.invalid")
-    assert [d["code"] for d in f["defects"]] == ["IK403-7"]
+    assert (f["checker"], [d["code"] for d in f["defects"]]) == ("pyx12", ["IK403-7"])
     assert not list((tmp_path / "out").glob("*.x12"))
 
 
 def test_no_validate_skips_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--no-validate writes the files without running pyx12."""
+    """--no-validate writes the files without running any check."""
     code = run(tmp_path, SAMPLES / "professional-self.json", extra=("--no-validate",))
     (f,) = summary(capsys)["files"]
     assert (code, "valid" in f) == (0, False)
@@ -179,7 +249,7 @@ def test_bad_partner_config_is_a_usage_error(
 
 
 def test_runs_as_a_subprocess_with_a_text_summary(tmp_path: Path) -> None:
-    """The installed command prints the per-file summary and exits 0."""
+    """The installed command prints the per-file summary, naming the checker, and exits 0."""
     proc = subprocess.run(
         [
             sys.executable,
@@ -201,7 +271,7 @@ def test_runs_as_a_subprocess_with_a_text_summary(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "1 file(s), 1 claim(s), total charges 153.00" in proc.stdout
-    assert "pyx12 ok" in proc.stdout
+    assert "gateway validator ok" in proc.stdout
 
 
 def test_a_file_is_never_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

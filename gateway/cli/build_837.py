@@ -1,11 +1,13 @@
-"""``gateway build-837``: encounter files in, 837P/837I claim files out, checked with pyx12.
+"""``gateway build-837``: encounter files in, 837P/837I claim files out, checked against the TR3.
 
 Every encounter is read against the contract and scrubbed first; claims with errors are reported
 and left out, the rest are batched into one interchange per (trading partner, kind of claim).
 Each file is written to a temporary name in the output folder, fsynced, made owner-only and
-renamed into place; unless ``--no-validate``, pyx12 checks it in a worker thread while the next
-one is built, and a file pyx12 finds errors in is kept as ``<name>.invalid`` instead (so that
-nothing picking up ``*.x12`` sends it). Exit 1 when a claim was left out or a file is invalid.
+renamed into place. Unless ``--no-validate``, each file is checked first: by our TR3 validator
+(``gateway.validation.validator``, read back from the file in chunks as soon as it is complete),
+or with ``--reference pyx12`` by pyx12 in a worker thread while the next one is built. A file the
+check finds errors in is kept as ``<name>.invalid`` instead (so that nothing picking up ``*.x12``
+sends it). Exit 1 when a claim was left out or a file is invalid.
 """
 
 from __future__ import annotations
@@ -32,8 +34,12 @@ from gateway.transactions.batching import Batcher, Output
 from gateway.transactions.claim837 import ClaimLeftOut, InterchangeSent
 from gateway.transactions.control_numbers import ControlNumberError, FileControlNumbers
 from gateway.validation.pyx12_adapter import Pyx12Report, check_in_thread
+from gateway.validation.validator import validate
+from gateway.x12 import Defect, Severity
 
 KIND_LABEL = {Kind.PROFESSIONAL: "837P", Kind.INSTITUTIONAL: "837I"}
+#: What the summary calls each checker (``--reference`` picks pyx12).
+CHECKER_LABEL = {"gateway": "gateway validator", "pyx12": "pyx12"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,9 +49,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="build 837P/837I claim files from encounter files",
         description="Read encounter files (.json: an object, an array or objects in a row; "
         ".jsonl: one per line; .xml), scrub every claim, build one 837 interchange per trading "
-        "partner and kind of claim into DIR, and check each file with pyx12. Claims with "
-        "errors are reported and left out. Exit 1 when any claim was left out or a file failed "
-        "the check.",
+        "partner and kind of claim into DIR, and check each file against the implementation "
+        "guide (our TR3 validator; pyx12 with --reference pyx12). Claims with errors are "
+        "reported and left out; a file that fails the check is kept as NAME.invalid. Exit 1 "
+        "when any claim was left out or a file failed the check.",
     )
     parser.add_argument(
         "files",
@@ -57,7 +64,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-validate",
         action="store_true",
-        help="skip the pyx12 check (for benchmarks and trusted pipelines)",
+        help="skip the TR3 check (for benchmarks and trusted pipelines)",
+    )
+    parser.add_argument(
+        "--reference",
+        choices=("pyx12",),
+        help="check each file with pyx12 instead of our validator (the reference "
+        "implementation; some 50 times slower)",
     )
     parser.add_argument(
         "--partners-dir",
@@ -86,12 +99,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One file's verdict: which checker ran, ``ok`` when it found no error, its findings."""
+
+    checker: str  # "gateway" or "pyx12"
+    ok: bool
+    defects: tuple[Defect, ...]
+
+    @property
+    def errors(self) -> int:
+        """Findings that make the file invalid (warnings do not)."""
+        return sum(1 for d in self.defects if d.severity is Severity.ERROR)
+
+
 @dataclass
 class _Written:
     path: Path
     sent: InterchangeSent
     check: Future[Pyx12Report] | None = None
-    report: Pyx12Report | None = None
+    report: _Checked | None = None
 
 
 @dataclass
@@ -100,6 +127,7 @@ class _FileOutputs:
 
     folder: Path
     validate: bool
+    reference: str | None = None  # "pyx12" to check with pyx12 instead of our validator
     written: list[_Written] = field(default_factory=list)
     _open: dict[int, tuple[Path, Path]] = field(default_factory=dict)
 
@@ -124,20 +152,34 @@ class _FileOutputs:
         os.fsync(output.fileno())
         output.close()
         written = _Written(final, sent)
-        if self.validate:
+        if self.validate and self.reference == "pyx12":
             data = temp.read_bytes()
             written.check = check_in_thread(data, file=final.name)
             written.path = temp  # renamed once the check says where it goes
+        elif self.validate:
+            # ours is fast and reads the file in chunks: check it now, memory stays flat
+            try:
+                with temp.open("rb") as stream:
+                    result = validate(stream, file=final.name)
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+            written.report = _Checked("gateway", result.ok, result.defects)
+            if not result.ok:
+                final = final.with_name(final.name + ".invalid")
+            _publish(temp, final)
+            written.path = final
         else:
             _publish(temp, final)
         self.written.append(written)
 
     def finish(self) -> None:
-        """Wait for the checks; move each file to its name (``.invalid`` when pyx12 objects)."""
+        """Wait for pyx12's checks; move each file to its name (``.invalid`` when it objects)."""
         for item in self.written:
             if item.check is None:
                 continue
-            item.report = item.check.result()
+            report = item.check.result()
+            item.report = _Checked("pyx12", report.ok, report.defects)
             final = self.folder / f"{item.path.name.removeprefix('.').removesuffix('.tmp')}"
             if not item.report.ok:
                 final = final.with_name(final.name + ".invalid")
@@ -187,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     counters_path = Path(args.control_numbers)
     counters_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     allocator = FileControlNumbers(counters_path)
-    outputs = _FileOutputs(folder, validate=not args.no_validate)
+    outputs = _FileOutputs(folder, validate=not args.no_validate, reference=args.reference)
     # the per-claim record is only printed with --json; without it memory stays flat
     batcher = Batcher(partners, allocator, outputs, created=created, keep_claims=args.json)
     summary = _Summary()
@@ -326,7 +368,8 @@ def _report(args: argparse.Namespace, outputs: _FileOutputs, summary: _Summary) 
             sent = w.sent
             verdict = "not checked"
             if w.report is not None:
-                verdict = "pyx12 ok" if w.report.ok else f"pyx12: {len(w.report.defects)} error(s)"
+                label = CHECKER_LABEL[w.report.checker]
+                verdict = f"{label} ok" if w.report.ok else f"{label}: {w.report.errors} error(s)"
             out.write(
                 f"  {w.path}  {KIND_LABEL[sent.kind]}  ISA13 {sent.isa13}  GS06 {sent.gs06}  "
                 f"{len(sent.transactions)} set(s)  {sent.claim_count} claim(s)  "
@@ -353,6 +396,7 @@ def _file_dict(w: _Written) -> dict[str, Any]:
     data = w.sent.as_dict()
     data["path"] = str(w.path)
     if w.report is not None:
+        data["checker"] = w.report.checker
         data["valid"] = w.report.ok
         data["defects"] = [d.as_dict() for d in w.report.defects]
     return data
