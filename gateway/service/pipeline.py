@@ -104,6 +104,8 @@ class ServiceStats:
     responses_applied: int = 0
     state_changes: int = 0
     unmatched: int = 0
+    tr3_rejected_files: int = 0  # response files our TR3 validator rejected (applied all the same)
+    tr3_findings: int = 0  # error-level TR3 findings in them
 
     def count(self, outcome: str, n: int = 1) -> None:
         """Add ``n`` claims with ``outcome`` (new, resubmission, duplicate, invalid)."""
@@ -554,6 +556,16 @@ class Service:
             await self._quarantine(claimed, found.problem, digest, "unknown", record, len(data))
             return
         kinds = found.kinds
+        tr3 = found.tr3
+        if tr3.rejected:
+            self.stats.tr3_rejected_files += 1
+            self.stats.tr3_findings += len(tr3.findings)
+            self._log.warning(
+                "response fails TR3 validation; read and applied all the same",
+                errors=len(tr3.findings),
+                rejected_sets=list(tr3.rejected_sets[:20]),
+                first=[f"{d.code} {d.location}: {d.message}" for d in tr3.findings[:5]],
+            )
         if found.findings:
             self._log.warning(
                 "response has findings; applied as far as it can be",
@@ -599,7 +611,12 @@ class Service:
             claimed,
             record,
             "applied",
-            {"kinds": kinds, "state_changes": summary, "findings": len(found.findings)},
+            {
+                "kinds": kinds,
+                "state_changes": summary,
+                "findings": len(found.findings),
+                "tr3": tr3.as_dict(),
+            },
         )
 
     # ------------------------------------------------------------------ loops

@@ -6,6 +6,12 @@ holding none of them (not X12 at all, an 837, a transaction we do not read) come
 ``FileProblem`` saying what it is and what to do, for the service to quarantine it. Findings in a
 readable file (an imbalance, a count off by one) are kept and logged, and the file is still
 applied: the ledger reconciles what it can, and never changes an amount to make it balance.
+
+A readable file is also checked against its implementation guide (TR3) with our validator
+(``gateway.validation.validator``): ``ResponseRead.tr3`` says whether its sets were accepted and
+holds the findings (located, no PHI). Payers' files are often imperfect, so a file the validator
+rejects is read and applied all the same; only its findings are recorded. 4010 files and groups
+with no guide here (a 5010 997, a 277 claim status response) are "not checked", not errors.
 """
 
 from __future__ import annotations
@@ -17,9 +23,46 @@ from gateway.ledger.adapt import Document, kind_of
 from gateway.service.files import FileProblem
 from gateway.transactions.detect import detect
 from gateway.transactions.reader import read_documents
-from gateway.x12 import read_segments
+from gateway.validation.validator import ValidationResult, validate
+from gateway.x12 import Defect, Severity, read_segments
 
-__all__ = ["ResponseRead", "document_hash", "read_response_file"]
+__all__ = ["ResponseRead", "Tr3Check", "check_tr3", "document_hash", "read_response_file"]
+
+#: Findings kept in a file's record (the count is always complete).
+MAX_RECORDED_FINDINGS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Tr3Check:
+    """What our TR3 validator made of a response file.
+
+    ``status`` is ``accepted`` (no error), ``rejected`` (error findings, in ``findings``) or
+    ``not checked`` (``reason`` says why: a 4010 file, no guide for its groups, a failure).
+    """
+
+    status: str
+    reason: str = ""
+    sets: int = 0  # transaction sets checked
+    rejected_sets: tuple[str, ...] = ()  # ST02 of each set the validator rejected
+    unchecked_groups: tuple[str, ...] = ()  # "GS06 (GS01 GS08)" of groups with no guide here
+    findings: tuple[Defect, ...] = ()  # error-level findings, in file order
+
+    @property
+    def rejected(self) -> bool:
+        """True when the validator found errors in the file."""
+        return self.status == "rejected"
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready data for the file's record (at most ``MAX_RECORDED_FINDINGS`` findings)."""
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "sets": self.sets,
+            "rejected_sets": list(self.rejected_sets),
+            "unchecked_groups": list(self.unchecked_groups),
+            "errors": len(self.findings),
+            "findings": [d.as_dict() for d in self.findings[:MAX_RECORDED_FINDINGS]],
+        }
 
 
 @dataclass
@@ -30,6 +73,8 @@ class ResponseRead:
     problem: FileProblem | None = None
     #: Error-level findings of the readers, as JSON-ready data (for the file's record and logs).
     findings: list[dict[str, object]] = field(default_factory=list)
+    #: The TR3 validator's verdict on the file (``not checked`` when it has no documents).
+    tr3: Tr3Check = field(default_factory=lambda: Tr3Check("not checked", "nothing was read"))
 
     @property
     def kinds(self) -> list[str]:
@@ -59,7 +104,7 @@ def read_response_file(data: bytes, name: str) -> ResponseRead:
         )
     if not documents:
         return ResponseRead(problem=_why_nothing(data, name))
-    read = ResponseRead(documents=list(documents))
+    read = ResponseRead(documents=list(documents), tr3=check_tr3(data, name))
     for document in documents:
         for found in getattr(document, "findings", []):
             if str(found.severity) == "error":
@@ -71,6 +116,49 @@ def read_response_file(data: bytes, name: str) -> ResponseRead:
                     }
                 )
     return read
+
+
+def check_tr3(data: bytes, name: str) -> Tr3Check:
+    """Validate a response file with our TR3 validator (CPU-bound: call it off the event loop);
+    never raises."""
+    try:
+        result = validate(data, file=name)
+    except Exception as exc:  # the validator never raises by contract; intake must go on
+        return Tr3Check("not checked", f"the validator failed ({type(exc).__name__})")
+    if not result.interchanges:
+        version = _isa12(data)
+        if version != "00501":
+            return Tr3Check("not checked", f"ISA12 {version or '(none)'}: only 5010 is validated")
+    return _verdict(result)
+
+
+def _verdict(result: ValidationResult) -> Tr3Check:
+    unchecked = [g for g in result.groups if not g.supported]
+    skip = {id(d) for g in unchecked for d in g.defects}
+    skip |= {id(d) for g in unchecked for s in g.sets for d in s.defects}
+    findings = tuple(
+        d for d in result.defects if d.severity is Severity.ERROR and id(d) not in skip
+    )
+    checked = [s for g in result.groups if g.supported for s in g.sets]
+    status = "rejected" if findings else "accepted"
+    reason = ""
+    if not findings and not checked and unchecked:
+        status, reason = "not checked", "no implementation guide here for its groups"
+    return Tr3Check(
+        status,
+        reason,
+        sets=len(checked),
+        rejected_sets=tuple(s.control for s in checked if not s.accepted),
+        unchecked_groups=tuple(f"{g.control} ({g.functional_id} {g.version})" for g in unchecked),
+        findings=findings,
+    )
+
+
+def _isa12(data: bytes) -> str:
+    """ISA12 of the file's first segment, read leniently ('' when it does not start with ISA)."""
+    for segment in read_segments(data):
+        return segment[12].strip() if segment.tag == "ISA" else ""
+    return ""
 
 
 def _why_nothing(data: bytes, name: str) -> FileProblem:
