@@ -319,6 +319,11 @@ def text(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Text holds no X12 delimiter or control character, is ASCII, and fits its element."""
     if _text_is_clean(enc):  # the common case, checked in one pass over all the text
         return
+    yield from _text_findings(enc)
+
+
+def _text_findings(enc: Encounter) -> Iterator[Finding]:
+    """What ``text`` finds, value by value (the exact walk behind the one-pass check)."""
     for path, value in _strings(enc, ""):
         bad = sorted({ch for ch in value if ch in _DELIMITERS or (ord(ch) < 32)})
         if bad:
