@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -26,7 +26,6 @@ from gateway.models.encounter import (
     Provider,
 )
 from gateway.models.encounter_types import (
-    CodeEnum,
     Kind,
     PayerResponsibility,
     TaxIdType,
@@ -260,8 +259,33 @@ def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
 _UNSENDABLE = re.compile(r"[~*:^|>\x00-\x1f]")
 
 
-_NOT_TEXT: frozenset[type] = frozenset({bool, int, Decimal, date, *CodeEnum.__subclasses__()})
-"""Types of field values that hold no text (amounts, dates, flags, code list members)."""
+def _may_hold_text(annotation: Any) -> bool:
+    """Whether a field of this type can hold a string (directly, in a model or in a list)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _may_hold_text(get_args(annotation)[0])
+    if origin is not None:  # X | None, tuple[X, ...]
+        return any(_may_hold_text(arg) for arg in get_args(annotation) if arg is not Ellipsis)
+    if annotation in (date, Decimal, bool, int, type(None)):
+        return False
+    return not (isinstance(annotation, type) and issubclass(annotation, Enum))
+
+
+_TEXT_FIELDS: dict[type[BaseModel], tuple[tuple[str, int | None], ...]] = {}
+
+
+def _text_fields(model: type[BaseModel]) -> tuple[tuple[str, int | None], ...]:
+    """(name, longest allowed) of the fields of a model that can hold text; dates, amounts,
+    flags and code list members are left out. Learnt once per model class."""
+    known = _TEXT_FIELDS.get(model)
+    if known is None:
+        known = tuple(
+            (name, MAX_LENGTHS.get(name))
+            for name, info in model.model_fields.items()
+            if _may_hold_text(info.annotation)
+        )
+        _TEXT_FIELDS[model] = known
+    return known
 
 
 def _gather(model: BaseModel, out: list[str]) -> bool:
@@ -270,14 +294,14 @@ def _gather(model: BaseModel, out: list[str]) -> bool:
     False as soon as a string is longer than its field allows, or when a value is of a kind
     the quick check does not know: ``text`` then takes the exact, slower walk.
     """
-    # pydantic keeps exactly the model's fields in __dict__ (extra fields are forbidden)
-    for name, value in model.__dict__.items():
+    values = model.__dict__
+    for name, limit in _text_fields(type(model)):
+        value = values.get(name)
         if type(value) is str:
-            limit = MAX_LENGTHS.get(name)
             if limit is not None and len(value) > limit:
                 return False
             out.append(value)
-        elif value is None or type(value) in _NOT_TEXT:
+        elif value is None:
             continue
         elif type(value) is tuple:
             for item in value:
