@@ -146,14 +146,20 @@ def billing_provider(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 
 def taxonomies(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Taxonomy codes are 10 characters ending in X."""
-    found: list[tuple[str, str | None]] = [
-        ("billing_provider.taxonomy", enc.billing_provider.taxonomy)
-    ]
-    found += [(f"{path}.taxonomy", provider.taxonomy) for path, provider in _people(enc)]
-    for path, code in found:
+    code = enc.billing_provider.taxonomy
+    if code is not None and not cl.TAXONOMY.fullmatch(code):
+        yield finding(
+            C.TAXONOMY_FORMAT,
+            "billing_provider.taxonomy",
+            f"Taxonomy {code!r} is not 10 characters ending in X.",
+        )
+    for path, provider in _people(enc):
+        code = provider.taxonomy
         if code is not None and not cl.TAXONOMY.fullmatch(code):
             yield finding(
-                C.TAXONOMY_FORMAT, path, f"Taxonomy {code!r} is not 10 characters ending in X."
+                C.TAXONOMY_FORMAT,
+                f"{path}.taxonomy",
+                f"Taxonomy {code!r} is not 10 characters ending in X.",
             )
 
 
@@ -573,6 +579,8 @@ def procedures(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 def modifiers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Modifiers are 2 characters, at most 4 per line, not repeated."""
     for i, line in enumerate(enc.service_lines):
+        if not line.modifiers:
+            continue
         path = f"service_lines[{i}].modifiers"
         if len(line.modifiers) > MAX_MODIFIERS:
             yield finding(
@@ -580,7 +588,7 @@ def modifiers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
                 f"{path}[{MAX_MODIFIERS}]",
                 f"{len(line.modifiers)} modifiers; at most {MAX_MODIFIERS}.",
             )
-        if line.modifiers and line.procedure_code is None:
+        if line.procedure_code is None:
             yield finding(
                 C.PROCEDURE_MISSING,
                 f"service_lines[{i}].procedure_code",
