@@ -3,7 +3,7 @@ with `gateway simulate` answering: every claim is submitted exactly once, every 
 unique and every response applied once, also when a worker is killed with SIGKILL mid-run.
 
 The default size is 2,000 encounters (under a minute a run on the 2-core CI machine). The
-issue's 20,000 runs with ``GATEWAY_WORKERS_FULL=1`` (about 15 minutes; marked ``slow``).
+issue's 20,000 runs with ``GATEWAY_WORKERS_FULL=1`` (7.5 minutes here; marked ``slow``).
 """
 
 # ruff: noqa: SIM300  (the house style is `assert expected == actual`)
