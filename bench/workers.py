@@ -33,6 +33,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -54,6 +55,7 @@ __all__ = ["Audit", "Cluster", "audit", "ledger_counts"]
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 _SETTLED = frozenset(s.value for s in SETTLED)
+_CLM = re.compile(rb"~\s*CLM\*")
 
 
 @dataclass
@@ -185,9 +187,9 @@ class Cluster:
                         yield path
 
     def claims_sent(self) -> int:
-        """How many claims the 837s handed over carry (a cheap count of CLM segments)."""
-        return sum(p.read_bytes().count(b"\nCLM*") + p.read_bytes().startswith(b"CLM*")
-                   for p in self.sent_files())  # fmt: skip
+        """How many claims the 837s handed over carry (a cheap count of CLM segments; the demo
+        partner ends segments with ``~`` and a line break)."""
+        return sum(len(_CLM.findall(p.read_bytes())) for p in self.sent_files())
 
     def files_in_flight(self) -> list[Path]:
         """Files not yet done with: inboxes, processing and staging folders, the drop folder."""
