@@ -18,7 +18,10 @@ queued), a staged file with an intent is handed over again (the same name and by
 clearinghouse sees the same interchange, never a second one) and recorded, and an intent whose
 staged file is gone (lost with a disk, removed by hand) is abandoned once it is older than
 ``takeover_seconds`` (its claims go back to the queue). Files staged by another worker are left to
-it unless their intent is older than ``takeover_seconds`` (a worker that died).
+it unless that worker is known to be dead (``presence``, PostgreSQL) or, where presence is not
+tracked (SQLite), their intent is older than ``takeover_seconds``; such a file is first moved into
+this worker's folder (an atomic rename: one taker only) and its intent read again. Recovery never
+stops a worker: an intent another worker finished meanwhile is a logged no-op.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from gateway.ledger.adapt import intent_from_sent, reasons_from_findings
 from gateway.ledger.control_numbers import LedgerControlNumbers
 from gateway.ledger.records import QueuedClaim, Reason, SubmissionRecord
 from gateway.ledger.store import Ledger, LedgerError
+from gateway.ledger.workers import WorkerPresence
 from gateway.models import Encounter, Kind
 from gateway.partners import Partners
 from gateway.service.files import (
@@ -115,6 +119,8 @@ class Submitter:
     lease_seconds: float = 300.0
     takeover_seconds: float = 600.0
     clock: Callable[[], float] = time.monotonic
+    #: Which workers are alive (PostgreSQL); ``None`` or untracked: the takeover time decides.
+    presence: WorkerPresence | None = None
     stats: SubmitStats = field(default_factory=SubmitStats)
     _since: dict[tuple[str, Kind], float] = field(default_factory=dict)
     _down_until: dict[str, float] = field(default_factory=dict)
@@ -293,10 +299,18 @@ class Submitter:
         record = await self.ledger.record_file(
             digest, name, kind, "out", status="sent", size=len(data)
         )
-        await self.ledger.record_submission_success(submission_id, file_id=record.id)
+        try:
+            await self.ledger.record_submission_success(submission_id, file_id=record.id)
+        except LedgerError as exc:  # settled meanwhile by another worker: never a crash
+            log.error("handed over, but the submission was already settled", error=str(exc))
+            return False
         crash_point("after-success")
-        archived = await asyncio.to_thread(archive_file, staged, self.archive_root)
-        await self.ledger.update_file(record.id, status="sent", archive_path=str(archived))
+        try:
+            archived = await asyncio.to_thread(archive_file, staged, self.archive_root)
+        except FileNotFoundError:  # another worker took the staged file over meanwhile
+            log.warning("staged file gone before archiving (taken over by another worker)")
+        else:
+            await self.ledger.update_file(record.id, status="sent", archive_path=str(archived))
         self.stats.interchanges += 1
         log.info("interchange submitted", transport=self._transport(partner).label)
         return True
@@ -316,16 +330,30 @@ class Submitter:
             by_name = {s.file_name: s for s in await self.ledger.submissions()}
         handed = 0
         now = datetime.now(UTC)
+        others = [w for w, files in staged_everywhere.items() if w != self.worker_id and files]
+        alive: dict[str, bool | None] = {}
+        if self.presence is not None and others:
+            alive = await self.presence.alive(others)
         for worker, files in staged_everywhere.items():
             for name, path in sorted(files.items()):
                 record = by_name.get(name)
-                if worker != self.worker_id and (
-                    record is None
-                    or record.status != "intent"
-                    or (now - record.created_at).total_seconds() < self.takeover_seconds
-                ):
-                    continue  # another worker's file, and that worker may be alive
-                handed += await self._settle(path, record)
+                if worker != self.worker_id:
+                    if record is None or record.status != "intent":
+                        continue  # its worker is between staging and intent, or finishing it
+                    if not self._may_take_over(alive.get(worker), record, now):
+                        continue  # another worker's file, and that worker may be alive
+                    taken = await self._take_over(path, worker, record)
+                    if taken is None:
+                        continue
+                    path, record = taken
+                try:
+                    handed += await self._settle(path, record)
+                except LedgerError as exc:  # settled meanwhile by another worker
+                    self._log.warning(
+                        "staged file not settled: its submission changed meanwhile",
+                        file=name,
+                        error=str(exc),
+                    )
         for record in intents:
             if record.file_name in staged_names:
                 continue
@@ -335,8 +363,13 @@ class Submitter:
                 await self.ledger.abandon_submission(
                     record.id, "its staged file is gone: it was never handed over"
                 )
-            except LedgerError:
-                continue  # finished meanwhile by the worker that wrote it
+            except LedgerError as exc:  # finished meanwhile by the worker that wrote it
+                self._log.info(
+                    "open submission settled meanwhile by its worker; left as it is",
+                    file=record.file_name,
+                    error=str(exc),
+                )
+                continue
             self.stats.abandoned += 1
             self._log.warning(
                 "submission abandoned; its claims are queued again",
@@ -344,6 +377,35 @@ class Submitter:
                 isa13=record.isa13,
             )
         return handed
+
+    def _may_take_over(self, alive: bool | None, record: SubmissionRecord, now: datetime) -> bool:
+        """Another worker's staged file: taken when that worker is known dead, or (presence not
+        tracked) when its intent is older than ``takeover_seconds``."""
+        if alive is not None:
+            return not alive
+        return (now - record.created_at).total_seconds() >= self.takeover_seconds
+
+    async def _take_over(
+        self, path: Path, worker: str, record: SubmissionRecord
+    ) -> tuple[Path, SubmissionRecord] | None:
+        """Move another worker's staged file into this worker's folder (one taker only) and read
+        its intent again; ``None`` when someone else took it or it was settled meanwhile."""
+        target = self.outgoing / path.name
+        await asyncio.to_thread(ensure_private_dir, self.outgoing)
+        try:
+            await asyncio.to_thread(os.rename, path, target)
+        except FileNotFoundError:
+            return None  # taken or archived meanwhile
+        current = {s.id: s for s in await self.ledger.submissions(status="intent")}.get(record.id)
+        self._log.warning(
+            "taking over a staged file another worker left", file=path.name, from_worker=worker
+        )
+        if current is None:  # settled meanwhile: archive or set aside, never send again
+            fresh = {s.id: s for s in await self.ledger.submissions()}.get(record.id)
+            if fresh is not None:
+                await self._settle(target, fresh)
+            return None
+        return target, current
 
     async def _settle(self, path: Path, record: SubmissionRecord | None) -> int:
         log = self._log.bind(file=path.name)
