@@ -548,6 +548,25 @@ class Ledger:
                     rows += (await conn.execute(chosen)).all()
         return [QueuedClaim(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
+    async def queued_summary(
+        self, *, partner: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> tuple[int, datetime | None]:
+        """How many claims wait for a batch (counted up to ``limit``) and when the oldest of them
+        was queued: what the batcher needs each tick, without reading any encounter."""
+        c = t.claims.c
+        inner = sa.select(c.updated_at).where(c.state == S.QUEUED.value)
+        if partner is not None:
+            inner = inner.where(c.partner == partner)
+        if kind is not None:
+            inner = inner.where(c.kind == kind)
+        if limit is not None:
+            inner = inner.order_by(c.updated_at).limit(limit)
+        sub = inner.subquery()
+        query = sa.select(sa.func.count(), sa.func.min(sub.c.updated_at)).select_from(sub)
+        async with self._read() as conn:
+            count, oldest = (await conn.execute(query)).one()
+        return int(count or 0), (_aware(oldest) if oldest is not None else None)
+
     async def lease_queued_claims(
         self,
         worker: str,

@@ -157,7 +157,8 @@ class Submitter:
         if self.clock() < self._down_until.get(partner, 0.0):
             return False  # its transport just failed: the staged files go first
         key = (partner, kind)
-        waiting = await self.ledger.queued_claims(
+        # A count and an age only: the claims themselves are read when leased.
+        waiting, _oldest = await self.ledger.queued_summary(
             partner=partner, kind=str(kind), limit=self.max_claims
         )
         if not waiting:
@@ -165,7 +166,7 @@ class Submitter:
             return False
         now = self.clock()
         since = self._since.setdefault(key, now)
-        if force or len(waiting) >= self.max_claims or now - since >= self.max_wait_seconds:
+        if force or waiting >= self.max_claims or now - since >= self.max_wait_seconds:
             self._since.pop(key, None)
             return True
         return False
