@@ -15,6 +15,9 @@
   ``.error.json`` and counted by ``gateway status``.
 - **recovery** on start: files this worker had claimed are processed again (the ledger makes that
   harmless), staged 837s and submission intents are settled (``Submitter.finish_staged``).
+- **presence** on PostgreSQL (``gateway.ledger.workers``): the worker id is held while the service
+  is open, so a second process with the same id is refused (``WorkerIdInUseError``), and the work
+  of a worker known to be dead is taken over at once instead of after ``takeover_seconds``.
 
 Every file ends in ``archive/YYYY/MM/DD/`` or in ``quarantine/``; nothing is deleted. Each step
 logs one event with the file, claim ids and control numbers bound (PHI is redacted by
@@ -43,6 +46,7 @@ from gateway.ledger.adapt import views_of
 from gateway.ledger.queue import QueueRuleError
 from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
 from gateway.ledger.store import Ledger, UnknownClaimError
+from gateway.ledger.workers import WorkerIdInUseError, WorkerPresence
 from gateway.models.acknowledgements import (
     ImplementationAcknowledgementDocument,
     InterchangeAcknowledgementDocument,
@@ -141,8 +145,10 @@ class Service:
         worker_id: str = DEFAULT_WORKER_ID,
         today: Callable[[], date] = date.today,
         lease_seconds: float = 300.0,
+        presence: WorkerPresence | None = None,
     ) -> None:
         self.settings = settings
+        self.presence = presence
         self.ledger = ledger
         self.partners = partners
         self.transports = dict(transports)
@@ -160,6 +166,7 @@ class Service:
             max_claims=settings.batching.max_claims,
             max_wait_seconds=settings.batching.max_wait_seconds,
             lease_seconds=lease_seconds,
+            presence=presence,
         )
         self._corrections_dirty = True
         self._corrections_lock = asyncio.Lock()
@@ -183,7 +190,12 @@ class Service:
                     if folder is not None:
                         await asyncio.to_thread(ensure_private_dir, folder)
         ledger = await Ledger.open(settings.ledger_url)
-        return cls(settings, ledger, partners, transports, worker_id=worker_id)
+        try:
+            presence = await _register(settings.ledger_url, check_worker_id(worker_id))
+        except BaseException:
+            await ledger.close()
+            raise
+        return cls(settings, ledger, partners, transports, worker_id=worker_id, presence=presence)
 
     async def close(self) -> None:
         """Give back claim leases, close transports and the ledger."""
@@ -192,6 +204,9 @@ class Service:
         for transport in self._unique_transports():
             with contextlib.suppress(Exception):
                 await transport.close()
+        if self.presence is not None:
+            with contextlib.suppress(Exception):
+                await self.presence.close()
         await self.ledger.close()
 
     # ------------------------------------------------------------------ folders
@@ -238,8 +253,11 @@ class Service:
     async def take_over(self) -> None:
         """Finish what other workers left for longer than the takeover time (they died): their
         claimed files and their staged 837s. Run on start and every few minutes."""
+        alive: dict[str, bool | None] = {}
+        if self.presence is not None and self.presence.tracked:
+            alive = await self.presence.alive(await asyncio.to_thread(self._other_workers))
         for inbox, folder in self._inboxes():
-            for item in await asyncio.to_thread(self._adopt_orphans, inbox, folder):
+            for item in await asyncio.to_thread(self._adopt_orphans, inbox, folder, alive):
                 await self.process(item, inbox, resumed=True)
         handed = await self.submitter.finish_staged()
         if handed:
@@ -249,9 +267,23 @@ class Service:
         ws = self.settings.workspace
         return (("encounters", ws.encounters_inbox), ("responses", ws.responses_inbox))
 
-    def _adopt_orphans(self, inbox: Inbox, folder: Path) -> list[ClaimedFile]:
-        """Files other workers claimed more than ``takeover_seconds`` ago and never finished
-        (the worker died): taken over by atomic rename, so only one worker adopts each."""
+    def _other_workers(self) -> list[str]:
+        root = self.settings.workspace.processing
+        if not root.is_dir():
+            return []
+        return sorted(
+            w.name
+            for w in root.iterdir()
+            if w.name != self.worker_id and w.is_dir() and not w.is_symlink()
+        )
+
+    def _adopt_orphans(
+        self, inbox: Inbox, folder: Path, alive: Mapping[str, bool | None] | None = None
+    ) -> list[ClaimedFile]:
+        """Files other workers claimed and never finished because the worker died (known dead by
+        ``alive``, or untracked and claimed more than ``takeover_seconds`` ago): taken over by
+        atomic rename, so only one worker adopts each."""
+        alive = alive or {}
         root = self.settings.workspace.processing
         adopted: list[ClaimedFile] = []
         if not root.is_dir():
@@ -260,9 +292,12 @@ class Service:
         for worker in root.iterdir():
             if worker.name == self.worker_id or not worker.is_dir() or worker.is_symlink():
                 continue
+            state = alive.get(worker.name)
+            if state:
+                continue  # alive: it finishes its own files
             for item in list_claimed(worker / inbox, folder):
                 try:
-                    if item.holder.stat().st_mtime > cutoff:
+                    if state is None and item.holder.stat().st_mtime > cutoff:
                         continue
                 except FileNotFoundError:
                     continue
@@ -705,13 +740,17 @@ class Service:
     async def _batch_loop(self, stop: asyncio.Event) -> None:
         tick = max(0.05, min(1.0, self.settings.batching.max_wait_seconds / 4))
         retry_at = synced_at = 0.0
-        takeover_at = time.monotonic() + self.submitter.takeover_seconds / 2
+        # With presence (PostgreSQL) a dead worker is known at once: look every few seconds.
+        every = self.submitter.takeover_seconds / 2
+        if self.presence is not None and self.presence.tracked:
+            every = min(every, TAKEOVER_CHECK_SECONDS)
+        takeover_at = time.monotonic() + every
         while not stop.is_set():
             try:
                 await self.submitter.flush(stop=stop)
                 if time.monotonic() >= takeover_at:  # other workers that died meanwhile
                     await self.take_over()
-                    takeover_at = time.monotonic() + self.submitter.takeover_seconds / 2
+                    takeover_at = time.monotonic() + every
                 if self.submitter.pending() and time.monotonic() >= retry_at:
                     await self.submitter.finish_staged()
                     retry_at = time.monotonic() + RETRY_SECONDS
@@ -722,6 +761,26 @@ class Service:
                 self._log.exception("batching step failed; trying again", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
+
+
+#: How often a worker with presence looks for the work of workers that died.
+TAKEOVER_CHECK_SECONDS = 5.0
+#: A worker restarted right after a crash may find its old connection's lock not yet released.
+_REGISTER_ATTEMPTS = 12
+_REGISTER_PAUSE = 0.25
+
+
+async def _register(ledger_url: str, worker_id: str) -> WorkerPresence:
+    """Hold ``worker_id`` on the ledger (PostgreSQL; nothing on SQLite). A lock still held after
+    a few seconds belongs to a live process: ``WorkerIdInUseError``."""
+    for attempt in range(_REGISTER_ATTEMPTS):
+        try:
+            return await WorkerPresence.register(ledger_url, worker_id)
+        except WorkerIdInUseError:
+            if attempt == _REGISTER_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(_REGISTER_PAUSE)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _private(path: Path) -> None:
