@@ -1307,46 +1307,35 @@ class Ledger:
 
     async def resolve(self, claim_id: str, note: str) -> None:
         """A person closes the claim's open item: the claim becomes ``resolved``."""
-        now = _now()
-        async with self._write() as conn:
-            row = await self._claim_row(conn, claim_id)
-            state = S(row["state"])
-            transition(state, S.RESOLVED)
-            await self._close_items(conn, claim_id, "resolved", note, now)
-            await self._set_state(conn, claim_id, S.RESOLVED, now)
-            await conn.execute(
-                t.claim_events.insert().values(
-                    _event_row(
-                        claim_id,
-                        int(row["current_version"]),
-                        now,
-                        "resolved",
-                        state,
-                        S.RESOLVED,
-                        f"resolved by a person: {note}",
-                    )
-                )
-            )
+        await self._close_by_person(
+            claim_id, S.RESOLVED, "resolved", f"resolved by a person: {note}", note
+        )
 
     async def withdraw(self, claim_id: str, note: str) -> None:
         """Void a claim the payer never adjudicated: nothing is sent; the claim is ``voided``."""
+        await self._close_by_person(
+            claim_id,
+            S.VOIDED,
+            "voided",
+            f"withdrawn before adjudication, nothing sent: {note}",
+            note,
+        )
+
+    async def _close_by_person(
+        self, claim_id: str, target: ClaimState, kind: str, cause: str, note: str
+    ) -> None:
+        """Close the claim's open item and move it to ``target``, with its event."""
         now = _now()
         async with self._write() as conn:
             row = await self._claim_row(conn, claim_id)
             state = S(row["state"])
-            transition(state, S.VOIDED)
-            await self._close_items(conn, claim_id, "voided", note, now)
-            await self._set_state(conn, claim_id, S.VOIDED, now)
+            transition(state, target)
+            await self._close_items(conn, claim_id, kind, note, now)
+            await self._set_state(conn, claim_id, target, now)
             await conn.execute(
                 t.claim_events.insert().values(
                     _event_row(
-                        claim_id,
-                        int(row["current_version"]),
-                        now,
-                        "voided",
-                        state,
-                        S.VOIDED,
-                        f"withdrawn before adjudication, nothing sent: {note}",
+                        claim_id, int(row["current_version"]), now, kind, state, target, cause
                     )
                 )
             )
