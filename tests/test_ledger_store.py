@@ -340,6 +340,22 @@ async def test_ta1_rejection_and_unmatched_interchange(ledger: Ledger) -> None:
     assert ["TA1-008", "TA1-008"] == [i.reason_code for i in await ledger.open_items()]
 
 
+async def test_acknowledgement_before_success_is_recorded_matches(ledger: Ledger) -> None:
+    """A TA1 arriving between hand-over and recorded success confirms the delivery and matches."""
+    await ledger.record_claims([incoming("C1"), incoming("C2")])
+    sets = (SetSent("0001", (ClaimSent("C1", 1), ClaimSent("C2", 1))),)
+    intent = SubmissionIntent("demo", "837P", "000000777", "early.x12", (GroupSent("77", sets),))
+    sub = await ledger.record_submission_intent(intent)
+    result = await ledger.apply_response(
+        InterchangeAck("000000777", "A", "000", "no error"), content_hash="early", kind="TA1"
+    )
+    assert () == result.unmatched
+    assert [S.SUBMITTED, S.SUBMITTED] == await states(ledger, ["C1", "C2"])
+    await ledger.record_submission_success(sub)  # the worker catches up: nothing changes
+    assert [S.SUBMITTED, S.SUBMITTED] == await states(ledger, ["C1", "C2"])
+    assert ["submitted"] == [s.status for s in await ledger.submissions()]
+
+
 async def test_payment_lifecycle_with_reversal_and_history(ledger: Ledger) -> None:
     """277CA then 835 paid, then reversal and corrected claim: the history tells the whole story."""
     await ledger.record_claims([incoming("C1", "200.00"), incoming("C2", "50.00")])

@@ -10,6 +10,7 @@ and appends a claim event in the same transaction; on SQLite every write transac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -811,6 +812,13 @@ class Ledger:
                 raise LedgerError(f"no submission {submission_id} in the ledger")
             if row["status"] != "intent":
                 if row["status"] == status:
+                    if file_id is not None and row["file_id"] is None:
+                        # confirmed by an early acknowledgement; now the file is known too
+                        await conn.execute(
+                            t.interchanges.update()
+                            .where(t.interchanges.c.id == submission_id)
+                            .values(file_id=file_id)
+                        )
                     return  # already done: recording it twice changes nothing
                 raise LedgerError(f"submission {submission_id} is already {row['status']}")
             values: dict[str, Any] = {"status": status}
@@ -914,6 +922,7 @@ class Ledger:
         views: Sequence[Response] = (
             list(response) if isinstance(response, (list, tuple)) else [response]  # type: ignore[list-item]
         )
+        await self._confirm_delivered(views, partner)
         for attempt in range(_DEADLOCK_RETRIES + 1):
             try:
                 return await self._apply_response(
@@ -927,6 +936,51 @@ class Ledger:
                     raise
                 await asyncio.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # noqa: S311
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _confirm_delivered(self, views: Sequence[Response], partner: str | None) -> None:
+        """An acknowledgement of an interchange still recorded as an intent proves its delivery.
+
+        The clearinghouse can answer (TA1, 999) between the hand-over and the moment the worker
+        records its success; without this the answer would match nothing. A number that more
+        than one partner was sent (and no partner given) is left alone: it cannot be told apart.
+        """
+        isa13s: set[str] = set()
+        gs06s: set[str] = set()
+        for view in views:
+            isa, gs, _claims = references(view)
+            isa13s.update(isa)
+            gs06s.update(gs)
+        if not isa13s and not gs06s:
+            return
+        ic, fg = t.interchanges, t.functional_groups
+        query = sa.select(ic.c.id, ic.c.partner, ic.c.status, ic.c.isa13, fg.c.gs06).join(
+            fg, fg.c.interchange_id == ic.c.id
+        )
+        if partner is not None:
+            query = query.where(ic.c.partner == partner)
+        rows: list[Any] = []
+        async with self._read() as conn:
+            for chunk in _chunks(sorted(isa13s)):
+                rows += (await conn.execute(query.where(ic.c.isa13.in_(chunk)))).all()
+            for chunk in _chunks(sorted(gs06s)):
+                rows += (await conn.execute(query.where(fg.c.gs06.in_(chunk)))).all()
+        partners_of: dict[tuple[str, str], set[str]] = {}
+        for _id, prt, _status, isa13, gs06 in rows:
+            if isa13 in isa13s:
+                partners_of.setdefault(("isa13", isa13), set()).add(prt)
+            if gs06 in gs06s:
+                partners_of.setdefault(("gs06", gs06), set()).add(prt)
+        pending: set[int] = set()
+        for submission_id, _prt, status, isa13, gs06 in rows:
+            if status != "intent":
+                continue
+            keys = [("isa13", isa13)] if isa13 in isa13s else []
+            keys += [("gs06", gs06)] if gs06 in gs06s else []
+            if any(len(partners_of[key]) == 1 for key in keys):
+                pending.add(int(submission_id))
+        for submission_id in sorted(pending):
+            with contextlib.suppress(LedgerError):  # abandoned meanwhile: leave it
+                await self._finish_submission(submission_id, "submitted", S.SUBMITTED, None, "")
 
     async def _apply_response(
         self,
