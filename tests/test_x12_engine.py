@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tracemalloc
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -24,7 +25,21 @@ from gateway.x12 import (
     read_segments,
     serialize,
 )
+from gateway.x12 import tokenizer as tokenizer_module
 from gateway.x12.tokenizer import SegmentReader
+
+
+@pytest.fixture(autouse=True, scope="module", params=["c", "python"])
+def implementation(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs on the C hot path and on the pure-Python reference."""
+    if request.param == "c" and not tokenizer_module.ACCELERATED:
+        pytest.skip("gateway.x12._speedups was not built")
+    saved = tokenizer_module._split_regular
+    if request.param == "python":
+        tokenizer_module._split_regular = None
+    yield request.param
+    tokenizer_module._split_regular = saved
+
 
 ISA_T = (
     "ISA{e}00{e}          {e}00{e}          {e}ZZ{e}SENDER         {e}ZZ{e}RECEIVER       "

@@ -25,11 +25,13 @@ class Span:
     __slots__ = (
         "_first_line",
         "_first_offset",
+        "_joined",
         "_line_step",
         "_lines",
         "_offsets",
         "_pieces",
         "_step",
+        "_text",
         "delimiters",
         "index",
     )
@@ -42,6 +44,8 @@ class Span:
         lines: list[int] | None = None,
         *,
         pieces: list[str] | None = None,
+        text: str | None = None,
+        joined: str = "",
         step: int = 0,
         first_offset: int = 0,
         first_line: int = 1,
@@ -52,7 +56,9 @@ class Span:
         self._offsets = offsets
         self._lines = lines
         self._pieces = pieces
-        self._step = step
+        self._text = text
+        self._joined = joined
+        self._step = len(joined) if text is not None else step
         self._first_offset = first_offset
         self._first_line = first_line
         self._line_step = line_step
@@ -61,12 +67,17 @@ class Span:
         """Byte offset of the k-th segment of the span."""
         offsets = self._offsets
         if offsets is None:
-            lengths = map(len, self._pieces or ())
+            pieces = self._pieces
+            if pieces is None and self._text is not None:
+                # cut from text where each segment ends with the same terminator and line break
+                # (``joined``): the pieces between them are the segments' bodies
+                pieces = self._text.split(self._joined)
+            lengths = map(len, pieces or ())
             offsets = list(
                 accumulate(map(add, lengths, repeat(self._step)), initial=self._first_offset)
             )
             self._offsets = offsets
-            self._pieces = None
+            self._pieces = self._text = None
         return offsets[k]
 
     def line(self, k: int) -> int:

@@ -11,8 +11,9 @@ written by UTF-8 systems read correctly.
 
 from __future__ import annotations
 
+import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain, count, repeat
 from operator import attrgetter
 from typing import BinaryIO
@@ -24,10 +25,24 @@ from gateway.x12.location import Location
 from gateway.x12.segment import _NEW, Segment, Span
 
 _WHITESPACE = " \t\r\n\x0b\x0c"
+_INDENT = " \t\x0b\x0c"  # what may start an indented line
 _UTF8_BOM = "\xef\xbb\xbf"  # the UTF-8 byte order mark, as Latin-1 characters
 _SEEK_LIMIT = 65_536  # text kept while looking for an ISA before the excess is dropped
 CHUNK_SIZE = 1 << 16  # small chunks keep the working set in cache: faster than large ones
 _TAG = attrgetter("tag")
+
+try:  # the hot path in C; the Python below is the reference and the fallback
+    if os.environ.get("GATEWAY_X12_PURE_PYTHON"):
+        raise ImportError("GATEWAY_X12_PURE_PYTHON is set")
+    from gateway.x12 import _speedups
+except ImportError:  # built without a C compiler, or turned off: the Python path below, then
+    _speedups = None  # type: ignore[assignment]
+_Splitter = Callable[[str, str, str, Span, type[Segment]], tuple[list[Segment], int, bool, int]]
+_STATUS_TAIL, _STATUS_IEA = 0, 1  # what split_regular says of the text it stopped at
+_split_regular: _Splitter | None = _speedups.split_regular if _speedups is not None else None
+
+ACCELERATED = _split_regular is not None
+"""Whether the tokenizer's C hot path is in use (``GATEWAY_X12_PURE_PYTHON=1`` turns it off)."""
 
 
 def _valid_tag(tag: str) -> bool:
@@ -70,6 +85,7 @@ class Tokenizer:
         self._joined = "~"  # the terminator plus the line break that follows it in this interchange
         self._ready: deque[Segment] = deque()
         self._closed = False
+        self._accelerated: _Splitter | None = _split_regular
 
     # -- public interface -------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -261,40 +277,78 @@ class Tokenizer:
         d = self.delimiters
         assert d is not None
         if not final:
-            done = self._split_fast(d, buf, out)
-            if done is not None:
-                return done
+            if self._accelerated is not None:
+                buf, reseek, regular = self._split_accelerated(d, buf, out)
+            else:
+                buf, reseek, regular = self._split_fast(d, buf, out)
+            if reseek or regular:
+                return buf, reseek
         return self._split_slow(d, buf, final, out)
 
-    def _split_fast(self, d: Delimiters, buf: str, out: list[Segment]) -> tuple[str, bool] | None:
+    def _split_accelerated(
+        self, d: Delimiters, buf: str, out: list[Segment]
+    ) -> tuple[str, bool, bool]:
+        """``_split_fast`` in C (gateway/x12/_speedups.c), segment by segment.
+
+        Returns the rest of ``buf``, whether an IEA ended the interchange, and whether the rest is
+        only an incomplete segment; when it is not, the rest starts with a segment that is not
+        regular and goes the careful way.
+        """
+        joined = self._joined
+        line_step = 1 if "\n" in joined else 0
+        span = Span(
+            d,
+            self._index,
+            text=buf,
+            joined=joined,
+            first_offset=self._offset,
+            first_line=self._line,
+            line_step=line_step,
+        )
+        assert self._accelerated is not None
+        segments, end, trailing, status = self._accelerated(buf, joined, d.element, span, Segment)
+        if segments:
+            done = len(segments)
+            self._index += done
+            self._offset += end
+            self._line += done * line_step
+            self._check_bulk(segments, trailing)
+            out.extend(segments)
+        if status == _STATUS_IEA:
+            self.delimiters = None
+            return buf[end:], True, True
+        return buf[end:] if end else buf, False, status == _STATUS_TAIL
+
+    def _split_fast(self, d: Delimiters, buf: str, out: list[Segment]) -> tuple[str, bool, bool]:
         """The common case: ASCII text where every terminator is followed by the same line break.
 
         Splitting on terminator-plus-line-break leaves nothing to strip, and lines advance by one
         per segment (or not at all, for a file on one line). Anything irregular in the chunk
-        (blank or indented lines, a line break elsewhere, non-ASCII bytes) returns None and the
-        chunk goes the careful way, piece by piece.
+        (blank or indented lines, a line break elsewhere, non-ASCII bytes) leaves the chunk as it
+        is (the third value False) for the careful way, piece by piece. Returns the rest, whether
+        an IEA ended the interchange, and whether the chunk was regular.
         """
         joined = self._joined
         cut = buf.rfind(joined)
         if cut < 0:
-            return None
+            return buf, False, False
         cut += len(joined)
         head = buf if cut == len(buf) else buf[:cut]
         if not head.isascii():
-            return None
+            return buf, False, False
         terminators = head.count(joined)
         term = d.segment
         if head.count(term) != terminators:
-            return None
+            return buf, False, False
         for char in "\r\n":
             if head.count(char) != terminators * joined.count(char):
-                return None
-        if head[0] in _WHITESPACE or joined + " " in head or joined + "\t" in head:
-            return None  # indented lines
+                return buf, False, False
+        if head[0] in _WHITESPACE or any(joined + c in head for c in _INDENT):
+            return buf, False, False  # indented lines
         pieces = head.split(joined)
         pieces.pop()
         if "" in pieces:
-            return None
+            return buf, False, False
         sep = d.element
         index = self._index
         line_step = 1 if "\n" in joined else 0
@@ -324,13 +378,11 @@ class Tokenizer:
         rest = buf[cut:]
         if reseek and done < len(pieces):
             rest = joined.join(pieces[done:]) + joined + rest
-        self._check_bulk(
-            segments, pieces if not reseek else pieces[:done], sep, sep + joined in head
-        )
+        self._check_bulk(segments, sep + joined in head)
         out.extend(segments)
         if reseek:
             self.delimiters = None
-        return rest, reseek
+        return rest, reseek, True
 
     def _whitespace(self, d: Delimiters) -> tuple[str, str]:
         chars = d.characters()
@@ -338,12 +390,10 @@ class Tokenizer:
         trail_ws = "".join(c for c in "\r\n" if c not in chars)
         return lead_ws, trail_ws
 
-    def _check_bulk(
-        self, segments: list[Segment], bodies: list[str], sep: str, trailing: bool
-    ) -> None:
+    def _check_bulk(self, segments: list[Segment], trailing: bool) -> None:
         """Tag syntax, trailing separators and envelopes for a chunk, touching only what needs it.
 
-        ``trailing`` says whether any body may end with an element separator.
+        ``trailing`` says whether any segment may end with an element separator.
         """
         known = self._known_tags
         tags = set(map(_TAG, segments))
@@ -357,9 +407,10 @@ class Tokenizer:
         )
         if not (per_segment or envelopes):
             return
-        for seg, body in zip(segments, bodies, strict=True):
+        for seg in segments:
             if per_segment:
-                self._check_one(seg, body.endswith(sep))
+                elements = seg.elements
+                self._check_one(seg, bool(elements) and not elements[-1])
             if envelopes:
                 if seg.tag in ENVELOPE_TAGS:
                     envelope.segment(seg)
