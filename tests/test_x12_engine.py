@@ -298,6 +298,54 @@ def test_unterminated_last_segment() -> None:
 
 
 @pytest.mark.parametrize(
+    "padding",
+    [b"\0" * 60, b"\x1a", b"\r\n\r\n   ", b"\xef\xbb\xbf"],
+    ids=["nul-records", "dos-eof", "blank-lines", "bom"],
+)
+def test_padding_between_and_after_interchanges_is_not_a_defect(padding: bytes) -> None:
+    """NUL padding to fixed-size records, ^Z, blank lines and a joined file's BOM mean nothing."""
+    first = interchange(Delimiters(), ["BHT*0019"])
+    second = interchange(Delimiters("|", "!", "^", ">"), ["BHT|0019"]).replace(
+        b"000000101", b"000000102"
+    )
+    reader = read_segments(first + padding + second + padding)
+    assert [s.tag for s in reader].count("ISA") == 2
+    assert reader.defects == []
+
+
+def test_bytes_that_are_not_utf8_are_read_as_windows_1252_with_one_warning() -> None:
+    body = ["NM1*QC*1*NU\xd1EZ*JOS\xc9", "NM1*IL*1*O\x92BRIEN*ANN", "N3*CALLE M\xc1S"]
+    data = interchange(Delimiters(), []).replace(
+        b"SE*2", ("~".join(body) + "~SE*5").encode("latin-1")
+    )
+    reader = read_segments(data)
+    names = [s.elements[2:4] for s in reader if s.tag == "NM1"]
+    assert names == [["NU\xd1EZ", "JOS\xc9"], ["O\u2019BRIEN", "ANN"]]
+    (defect,) = reader.defects
+    assert (defect.code, defect.severity) == (DefectCode.ENCODING, Severity.WARNING)
+    assert defect.location is not None
+    assert defect.location.segment_index == 3
+
+
+def test_utf8_names_are_read_without_a_defect() -> None:
+    data = interchange(Delimiters(), ["NM1*QC*1*M\u00dcLLER*J\u00d6RG".encode().decode("latin-1")])
+    data = data.decode("utf-8").encode("latin-1")
+    reader = read_segments(data)
+    assert [s.elements[2] for s in reader if s.tag == "NM1"] == ["M\u00dcLLER"]
+    assert reader.defects == []
+
+
+def test_a_line_starting_with_digits_continues_a_wrapped_segment() -> None:
+    """``BPR*I*1`` then ``00*C`` on the next line is one amount (100), not a segment ``00``."""
+    data = interchange(Delimiters(), ["BPR*I*1\n00*C*ACH", "NM1*QC\n*1*DOE"])
+    reader = read_segments(data)
+    segments = {s.tag: s.elements for s in reader}
+    assert segments["BPR"] == ["I", "100", "C", "ACH"]
+    assert segments["NM1"] == ["QC", "1", "DOE"]
+    assert "00" not in segments
+
+
+@pytest.mark.parametrize(
     ("name", "data"),
     [
         ("empty", b""),

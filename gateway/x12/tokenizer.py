@@ -25,8 +25,11 @@ from gateway.x12.location import Location
 from gateway.x12.segment import _NEW, Segment, Span
 
 _WHITESPACE = " \t\r\n\x0b\x0c"
-_INDENT = " \t\x0b\x0c"  # what may start an indented line
 _UTF8_BOM = "\xef\xbb\xbf"  # the UTF-8 byte order mark, as Latin-1 characters
+_INDENT = " \t\x0b\x0c"  # what may start an indented line
+# What systems put between and after interchanges without meaning anything: whitespace, NUL
+# padding to fixed-size records, the DOS end-of-file character, the BOM of a file joined on.
+_PADDING = _WHITESPACE + "\x00\x1a" + _UTF8_BOM
 _SEEK_LIMIT = 65_536  # text kept while looking for an ISA before the excess is dropped
 CHUNK_SIZE = 1 << 16  # small chunks keep the working set in cache: faster than large ones
 _TAG = attrgetter("tag")
@@ -50,10 +53,14 @@ def _valid_tag(tag: str) -> bool:
 
 
 def _starts_segment(text: str, sep: str) -> bool:
-    """Whether a line starts like a segment: a 2-3 character tag, then the element separator."""
+    """Whether a line starts like a segment: a 2-3 character tag, then the element separator.
+
+    X12 segment identifiers start with a letter: a line starting ``00*`` is the rest of a
+    segment wrapped over lines (an amount, a date), not a segment of its own.
+    """
     head = text[:4]
     cut = head.find(sep)
-    return cut in (2, 3) and _valid_tag(head[:cut])
+    return cut in (2, 3) and head[0].isalpha() and _valid_tag(head[:cut])
 
 
 class Tokenizer:
@@ -81,6 +88,7 @@ class Tokenizer:
         self._at_start = True
         self._seen_isa = False
         self._junk_reported = False
+        self._encoding_reported = False
         self._known_tags: set[str] = set()
         self._joined = "~"  # the terminator plus the line break that follows it in this interchange
         self._ready: deque[Segment] = deque()
@@ -250,7 +258,7 @@ class Tokenizer:
     def _skip_junk(self, junk: str) -> None:
         if not junk:
             return
-        stripped = junk.lstrip(_WHITESPACE)
+        stripped = junk.lstrip(_PADDING)
         if stripped and not self._junk_reported:
             lead = junk[: len(junk) - len(stripped)]
             offset = self._offset + len(lead)
@@ -477,7 +485,7 @@ class Tokenizer:
                 piece, position, line, lead_ws, trail_ws, sep
             ):
                 if not body.isascii():
-                    body = body.encode("latin-1").decode("utf-8", "replace")
+                    body = self._decode(body, base + start, seg_line)
                 parts = body.split(sep)
                 tag = parts[0]
                 del parts[0]
@@ -527,6 +535,34 @@ class Tokenizer:
         self._offset = base + position
         self._line = line
         return rest, False
+
+    def _decode(self, body: str, offset: int, line: int) -> str:
+        """Text of a segment holding non-ASCII bytes: UTF-8, else Windows-1252 (reported once).
+
+        X12's character sets are ASCII; names from UTF-8 systems are common and read as such.
+        Bytes that are not UTF-8 come from Windows code pages (``O\x92BRIEN``): read as
+        Windows-1252, whose printable characters include all of Latin-1's.
+        """
+        raw = body.encode("latin-1")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        if not self._encoding_reported:
+            self._encoding_reported = True
+            self._record(
+                Defect(
+                    DefectCode.ENCODING,
+                    "The file holds bytes that are not UTF-8 (first here); they were read as "
+                    "Windows-1252. Other segments like it are read the same way and not "
+                    "reported again.",
+                    Location(segment_index=self._index, offset=offset, line=line),
+                    Severity.WARNING,
+                    "Check names and addresses in this file; ask the sender for UTF-8 or "
+                    "plain ASCII.",
+                )
+            )
+        return raw.decode("cp1252", "replace")  # its five undefined bytes are controls anyway
 
     def _bodies(
         self, piece: str, position: int, line: int, lead_ws: str, trail_ws: str, sep: str
