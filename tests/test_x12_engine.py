@@ -16,6 +16,7 @@ from gateway.x12 import (
     STRICT,
     DefectCode,
     Delimiters,
+    Policy,
     Segment,
     Severity,
     Tokenizer,
@@ -411,6 +412,36 @@ def test_file_objects_are_streamed_in_bounded_memory() -> None:
 
     small, large = peak(5_000), peak(20_000)
     assert large < small * 1.5
+
+
+def test_a_file_without_its_terminator_is_read_in_bounded_memory() -> None:
+    """An ISA naming '~' over a file that ends its segments with line breaks only: the text is
+    reported and skipped a megabyte at a time instead of being held whole as one segment."""
+    body = "\n".join(["CLP*C1*1*100*80*20*12*P1*11*1", "SVC*HC:99213*100*80**1"] * 150_000)
+    data = (isa(Delimiters()) + "\n" + body).encode()  # about 8 MB, no '~' after the ISA
+    tracemalloc.start()
+    reader = SegmentReader(io.BytesIO(data))
+    tags = [s.tag for s in reader]
+    _, top = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert tags == ["ISA"]
+    assert top < 6 * (1 << 20)
+    codes = [d.code for d in reader.defects]
+    assert codes[0] is DefectCode.SEGMENT_TOO_LONG
+    assert reader.defects[0].location is not None
+    assert reader.defects[0].location.offset == 107  # where the unterminated text starts
+
+
+def test_an_overlong_segment_is_skipped_up_to_its_terminator() -> None:
+    d = Delimiters()
+    data = interchange(d, ["NM1*QC*1*" + "X" * 5000, "N3*1 MAIN ST"], newline="\n")
+    reader = SegmentReader(data, Policy(max_segment_length=1000), chunk_size=512)
+    tags = [s.tag for s in reader]
+    assert tags == ["ISA", "GS", "ST", "N3", "SE", "GE", "IEA"]
+    (defect, *_) = reader.defects
+    assert defect.code is DefectCode.SEGMENT_TOO_LONG
+    assert defect.location is not None
+    assert defect.location.line == 4
 
 
 def test_writer_refuses_a_delimiter_in_data() -> None:

@@ -117,6 +117,7 @@ class DefectCode(StrEnum):
     UNTERMINATED_SEGMENT = "X12-UNTERMINATED-SEGMENT"  # last segment has no terminator
     DELIMITER_IN_DATA = "X12-DELIMITER-IN-DATA"  # writer refused a value holding a delimiter
     ENCODING = "X12-ENCODING"  # bytes that are not in the X12 character set
+    SEGMENT_TOO_LONG = "X12-SEGMENT-TOO-LONG"  # no terminator within Policy.max_segment_length
 
     @property
     def vocabulary(self) -> str:
@@ -171,11 +172,14 @@ class Policy:
     """What to do with defects: record them (lenient, the default for reading) or raise (strict).
 
     ``max_defects`` bounds how many are kept, so a garbage file of any size stays in bounded memory;
-    the count of those dropped is kept by the reader.
+    the count of those dropped is kept by the reader. ``max_segment_length`` bounds the text held
+    while waiting for a segment terminator (a file whose ISA names the wrong terminator would
+    otherwise be held whole): longer text is reported and skipped up to the next terminator.
     """
 
     strict: bool = False
     max_defects: int = 10_000
+    max_segment_length: int = 1 << 20
 
 
 LENIENT = Policy()

@@ -89,6 +89,7 @@ class Tokenizer:
         self._seen_isa = False
         self._junk_reported = False
         self._encoding_reported = False
+        self._overlong = False  # skipping text that ran past max_segment_length unterminated
         self._known_tags: set[str] = set()
         self._joined = "~"  # the terminator plus the line break that follows it in this interchange
         self._ready: deque[Segment] = deque()
@@ -142,13 +143,51 @@ class Tokenizer:
                 buf = self._seek_isa(buf, final)
                 if self.delimiters is None:
                     break
+            if self._overlong:
+                buf = self._skip_overlong(buf)
+                if self._overlong:
+                    break
             buf, reseek = self._split(buf, out, final)
             if not reseek:
                 break
+        if len(buf) > self.policy.max_segment_length and self.delimiters is not None:
+            self._start_overlong(buf)
+            buf = ""
         self._buffer = buf
         if final:
             self._finish()
         return out
+
+    def _start_overlong(self, buf: str) -> None:
+        """Text with no terminator past the limit: report it, drop it up to the next terminator."""
+        d = self.delimiters
+        assert d is not None
+        lead = len(buf) - len(buf.lstrip(_WHITESPACE))
+        self._record(
+            Defect(
+                DefectCode.SEGMENT_TOO_LONG,
+                f"No segment terminator ({d.segment!r}) in {len(buf):,} characters from here; "
+                "the text up to the next terminator was skipped. The file may use another "
+                "terminator than its ISA header names, or be damaged.",
+                self._here(self._offset + lead, self._line + buf.count("\n", 0, lead)),
+                hint="Check the segment terminator (the character after ISA16) against the "
+                "file's segments, and ask the sender to correct the file.",
+            )
+        )
+        self._advance(buf)
+        self._overlong = True
+
+    def _skip_overlong(self, buf: str) -> str:
+        """Drop text up to and including the next terminator (see ``_start_overlong``)."""
+        d = self.delimiters
+        assert d is not None
+        cut = buf.find(d.segment)
+        if cut < 0:
+            self._advance(buf)
+            return ""
+        self._advance(buf[: cut + 1])
+        self._overlong = False
+        return buf[cut + 1 :]
 
     def _advance(self, consumed: str) -> None:
         self._offset += len(consumed)
