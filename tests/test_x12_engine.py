@@ -346,6 +346,47 @@ def test_a_line_starting_with_digits_continues_a_wrapped_segment() -> None:
     assert "00" not in segments
 
 
+def _wrapped_sample() -> bytes:
+    body = []
+    for n in range(40):
+        body += [
+            f"CLP*PCN{n}*1*{n}25.50*{n}00.00**MC*ICN{n:08d}*11*1",
+            f"NM1*QC*1*DOE{n}*JANE****MI*M{n:07d}",
+            f"SVC*HC:99213:25*{n}25.50*{n}00.00**1",
+            "DTM*472*20261101",
+            "CAS*CO*45*25.50",
+        ]
+    return interchange(Delimiters(), body)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("width", [40, 73, 80, 104, 132])
+def test_fixed_width_records_are_unwrapped(width: int, newline: str) -> None:
+    """80-column records (any width) with segments running over the line breaks read like the
+    unwrapped file, with one warning, and locations point into the file as it is."""
+    flat = _wrapped_sample().decode()
+    lines = [flat[i : i + width] for i in range(0, len(flat), width)]
+    data = (newline.join(lines) + newline).encode()
+    expected = [(s.tag, s.elements) for s in read_segments(flat.encode())]
+    for chunk in (1, 7, 100, 1 << 16):
+        reader = SegmentReader(data, chunk_size=chunk)
+        segments = list(reader)
+        assert [(s.tag, s.elements) for s in segments] == expected, chunk
+        assert [d.code for d in reader.defects] == [DefectCode.WRAPPED_LINES]
+        text = data.decode()
+        for seg in segments:
+            assert text[seg.offset] == seg.tag[0]
+            assert seg.line == text.count("\n", 0, seg.offset) + 1
+
+
+def test_one_segment_per_line_of_equal_length_is_not_wrapped() -> None:
+    body = ["REF*EA*AAAA", "REF*EA*BBBB", "REF*EA*CCCC"]
+    data = interchange(Delimiters(), body, newline="\n")
+    reader = read_segments(data)
+    assert [s.tag for s in reader].count("REF") == 3
+    assert reader.defects == []
+
+
 @pytest.mark.parametrize(
     ("name", "data"),
     [

@@ -117,6 +117,7 @@ class DefectCode(StrEnum):
     UNTERMINATED_SEGMENT = "X12-UNTERMINATED-SEGMENT"  # last segment has no terminator
     DELIMITER_IN_DATA = "X12-DELIMITER-IN-DATA"  # writer refused a value holding a delimiter
     ENCODING = "X12-ENCODING"  # bytes that are not in the X12 character set
+    WRAPPED_LINES = "X12-WRAPPED-LINES"  # fixed-width records: segments run over line breaks
     SEGMENT_TOO_LONG = "X12-SEGMENT-TOO-LONG"  # no terminator within Policy.max_segment_length
 
     @property

@@ -157,6 +157,41 @@ def _repetition(isa11_isa12: list[str]) -> str | None:
     isa11, version = isa11_isa12[0], isa11_isa12[1].strip()
     if len(isa11) != 1 or isa11.isalnum() or isa11 == " ":
         return None
-    if version.isdigit() and int(version) < 402:
+    if version.isascii() and version.isdigit() and int(version) < 402:
         return None
     return isa11
+
+
+def detect_wrap(text: str) -> tuple[int, str] | None:
+    """Fixed-width records: ``(width, line break)`` when ``text`` (the start of a file, from its
+    ISA) is cut into lines of one length with segments running over the line breaks.
+
+    Mainframe and older PC systems write X12 as 80-column records. The sign is unmistakable:
+    every line but the last is exactly as long as the first, and lines end inside segments
+    rather than after the terminator. A file with one segment per line is not wrapped, whatever
+    its lines' lengths.
+    """
+    if not text.startswith("ISA"):
+        return None
+    sample = text[:8192]
+    lines = sample.split("\n")
+    complete = lines[:-1]
+    if len(complete) < 2:
+        return None
+    newline = "\n"
+    if all(line.endswith("\r") for line in complete):
+        newline = "\r\n"
+        complete = [line[:-1] for line in complete]
+    if any("\r" in line for line in complete):
+        return None
+    width = len(complete[0])
+    full = complete[:-1]  # the last record (of the file, or of what came so far) may be short
+    if width < 20 or any(len(line) != width for line in full) or len(complete[-1]) > width:
+        return None
+    header = detect(("".join(complete) + lines[-1])[: ISA_LENGTH + 64])
+    if header is None or header.delimiters.segment in "\r\n":
+        return None
+    term = header.delimiters.segment
+    if all(line.rstrip(" ").endswith(term) for line in complete):
+        return None  # one segment per line (perhaps padded): nothing runs over a line break
+    return width, newline

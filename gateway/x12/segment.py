@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import _tuplegetter  # type: ignore[attr-defined]  # namedtuple's C accessor
+from dataclasses import dataclass
 from functools import partial
 from itertools import accumulate, repeat
 from operator import add
@@ -12,6 +13,31 @@ from gateway.x12.delimiters import Delimiters
 from gateway.x12.location import Location
 
 _DEFAULT = Delimiters()
+
+
+@dataclass(frozen=True, slots=True)
+class Wrap:
+    """A file cut into fixed-width lines (80-column records) with segments running over them.
+
+    The tokenizer reads such a file with its line breaks removed; this maps positions in that
+    text back to the file's own byte offsets and lines. ``origin`` is where the first record
+    starts (the same in both), ``width`` the characters per line, ``newline`` the line break.
+    """
+
+    width: int
+    newline: str
+    origin: int = 0
+    origin_line: int = 1
+
+    def offset(self, logical: int) -> int:
+        """The file's byte offset of a position in the unwrapped text."""
+        rel = logical - self.origin
+        return logical + (rel // self.width) * len(self.newline) if rel > 0 else logical
+
+    def line(self, logical: int) -> int:
+        """The file's 1-based line of a position in the unwrapped text."""
+        rel = logical - self.origin
+        return self.origin_line + rel // self.width if rel > 0 else self.origin_line
 
 
 class Span:
@@ -34,6 +60,7 @@ class Span:
         "_text",
         "delimiters",
         "index",
+        "wrap",
     )
 
     def __init__(
@@ -50,8 +77,10 @@ class Span:
         first_offset: int = 0,
         first_line: int = 1,
         line_step: int = 0,
+        wrap: Wrap | None = None,
     ) -> None:
         self.delimiters = delimiters
+        self.wrap = wrap
         self.index = index
         self._offsets = offsets
         self._lines = lines
@@ -65,6 +94,11 @@ class Span:
 
     def offset(self, k: int) -> int:
         """Byte offset of the k-th segment of the span."""
+        if self.wrap is not None:
+            return self.wrap.offset(self._offset(k))
+        return self._offset(k)
+
+    def _offset(self, k: int) -> int:
         offsets = self._offsets
         if offsets is None:
             pieces = self._pieces
@@ -82,6 +116,8 @@ class Span:
 
     def line(self, k: int) -> int:
         """1-based line of the k-th segment of the span."""
+        if self.wrap is not None:
+            return self.wrap.line(self._offset(k))
         lines = self._lines
         if lines is not None:
             return lines[k]

@@ -19,10 +19,10 @@ from operator import attrgetter
 from typing import BinaryIO
 
 from gateway.x12.defects import LENIENT, Defect, DefectCode, Policy, Severity, X12Error
-from gateway.x12.delimiters import ISA_LENGTH, Delimiters, detect, detect_headless
+from gateway.x12.delimiters import ISA_LENGTH, Delimiters, detect, detect_headless, detect_wrap
 from gateway.x12.envelope import ENVELOPE_TAGS, EnvelopeChecker
 from gateway.x12.location import Location
-from gateway.x12.segment import _NEW, Segment, Span
+from gateway.x12.segment import _NEW, Segment, Span, Wrap
 
 _WHITESPACE = " \t\r\n\x0b\x0c"
 _UTF8_BOM = "\xef\xbb\xbf"  # the UTF-8 byte order mark, as Latin-1 characters
@@ -90,6 +90,8 @@ class Tokenizer:
         self._junk_reported = False
         self._encoding_reported = False
         self._overlong = False  # skipping text that ran past max_segment_length unterminated
+        self._wrap: Wrap | None = None  # fixed-width records: read with their line breaks removed
+        self._wrap_carry = ""
         self._known_tags: set[str] = set()
         self._joined = "~"  # the terminator plus the line break that follows it in this interchange
         self._ready: deque[Segment] = deque()
@@ -132,10 +134,14 @@ class Tokenizer:
             self.defects_dropped += 1
 
     def _here(self, offset: int, line: int) -> Location:
+        if self._wrap is not None:
+            offset, line = self._wrap.offset(offset), self._wrap.line(offset)
         return Location(segment_index=self._index, offset=offset, line=line)
 
     # -- the work -------------------------------------------------------------------------------
     def _process(self, text: str, *, final: bool) -> list[Segment]:
+        if self._wrap is not None:
+            text = self._unwrap(text, final)
         buf = self._buffer + text if self._buffer else text
         out: list[Segment] = []
         while True:
@@ -157,6 +163,38 @@ class Tokenizer:
         if final:
             self._finish()
         return out
+
+    def _unwrap(self, text: str, final: bool) -> str:
+        """Text of fixed-width records without their line breaks (a CR LF may span chunks)."""
+        assert self._wrap is not None
+        newline = self._wrap.newline
+        if self._wrap_carry:
+            text = self._wrap_carry + text
+            self._wrap_carry = ""
+        if not final and len(newline) > 1 and text.endswith(newline[0]):
+            self._wrap_carry = newline[0]
+            text = text[:-1]
+        return text.replace(newline, "")
+
+    def _detect_wrap(self, buf: str, final: bool) -> str:
+        """At the start of a file: fixed-width records are unwrapped from here on (a warning)."""
+        found = detect_wrap(buf)
+        if found is None:
+            return buf
+        width, newline = found
+        self._wrap = Wrap(width, newline, self._offset, self._line)
+        self._record(
+            Defect(
+                DefectCode.WRAPPED_LINES,
+                f"The file is cut into lines of {width} characters with segments running over "
+                "the line breaks (fixed-width records); it was read with the line breaks removed.",
+                self._here(self._offset, self._line),
+                Severity.WARNING,
+                "Nothing to do if the file reads correctly; some receivers want one segment per "
+                "line or none.",
+            )
+        )
+        return self._unwrap(buf, final)
 
     def _start_overlong(self, buf: str) -> None:
         """Text with no terminator past the limit: report it, drop it up to the next terminator."""
@@ -202,6 +240,8 @@ class Tokenizer:
             if buf.startswith(_UTF8_BOM):
                 self._advance(_UTF8_BOM)
                 buf = buf[3:]
+            if buf.startswith("ISA"):
+                buf = self._detect_wrap(buf, final)
             elif not buf.lstrip(_WHITESPACE).startswith("ISA") and (
                 headless := detect_headless(buf[:_SEEK_LIMIT])
             ):
@@ -351,6 +391,7 @@ class Tokenizer:
             first_offset=self._offset,
             first_line=self._line,
             line_step=line_step,
+            wrap=self._wrap,
         )
         assert self._accelerated is not None
         segments, end, trailing, status = self._accelerated(buf, joined, d.element, span, Segment)
@@ -413,6 +454,7 @@ class Tokenizer:
             first_offset=self._offset,
             first_line=self._line,
             line_step=line_step,
+            wrap=self._wrap,
         )
         segments = list(map(_NEW, zip(tags, parts, repeat(span), count())))
         done = len(segments)
@@ -511,7 +553,7 @@ class Tokenizer:
         base = self._offset
         span_offsets: list[int] = []
         span_lines: list[int] = []
-        span = Span(d, self._index, span_offsets, span_lines)
+        span = Span(d, self._index, span_offsets, span_lines, wrap=self._wrap)
         k = 0
         position = 0  # where the current piece starts in buf
         line = self._line
@@ -595,7 +637,7 @@ class Tokenizer:
                     "The file holds bytes that are not UTF-8 (first here); they were read as "
                     "Windows-1252. Other segments like it are read the same way and not "
                     "reported again.",
-                    Location(segment_index=self._index, offset=offset, line=line),
+                    self._here(offset, line),
                     Severity.WARNING,
                     "Check names and addresses in this file; ask the sender for UTF-8 or "
                     "plain ASCII.",
