@@ -122,7 +122,7 @@ def billing_provider(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             "billing_provider.organization_name",
             "The billing provider has neither an organization name nor a last name.",
         )
-    if not (bp.tax_id.isdigit() and len(bp.tax_id) == 9):
+    if not (bp.tax_id.isascii() and bp.tax_id.isdigit() and len(bp.tax_id) == 9):
         yield finding(
             C.TAX_ID_FORMAT,
             "billing_provider.tax_id",
@@ -138,7 +138,7 @@ def billing_provider(enc: Encounter, ctx: Context) -> Iterator[Finding]:
         )
     if bp.contact is not None:
         phone = bp.contact.phone
-        if not (phone.isdigit() and len(phone) == 10):
+        if not (phone.isascii() and phone.isdigit() and len(phone) == 10):
             yield finding(
                 C.PHONE_FORMAT, "billing_provider.contact.phone", "The phone is not 10 digits."
             )
@@ -390,7 +390,9 @@ def addresses(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """ZIP codes are 5 or 9 digits and US states are postal codes."""
     for path, address in _addresses(enc):
         domestic = address.country_code in (None, "US", "USA")
-        if domestic and not (address.zip.isdigit() and len(address.zip) in (5, 9)):
+        if domestic and not (
+            address.zip.isascii() and address.zip.isdigit() and len(address.zip) in (5, 9)
+        ):
             yield finding(
                 C.ZIP_FORMAT, f"{path}.zip", f"The ZIP code at {path} is not 5 or 9 digits."
             )
@@ -411,7 +413,7 @@ def billing_address(enc: Encounter, ctx: Context) -> Iterator[Finding]:
                 f"billing_provider.address.{key}",
                 "The billing provider's address is a post office box (loop 2010AA needs a street).",
             )
-    if address.zip.isdigit() and len(address.zip) == 5:
+    if address.zip.isascii() and address.zip.isdigit() and len(address.zip) == 5:
         yield finding(
             C.BILLING_ZIP9,
             "billing_provider.address.zip",

@@ -527,7 +527,7 @@ def _set_reasons(set_ack: SetAck, claim_id: str) -> tuple[Reason, ...]:
 def _element_name(tag: str, position: str) -> str:
     """``CLM`` + ``5-3`` -> ``CLM05-3`` (the guide's way of naming an element and component)."""
     element, _, component = position.partition("-")
-    if not element.isdigit():
+    if not (element.isascii() and element.isdigit()):
         return f"{tag}{position}"
     return f"{tag}{int(element):02d}" + (f"-{component}" if component else "")
 
@@ -814,7 +814,7 @@ def _835_lines(clp: RemittanceClaim, claim: SentClaim) -> list[dict[str, Any]]:
 def _number(value: str) -> str:
     """Control numbers compare as numbers: ``000000123`` and ``123`` are the same interchange."""
     text = value.strip()
-    return text.lstrip("0") or "0" if text.isdigit() else text
+    return text.lstrip("0") or "0" if text.isascii() and text.isdigit() else text
 
 
 def _key(text: str) -> str:

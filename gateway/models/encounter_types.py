@@ -33,7 +33,11 @@ class CodeEnum(StrEnum):
         for member in cls:
             code = member.value.lower()
             if text == code or (
-                text.isdigit() and code.isdigit() and text.zfill(len(code)) == code
+                text.isascii()
+                and text.isdigit()
+                and code.isascii()
+                and code.isdigit()
+                and text.zfill(len(code)) == code
             ):
                 return member
         return None
@@ -254,7 +258,7 @@ def _ndc(value: Any) -> Any:
     value = _code(value)
     if isinstance(value, str) and value.count("-") == 2:
         parts = value.split("-")
-        if all(p.isdigit() for p in parts) and all(
+        if all(p.isascii() and p.isdigit() for p in parts) and all(
             0 < len(p) <= width for p, width in zip(parts, _NDC_SEGMENTS, strict=True)
         ):
             padded = [p.zfill(width) for p, width in zip(parts, _NDC_SEGMENTS, strict=True)]
@@ -267,7 +271,7 @@ def _ndc(value: Any) -> Any:
 def _revenue_code(value: Any) -> Any:
     """A revenue code: 4 digits; the 3-digit form (``450``) means a leading zero (``0450``)."""
     value = _optional_code(value)
-    if isinstance(value, str) and value.isdigit() and len(value) == 3:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == 3:
         return "0" + value
     return value
 

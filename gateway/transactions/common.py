@@ -42,7 +42,7 @@ def parse_date(text: str) -> date | None:
     value = DATES.get(text)
     if value is not None:
         return value
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         return None
     try:
         if len(text) == 8:

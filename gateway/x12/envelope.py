@@ -65,14 +65,14 @@ _RESEND = "Ask the sender for a corrected file; the file is kept as received."
 
 
 def _valid_yymmdd(value: str) -> bool:
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not (value.isascii() and value.isdigit()):
         return False
     month, day = int(value[2:4]), int(value[4:6])
     return 1 <= month <= 12 and 1 <= day <= 31
 
 
 def _valid_hhmm(value: str) -> bool:
-    if len(value) != 4 or not value.isdigit():
+    if len(value) != 4 or not (value.isascii() and value.isdigit()):
         return False
     return int(value[:2]) <= 23 and int(value[2:]) <= 59
 
@@ -216,8 +216,18 @@ class EnvelopeChecker:
             (8, bool(seg[8].strip()), DefectCode.TA1_008, "receiver ID"),
             (9, _valid_yymmdd(seg[9]), DefectCode.TA1_014, "interchange date (YYMMDD)"),
             (10, _valid_hhmm(seg[10]), DefectCode.TA1_015, "interchange time (HHMM)"),
-            (12, len(seg[12]) == 5 and seg[12].isdigit(), DefectCode.TA1_017, "version number"),
-            (13, len(seg[13]) == 9 and seg[13].isdigit(), DefectCode.TA1_018, "control number"),
+            (
+                12,
+                len(seg[12]) == 5 and seg[12].isascii() and seg[12].isdigit(),
+                DefectCode.TA1_017,
+                "version number",
+            ),
+            (
+                13,
+                len(seg[13]) == 9 and seg[13].isascii() and seg[13].isdigit(),
+                DefectCode.TA1_018,
+                "control number",
+            ),
             (14, seg[14] in ("0", "1"), DefectCode.TA1_019, "acknowledgment requested flag"),
             (15, seg[15] in ("P", "T", "I"), DefectCode.TA1_020, "usage indicator (P or T)"),
         ]
@@ -258,10 +268,15 @@ class EnvelopeChecker:
                 f"({header!r}).",
                 seg.at(2),
             )
-        if not (seg[1].isdigit() and int(seg[1]) == self._group_count):
+        if not (seg[1].isascii() and seg[1].isdigit() and int(seg[1]) == self._group_count):
             # An interchange holding only a TA1 often counts the TA1; tolerated, but said.
             ta1_only = self._group_count == 0 and self._ta1_count > 0
-            ta1_counted = ta1_only and seg[1].isdigit() and int(seg[1]) == self._ta1_count
+            ta1_counted = (
+                ta1_only
+                and seg[1].isascii()
+                and seg[1].isdigit()
+                and int(seg[1]) == self._ta1_count
+            )
             self._defect(
                 DefectCode.TA1_021,
                 f"IEA01 says the interchange holds {seg[1]!r} functional groups; it holds "
@@ -289,7 +304,7 @@ class EnvelopeChecker:
         self._set_count = 0
         self._st_controls = set()
         control = seg[6]
-        if not (control.isdigit() and 1 <= len(control) <= 9):
+        if not (control.isascii() and control.isdigit() and 1 <= len(control) <= 9):
             self._defect(
                 DefectCode.AK905_6,
                 f"GS06 (group control number) {control!r} must be 1 to 9 digits.",
@@ -320,7 +335,7 @@ class EnvelopeChecker:
                 f"({self._gs[6]!r}).",
                 seg.at(2),
             )
-        if not (seg[1].isdigit() and int(seg[1]) == self._set_count):
+        if not (seg[1].isascii() and seg[1].isdigit() and int(seg[1]) == self._set_count):
             self._defect(
                 DefectCode.AK905_5,
                 f"GE01 says the group holds {seg[1]!r} transaction sets; it holds "
@@ -387,7 +402,7 @@ class EnvelopeChecker:
                 seg.at(2),
             )
         actual = seg.index - st.index + 1
-        if not (seg[1].isdigit() and int(seg[1]) == actual):
+        if not (seg[1].isascii() and seg[1].isdigit() and int(seg[1]) == actual):
             self._defect(
                 DefectCode.IK502_4,
                 f"SE01 says transaction set {st[2]!r} has {seg[1]!r} segments; it has {actual} "
