@@ -140,7 +140,9 @@ class Segment(tuple[Any, ...]):
 
     A tuple underneath because the tokenizer builds millions of them and tuples are built in C;
     indexing, ``len`` and iteration speak of elements, as X12 does (``seg[1]`` is the first
-    element), never of the tuple's fields.
+    element), never of the tuple's fields. Treat ``elements`` as read-only: the C tokenizer keeps
+    segments and their element lists out of the cycle collector (they hold only strings), so an
+    element list made to hold itself would never be freed.
 
     >>> seg = Segment("CLM", ["A1", "100", "", "", "11:B:1"])
     >>> seg[5], seg.component(5, 3), seg[9], len(seg)
