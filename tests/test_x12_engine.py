@@ -346,6 +346,25 @@ def test_a_line_starting_with_digits_continues_a_wrapped_segment() -> None:
     assert "00" not in segments
 
 
+@pytest.mark.parametrize("newline", ["", "\n"])
+def test_an_iea_without_its_terminator_does_not_swallow_the_next_interchange(
+    newline: str,
+) -> None:
+    first = interchange(Delimiters(), ["BHT*0019"], newline).rstrip(b"~\n")
+    second = interchange(Delimiters("|", "!", "^", ">"), ["BHT|0019"], newline).replace(
+        b"000000101", b"000000102"
+    )
+    reader = read_segments(first + second)
+    segments = list(reader)
+    assert [s.tag for s in segments].count("ISA") == 2
+    iea = next(s for s in segments if s.tag == "IEA")
+    assert iea.elements == ["1", "000000101"]
+    assert segments[-1].elements == ["1", "000000102"]
+    (defect,) = reader.defects
+    assert defect.code is DefectCode.UNTERMINATED_SEGMENT
+    assert defect.message == "Segment IEA has no segment terminator before the next ISA."
+
+
 def _wrapped_sample() -> bytes:
     body = []
     for n in range(40):

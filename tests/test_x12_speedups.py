@@ -74,10 +74,10 @@ def test_cuts_regular_text_and_keeps_an_incomplete_segment() -> None:
     assert (end, trailing, status) == (26, False, 0)
 
 
-def test_stops_after_iea() -> None:
+def test_leaves_iea_to_the_python_path() -> None:
     segments, end, _, status = call("GE*1*7~\nIEA*1*000000101~\nISA*00")
-    assert [s.tag for s in segments] == ["GE", "IEA"]
-    assert (end, status) == (25, 1)
+    assert [s.tag for s in segments] == ["GE"]
+    assert (end, status) == (8, 2)
 
 
 @pytest.mark.parametrize(

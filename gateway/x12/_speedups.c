@@ -18,9 +18,9 @@
  *   segments      the Segments cut, k counting from 0
  *   end           where the text after the last segment cut starts
  *   trailing      whether any segment cut ends with an element separator
- *   status        STATUS_TAIL: the rest of the text is an incomplete segment (or nothing);
- *                 STATUS_IEA: stopped after an IEA (the next interchange may use other delimiters);
- *                 STATUS_IRREGULAR: the segment at ``end`` is not regular; read it the careful way.
+ *   status        STATUS_TAIL (0): the rest of the text is an incomplete segment (or nothing);
+ *                 STATUS_IRREGULAR (2): the segment at ``end`` is not regular, or is an IEA;
+ *                 the Python path reads it and goes on.
  *
  * Standard library only (the CPython C API); no state but two caches of immutable strings.
  */
@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { STATUS_TAIL = 0, STATUS_IEA = 1, STATUS_IRREGULAR = 2 };
+enum { STATUS_TAIL = 0, STATUS_IRREGULAR = 2 };
 
 /* What a byte means while scanning a segment. */
 enum { C_PLAIN = 0, C_SEP = 1, C_STOP = 2 };
@@ -273,6 +273,12 @@ split_regular(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nar
             status = STATUS_IRREGULAR; /* this terminator lacks the usual line break */
             break;
         }
+        if ((ncut ? cuts[0] : i) - pos == 3 && memcmp(p + pos, "IEA", 3) == 0) {
+            /* the end of an interchange is the Python path's: it checks for a next ISA glued
+             * on without a terminator, and looks for that ISA's delimiters afresh */
+            status = STATUS_IRREGULAR;
+            break;
+        }
         PyObject *segment = build_segment(segment_type, p, pos, i, cuts, ncut, span, k);
         if (segment == NULL || PyList_Append(out, segment) < 0) {
             Py_XDECREF(segment);
@@ -287,12 +293,7 @@ split_regular(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nar
         if (p[i - 1] == sepc) {
             trailing = 1;
         }
-        int is_iea = (ncut ? cuts[0] : i) - pos == 3 && memcmp(p + pos, "IEA", 3) == 0;
         pos = i + jn;
-        if (is_iea) {
-            status = STATUS_IEA; /* the next interchange may use other delimiters */
-            break;
-        }
     }
     if (cuts != small) {
         PyMem_Free(cuts);

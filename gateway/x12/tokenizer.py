@@ -41,7 +41,7 @@ try:  # the hot path in C; the Python below is the reference and the fallback
 except ImportError:  # built without a C compiler, or turned off: the Python path below, then
     _speedups = None  # type: ignore[assignment]
 _Splitter = Callable[[str, str, str, Span, type[Segment]], tuple[list[Segment], int, bool, int]]
-_STATUS_TAIL, _STATUS_IEA = 0, 1  # what split_regular says of the text it stopped at
+_STATUS_TAIL = 0  # split_regular stopped at an incomplete segment (else at an irregular one)
 _split_regular: _Splitter | None = _speedups.split_regular if _speedups is not None else None
 
 ACCELERATED = _split_regular is not None
@@ -61,6 +61,21 @@ def _starts_segment(text: str, sep: str) -> bool:
     head = text[:4]
     cut = head.find(sep)
     return cut in (2, 3) and head[0].isalpha() and _valid_tag(head[:cut])
+
+
+def _glued_isa(body: str, sep: str) -> int:
+    """Where a next ISA starts inside an IEA whose terminator was left out (0 if none).
+
+    ``IEA*1*000000001ISA*00*...``: IEA02 is always nine digits, so an ISA right after them is
+    the next interchange, whatever delimiters it goes on to use.
+    """
+    at = body.find("ISA", 4)
+    if at < 0 or len(body) < at + 4 or body[at + 3].isalnum():
+        return 0
+    parts = body[:at].split(sep)
+    if len(parts) != 3 or len(parts[2]) != 9:
+        return 0
+    return at if all(p.isascii() and p.isdigit() for p in parts[1:]) else 0
 
 
 class Tokenizer:
@@ -377,9 +392,9 @@ class Tokenizer:
     ) -> tuple[str, bool, bool]:
         """``_split_fast`` in C (gateway/x12/_speedups.c), segment by segment.
 
-        Returns the rest of ``buf``, whether an IEA ended the interchange, and whether the rest is
-        only an incomplete segment; when it is not, the rest starts with a segment that is not
-        regular and goes the careful way.
+        Returns the rest of ``buf``, False (an IEA is left to the careful way), and whether the
+        rest is only an incomplete segment; when it is not, the rest starts with a segment that
+        is not regular, or an IEA, and goes the careful way.
         """
         joined = self._joined
         line_step = 1 if "\n" in joined else 0
@@ -402,9 +417,6 @@ class Tokenizer:
             self._line += done * line_step
             self._check_bulk(segments, trailing)
             out.extend(segments)
-        if status == _STATUS_IEA:
-            self.delimiters = None
-            return buf[end:], True, True
         return buf[end:] if end else buf, False, status == _STATUS_TAIL
 
     def _split_fast(self, d: Delimiters, buf: str, out: list[Segment]) -> tuple[str, bool, bool]:
@@ -442,9 +454,9 @@ class Tokenizer:
         line_step = 1 if "\n" in joined else 0
         parts = list(map(str.split, pieces, repeat(sep)))
         tags = list(map(list.pop, parts, repeat(0)))
-        reseek = "IEA" in tags
-        if reseek:
-            stop = tags.index("IEA") + 1
+        regular = "IEA" not in tags  # an interchange's end is left to the careful way
+        if not regular:
+            stop = tags.index("IEA")
             del tags[stop:], parts[stop:]
         span = Span(
             d,
@@ -465,13 +477,11 @@ class Tokenizer:
             self._offset += sum(map(len, pieces[:done])) + done * len(joined)
         self._line += done * line_step
         rest = buf[cut:]
-        if reseek and done < len(pieces):
+        if not regular:
             rest = joined.join(pieces[done:]) + joined + rest
         self._check_bulk(segments, sep + joined in head)
         out.extend(segments)
-        if reseek:
-            self.delimiters = None
-        return rest, reseek, True
+        return rest, False, regular
 
     def _whitespace(self, d: Delimiters) -> tuple[str, str]:
         chars = d.characters()
@@ -567,6 +577,9 @@ class Tokenizer:
             ):
                 if not body.isascii():
                     body = self._decode(body, base + start, seg_line)
+                why = " before the line break."
+                if body.startswith("IEA") and (glued := _glued_isa(body, sep)):
+                    body, missing_term, why = body[:glued], True, " before the next ISA."
                 parts = body.split(sep)
                 tag = parts[0]
                 del parts[0]
@@ -587,7 +600,7 @@ class Tokenizer:
                         Defect(
                             DefectCode.UNTERMINATED_SEGMENT,
                             f"Segment {tag} has no segment terminator"
-                            + (" before the line break." if missing_term else "."),
+                            + (why if missing_term else "."),
                             seg.location,
                             Severity.WARNING,
                             "Read as a segment of its own; the file may have been cut short or "
