@@ -102,8 +102,16 @@ class ErrorContext:
     """CTX03 segment position in the transaction set."""
     loop_id: str = ""
     """CTX04 loop identifier."""
-    element_position: str = ""
-    """CTX05 position in segment (element:component:repeat)."""
+    element_position: int | None = None
+    """CTX05-1 element position in the segment (C030, split on the interchange's ISA16)."""
+    component_position: int | None = None
+    """CTX05-2 component position in the composite."""
+    repetition: int | None = None
+    """CTX05-3 repeating data element position."""
+    data_element_reference: str = ""
+    """CTX06-1 data element reference number (C999) of the element in context."""
+    component_data_element_reference: str = ""
+    """CTX06-2 data element reference number of the component in context."""
 
 
 @dataclass(slots=True)

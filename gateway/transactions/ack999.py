@@ -3,6 +3,11 @@
 AK1 opens a functional group response, AK2 a transaction set response; IK3 (997: AK3) segment errors
 hold IK4 (997: AK4) element errors; CTX segments attach to the IK3 or IK4 they follow; IK5 (997:
 AK5) closes the set with its verdict and AK9 the group. Every code carries its meaning.
+
+Composites are split with the interchange's own delimiters, so the same 999 reads the same whatever
+its ISA16: IK401 and CTX05 (C030) become element, component and repetition numbers, CTX06 (C999)
+data element reference numbers, and CTX01 (C998) a context name and reference (``CLM01`` and the
+claim's patient control number for a business-unit context).
 """
 
 from __future__ import annotations
@@ -33,16 +38,82 @@ def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _context(seg: Segment) -> ErrorContext:
-    first = seg.repetitions(1)[0] if seg.get(1) else ""
-    name, _, reference = first.partition(seg.delimiters.component)
+# CTX01-1 names of the business-unit CTX (X231A1 loop 2100): their CTX01-2 identifies the unit
+_BUSINESS_UNITS = frozenset(
+    {
+        "TRN02",
+        "NM109",
+        "PATIENT NAME NM109",
+        "SUBSCRIBER NAME NM109",
+        "ENT01",
+        "SUBSCRIBER NUMBER REF02",
+        "CLM01",
+    }
+)
+
+
+def _context_identification(seg: Segment, findings: list[Finding]) -> tuple[str, str]:
+    """CTX01 (C998, first repetition) as context name and context reference.
+
+    The two components are split on the interchange's component separator (ISA16). A sender that
+    writes a business-unit context with a literal colon under another ISA16 (``CLM01:A1`` with
+    ``>``) is read the same way, with a warning: the claim it names must not be lost.
+    """
+    repetitions = seg.repetitions(1)
+    first = repetitions[0] if repetitions else ""
+    separator = seg.delimiters.component
+    name, found, reference = first.partition(separator)
+    if not found and separator != ":":
+        head, colon, tail = first.partition(":")
+        if colon and head in _BUSINESS_UNITS:
+            findings.append(
+                warning(
+                    "999-CONTEXT",
+                    f"CTX01 separates {head} from its reference with ':', not with the "
+                    f"interchange's component separator {separator!r}; read as {head} and "
+                    "its reference.",
+                    at(seg, 1),
+                )
+            )
+            return head, tail
+    return name, reference
+
+
+def _positions(
+    seg: Segment, position: int, findings: list[Finding]
+) -> tuple[int | None, int | None, int | None]:
+    """A C030 position in segment (element, component, repetition) split on ISA16, as numbers."""
+    parts = seg.components(position)
+    numbers = [_int(p) for p in parts[:3]]
+    if any(p.strip() and n is None for p, n in zip(parts, numbers, strict=False)) or len(parts) > 3:
+        findings.append(
+            warning(
+                "999-CONTEXT",
+                f"{seg.tag}{position:02d} is not a position in segment (element, component, "
+                "repetition: numbers separated by the component separator); the parts that "
+                "are not numbers are left out.",
+                at(seg, position),
+            )
+        )
+    numbers += [None] * (3 - len(numbers))
+    return numbers[0], numbers[1], numbers[2]
+
+
+def _context(seg: Segment, findings: list[Finding]) -> ErrorContext:
+    name, reference = _context_identification(seg, findings)
+    element, component, repetition = _positions(seg, 5, findings)
+    references = seg.components(6)
     return ErrorContext(
         context_name=name,
         context_reference=reference,
         segment_id=seg.get(2),
         segment_position=_int(seg.get(3)),
         loop_id=seg.get(4),
-        element_position=seg.get(5),
+        element_position=element,
+        component_position=component,
+        repetition=repetition,
+        data_element_reference=references[0] if references else "",
+        component_data_element_reference=references[1] if len(references) > 1 else "",
     )
 
 
@@ -95,12 +166,12 @@ class _SetReader:
                 )
                 self.segment_error = SegmentError("", None, "", "", "")
                 self._set(seg).segment_errors.append(self.segment_error)
-            parts = seg.components(1)
+            element, component, repetition = _positions(seg, 1, self.findings)
             code = seg.get(3)
             self.element_error = ElementError(
-                _int(parts[0]) if parts else None,
-                _int(parts[1]) if len(parts) > 1 else None,
-                _int(parts[2]) if len(parts) > 2 else None,
+                element,
+                component,
+                repetition,
                 seg.get(2),
                 code,
                 codes.meaning("ik403", code),
@@ -108,7 +179,7 @@ class _SetReader:
             )
             self.segment_error.element_errors.append(self.element_error)
         elif tag == "CTX":
-            context = _context(seg)
+            context = _context(seg, self.findings)
             if self.element_error is not None:
                 self.element_error.contexts.append(context)
             elif self.segment_error is not None:
