@@ -4,19 +4,40 @@
 (AK1, AK2 / IK3 / IK4 / IK5 per set, AK9), inside one interchange addressed back to the sender.
 Functional groups of 999s are never acknowledged (no 999 for a 999). ``ack_ta1(result)`` writes the
 TA1 interchange acknowledgement for each interchange. Both are written with ``gateway.x12.Writer``.
-IK404 (the bad value) is never written: it could hold PHI.
 
->>> text = ack_999(validate(data))        # doctest: +SKIP
+IK4 carries IK401 (element, component, repetition), IK402 (the data element number, from the
+guide's map) and IK403. IK404 (the bad value) is never written: it could hold PHI, and findings
+never carry values. Given the acknowledged file's bytes (``source=``), an error inside an 837 claim
+(loop 2300 and below) gets the business-unit context ``CTX*CLM01:<patient control number>`` after
+its IK3: findings say where they are (segment index), not which claim that is. The situational
+trigger contexts (segment and element context) are not written: the validator does not report the
+trigger of a situational rule.
+
+>>> text = ack_999(validate(data), source=data)        # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from gateway.validation.validator import GroupResult, InterchangeResult, ValidationResult
-from gateway.x12 import Defect, DefectCode, Delimiters, Severity, Writer
+from gateway.validation.compiled import specs as compiled_specs
+from gateway.validation.spec import (
+    SUPPORTED_MAPS,
+    CompositeSpec,
+    LoopSpec,
+    SegmentSpec,
+    SpecError,
+)
+from gateway.validation.validator import (
+    GroupResult,
+    InterchangeResult,
+    SetResult,
+    ValidationResult,
+)
+from gateway.x12 import Defect, DefectCode, Delimiters, Severity, Writer, read_segments
 
 __all__ = ["AckError", "AckHeader", "ack_999", "ack_ta1"]
 
@@ -57,10 +78,98 @@ def _segment_code(defect: Defect) -> str | None:
     return None
 
 
-def _set_lines(w: Writer, defects: Iterable[Defect]) -> tuple[list[str], list[str]]:
-    """The IK3 / IK4 segments for one set's findings, and its IK502 codes."""
+# (segment tag, element position, component position or None) -> data element number
+_ElementNumbers = Mapping[tuple[str, int, int | None], str]
+
+
+@lru_cache(maxsize=8)
+def _element_numbers(version: str) -> _ElementNumbers:
+    """The data element numbers of a guide's segments, from its map (empty for an unknown guide).
+
+    X12 numbers data elements by segment and position, not by loop: an NM103 is 1035 in every
+    loop, so (tag, element, component) is enough. Composites have no number fit for IK402 (725
+    is numeric; they are C0xx): only simple elements and components are listed.
+    """
+    file = SUPPORTED_MAPS.get(version)
+    if file is None:
+        return {}
+    try:
+        spec = compiled_specs().maps.get(file)
+    except SpecError:
+        return {}
+    numbers: dict[tuple[str, int, int | None], str] = {}
+    pending: list[LoopSpec | SegmentSpec] = list(spec.children) if spec is not None else []
+    while pending:
+        node = pending.pop()
+        if isinstance(node, LoopSpec):
+            pending.extend(node.children)
+            continue
+        for element in node.elements:
+            if isinstance(element, CompositeSpec):
+                for part in element.components:
+                    if part.data_ele.isdigit():
+                        numbers[(node.id, element.seq, part.seq)] = part.data_ele
+            elif element.data_ele.isdigit():
+                numbers[(node.id, element.seq, None)] = element.data_ele
+    return numbers
+
+
+_CLAIM_END = frozenset({"HL", "SE", "ST", "GS", "GE", "ISA", "IEA"})
+
+
+def _claims(source: bytes, wanted: Mapping[int, set[str]]) -> dict[tuple[int, str], str]:
+    """The CLM01 of the 837 claim each finding is in, by (segment index, finding's segment tag).
+
+    A claim runs from its CLM to the next CLM, HL or SE. A finding about the segment at its index
+    (same tag) is in the claim open there; one about a segment missing before it (another tag, e.g.
+    a line's required DTP reported at the next claim's CLM) is in the claim open just before it.
+    """
+    found: dict[tuple[int, str], str] = {}
+    if not wanted:
+        return found
+    last = max(wanted)
+    current = ""
+    for seg in read_segments(source):
+        index, tag = seg.index, seg.tag
+        before = current
+        if tag == "CLM":
+            current = seg.get(1)
+        elif tag in _CLAIM_END:
+            current = ""
+        for finding_tag in wanted.get(index, ()):
+            claim = current if finding_tag == tag else before
+            if claim:
+                found[(index, finding_tag)] = claim
+        if index >= last:
+            break
+    return found
+
+
+def _in_claim(defect: Defect) -> bool:
+    """Whether a finding is placed in a claim's loops (2300, 2310A ... 2400, 2430 ...)."""
+    loop = defect.location.loop or ""
+    return loop[:2] in ("23", "24") and defect.location.segment_index is not None
+
+
+def _claim_context(w: Writer, claim: str) -> str | None:
+    """The business-unit CTX naming a claim, or None when its CLM01 cannot be written as it is
+    (longer than CTX01-2's 35 characters, or holding one of our delimiters)."""
+    if not claim or len(claim) > 35 or _safe(claim, 35) != claim:
+        return None
+    return w.segment("CTX", ["CLM01", claim])
+
+
+def _set_lines(
+    w: Writer,
+    defects: Iterable[Defect],
+    numbers: _ElementNumbers | None = None,
+    claims: Mapping[tuple[int, str], str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """The IK3 / CTX / IK4 segments for one set's findings, and its IK502 codes."""
     segments: dict[int, list[Defect]] = {}
     set_codes: list[str] = []
+    numbers = numbers or {}
+    claims = claims or {}
     for d in defects:
         if d.severity is not Severity.ERROR:
             continue
@@ -85,16 +194,56 @@ def _set_lines(w: Writer, defects: Iterable[Defect]) -> tuple[list[str], list[st
             by_tag.setdefault((tag, loop if loop[:1].isdigit() else "", code), []).append(d)
         for (tag, loop, code), items in by_tag.items():
             lines.append(w.segment("IK3", tag, str(position), loop, code))
+            context = _claim_context(w, _claim_of(items, claims))
+            if context is not None:
+                lines.append(context)
             for d in items:
                 if d.code.vocabulary != "IK403" or d.location.element is None:
                     continue
-                where: str | list[str] = str(d.location.element)
-                if d.location.component is not None:
-                    where = [str(d.location.element), str(d.location.component)]
-                lines.append(w.segment("IK4", where, "", d.code.ack_code or ""))
+                lines.append(_ik4(w, d, numbers))
     if segments and "5" not in set_codes:
         set_codes.append("5")
     return lines, set_codes
+
+
+def _claim_of(items: list[Defect], claims: Mapping[tuple[int, str], str]) -> str:
+    """The claim of one IK3's findings (they share a segment and tag, hence a claim)."""
+    for d in items:
+        index = d.location.segment_index
+        if index is not None and _in_claim(d):
+            claim = claims.get((index, d.location.tag or ""))
+            if claim:
+                return claim
+    return ""
+
+
+def _ik4(w: Writer, d: Defect, numbers: _ElementNumbers) -> str:
+    """IK4: position in segment (C030), data element number when the guide knows it, code."""
+    where = d.location
+    assert where.element is not None
+    position: str | list[str] = str(where.element)
+    if where.repetition is not None:
+        component = "" if where.component is None else str(where.component)
+        position = [str(where.element), component, str(where.repetition)]
+    elif where.component is not None:
+        position = [str(where.element), str(where.component)]
+    number = numbers.get((where.tag or "", where.element, where.component), "")
+    return w.segment("IK4", position, number, d.code.ack_code or "")
+
+
+def _claims_of(sets: Iterable[SetResult], source: bytes | None) -> dict[tuple[int, str], str]:
+    """The claims of every 837 finding placed in a claim's loops (nothing without the source)."""
+    if source is None:
+        return {}
+    wanted: dict[int, set[str]] = {}
+    for s in sets:
+        if s.transaction != "837":
+            continue
+        for d in s.defects:
+            index = d.location.segment_index
+            if d.severity is Severity.ERROR and index is not None and _in_claim(d):
+                wanted.setdefault(index, set()).add(d.location.tag or "")
+    return _claims(source, wanted)
 
 
 def _usage(value: str) -> str:
@@ -112,8 +261,14 @@ def _isa_back(w: Writer, isa: InterchangeResult, header: AckHeader, when: dateti
     )  # fmt: skip
 
 
-def ack_999(result: ValidationResult, header: AckHeader | None = None) -> str:
-    """The 999 that acknowledges every (non-999) functional group of ``result``."""
+def ack_999(
+    result: ValidationResult, header: AckHeader | None = None, *, source: bytes | None = None
+) -> str:
+    """The 999 that acknowledges every (non-999) functional group of ``result``.
+
+    ``source``: the bytes ``result`` was validated from; with them, errors inside an 837 claim
+    name it (``CTX*CLM01:<patient control number>``).
+    """
     header = header or AckHeader()
     when = header.when or datetime.now()
     answerable = [
@@ -131,14 +286,17 @@ def ack_999(result: ValidationResult, header: AckHeader | None = None) -> str:
                   when.strftime("%Y%m%d"),
                   when.strftime("%H%M"), str(header.group_control), "X", VERSION_999),
     ]  # fmt: skip
+    claims = _claims_of((s for _, g in answerable for s in g.sets), source)
     for number, (_, group) in enumerate(answerable, 1):
-        out.extend(_group_999(w, group, number))
+        out.extend(_group_999(w, group, number, claims))
     out.append(w.segment("GE", str(len(answerable)), str(header.group_control)))
     out.append(w.segment("IEA", "1", f"{header.interchange_control:09d}"))
     return "".join(out)
 
 
-def _group_999(w: Writer, group: GroupResult, number: int) -> list[str]:
+def _group_999(
+    w: Writer, group: GroupResult, number: int, claims: Mapping[tuple[int, str], str]
+) -> list[str]:
     control = f"{number:04d}"
     body = [
         w.segment("ST", "999", control, VERSION_999),
@@ -151,7 +309,7 @@ def _group_999(w: Writer, group: GroupResult, number: int) -> list[str]:
         body.append(
             w.segment("AK2", _safe(s.transaction, 3), _safe(s.control, 9), _safe(s.version, 35))
         )
-        lines, codes = _set_lines(w, s.defects)
+        lines, codes = _set_lines(w, s.defects, _element_numbers(s.version), claims)
         body.extend(lines)
         if s.accepted:
             accepted += 1
