@@ -69,6 +69,18 @@ def test_ack_999_is_written_owner_only(broken: Path, tmp_path: Path) -> None:
     assert (out.stat().st_mode & 0o777, "IK5*R*5~" in text) == (0o600, True)
 
 
+def test_ack_999_names_the_claim_an_error_is_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error inside a claim: the 999's IK3 is followed by CTX*CLM01 naming the claim."""
+    path = tmp_path / "bad-date.x12"
+    path.write_bytes(claims_837p(1).replace(b"DTP*472*D8*20260101", b"DTP*472*D8*20261301", 1))
+    assert _run(str(path), "--ack", "999") == 1
+    segments = capsys.readouterr().out.split("~")
+    at = next(n for n, s in enumerate(segments) if s.startswith("IK3*DTP"))
+    assert segments[at + 1] == "CTX*CLM01:CLAIM0000000"
+
+
 def test_ack_ta1_to_stdout(clean: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--ack ta1 without -o prints the TA1 on standard output (the report goes to stderr)."""
     assert _run(str(clean), "--ack", "ta1") == 0

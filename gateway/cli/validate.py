@@ -66,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.ack:
         try:
-            text = ack_999(result) if args.ack == "999" else ack_ta1(result)
+            if args.ack == "999":  # the file again, so errors inside a claim can name it
+                with open_input(args.file) as stream:
+                    text = ack_999(result, source=stream.read())
+            else:
+                text = ack_ta1(result)
         except AckError as exc:
             raise UsageError(f"{args.file}: no {args.ack.upper()} written: {exc}") from exc
         if args.output:

@@ -413,7 +413,7 @@ def respond(
         )  # fmt: skip
     number = state.next_interchange()
     try:
-        text = ack_999(result, AckHeader(number, number, now, isa.usage or None))
+        text = ack_999(result, AckHeader(number, number, now, isa.usage or None), source=data)
     except AckError as exc:
         return Answer(name, isa.control, "rejected", tuple(responses), (), str(exc))
     add(Stage.IMPLEMENTATION_ACK, text.encode(), number, delays.implementation_ack)
