@@ -330,11 +330,7 @@ def read_segments_done(data: bytes) -> SegmentReader:
 def _strip_locations(value: Any) -> Any:
     """A document's data without byte offsets and lines (which differ between layouts)."""
     if isinstance(value, dict):
-        return {
-            k: _strip_locations(v)
-            for k, v in value.items()
-            if k not in ("offset", "line", "element_position")
-        }
+        return {k: _strip_locations(v) for k, v in value.items() if k not in ("offset", "line")}
     if isinstance(value, list):
         return [_strip_locations(v) for v in value]
     return value
@@ -490,7 +486,6 @@ def test_layout_does_not_change_what_is_read(kind: str, delims: str, line: str) 
     assert codes_of(baseline) == codes_of(data)
     read = read_segments_done(data)
     assert d == read.tokenizer.delimiters or read.tokenizer.delimiters is None
-    # CTX05 (element_position) is left out: it keeps the sender's component separator (reported)
     assert documents(baseline) == documents(data)
 
 
