@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.models.remittance import Claim, ClaimOutcome, RemittanceHeader
+from gateway.transactions import remittance
 from gateway.transactions.remittance import (
     AMOUNT_INVALID,
     CLAIM_BALANCE,
@@ -20,6 +21,7 @@ from gateway.transactions.remittance import (
     LINE_BALANCE,
     TRANSACTION_BALANCE,
     RemittanceEnd,
+    claim_outcome,
     iter_remittance,
     read_remittance,
 )
@@ -365,6 +367,90 @@ def test_end_event_carries_plb_and_set_summary() -> None:
     ]
     assert expected == actual
     assert (Decimal("4.00"), True) == (end.summary.plb_total, end.summary.balanced)
+
+
+def test_claim_outcome_agrees_with_the_reader() -> None:
+    """``claim_outcome`` on a claim read back judges it as the reader did, claim by claim."""
+    body = [
+        *PAID,
+        "CLP*D*4*50*0*0*12*P",
+        "CAS*CO*50*50",
+        "CLP*R*1*50*0*50*12*P",
+        "CAS*PR*1*50",
+        "CLP*S*1*80*40*0*12*P",
+        "SVC*HC:99213*50*40**1",
+        "CAS*CO*45*10",
+        "SVC*HC:99214*30*0**1",
+        "CAS*CO*97*30",
+        "CLP*V*22*-50*-40*0*12*P",
+        "CAS*CO*45*-10",
+    ]
+    doc = read_remittance(read_segments(x835(body, "70.00")))
+    claims = doc.remittances[0].claims
+    judged = [claim.outcome for claim in claims]
+    assert [
+        ClaimOutcome.PAID,
+        ClaimOutcome.DENIED,
+        ClaimOutcome.PATIENT_RESPONSIBILITY,
+        ClaimOutcome.PARTIALLY_PAID,
+        ClaimOutcome.REVERSED,
+    ] == judged
+    assert judged == [claim_outcome(claim) for claim in claims]
+
+
+def test_cas_with_one_triplet_reads_like_any_other() -> None:
+    """A three-element CAS: a blank reason adds nothing, a bad amount is CAS03 read as 0."""
+    body = [
+        "CLP*C1*1*100.00*70.00*0*12*P",
+        "SVC*HC:99213*100.00*70.00**1",
+        "CAS*CO**20.00",
+        "CAS*CO*45*ABC",
+        "CAS*CO*45*30.00*2",
+    ]
+    doc = read_remittance(read_segments(x835(body, "70.00")))
+    line = doc.remittances[0].claims[0].lines[0]
+    adjustments = [(a.group, a.reason, a.amount, a.quantity) for a in line.adjustments]
+    assert [
+        ("CO", "45", Decimal(0), None),
+        ("CO", "45", Decimal("30.00"), Decimal(2)),
+    ] == adjustments
+    invalid = [
+        (f.location.tag, f.location.element)
+        for f in doc.findings
+        if f.code == AMOUNT_INVALID and f.location
+    ]
+    assert [("CAS", 3)] == invalid
+
+
+def test_procedures_are_split_with_their_own_interchanges_separator() -> None:
+    """The same SVC01 text reads by each interchange's component separator (ISA16), not the last."""
+    first = x835(["CLP*C1*1*10*10*0*12*P", "SVC*HC:99213:25*10*10**1"], "10")
+    second = x835(["CLP*C2*1*10*10*0*12*P", "SVC*HC:99213:25*10*10**1"], "10")
+    second = second.replace(b"*0*T*:~", b"*0*T*>~").replace(b"000000001", b"000000002")
+    doc = read_remittance(read_segments(first + b"\n" + second))
+    procedures = [r.claims[0].lines[0].procedure for r in doc.remittances]
+    actual = [(p.qualifier, p.code, p.modifiers) for p in procedures if p is not None]
+    assert [("HC", "99213", ["25"]), ("HC:99213:25", "", [])] == actual
+
+
+def test_many_procedures_are_each_read_and_never_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More distinct SVC01s than the reader remembers all read right; no two lines share parts."""
+    monkeypatch.setattr(remittance, "_PROCEDURE_CACHE_LIMIT", 2)
+    composites = ["HC:99213:25", "HC:99214", "NU:0450", "HC:99213:25", "HC:J1885:LT:RT:::DRUG"]
+    body = ["CLP*C1*1*50*50*0*12*P"] + [f"SVC*{c}*10*10**1" for c in composites]
+    doc = read_remittance(read_segments(x835(body, "50")))
+    lines = doc.remittances[0].claims[0].lines
+    procedures = [line.procedure for line in lines if line.procedure is not None]
+    actual = [(p.qualifier, p.code, p.modifiers, p.description) for p in procedures]
+    assert [
+        ("HC", "99213", ["25"], ""),
+        ("HC", "99214", [], ""),
+        ("NU", "0450", [], ""),
+        ("HC", "99213", ["25"], ""),
+        ("HC", "J1885", ["LT", "RT"], "DRUG"),
+    ] == actual
+    procedures[0].modifiers.append("59")
+    assert ["25"] == procedures[3].modifiers
 
 
 # -- property tests: generated balanced remittances, and one amount perturbed ---------------------

@@ -67,8 +67,9 @@ BALANCE_CODES = frozenset({LINE_BALANCE, CLAIM_BALANCE, CLAIM_LINES_BALANCE, TRA
 MAX_FINDINGS = 10_000  # kept per reader; a garbage file of any size stays in bounded memory
 
 _ZERO = Decimal(0)
-_BLANKS = [""] * 9
-_NAME_SLOTS = {"QC": "patient", "IL": "insured", "74": "corrected_insured"}
+_BLANKS = [""] * 11  # pads a short segment's elements: absent trailing elements read as ''
+_ProcedureParts = tuple[str, str, tuple[str, ...], str]
+_PROCEDURE_CACHE_LIMIT = 4096  # distinct SVC01 composites remembered within a transaction set
 
 
 @dataclass(slots=True)
@@ -138,11 +139,21 @@ def claim_outcome(claim: Claim, reductions: frozenset[str] | None = None) -> Cla
                 patient = patient or adj.amount > 0
             elif adj.reason not in reductions and adj.amount > 0:
                 denied = True
-    if claim.paid_amount > 0:
+    return _verdict(status, claim.paid_amount, claim.patient_responsibility, denied, patient)
+
+
+def _verdict(
+    status: str, paid: Decimal, patient_responsibility: Decimal | None, denied: bool, patient: bool
+) -> ClaimOutcome:
+    """``claim_outcome``'s verdict once the adjustments were looked at (``denied``, ``patient``)."""
+    special = _SPECIAL_STATUS.get(status)
+    if special is not None:
+        return special
+    if paid > 0:
         return _PARTIALLY_PAID if denied else _PAID
     if status == "4" or denied:
         return _DENIED
-    if patient or (claim.patient_responsibility or _ZERO) > 0:
+    if patient or (patient_responsibility or _ZERO) > 0:
         return _PATIENT
     return _DENIED
 
@@ -252,6 +263,7 @@ class RemittanceReader:
         amounts_get = AMOUNTS.get
         dates_get = DATES.get
         component = ":"
+        procedures: dict[str, _ProcedureParts] = {}
         in_set = False
         header: RemittanceHeader | None = None
         header_sent = False
@@ -277,16 +289,34 @@ class RemittanceReader:
                 assert header is not None
                 # -- claim and line loops: the hot path ------------------------------------------
                 if tag == "CAS":
-                    el = seg.elements
-                    n = len(el)
-                    group = el[0] if n else ""
-                    group_meaning = cas_groups.get(group, unknown)
                     if line is not None:
                         target = line.adjustments
                     elif claim is not None:
                         target = claim.adjustments
                     else:
                         continue  # a CAS outside any claim: nothing to attach it to
+                    el = seg.elements
+                    n = len(el)
+                    if n == 3 and el[1]:
+                        # the usual CAS: one group, reason and amount, no quantity
+                        group, reason, text = el
+                        amount = amounts_get(text)
+                        if amount is None:
+                            amount = parse_amount(text)
+                            if amount is None:
+                                amount = self._amount(seg, 3, local)
+                        target.append(
+                            Adjustment(
+                                group,
+                                cas_groups.get(group, unknown),
+                                reason,
+                                carc.get(reason, unknown),
+                                amount,
+                            )
+                        )
+                        continue
+                    group = el[0] if n else ""
+                    group_meaning = cas_groups.get(group, unknown)
                     for start in range(1, min(n, 19), 3):
                         reason = el[start]
                         if not reason:
@@ -315,27 +345,43 @@ class RemittanceReader:
                         continue
                     el = seg.elements
                     n = len(el)
-                    charge = amounts_get(el[1]) if n > 1 else None
+                    # SVC01..SVC07, absent ones blank (one unpacking instead of seven bounds checks)
+                    composite, charge_text, paid_text, revenue, units, original, original_units = (
+                        el if n == 7 else (el + _BLANKS[n:7] if n < 7 else el[:7])
+                    )
+                    charge = amounts_get(charge_text)
                     if charge is None:
-                        charge = parse_amount(el[1] if n > 1 else "")
+                        charge = parse_amount(charge_text)
                         if charge is None:
                             charge = self._amount(seg, 2, local)
-                    paid = amounts_get(el[2]) if n > 2 else None
+                    paid = amounts_get(paid_text)
                     if paid is None:
-                        paid = parse_amount(el[2] if n > 2 else "")
+                        paid = parse_amount(paid_text)
                         if paid is None:
                             paid = self._amount(seg, 3, local)
+                    procedure = None
+                    if composite:
+                        # remittances repeat a few procedures: split each composite once
+                        parts = procedures.get(composite)
+                        if parts is None:
+                            if len(procedures) >= _PROCEDURE_CACHE_LIMIT:
+                                procedures.clear()
+                            parts = procedures[composite] = _procedure_parts(composite, component)
+                        procedure = Procedure(parts[0], parts[1], [*parts[2]], parts[3])
+                    lines = claim.lines
                     line = ServiceLine(
-                        len(claim.lines) + 1,
-                        _procedure(el[0], component) if n and el[0] else None,
+                        len(lines) + 1,
+                        procedure,
                         charge,
                         paid,
-                        el[3] if n > 3 else "",
-                        self._optional_amount(seg, 5, local) if n > 4 and el[4] else None,
-                        _procedure(el[5], component) if n > 5 and el[5] else None,
-                        self._optional_amount(seg, 7, local) if n > 6 and el[6] else None,
+                        revenue,
+                        # a cached amount, else the full path (which also says None when absent)
+                        (amounts_get(units) if units else None)
+                        or self._optional_amount(seg, 5, local),
+                        _procedure(original, component) if original else None,
+                        self._optional_amount(seg, 7, local) if original_units else None,
                     )
-                    claim.lines.append(line)
+                    lines.append(line)
                     line_segments.append(seg)
                     continue
                 if tag == "DTM":
@@ -406,31 +452,44 @@ class RemittanceReader:
                         yield header
                     el = seg.elements
                     n = len(el)
-                    status = el[1] if n > 1 else ""
-                    filing = el[5] if n > 5 else ""
-                    charge = amounts_get(el[2]) if n > 2 else None
+                    # CLP01..CLP11, absent ones blank (CLP10 patient status is not kept)
+                    (
+                        claim_id,
+                        status,
+                        charge_text,
+                        paid_text,
+                        patient_text,
+                        filing,
+                        payer_claim_number,
+                        facility,
+                        frequency,
+                        _,
+                        drg,
+                    ) = el if n == 11 else (el + _BLANKS[n:11] if n < 11 else el[:11])
+                    charge = amounts_get(charge_text)
                     if charge is None:
-                        charge = parse_amount(el[2] if n > 2 else "")
+                        charge = parse_amount(charge_text)
                         if charge is None:
                             charge = self._amount(seg, 3, local)
-                    paid = amounts_get(el[3]) if n > 3 else None
+                    paid = amounts_get(paid_text)
                     if paid is None:
-                        paid = parse_amount(el[3] if n > 3 else "")
+                        paid = parse_amount(paid_text)
                         if paid is None:
                             paid = self._amount(seg, 4, local)
                     claim = Claim(
-                        el[0] if n else "",
+                        claim_id,
                         status,
                         clp02.get(status, unknown),
                         charge,
                         paid,
-                        self._optional_amount(seg, 5, local) if n > 4 and el[4] else None,
+                        (amounts_get(patient_text) if patient_text else None)
+                        or self._optional_amount(seg, 5, local),
                         filing,
                         filing_meanings.get(filing, unknown) if filing else "",
-                        el[6] if n > 6 else "",
-                        el[7] if n > 7 else "",
-                        el[8] if n > 8 else "",
-                        el[10] if n > 10 else "",
+                        payer_claim_number,
+                        facility,
+                        frequency,
+                        drg,
                         status == "22",
                     )
                     claim.segment_index = seg.index
@@ -441,14 +500,14 @@ class RemittanceReader:
                 if tag == "NM1":
                     if claim is not None:
                         el = seg.elements
-                        el = el + _BLANKS[len(el) :] if len(el) < 9 else el
-                        entity = NamedEntity(el[0], el[2], el[3], el[4], el[6], el[7], el[8])
-                        slot = _NAME_SLOTS.get(entity.entity)
-                        if slot == "patient" and claim.patient is None:
+                        el = el + _BLANKS[len(el) : 9] if len(el) < 9 else el
+                        code = el[0]
+                        entity = NamedEntity(code, el[2], el[3], el[4], el[6], el[7], el[8])
+                        if code == "QC" and claim.patient is None:
                             claim.patient = entity
-                        elif slot == "insured" and claim.insured is None:
+                        elif code == "IL" and claim.insured is None:
                             claim.insured = entity
-                        elif slot == "corrected_insured" and claim.corrected_insured is None:
+                        elif code == "74" and claim.corrected_insured is None:
                             claim.corrected_insured = entity
                         else:
                             claim.other_entities.append(entity)
@@ -561,6 +620,7 @@ class RemittanceReader:
             in_set = True
             st = seg
             component = seg.delimiters.component
+            procedures.clear()  # this set's composites split on its own component separator
             header = RemittanceHeader(envelope=envelope.envelope(seg))
             header_sent = False
             party = None
@@ -593,39 +653,56 @@ class RemittanceReader:
         local: list[Finding],
     ) -> None:
         """Balance a claim and its lines, judge its outcome, and add it to the totals."""
+        # one pass over the adjustments both sums them and judges them (see ``claim_outcome``)
+        reductions = self._tables.reductions
+        denied = False
+        patient = False
         claim_cas = _ZERO
         for adj in claim.adjustments:
-            claim_cas += adj.amount
+            amount = adj.amount
+            claim_cas += amount
+            if adj.group == "PR":
+                patient = patient or amount > _ZERO
+            elif not denied and adj.reason not in reductions and amount > _ZERO:
+                denied = True
         lines_cas = _ZERO
         lines_paid = _ZERO
-        for line, svc in zip(claim.lines, line_segments, strict=False):
+        lines = claim.lines
+        for line in lines:
             line_cas = _ZERO
             for adj in line.adjustments:
-                line_cas += adj.amount
+                amount = adj.amount
+                line_cas += amount
+                if adj.group == "PR":
+                    patient = patient or amount > _ZERO
+                elif not denied and adj.reason not in reductions and amount > _ZERO:
+                    denied = True
             lines_cas += line_cas
-            lines_paid += line.paid
+            line_paid = line.paid
+            lines_paid += line_paid
             expected = line.charge - line_cas
-            if expected != line.paid:
+            if expected != line_paid:
                 self._imbalance(
                     LINE_BALANCE,
                     f"Service line {line.line_number} of claim {claim.claim_id} does not balance: "
                     f"charge SVC02 {line.charge} - adjustments {line_cas} = {expected}, "
-                    f"but SVC03 paid is {line.paid}.",
-                    svc,
+                    f"but SVC03 paid is {line_paid}.",
+                    line_segments[line.line_number - 1],  # the line's SVC
                     3,
                     claim.claim_id,
                     line.line_number,
                     expected,
-                    line.paid,
+                    line_paid,
                     summary,
                     local,
                 )
         paid = claim.paid_amount
-        expected = claim.total_charge - claim_cas - lines_cas
+        charge = claim.total_charge
+        expected = charge - claim_cas - lines_cas
         if clp is not None and expected != paid:
             self._imbalance(
                 CLAIM_BALANCE,
-                f"Claim {claim.claim_id} does not balance: charge CLP03 {claim.total_charge} - "
+                f"Claim {claim.claim_id} does not balance: charge CLP03 {charge} - "
                 f"claim adjustments {claim_cas} - line adjustments {lines_cas} = {expected}, "
                 f"but CLP04 paid is {paid}.",
                 clp,
@@ -637,7 +714,7 @@ class RemittanceReader:
                 summary,
                 local,
             )
-        if claim.lines and clp is not None:
+        if lines and clp is not None:
             expected = lines_paid - claim_cas
             if expected != paid:
                 self._imbalance(
@@ -654,14 +731,15 @@ class RemittanceReader:
                     summary,
                     local,
                 )
-        outcome = claim_outcome(claim, self._tables.reductions)
+        patient_responsibility = claim.patient_responsibility
+        outcome = _verdict(claim.status_code, paid, patient_responsibility, denied, patient)
         claim.outcome = outcome
         summary.claims += 1
-        summary.service_lines += len(claim.lines)
-        summary.total_charge += claim.total_charge
+        summary.service_lines += len(lines)
+        summary.total_charge += charge
         summary.total_paid += paid
-        if claim.patient_responsibility is not None:
-            summary.patient_responsibility += claim.patient_responsibility
+        if patient_responsibility is not None:
+            summary.patient_responsibility += patient_responsibility
         if claim.is_reversal:
             summary.reversals += 1
         outcomes = summary.outcomes
@@ -779,15 +857,21 @@ class RemittanceReader:
 _ENVELOPE = frozenset({"ST", "GS", "GE", "ISA", "IEA"})
 
 
-def _procedure(composite: str, separator: str) -> Procedure:
+def _procedure_parts(composite: str, separator: str) -> _ProcedureParts:
+    """A composite procedure (SVC01 / SVC06) split: qualifier, code, modifiers, description."""
     parts = composite.split(separator)
     n = len(parts)
-    return Procedure(
+    return (
         parts[0],
         parts[1] if n > 1 else "",
-        [m for m in parts[2:6] if m] if n > 2 else [],
+        tuple(m for m in parts[2:6] if m) if n > 2 else (),
         parts[6] if n > 6 else "",
     )
+
+
+def _procedure(composite: str, separator: str) -> Procedure:
+    qualifier, code, modifiers, description = _procedure_parts(composite, separator)
+    return Procedure(qualifier, code, [*modifiers], description)
 
 
 def iter_remittance(segments: Iterable[Segment]) -> RemittanceReader:
