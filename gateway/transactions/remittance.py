@@ -67,7 +67,8 @@ BALANCE_CODES = frozenset({LINE_BALANCE, CLAIM_BALANCE, CLAIM_LINES_BALANCE, TRA
 MAX_FINDINGS = 10_000  # kept per reader; a garbage file of any size stays in bounded memory
 
 _ZERO = Decimal(0)
-_BLANKS = [""] * 11  # pads a short segment's elements: absent trailing elements read as ''
+# _PADS[k] pads a segment's elements with k blanks: absent trailing elements read as ''
+_PADS = [[""] * k for k in range(12)]
 _ProcedureParts = tuple[str, str, tuple[str, ...], str]
 _PROCEDURE_CACHE_LIMIT = 4096  # distinct SVC01 composites remembered within a transaction set
 
@@ -347,7 +348,7 @@ class RemittanceReader:
                     n = len(el)
                     # SVC01..SVC07, absent ones blank (one unpacking instead of seven bounds checks)
                     composite, charge_text, paid_text, revenue, units, original, original_units = (
-                        el if n == 7 else (el + _BLANKS[n:7] if n < 7 else el[:7])
+                        el + _PADS[7 - n] if n <= 7 else el[:7]
                     )
                     charge = amounts_get(charge_text)
                     if charge is None:
@@ -465,7 +466,7 @@ class RemittanceReader:
                         frequency,
                         _,
                         drg,
-                    ) = el if n == 11 else (el + _BLANKS[n:11] if n < 11 else el[:11])
+                    ) = el + _PADS[11 - n] if n <= 11 else el[:11]
                     charge = amounts_get(charge_text)
                     if charge is None:
                         charge = parse_amount(charge_text)
@@ -500,7 +501,7 @@ class RemittanceReader:
                 if tag == "NM1":
                     if claim is not None:
                         el = seg.elements
-                        el = el + _BLANKS[len(el) : 9] if len(el) < 9 else el
+                        el = el + _PADS[9 - len(el)] if len(el) < 9 else el
                         code = el[0]
                         entity = NamedEntity(code, el[2], el[3], el[4], el[6], el[7], el[8])
                         if code == "QC" and claim.patient is None:
