@@ -368,6 +368,7 @@ class RemittanceReader:
                             if len(procedures) >= _PROCEDURE_CACHE_LIMIT:
                                 procedures.clear()
                             parts = procedures[composite] = _procedure_parts(composite, component)
+                        # (each line gets its own modifiers list: parts are shared, lists are not)
                         procedure = Procedure(parts[0], parts[1], [*parts[2]], parts[3])
                     lines = claim.lines
                     line = ServiceLine(
