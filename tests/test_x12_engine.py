@@ -298,6 +298,14 @@ def test_unterminated_last_segment() -> None:
     assert DefectCode.UNTERMINATED_SEGMENT in {d.code for d in reader.defects}
 
 
+def test_a_non_ascii_digit_in_the_isa_version_is_not_a_crash() -> None:
+    """'²'.isdigit() is true but int('²') fails: ISA12 must be read as ASCII digits."""
+    header = isa(Delimiters()).replace("00501", "\u00b200501"[:5])
+    assert detect(header) is not None
+    reader = read_segments(header.encode("latin-1") + b"IEA*0*000000101~")
+    assert [s.tag for s in reader] == ["ISA", "IEA"]
+
+
 @pytest.mark.parametrize(
     "padding",
     [b"\0" * 60, b"\x1a", b"\r\n\r\n   ", b"\xef\xbb\xbf"],

@@ -90,15 +90,8 @@ tag_string(const Py_UCS1 *s, Py_ssize_t n)
 
 /* One-byte text of a str, or NULL when it holds characters above U+00FF. */
 static const Py_UCS1 *
-latin1_data(PyObject *text, const char *what)
+latin1_data(PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "split_regular(): %s must be str", what);
-        return NULL;
-    }
-    if (PyUnicode_READY(text) < 0) {
-        return NULL;
-    }
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) {
         return NULL;
     }
@@ -180,12 +173,13 @@ split_regular(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nar
     }
     PyTypeObject *segment_type = (PyTypeObject *)type_arg;
 
-    const Py_UCS1 *p = latin1_data(text, "text");
-    const Py_UCS1 *j = latin1_data(joined, "joined");
-    const Py_UCS1 *s = latin1_data(sep, "sep");
-    if (PyErr_Occurred()) {
+    if (!PyUnicode_Check(text) || !PyUnicode_Check(joined) || !PyUnicode_Check(sep)) {
+        PyErr_SetString(PyExc_TypeError, "split_regular(): text, joined and sep must be str");
         return NULL;
     }
+    const Py_UCS1 *p = latin1_data(text);
+    const Py_UCS1 *j = latin1_data(joined);
+    const Py_UCS1 *s = latin1_data(sep);
     Py_ssize_t n = p ? PyUnicode_GET_LENGTH(text) : 0;
     Py_ssize_t jn = j ? PyUnicode_GET_LENGTH(joined) : 0;
     if (p == NULL || j == NULL || s == NULL || jn < 1 || PyUnicode_GET_LENGTH(sep) != 1
