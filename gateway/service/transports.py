@@ -25,6 +25,7 @@ import asyncio
 import errno
 import os
 import stat
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +33,8 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-import asyncssh
 import structlog
+from cryptography.utils import CryptographyDeprecationWarning
 
 from gateway.config import ConfigError, WorkspaceSettings
 from gateway.service.files import (
@@ -46,6 +47,16 @@ from gateway.service.files import (
     read_file_sync,
     write_new_file,
 )
+
+# asyncssh names algorithms that cryptography deprecates (DSA, TripleDES...) when it loads; the
+# warnings are about asyncssh's own support for them, nothing an operator can act on, and they
+# cluttered the start of `gateway run` and `gateway demo`. Exactly those (that category, raised
+# from asyncssh's modules) are silenced, and only while asyncssh loads.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore", category=CryptographyDeprecationWarning, module=r"asyncssh(\.|$)"
+    )
+    import asyncssh
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
