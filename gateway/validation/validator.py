@@ -20,8 +20,8 @@ Public API:
 
 * ``validate(data, *, file=None, options=None) -> ValidationResult``; ``data`` is bytes, text, a
   binary file object (read in 1 MiB chunks) or segments from ``gateway.x12.read_segments``.
-  ``Validator(options).validate(...)`` is the same, reusable. ``Options(external_codes=True)``
-  adds pyx12's external code lists (states, countries...), off by default.
+  ``Validator(options).validate(...)`` is the same, reusable. pyx12's external code lists
+  (states, countries...) are checked unless ``Options(external_codes=False)``.
 * ``ValidationResult``: ``ok``, ``defects`` (every finding in file order; ``Severity.WARNING``
   ones do not count), ``sets`` (``SetResult``: ``control``, ``transaction``, ``version``,
   ``group_control``, ``accepted``, ``verdict``, ``defects``), ``groups``, ``interchanges``
@@ -128,11 +128,13 @@ _RESEND = "Correct the file at its source and send it again."
 class Options:
     """What to check beyond the guide's own lists.
 
-    ``external_codes``: also check elements against pyx12's external code sets (states, countries,
-    ...), as pyx12 does by default. Off by default: those lists are incomplete and dated.
+    ``external_codes``: also check elements against pyx12's external code sets (states and
+    provinces, countries, currencies, places of service, claim status and remark codes...), as
+    pyx12 does. On by default: clearinghouses reject a payer state ``NA``, so must we.
+    ``Options(external_codes=False)`` (``gateway validate --no-external-codes``) skips them.
     """
 
-    external_codes: bool = False
+    external_codes: bool = True
 
 
 @dataclass(frozen=True, slots=True)
