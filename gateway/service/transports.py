@@ -14,7 +14,11 @@ A ``Transport`` has four operations, and the pipeline never knows which transpor
 Implementations: ``DirectoryTransport`` (the clearinghouse's pickup and drop folders; the default),
 ``SftpTransport`` (asyncssh: key authentication only, the host key pinned from a known_hosts file,
 retries with exponential back-off on network errors), and ``InMemoryTransport`` for tests.
-Every ``TransportError`` says which transport, which operation and which file.
+Every ``TransportError`` says which transport, which operation and which file, and its ``kind``
+(``ErrorKind``): a server missing from known_hosts (with the ``ssh-keyscan`` line and the
+fingerprint to check), a key other than the pinned one (with the known_hosts line), our key
+refused, a network problem... The service backs off between attempts by that kind
+(``gateway.service.transport_health``).
 
 ``transport_from_config`` builds one from a trading partner's ``[transport]`` table.
 """
