@@ -158,7 +158,8 @@ class Service:
         # One health per transport (partners may share one), for the submitter and the pull.
         by_label: dict[str, TransportHealth] = {}
         for transport in self._unique_transports():
-            served = tuple(sorted(p for p, t in self.transports.items() if t is transport))
+            label = transport.label
+            served = tuple(sorted(p for p, t in self.transports.items() if t.label == label))
             by_label[transport.label] = TransportHealth(
                 transport, served, record=ledger.record_transport_state
             )
