@@ -5,17 +5,23 @@ one log line per change of state, the state kept in the ledger for ``gateway sta
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import structlog
 
 from gateway.cli.status import render, status_data
+from gateway.config import load_settings
 from gateway.ledger.records import TransportState
 from gateway.ledger.store import Ledger
+from gateway.service.pipeline import Service
 from gateway.service.transport_health import BackoffPolicy, TransportHealth
 from gateway.service.transports import InMemoryTransport, TransportError
 from tests.test_ledger_store import ledger, ledger_url  # noqa: F401 (fixtures)
+from tests.test_service import write_config
 
 HOST_KEY = TransportError("sftp: put a.x12: not in known_hosts", kind="host-key-unknown")
 AUTH = TransportError("sftp: list responses: refused our key", kind="auth")
@@ -189,3 +195,46 @@ async def test_transport_states_are_kept_in_the_ledger_for_status(
     await health.succeeded()
     (state,) = (await ledger.status()).transports
     assert ("ok", None, None) == (state.state, state.error, state.next_attempt_at)
+
+
+class FailingDrop(InMemoryTransport):
+    """A transport whose response folder cannot be listed (a refused host key, say)."""
+
+    lists: int = 0
+
+    async def list_responses(self) -> list[str]:
+        self.lists += 1
+        raise HOST_KEY
+
+
+async def test_the_service_pull_loop_waits_out_the_back_off(tmp_path: Path) -> None:
+    """`gateway run`'s pull loop looks every poll interval but tries a failing transport only
+    when its back-off ends (it pulled every interval, forever), logging the failure once."""
+    settings = load_settings(write_config(tmp_path), environ={})
+    settings.workspace.create()
+    transport = FailingDrop(label="sftp gateway@127.0.0.1:2222")
+    async with await Ledger.open(settings.ledger_url) as led:
+        service = Service(
+            settings, led, settings.load_partners(), {"demo-clearinghouse": transport}
+        )
+        health = service.health["demo-clearinghouse"]
+        health.policy = BackoffPolicy(initial=3600.0)  # no second try while the test runs
+        stop = asyncio.Event()
+        with structlog.testing.capture_logs() as events:
+            task = asyncio.create_task(service.run(stop))
+            await _until(lambda: transport.lists == 1)
+            await asyncio.sleep(10 * settings.intake.poll_interval_seconds)  # ten more looks
+            tried_during_back_off = transport.lists
+            health.retry_now()
+            await _until(lambda: transport.lists == 2)
+            stop.set()
+            await task
+        assert 1 == tried_during_back_off
+        assert 1 == sum(e["event"].startswith("transport failing") for e in events)
+
+
+async def _until(condition: Callable[[], bool], limit: float = 30.0) -> None:
+    """Wait until ``condition`` holds (a test failure after ``limit`` seconds)."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await asyncio.sleep(0.01)
