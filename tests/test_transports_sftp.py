@@ -187,6 +187,30 @@ async def test_a_host_key_mismatch_is_refused_without_retrying(
     assert f"pinned in {pinned} line 2: possible man-in-the-middle" in message
 
 
+async def test_a_pinned_key_of_another_type_is_a_mismatch_not_a_key_exchange_error(
+    server: Server, tmp_path: Path
+) -> None:
+    """A pinned ECDSA key for a server that presents an Ed25519 key fails the key exchange; it
+    is reported as a key other than the pinned one (it said "KeyExchangeFailed")."""
+    other_type = asyncssh.generate_private_key("ecdsa-sha2-nistp256").export_public_key()
+    pinned = tmp_path / "ecdsa_known_hosts"
+    pinned.write_text(f"[127.0.0.1]:{server.port} {other_type.decode().strip()}\n")
+    sleep = SleepRecorder()
+    transport = server.transport(known_hosts=pinned, sleep=sleep)
+    with pytest.raises(TransportError) as caught:
+        await transport.list_responses()
+    await transport.close()
+    assert (caught.value.kind, caught.value.retryable, sleep.delays) == (
+        "host-key-mismatch",
+        False,
+        [],
+    )
+    assert (
+        f"presented ({_fingerprint(server.known_hosts)}) does not match the one pinned in "
+        f"{pinned} line 1"
+    ) in str(caught.value)
+
+
 async def test_a_host_missing_from_known_hosts_is_not_called_a_mismatch(
     server: Server, tmp_path: Path
 ) -> None:

@@ -494,6 +494,12 @@ class SftpTransport(Transport):
                 raise
             except asyncssh.HostKeyNotVerifiable as exc:
                 raise await self._host_key_refused(what, exc) from exc
+            except asyncssh.KeyExchangeFailed as exc:
+                # A pinned key of a type the server no longer offers fails the key exchange
+                # before any key is compared: that too is a key other than the pinned one.
+                if await asyncio.to_thread(self._pinned, await self._address()):
+                    raise await self._host_key_refused(what, exc) from exc
+                raise TransportError(f"{self.label}: {what}: {_describe(exc)}") from exc
             except (asyncssh.Error, OSError, TimeoutError, EOFError) as exc:
                 if not _is_network_error(exc):
                     if isinstance(exc, asyncssh.PermissionDenied):
@@ -549,9 +555,7 @@ class SftpTransport(Transport):
     def _key_names(self) -> str:
         return ", ".join(str(k) for k in self.client_keys)
 
-    async def _host_key_refused(
-        self, what: str, exc: asyncssh.HostKeyNotVerifiable
-    ) -> TransportError:
+    async def _host_key_refused(self, what: str, exc: asyncssh.DisconnectError) -> TransportError:
         """Why the server's host key was refused: not pinned at all, or a different key pinned."""
         where = f"{self.host}:{self.port}"
         address = await self._address()
