@@ -24,6 +24,7 @@ from tests.test_ledger_store import ledger, ledger_url  # noqa: F401 (fixtures)
 from tests.test_service import write_config
 
 HOST_KEY = TransportError("sftp: put a.x12: not in known_hosts", kind="host-key-unknown")
+PULL_HOST_KEY = TransportError("sftp: list responses: not in known_hosts", kind="host-key-unknown")
 AUTH = TransportError("sftp: list responses: refused our key", kind="auth")
 DOWN = TransportError("sftp: list responses: connection refused", retryable=True)
 T0 = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)
@@ -106,6 +107,7 @@ async def test_one_log_line_per_change_of_state_not_per_attempt() -> None:
     with structlog.testing.capture_logs() as events:
         for _ in range(10):
             await health.failed(HOST_KEY)
+        await health.failed(PULL_HOST_KEY)  # the same problem met by a pull: no news
         await health.failed(AUTH)
         await health.failed(AUTH)
         await health.succeeded()

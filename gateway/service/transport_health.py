@@ -6,10 +6,10 @@ off exponentially (``BackoffPolicy``): a problem a person must fix (a host key r
 refused, a wrong setup) from 5 s doubling up to 15 minutes; a network problem (connection
 refused, a timeout, a dropped connection) from 5 s doubling up to 2 minutes. A person who fixes
 the local setup (edits known_hosts, replaces a key: ``Transport.setup_stamp`` changes) does not
-wait for the back-off: the next look tries again. One log line is
-written per change of state (working to failing, a different error, failing to working), never
-one per attempt, and every change is handed to ``record`` (the service keeps it in the ledger,
-for ``gateway status``).
+wait for the back-off: the next look tries again. One log line is written per change of state
+(working to failing, another kind of error, failing to working), never one per attempt; every
+attempt's outcome that changes the state or the next attempt is handed to ``record`` (the
+service keeps it in the ledger, for ``gateway status``).
 """
 
 from __future__ import annotations
@@ -103,11 +103,13 @@ class TransportHealth:
         self._stamp = self.transport.setup_stamp()
         now = self._now()
         before = self.state
+        # A change: working before, or another kind of problem (for the catch-all kind, another
+        # message). The same refused host key met by a pull, then by a put, is no news.
         changed = (
             before is None
             or before.state != "failing"
             or before.error_kind != error.kind
-            or before.error != str(error)
+            or (error.kind == "error" and before.error != str(error))
         )
         since = now if changed or before is None else before.since
         self.state = TransportState(
