@@ -49,6 +49,9 @@ def _with_payer_state(state: str) -> dict[str, Any]:
         ("NA", Options(external_codes=False), []),
         ("IL", None, []),
         ("PR", None, []),  # territories are on the list
+        ("QC", None, []),  # Canada's current codes, which pyx12's dated list lacks
+        ("NL", None, []),
+        ("NU", None, []),
     ],
 )
 def test_a_state_outside_the_external_list_is_found_by_default(

@@ -120,6 +120,18 @@ _BOM = "\xef\xbb\xbf"  # UTF-8's byte order mark, read as Latin-1
 
 _RESEND = "Correct the file at its source and send it again."
 
+#: Codes pyx12's external lists are too old to hold, added to them (the lists are on by default,
+#: so a valid address must not be refused): Canada's current province codes QC (Quebec, pyx12
+#: has the retired PQ), NL (Newfoundland and Labrador, pyx12 has NF) and NU (Nunavut, 1999).
+_CURRENT_CODES: dict[str, frozenset[str]] = {"states": frozenset({"QC", "NL", "NU"})}
+
+
+def _current(external: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """pyx12's external code sets with ``_CURRENT_CODES`` added."""
+    return {
+        name: codes | _CURRENT_CODES.get(name, frozenset()) for name, codes in external.items()
+    }
+
 
 # ------------------------------------------------------------------------------------ results
 
@@ -493,7 +505,7 @@ class _Runtime:
         """The element checker (shared, with its compiled fast paths) for one option set."""
         found = self._checkers.get(external_codes)
         if found is None:
-            codes = self.specs.external_codes if external_codes else None
+            codes = _current(self.specs.external_codes) if external_codes else None
             found = self._checkers[external_codes] = _ElementChecker(codes)
         return found
 
