@@ -7,7 +7,8 @@ pyx12 is timed on a 1,000-claim file and its time scaled by the size ratio (it r
 loading is cached for the run, ours comes from the compiled-spec cache); what ours learns from
 data (findings and replays per segment text) is forgotten before every timed run. Times are CPU
 seconds, the best of ``--repeat`` runs taken alternately (a busy shared host disturbs CPU time far
-less than wall time).
+less than wall time). Last, the cost of pyx12's external code lists (checked by default) to ours:
+the same files with them on and off.
 
     .venv/bin/python bench/validate.py [--claims 10000] [--pyx12-claims 1000] [--repeat 3]
 """
@@ -98,7 +99,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     pyx12_run = _pyx12()
-    options = Options(external_codes=True)  # the same checks pyx12 makes by default
+    options = Options(external_codes=True)  # our default, and what pyx12 checks by default
     print(f"{'input':<34}{'MB':>8}{'ours MB/s':>12}{'pyx12 MB/s':>12}{'ratio':>9}")
     ratios: list[float] = []
     for name, make in (("837P", claims_837p), ("835", remittance_835)):
@@ -147,7 +148,27 @@ def main() -> int:
             f"{size / theirs / 1e6:>12.3f}{ratio:>8.1f}x"
         )
     print(f"lowest ratio {min(ratios):.1f}x (target 50x)")
+    _external_codes_cost(args.claims, args.repeat)
     return 0
+
+
+def _external_codes_cost(claims: int, repeat: int) -> None:
+    """What checking pyx12's external code lists (on by default) costs our validator."""
+    off = Options(external_codes=False)
+    on = Options(external_codes=True)
+    print(f"{'external code lists':<34}{'MB':>8}{'off MB/s':>12}{'on MB/s':>12}{'cost':>9}")
+    for name, make in (("837P", claims_837p), ("835", remittance_835)):
+        data = make(claims)
+        with_lists, without = _race(
+            lambda data=data: validate(data, options=on),
+            lambda data=data: validate(data, options=off),
+            repeat,
+        )
+        label = f"{name} {claims:,} claims"
+        print(
+            f"{label:<34}{len(data) / 1e6:>8.2f}{len(data) / without / 1e6:>12.2f}"
+            f"{len(data) / with_lists / 1e6:>12.2f}{(with_lists / without - 1) * 100:>8.1f}%"
+        )
 
 
 if __name__ == "__main__":

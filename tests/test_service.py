@@ -350,11 +350,12 @@ async def test_files_a_dead_worker_left_half_done_are_taken_over_and_fresh_ones_
 
 
 async def test_a_failed_hand_over_is_retried_and_never_reported_as_sent(tmp_path: Path) -> None:
-    """A transport failure leaves the claims batched and the file staged; the retry sends it."""
+    """A transport failure leaves the claims batched and the file staged; it is not tried again
+    before the transport's back-off ends, and the retry after it sends it."""
     settings = load_settings(write_config(tmp_path), environ={})
     partners = settings.load_partners()
     down = TransportError("network down", retryable=True)
-    memory = InMemoryTransport(put_failures=[down, down])  # the send and run_once's retry
+    memory = InMemoryTransport(put_failures=[down])
     from gateway.ledger.store import Ledger
 
     ledger = await Ledger.open(settings.ledger_url)
@@ -365,6 +366,9 @@ async def test_a_failed_hand_over_is_retried_and_never_reported_as_sent(tmp_path
         await svc.run_once()
         assert ({}, S.BATCHED) == (memory.sent, (await states(svc, ["SVC-0001"]))["SVC-0001"])
         assert svc.submitter.pending()
+        await svc.run_once()  # within the back-off: no second attempt
+        assert ({}, 1) == (memory.sent, svc.health["demo-clearinghouse"].failures)
+        svc.health["demo-clearinghouse"].retry_now()  # as if the back-off had run out
         await svc.run_once()
         assert 1 == len(memory.sent)
         assert {"SVC-0001": S.SUBMITTED} == await states(svc, ["SVC-0001"])

@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import structlog
+
+from gateway.cli.status import status_data
 from gateway.config import load_settings
 from gateway.ledger.lifecycle import ClaimState
 from gateway.service.pipeline import Service
@@ -81,5 +84,58 @@ async def test_claims_go_out_and_answers_come_back_over_sftp(
         fetched = {p.name for p in (server.root / "inbound/fetched").iterdir()}
         assert {p.name for p in answered} == fetched
         assert [] == [p for p in (server.root / "inbound").iterdir() if p.is_file()]
+    finally:
+        await service.close()
+
+
+async def test_a_server_missing_from_known_hosts_backs_off_and_shows_in_status(
+    server: Server,  # noqa: F811 (the imported fixture)
+    tmp_path: Path,
+) -> None:
+    """A refused host key is logged once, not tried again at the next look (it was every 5 s,
+    forever), shown failing in `gateway status`; once known_hosts is fixed, the staged 837 goes
+    at the next look and the transport shows ok."""
+    known = tmp_path / "known_hosts_without_the_server"
+    known.write_text("")
+    workspace = tmp_path / "ws"
+    (workspace / "partners").mkdir(parents=True)
+    partner = sftp_partner(server).replace(str(server.known_hosts), str(known))
+    (workspace / "partners" / "demo-clearinghouse.toml").write_text(partner)
+    config = workspace / "gateway.toml"
+    config.write_text('[workspace]\nroot = "."\n[intake]\nsettle_seconds = 0.0\n')
+    settings = load_settings(config, environ={})
+    service = await Service.open(settings)
+    try:
+        enc = json.loads(json.dumps(SAMPLE))
+        enc["claim_id"] = "SFTP-HK-1"
+        (settings.workspace.encounters_inbox / "claim.json").write_text(json.dumps(enc))
+        with structlog.testing.capture_logs() as events:
+            for _ in range(3):
+                await service.run_once()
+        failing = [e for e in events if e["event"].startswith("transport failing")]
+        assert 1 == len(failing)
+        assert "host-key-unknown" == failing[0]["error_kind"]
+        (state,) = status_data(await service.ledger.status())["transports"]
+        assert ("failing", "host-key-unknown", 1) == (
+            state["state"],
+            state["error_kind"],
+            state["failures"],
+        )
+        assert f"is not in known_hosts {known}" in state["error"]
+        assert state["next_attempt_at"] > state["since"]
+        assert [] == list((server.root / "outbound").glob("*.x12"))
+
+        known.write_text(server.known_hosts.read_text())  # a person adds the checked key
+        with structlog.testing.capture_logs() as events:
+            await service.run_once()
+        assert ["transport working again"] == [
+            e["event"] for e in events if e["event"].startswith("transport ")
+        ]
+        assert 1 == len(list((server.root / "outbound").glob("*.x12")))
+        (state,) = status_data(await service.ledger.status())["transports"]
+        assert ("ok", None) == (state["state"], state["error"])
+        claim = await service.ledger.claim("SFTP-HK-1")
+        assert claim is not None
+        assert ClaimState.SUBMITTED == claim.state
     finally:
         await service.close()

@@ -154,23 +154,89 @@ async def test_fetched_responses_are_deleted_without_a_fetched_folder(server: Se
     assert not (server.root / "inbound" / "r.x12").exists()
 
 
+def _fingerprint(known_hosts: Path) -> str:
+    """The SHA-256 fingerprint of the (first) key in a known_hosts file."""
+    line = known_hosts.read_text().split()[1:3]
+    return str(asyncssh.import_public_key(" ".join(line)).get_fingerprint("sha256"))
+
+
 async def test_a_host_key_mismatch_is_refused_without_retrying(
     server: Server, tmp_path: Path
 ) -> None:
-    """A server whose key differs from known_hosts gets nothing, and no retry is attempted."""
+    """A server whose key differs from the pinned one gets nothing, no retry is attempted, and
+    the error names the presented key, the pinned line, and the risk."""
     impostor = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
     pinned = tmp_path / "pinned_known_hosts"
-    pinned.write_text(f"[127.0.0.1]:{server.port} {impostor.strip()}\n")
+    pinned.write_text(
+        "# the clearinghouse's server, checked by phone\n"
+        f"[127.0.0.1]:{server.port} {impostor.strip()}\n"
+    )
     sleep = SleepRecorder()
     transport = server.transport(known_hosts=pinned, sleep=sleep)
-    with pytest.raises(TransportError, match="host key does not match") as caught:
+    with pytest.raises(TransportError) as caught:
         await transport.put("batch-1.837", b"ISA~")
     await transport.close()
+    message = str(caught.value)
     assert (
         caught.value.retryable,
+        caught.value.kind,
         sleep.delays,
         list((server.root / "outbound").iterdir()),
-    ) == (False, [], [])
+    ) == (False, "host-key-mismatch", [], [])
+    assert f"presented ({_fingerprint(server.known_hosts)}) does not match" in message
+    assert f"pinned in {pinned} line 2: possible man-in-the-middle" in message
+
+
+async def test_a_pinned_key_of_another_type_is_a_mismatch_not_a_key_exchange_error(
+    server: Server, tmp_path: Path
+) -> None:
+    """A pinned ECDSA key for a server that presents an Ed25519 key fails the key exchange; it
+    is reported as a key other than the pinned one (it said "KeyExchangeFailed")."""
+    other_type = asyncssh.generate_private_key("ecdsa-sha2-nistp256").export_public_key()
+    pinned = tmp_path / "ecdsa_known_hosts"
+    pinned.write_text(f"[127.0.0.1]:{server.port} {other_type.decode().strip()}\n")
+    sleep = SleepRecorder()
+    transport = server.transport(known_hosts=pinned, sleep=sleep)
+    with pytest.raises(TransportError) as caught:
+        await transport.list_responses()
+    await transport.close()
+    assert (caught.value.kind, caught.value.retryable, sleep.delays) == (
+        "host-key-mismatch",
+        False,
+        [],
+    )
+    assert (
+        f"presented ({_fingerprint(server.known_hosts)}) does not match the one pinned in "
+        f"{pinned} line 1"
+    ) in str(caught.value)
+
+
+async def test_a_host_missing_from_known_hosts_is_not_called_a_mismatch(
+    server: Server, tmp_path: Path
+) -> None:
+    """A server known_hosts does not list at all is reported as such, with the ssh-keyscan line
+    to add it and the fingerprint to check with the clearinghouse (it once said "does not
+    match")."""
+    other = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+    known = tmp_path / "other_known_hosts"
+    known.write_text(f"sftp.example.org {other.strip()}\n")
+    sleep = SleepRecorder()
+    transport = server.transport(known_hosts=known, sleep=sleep)
+    with pytest.raises(TransportError) as caught:
+        await transport.list_responses()
+    await transport.close()
+    message = str(caught.value)
+    assert (caught.value.retryable, caught.value.kind, sleep.delays) == (
+        False,
+        "host-key-unknown",
+        [],
+    )
+    assert "does not match" not in message
+    assert (
+        f"the SFTP server 127.0.0.1:{server.port} is not in known_hosts {known}: add its key "
+        f"(ssh-keyscan -p {server.port} 127.0.0.1 >> {known}) after checking the fingerprint "
+        f"{_fingerprint(server.known_hosts)} with the clearinghouse"
+    ) in message
 
 
 async def test_a_key_the_server_does_not_know_is_refused(server: Server, tmp_path: Path) -> None:
@@ -179,16 +245,17 @@ async def test_a_key_the_server_does_not_know_is_refused(server: Server, tmp_pat
     asyncssh.generate_private_key("ssh-ed25519").write_private_key(stranger)
     sleep = SleepRecorder()
     transport = server.transport(client_keys=[stranger], sleep=sleep)
-    with pytest.raises(TransportError, match="refused our key"):
+    with pytest.raises(TransportError, match="refused our key for user gateway") as caught:
         await transport.list_responses()
-    assert sleep.delays == []
+    assert (caught.value.kind, caught.value.retryable, sleep.delays) == ("auth", False, [])
 
 
 async def test_a_missing_known_hosts_file_is_a_clear_error(server: Server, tmp_path: Path) -> None:
     """Without a known_hosts file nothing connects (no trust on first use)."""
     transport = server.transport(known_hosts=tmp_path / "nope")
-    with pytest.raises(TransportError, match=r"known_hosts file .* is missing"):
+    with pytest.raises(TransportError, match=r"known_hosts file .* is missing") as caught:
         await transport.put("a.837", b"a")
+    assert (caught.value.kind, caught.value.retryable) == ("host-key-unknown", False)
 
 
 async def test_a_failure_during_upload_is_reported_and_leaves_nothing(server: Server) -> None:
@@ -250,9 +317,13 @@ async def test_a_server_that_is_down_is_retried_then_reported(tmp_path: Path) ->
         retry=FAST_RETRY,
         sleep=sleep,
     )
-    with pytest.raises(TransportError, match="gave up after 3 attempts"):
+    with pytest.raises(TransportError, match=r"connection refused.*gave up after 3") as caught:
         await transport.list_responses()
-    assert sleep.delays == [0.01, 0.02]
+    assert (caught.value.kind, caught.value.retryable, sleep.delays) == (
+        "network",
+        True,
+        [0.01, 0.02],
+    )
 
 
 async def test_a_missing_remote_folder_fails_at_once(server: Server) -> None:

@@ -82,13 +82,13 @@ def test_same_result_for_every_input_form() -> None:
     assert [expected] * 3 == [_found(Validator().validate(f)) for f in forms]  # type: ignore[arg-type]
 
 
-def test_external_code_sets_are_optional() -> None:
-    """A state code outside pyx12's list is only reported when external codes are checked."""
+def test_external_code_sets_are_checked_unless_turned_off() -> None:
+    """A state code outside pyx12's list is reported by default (clearinghouses reject it), and
+    only skipped with ``external_codes=False``."""
     data = _edit(CLEAN, "N4*SPRINGFIELD*IL*62701~", "N4*SPRINGFIELD*QQ*62701~")
-    assert _found(validate(data)) == []
-    assert _found(validate(data, options=Options(external_codes=True))) == [
-        ("IK403-7", "N4", 15, 2, None, "2010BA")
-    ]
+    assert _found(validate(data)) == [("IK403-7", "N4", 15, 2, None, "2010BA")]
+    assert _found(validate(data, options=Options(external_codes=True))) == _found(validate(data))
+    assert _found(validate(data, options=Options(external_codes=False))) == []
 
 
 def test_835_is_checked_against_its_guide() -> None:

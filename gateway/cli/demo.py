@@ -47,13 +47,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Run ``gateway demo``."""
     from gateway.logs import configure_logging
-    from gateway.service.demo import DemoError, prepare_workspace, render_report, run_demo
+    from gateway.service.demo import (
+        DemoError,
+        prepare_workspace,
+        previous_demo_ledger,
+        render_report,
+        run_demo,
+    )
     from gateway.service.files import set_private_umask
 
     if not 0 <= args.claims <= 20_000:
         raise UsageError("--claims: expected a number from 0 to 20000")
     set_private_umask()
     workdir = Path(args.workdir)
+    previous = previous_demo_ledger(workdir.absolute())
     try:
         config = prepare_workspace(workdir)
     except (DemoError, OSError) as exc:
@@ -65,7 +72,14 @@ def run(args: argparse.Namespace) -> int:
         configure_logging(log_format="json", level="info", stream=log_stream)
         logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter on start
         print(f"gateway demo: workspace {config.parent}", file=sys.stderr)
-        report = asyncio.run(run_demo(config, claims=args.claims, progress=sys.stderr))
+        try:
+            report = asyncio.run(
+                run_demo(
+                    config, claims=args.claims, progress=sys.stderr, previous_ledger=previous
+                )
+            )
+        except DemoError as exc:
+            raise UsageError(str(exc)) from None
     shown = str(workdir / "gateway.toml")
     print(render_report(report, shown))
     return EXIT_OK if report.finished else EXIT_INVALID

@@ -12,7 +12,7 @@ from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.queue import item_data
-from gateway.ledger.records import StatusSummary
+from gateway.ledger.records import StatusSummary, TransportState
 
 if TYPE_CHECKING:
     from gateway.ledger.store import Ledger
@@ -49,6 +49,21 @@ def status_data(summary: StatusSummary) -> dict[str, Any]:
         "oldest_items": [item_data(i) for i in summary.oldest_items],
         "unmatched_responses": summary.unmatched,
         "quarantined_files": summary.quarantined_files,
+        "transports": [_transport_data(t) for t in summary.transports],
+    }
+
+
+def _transport_data(state: TransportState) -> dict[str, Any]:
+    """One transport's state: ok or failing since when, the last error, the next attempt."""
+    return {
+        "transport": state.transport,
+        "partners": list(state.partners),
+        "state": state.state,
+        "since": state.since,
+        "error_kind": state.error_kind,
+        "error": state.error,
+        "failures": state.failures,
+        "next_attempt_at": state.next_attempt_at,
     }
 
 
@@ -77,6 +92,13 @@ def render(summary: StatusSummary) -> str:
         )
     lines.append(f"unmatched response parts: {summary.unmatched}")
     lines.append(f"quarantined files: {summary.quarantined_files}")
+    for t in summary.transports:
+        since = t.since.isoformat(timespec="seconds")
+        lines.append(f"transport {t.transport} ({', '.join(t.partners)}): {t.state} since {since}")
+        if t.state != "ok":
+            nxt = t.next_attempt_at.isoformat(timespec="seconds") if t.next_attempt_at else "-"
+            lines.append(f"  {t.error_kind}, {t.failures} failed attempt(s), next {nxt}")
+            lines.append(f"  {t.error}")
     return "\n".join(lines)
 
 

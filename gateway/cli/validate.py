@@ -43,8 +43,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--external-codes",
-        action="store_true",
-        help="also check pyx12's external code lists (states, countries...), as pyx12 does",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check pyx12's external code lists (states, countries, places of service...), as "
+        "pyx12 and clearinghouses do (the default); --no-external-codes skips them",
     )
     parser.set_defaults(func=run)
 

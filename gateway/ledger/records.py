@@ -32,6 +32,7 @@ __all__ = [
     "StatusSummary",
     "SubmissionIntent",
     "SubmissionRecord",
+    "TransportState",
     "Unmatched",
     "VersionRecord",
 ]
@@ -307,3 +308,21 @@ class StatusSummary:
     oldest_items: tuple[QueueItem, ...]
     unmatched: int
     quarantined_files: int
+    #: Each clearinghouse transport's last known state (``gateway status`` "transports").
+    transports: tuple[TransportState, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransportState:
+    """Whether a clearinghouse transport works: ``ok`` or ``failing`` since when, the last
+    error and its kind, failed attempts in a row, and when the service tries again."""
+
+    transport: str  # the transport's label (e.g. ``sftp gateway@host:22``; never a secret)
+    partners: tuple[str, ...]
+    state: str  # ok | failing
+    since: datetime
+    error: str | None = None
+    error_kind: str | None = None  # host-key-unknown | host-key-mismatch | auth | network | ...
+    failures: int = 0
+    next_attempt_at: datetime | None = None
+    updated_at: datetime | None = None

@@ -53,6 +53,7 @@ from gateway.ledger.records import (
     StatusSummary,
     SubmissionIntent,
     SubmissionRecord,
+    TransportState,
     Unmatched,
     VersionRecord,
 )
@@ -1626,7 +1627,53 @@ class Ledger:
             tuple(await self.open_items(limit=oldest)),
             int(unmatched_count),
             int(quarantined),
+            tuple(await self.transport_states()),
         )
+
+    # ------------------------------------------------------------------ transports
+
+    async def record_transport_state(self, state: TransportState) -> None:
+        """Keep ``state`` as its transport's last known state (one row per transport)."""
+        table = t.transport_states
+        values = {
+            "partners": list(state.partners),
+            "state": state.state,
+            "since": state.since,
+            "error": state.error[:2000] if state.error is not None else None,
+            "error_kind": state.error_kind,
+            "failures": state.failures,
+            "next_attempt_at": state.next_attempt_at,
+            "updated_at": state.updated_at or _now(),
+        }
+        insert = _insert(self.dialect, table).values(transport=state.transport[:255], **values)
+        async with self._write() as conn:
+            await conn.execute(
+                insert.on_conflict_do_update(index_elements=["transport"], set_=values)
+            )
+
+    async def transport_states(self) -> list[TransportState]:
+        """Every transport's last known state, by label."""
+        table = t.transport_states
+        async with self._read() as conn:
+            rows = (
+                (await conn.execute(sa.select(table).order_by(table.c.transport)))
+                .mappings()
+                .all()
+            )
+        return [
+            TransportState(
+                transport=r["transport"],
+                partners=tuple(r["partners"] or ()),
+                state=r["state"],
+                since=_aware(r["since"]),
+                error=r["error"],
+                error_kind=r["error_kind"],
+                failures=int(r["failures"]),
+                next_attempt_at=_aware(r["next_attempt_at"]) if r["next_attempt_at"] else None,
+                updated_at=_aware(r["updated_at"]),
+            )
+            for r in rows
+        ]
 
     async def unmatched(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """The latest unmatched response parts, newest first."""

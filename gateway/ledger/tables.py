@@ -23,6 +23,7 @@ __all__ = [
     "responses",
     "submitted_claims",
     "transaction_sets",
+    "transport_states",
     "unmatched",
 ]
 
@@ -237,4 +238,21 @@ control_numbers = sa.Table(
     sa.Column("partner", sa.String(64), primary_key=True),
     sa.Column("kind", sa.String(8), primary_key=True),  # ISA13 | GS06 | ST02
     sa.Column("last_value", sa.BigInteger, nullable=False),
+)
+
+#: Each clearinghouse transport's last known state, written by the service when it changes
+#: (and at each failed attempt, with the time of the next), read by ``gateway status``.
+transport_states = sa.Table(
+    "transport_states",
+    metadata,
+    sa.Column("transport", sa.String(255), primary_key=True),  # the transport's label
+    sa.Column("partners", sa.JSON, nullable=False),  # the partner names it serves
+    sa.Column("state", sa.String(8), nullable=False),  # ok | failing
+    sa.Column("since", NOW, nullable=False),
+    sa.Column("error", sa.String(2000), nullable=True),
+    # host-key-unknown | host-key-mismatch | auth | config | network | error
+    sa.Column("error_kind", sa.String(20), nullable=True),
+    sa.Column("failures", sa.Integer, nullable=False),  # failed attempts in a row
+    sa.Column("next_attempt_at", NOW, nullable=True),
+    sa.Column("updated_at", NOW, nullable=False),
 )

@@ -7,39 +7,57 @@ the scrubber catches and some the simulated payer rejects; ``run_demo`` drops th
 generated files into the inbox, runs the service and the simulator in this process until every
 claim has reached a final state, and returns a ``DemoReport`` that ``render_report`` prints.
 Everything is synthetic: no real patient appears anywhere.
+
+Pointed at PostgreSQL (``GATEWAY_LEDGER_URL``), the demo makes a database of its own on that
+server (``gateway_demo_<UTC time>_<random>``) and records it in the demo's ``gateway.toml``: the
+claims already in the database named never mix with the demo's (it used to count them as its own
+and never finish). The next demo run in the same folder drops the previous run's database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import secrets
 import shutil
 import sys
 import time
+import tomllib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy.engine import make_url
+
 from gateway.config import Settings, load_settings
+from gateway.ledger.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    is_postgres,
+)
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import StatusSummary
+from gateway.ledger.store import LedgerError
 from gateway.service.files import atomic_write, ensure_private_dir
 from gateway.service.pipeline import Service
 from gateway.service.simulator import Simulator, folders_from_settings
 from gateway.service.simulator_rules import load_rules
 
 __all__ = [
+    "DEMO_DATABASE_PREFIX",
     "DEMO_MARKER",
     "DemoError",
     "DemoReport",
     "demo_encounters",
     "prepare_workspace",
+    "previous_demo_ledger",
     "render_report",
     "run_demo",
     "sample_files",
@@ -47,6 +65,8 @@ __all__ = [
 
 S = ClaimState
 DEMO_MARKER = ".gateway-demo"
+#: The names of the PostgreSQL databases the demo makes for itself start so.
+DEMO_DATABASE_PREFIX = "gateway_demo_"
 #: States after which nothing more happens to a claim without a person (in the demo's world).
 SETTLED = frozenset(
     {
@@ -170,6 +190,46 @@ def prepare_workspace(folder: Path) -> Path:
     ensure_private_dir(folder / "partners")
     atomic_write(folder / "partners" / "demo-clearinghouse.toml", PARTNER_TOML.encode())
     return folder / "gateway.toml"
+
+
+def previous_demo_ledger(folder: Path) -> str | None:
+    """The PostgreSQL database an earlier demo run in ``folder`` made for itself (its URL, from
+    that run's ``gateway.toml``), or None. Read before ``prepare_workspace`` resets the folder."""
+    if not (folder / DEMO_MARKER).is_file():
+        return None
+    try:
+        table = tomllib.loads((folder / "gateway.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    url = table.get("ledger", {}).get("url")
+    if not isinstance(url, str) or not is_postgres(url):
+        return None
+    database = make_url(url).database or ""
+    return url if database.startswith(DEMO_DATABASE_PREFIX) else None
+
+
+async def _own_database(config: Path, settings: Settings, env: dict[str, str]) -> Settings:
+    """On PostgreSQL, a new database for this run, recorded in the demo's ``gateway.toml``; the
+    settings that use it. On SQLite (the demo folder's own file) the settings as they are."""
+    if not is_postgres(settings.ledger_url):
+        return settings
+    stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
+    name = f"{DEMO_DATABASE_PREFIX}{stamp}_{secrets.token_hex(3)}"
+    try:
+        url = await create_postgres_database(settings.ledger_url, name)
+    except LedgerError as exc:
+        raise DemoError(
+            f"{exc}. On PostgreSQL the demo runs in a database of its own, never among the "
+            "claims of the database GATEWAY_LEDGER_URL names: let that user create databases "
+            "(CREATEDB), or unset GATEWAY_LEDGER_URL to run the demo on SQLite in its folder"
+        ) from exc
+    shown = make_url(url).set(password=None).render_as_string(hide_password=False)
+    text = (config.read_text(encoding="utf-8") + "\n[ledger]\n"
+            "# This demo run's own database, made on the server GATEWAY_LEDGER_URL named.\n"
+            f"url = {json.dumps(shown)}\n")  # fmt: skip
+    atomic_write(config, text.encode(), overwrite=True)
+    env["GATEWAY_LEDGER_URL"] = url
+    return load_settings(config, environ=env)
 
 
 def sample_files() -> list[tuple[str, bytes]]:
@@ -326,6 +386,8 @@ class DemoReport:
     rejected_by_reason: list[tuple[str, str, int]] = field(default_factory=list)
     queue_by_reason: list[tuple[str, str, int]] = field(default_factory=list)
     example_claim: str | None = None
+    #: The ledger's URL without its password (on PostgreSQL: the database made for this run).
+    ledger: str = ""
 
 
 class Progress:
@@ -367,9 +429,22 @@ async def run_demo(
     progress: TextIO | None = None,
     timeout: float = 55.0,
     today: Callable[[], date] = date.today,
+    environ: Mapping[str, str] | None = None,
+    previous_ledger: str | None = None,
 ) -> DemoReport:
-    """Drop the encounters, run service and simulator until every claim settles; the report."""
-    settings = load_settings(config)  # GATEWAY_LEDGER_URL may point the demo at PostgreSQL
+    """Drop the encounters, run service and simulator until every claim settles; the report.
+
+    ``environ`` (default ``os.environ``): ``GATEWAY_LEDGER_URL`` may point the demo at a
+    PostgreSQL server, where it makes a database of its own (``DemoError`` when it may not).
+    ``previous_ledger``: an earlier demo's database (``previous_demo_ledger``), dropped.
+    """
+    env = dict(os.environ if environ is None else environ)
+    settings = await _own_database(config, load_settings(config, environ=env), env)
+    if previous_ledger is not None and previous_ledger != settings.ledger_url:
+        try:
+            await drop_postgres_database(previous_ledger)
+        except LedgerError as exc:  # the demo runs all the same; the report says so
+            print(f"gateway demo: {exc}", file=progress or sys.stderr)
     started = time.monotonic()
     files = drop_encounters(settings, claims, today=today())
     service = await Service.open(settings)
@@ -468,6 +543,7 @@ async def _report(
         rejected_by_reason=[(c, meanings[c], n) for c, n in rejected.most_common()],
         queue_by_reason=[(c, meanings[c], n) for c, n in queue.most_common()],
         example_claim=example,
+        ledger=make_url(settings.ledger_url).set(password=None).render_as_string(False),
     )
 
 
@@ -527,12 +603,21 @@ def render_report(report: DemoReport, shown_config: str) -> str:
     if s.quarantined_files:
         lines.append(f"  quarantined files          {s.quarantined_files:>6}")
     example = report.example_claim or "DEMO-00001"
+    # On PostgreSQL the demo's own database; named, as GATEWAY_LEDGER_URL would override it.
+    env = ""
+    if report.ledger and is_postgres(report.ledger):
+        env = f"GATEWAY_LEDGER_URL={report.ledger} "
+        lines += [
+            "",
+            f"The demo's ledger is a database of its own: {report.ledger} (the claims already "
+            "in the database GATEWAY_LEDGER_URL names were not touched).",
+        ]
     lines += [
         "",
         "Look further:",
-        f"  gateway status --config {shown_config}",
-        f"  gateway queue list --config {shown_config}",
-        f"  gateway claim show {example} --config {shown_config}",
+        f"  {env}gateway status --config {shown_config}",
+        f"  {env}gateway queue list --config {shown_config}",
+        f"  {env}gateway claim show {example} --config {shown_config}",
         f"  the files: {report.workspace}/archive, corrections/ (one JSON per open item), "
         "clearinghouse/, logs/gateway.log",
     ]

@@ -68,11 +68,11 @@ from gateway.service.files import (
 from gateway.service.intake import ParsedEncounters, parse_encounter_file
 from gateway.service.responses import document_hash, read_response_file
 from gateway.service.submit import RETRY_SECONDS, Submitter, crash_point
+from gateway.service.transport_health import TransportHealth
 from gateway.service.transports import (
     DirectoryTransport,
     Transport,
     TransportError,
-    poll_responses,
     pull_responses,
     transport_from_config,
 )
@@ -155,6 +155,15 @@ class Service:
         self.worker_id = check_worker_id(worker_id)
         self.today = today
         self.stats = ServiceStats()
+        # One health per transport (partners may share one), for the submitter and the pull.
+        by_label: dict[str, TransportHealth] = {}
+        for transport in self._unique_transports():
+            label = transport.label
+            served = tuple(sorted(p for p, t in self.transports.items() if t.label == label))
+            by_label[transport.label] = TransportHealth(
+                transport, served, record=ledger.record_transport_state
+            )
+        self.health = {p: by_label[t.label] for p, t in self.transports.items()}
         ws = settings.workspace
         self.submitter = Submitter(
             ledger=ledger,
@@ -167,6 +176,7 @@ class Service:
             max_wait_seconds=settings.batching.max_wait_seconds,
             lease_seconds=lease_seconds,
             presence=presence,
+            health=dict(self.health),
         )
         self._corrections_dirty = True
         self._corrections_lock = asyncio.Lock()
@@ -672,13 +682,41 @@ class Service:
         """Pull waiting responses from every transport into the responses inbox once."""
         pulled = 0
         for transport in self._pulling_transports():
-            try:
-                pulled += len(
-                    await pull_responses(transport, self.settings.workspace.responses_inbox)
-                )
-            except (TransportError, OSError) as exc:
-                self._log.warning("response pull failed", transport=transport.label, error=str(exc))
+            if self._health_of(transport).ready():  # not while it backs off after a failure
+                pulled += await self._pull_from(transport)
         return pulled
+
+    def _health_of(self, transport: Transport) -> TransportHealth:
+        for health in self.health.values():
+            if health.transport is transport:
+                return health
+        return self.health.setdefault(transport.label, TransportHealth(transport))
+
+    async def _pull_from(self, transport: Transport) -> int:
+        """One pull from ``transport``; a failure is recorded in its health (which logs a change
+        of state once and sets the back-off), never raised."""
+        health = self._health_of(transport)
+        try:
+            pulled = await pull_responses(transport, self.settings.workspace.responses_inbox)
+        except TransportError as exc:
+            await health.failed(exc)
+            return 0
+        except OSError as exc:  # the inbox itself (a full disk): keep the service alive, say so
+            self._log.error("response pull failed", transport=transport.label, error=str(exc))
+            return 0
+        await health.succeeded()
+        return len(pulled)
+
+    async def _pull_loop(self, transport: Transport, stop: asyncio.Event) -> None:
+        """Pull from ``transport`` every poll interval until ``stop``; while it fails, only when
+        its back-off has run out (a put that works meanwhile ends the wait)."""
+        health = self._health_of(transport)
+        interval = self.settings.intake.poll_interval_seconds
+        while not stop.is_set():
+            if health.ready():
+                await self._pull_from(transport)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
 
     async def run_once(self, stop: asyncio.Event | None = None) -> None:
         """Recover, pull responses, take every complete inbox file, send every waiting claim.
@@ -711,17 +749,10 @@ class Service:
             asyncio.create_task(self._intake_loop(watcher, stop), name="intake"),
             asyncio.create_task(self._batch_loop(stop), name="batcher"),
         ]
-        interval = self.settings.intake.poll_interval_seconds
         for transport in self._pulling_transports():
             tasks.append(
                 asyncio.create_task(
-                    poll_responses(
-                        transport,
-                        self.settings.workspace.responses_inbox,
-                        interval=interval,
-                        stop=stop,
-                    ),
-                    name=f"pull {transport.label}",
+                    self._pull_loop(transport, stop), name=f"pull {transport.label}"
                 )
             )
         await stop.wait()

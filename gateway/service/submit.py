@@ -54,6 +54,7 @@ from gateway.service.files import (
     is_candidate_name,
     move_no_overwrite,
 )
+from gateway.service.transport_health import TransportHealth
 from gateway.service.transports import Transport, TransportError
 from gateway.transactions.batching import BuiltInterchange
 from gateway.transactions.claim837 import InterchangeSent, build_837
@@ -69,7 +70,8 @@ __all__ = [
     "file_name_for",
 ]
 
-#: After a failed hand-over, no new batch for that partner for this long (staged files first).
+#: How often the service looks at staged files waiting for a hand-over. Whether one is tried
+#: is up to the transport's back-off (``TransportHealth``): 5 s after a first failure, doubling.
 RETRY_SECONDS = 5.0
 #: Testing aid: a comma-separated list of crash points (see :func:`crash_point`).
 CRASH_VARIABLE = "GATEWAY_CRASH_AT"
@@ -122,8 +124,9 @@ class Submitter:
     #: Which workers are alive (PostgreSQL); ``None`` or untracked: the takeover time decides.
     presence: WorkerPresence | None = None
     stats: SubmitStats = field(default_factory=SubmitStats)
+    #: Each partner's transport health (shared with the pull loop); made here when not given.
+    health: dict[str, TransportHealth] = field(default_factory=dict)
     _since: dict[tuple[str, Kind], float] = field(default_factory=dict)
-    _down_until: dict[str, float] = field(default_factory=dict)
     _log: Any = field(default_factory=lambda: structlog.stdlib.get_logger("gateway.submit"))
 
     @property
@@ -153,9 +156,15 @@ class Submitter:
                     sent += await self._batch(leased)
         return sent
 
+    def _health(self, partner: str) -> TransportHealth:
+        found = self.health.get(partner)
+        if found is None:
+            found = self.health[partner] = TransportHealth(self._transport(partner), (partner,))
+        return found
+
     async def _due(self, partner: str, kind: Kind, force: bool) -> bool:
-        if self.clock() < self._down_until.get(partner, 0.0):
-            return False  # its transport just failed: the staged files go first
+        if partner in self.transports and not self._health(partner).ready():
+            return False  # its transport is failing: the staged files go first, after the wait
         key = (partner, kind)
         # A count and an age only: the claims themselves are read when leased.
         waiting, _oldest = await self.ledger.queued_summary(
@@ -284,17 +293,26 @@ class Submitter:
     ) -> bool:
         log = self._log.bind(file=name, partner=partner, submission=submission_id)
         try:
-            await self._transport(partner).put(name, data)
+            transport = self._transport(partner)
         except TransportError as exc:
             self.stats.failures += 1
-            self._down_until[partner] = self.clock() + RETRY_SECONDS
-            log.error(
+            log.error("hand-over failed; the staged file is sent again later", error=str(exc))
+            return False
+        health = self._health(partner)
+        if not health.ready():
+            return False  # backing off after a failure: the staged file waits for the next try
+        try:
+            await transport.put(name, data)
+        except TransportError as exc:
+            self.stats.failures += 1
+            delay = await health.failed(exc)  # logs once per change of the transport's state
+            log.debug(
                 "hand-over failed; the staged file is sent again later",
                 error=str(exc),
-                retryable=exc.retryable,
+                retry_in_seconds=delay,
             )
             return False
-        self._down_until.pop(partner, None)
+        await health.succeeded()
         crash_point("after-put")
         digest = hashlib.sha256(data).hexdigest()
         record = await self.ledger.record_file(

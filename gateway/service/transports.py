@@ -14,7 +14,11 @@ A ``Transport`` has four operations, and the pipeline never knows which transpor
 Implementations: ``DirectoryTransport`` (the clearinghouse's pickup and drop folders; the default),
 ``SftpTransport`` (asyncssh: key authentication only, the host key pinned from a known_hosts file,
 retries with exponential back-off on network errors), and ``InMemoryTransport`` for tests.
-Every ``TransportError`` says which transport, which operation and which file.
+Every ``TransportError`` says which transport, which operation and which file, and its ``kind``
+(``ErrorKind``): a server missing from known_hosts (with the ``ssh-keyscan`` line and the
+fingerprint to check), a key other than the pinned one (with the known_hosts line), our key
+refused, a network problem... The service backs off between attempts by that kind
+(``gateway.service.transport_health``).
 
 ``transport_from_config`` builds one from a trading partner's ``[transport]`` table.
 """
@@ -24,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import socket
 import stat
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +38,8 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-import asyncssh
 import structlog
+from cryptography.utils import CryptographyDeprecationWarning
 
 from gateway.config import ConfigError, WorkspaceSettings
 from gateway.service.files import (
@@ -47,9 +53,20 @@ from gateway.service.files import (
     write_new_file,
 )
 
+# asyncssh names algorithms that cryptography deprecates (DSA, TripleDES...) when it loads; the
+# warnings are about asyncssh's own support for them, nothing an operator can act on, and they
+# cluttered the start of `gateway run` and `gateway demo`. Exactly those (that category, raised
+# from asyncssh's modules) are silenced, and only while asyncssh loads.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore", category=CryptographyDeprecationWarning, module=r"asyncssh(\.|$)"
+    )
+    import asyncssh
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DirectoryTransport",
+    "ErrorKind",
     "InMemoryTransport",
     "RetryPolicy",
     "SftpTransport",
@@ -67,16 +84,31 @@ _T = TypeVar("_T")
 _log = structlog.stdlib.get_logger("gateway.transport")
 
 
+#: What kind of problem a ``TransportError`` is (for back-off, logs and ``gateway status``).
+ErrorKind = Literal[
+    "host-key-unknown",  # the server is not in known_hosts (or known_hosts is missing)
+    "host-key-mismatch",  # the server presented a key other than the one pinned
+    "auth",  # the server refused our key
+    "config",  # our side is set up wrong (a private key that cannot be read, ...)
+    "network",  # connection refused, timed out, dropped: trying again later may help
+    "error",  # anything else (the server refused an operation, a name already taken, ...)
+]
+
+
 class TransportError(Exception):
     """A transport operation that did not succeed (after any retries).
 
     ``retryable`` tells whether trying again later may help (a network problem) or a person must
     act first (a host key mismatch, refused credentials, a name already taken, a missing folder).
+    ``kind`` names the problem (see ``ErrorKind``).
     """
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = False, kind: ErrorKind | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.kind: ErrorKind = kind or ("network" if retryable else "error")
 
 
 def check_name(name: str) -> str:
@@ -117,6 +149,11 @@ class Transport(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional for transports without connections
         """Release connections (a no-op for transports that hold none)."""
+
+    def setup_stamp(self) -> object:
+        """Something that changes when a person edits the transport's local setup (known_hosts,
+        keys), so a failing transport is tried again at once instead of after its back-off."""
+        return None
 
     async def __aenter__(self) -> Transport:
         return self
@@ -315,14 +352,24 @@ def _is_network_error(exc: BaseException) -> bool:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
-        return f"the server's host key does not match known_hosts ({exc.reason})"
+        return f"the server's host key was refused ({exc.reason})"
     if isinstance(exc, asyncssh.PermissionDenied):
         return f"the server refused our key ({exc.reason})"
     if isinstance(exc, asyncssh.DisconnectError | asyncssh.SFTPError):
         return f"{type(exc).__name__}: {exc.reason}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the server up, and is the port right?)"
     if isinstance(exc, TimeoutError):
         return "timed out"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the host name ({exc.strerror or exc})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _kind_of(exc: BaseException) -> ErrorKind:
+    if isinstance(exc, asyncssh.PermissionDenied | asyncssh.IllegalUserName):
+        return "auth"
+    return "network" if _is_network_error(exc) else "error"
 
 
 class SftpTransport(Transport):
@@ -383,12 +430,16 @@ class SftpTransport(Transport):
             if not self.known_hosts.is_file():
                 raise TransportError(
                     f"{self.label}: known_hosts file {self.known_hosts} is missing; add the "
-                    "server's host key there (ssh-keyscan, checked with the clearinghouse)"
+                    f"server's host key there ({self._keyscan()}) after checking its "
+                    "fingerprint with the clearinghouse",
+                    kind="host-key-unknown",
                 )
             try:
                 keys = [asyncssh.read_private_key(k, self.passphrase) for k in self.client_keys]
             except (OSError, asyncssh.KeyImportError, asyncssh.KeyEncryptionError) as exc:
-                raise TransportError(f"{self.label}: cannot load the private key: {exc}") from exc
+                raise TransportError(
+                    f"{self.label}: cannot load the private key: {exc}", kind="config"
+                ) from exc
             self._conn = await asyncssh.connect(
                 self.host,
                 self.port,
@@ -441,15 +492,34 @@ class SftpTransport(Transport):
                 return await asyncio.wait_for(operation(client), self.operation_timeout)
             except TransportError:
                 raise
+            except asyncssh.HostKeyNotVerifiable as exc:
+                raise await self._host_key_refused(what, exc) from exc
+            except asyncssh.KeyExchangeFailed as exc:
+                # A pinned key of a type the server no longer offers fails the key exchange
+                # before any key is compared: that too is a key other than the pinned one.
+                if await asyncio.to_thread(self._pinned, await self._address()):
+                    raise await self._host_key_refused(what, exc) from exc
+                raise TransportError(f"{self.label}: {what}: {_describe(exc)}") from exc
             except (asyncssh.Error, OSError, TimeoutError, EOFError) as exc:
                 if not _is_network_error(exc):
-                    raise TransportError(f"{self.label}: {what}: {_describe(exc)}") from exc
+                    if isinstance(exc, asyncssh.PermissionDenied):
+                        raise TransportError(
+                            f"{self.label}: {what}: the SFTP server {self.host}:{self.port} "
+                            f"refused our key for user {self.username} ({exc.reason}): check "
+                            "that the clearinghouse has installed our public key for that user "
+                            f"and that private_key names its pair ({self._key_names()})",
+                            kind="auth",
+                        ) from exc
+                    raise TransportError(
+                        f"{self.label}: {what}: {_describe(exc)}", kind=_kind_of(exc)
+                    ) from exc
                 await self._drop_connection()
                 if attempt >= self.retry.attempts:
                     raise TransportError(
                         f"{self.label}: {what}: {_describe(exc)}; gave up after "
                         f"{self.retry.attempts} attempts",
                         retryable=True,
+                        kind="network",
                     ) from exc
                 delay = delays[attempt - 1]
                 _log.warning(
@@ -462,6 +532,106 @@ class SftpTransport(Transport):
                 )
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def setup_stamp(self) -> object:
+        """Size and modification time of known_hosts and of each private key."""
+        stamps: list[tuple[int, int] | None] = []
+        for path in (self.known_hosts, *self.client_keys):
+            try:
+                st = path.stat()
+            except OSError:
+                stamps.append(None)
+            else:
+                stamps.append((st.st_mtime_ns, st.st_size))
+        return tuple(stamps)
+
+    # host keys ---------------------------------------------------------------------------------
+
+    def _keyscan(self) -> str:
+        """The command that prints the server's host keys in known_hosts form."""
+        port = f"-p {self.port} " if self.port != 22 else ""
+        return f"ssh-keyscan {port}{self.host} >> {self.known_hosts}"
+
+    def _key_names(self) -> str:
+        return ", ".join(str(k) for k in self.client_keys)
+
+    async def _host_key_refused(self, what: str, exc: asyncssh.DisconnectError) -> TransportError:
+        """Why the server's host key was refused: not pinned at all, or a different key pinned."""
+        where = f"{self.host}:{self.port}"
+        address = await self._address()
+        pinned = await asyncio.to_thread(self._pinned, address)
+        presented = await self._presented_key([key for _, key in pinned])
+        fingerprint = presented.get_fingerprint("sha256") if presented is not None else None
+        if not pinned:
+            check = f"the fingerprint {fingerprint}" if fingerprint else "its fingerprint"
+            return TransportError(
+                f"{self.label}: {what}: the SFTP server {where} is not in known_hosts "
+                f"{self.known_hosts}: add its key ({self._keyscan()}) after checking {check} "
+                "with the clearinghouse",
+                kind="host-key-unknown",
+            )
+        if fingerprint is not None and fingerprint in {
+            key.get_fingerprint("sha256") for _, key in pinned
+        }:
+            # The pinned key itself was refused (a revoked marker, an unusable algorithm).
+            return TransportError(
+                f"{self.label}: {what}: {_describe(exc)}; known_hosts {self.known_hosts}",
+                kind="host-key-mismatch",
+            )
+        lines = sorted({line for line, _ in pinned})
+        at = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
+        presented_text = f" ({fingerprint})" if fingerprint else ""
+        return TransportError(
+            f"{self.label}: {what}: the key the SFTP server {where} presented{presented_text} "
+            f"does not match the one pinned in {self.known_hosts} {at}: possible "
+            "man-in-the-middle or a changed server key; confirm with the clearinghouse before "
+            "changing known_hosts",
+            kind="host-key-mismatch",
+        )
+
+    async def _address(self) -> str:
+        """The server's IP address (known_hosts lines may name it instead of the host name)."""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                self.host, self.port, type=socket.SOCK_STREAM
+            )
+        except OSError:
+            return ""
+        return str(infos[0][4][0]) if infos else ""
+
+    def _pinned(self, address: str) -> list[tuple[int, asyncssh.SSHKey]]:
+        """The known_hosts lines (numbered from 1) that pin a host key for this server."""
+        try:
+            text = self.known_hosts.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        found: list[tuple[int, asyncssh.SSHKey]] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                matched = asyncssh.import_known_hosts(line).match(self.host, address, self.port)
+            except ValueError:
+                continue  # a line asyncssh cannot read pins nothing
+            found += [(number, key) for key in matched[0]]
+        return found
+
+    async def _presented_key(self, pinned: Sequence[asyncssh.SSHKey]) -> asyncssh.SSHKey | None:
+        """The host key the server presents (of a pinned key's type when it has one), or None."""
+        algorithms = [a.decode() for key in pinned for a in key.sig_algorithms]
+        for algs in ([algorithms] if algorithms else []) + [[]]:
+            try:
+                key: asyncssh.SSHKey | None = await asyncio.wait_for(
+                    asyncssh.get_server_host_key(
+                        self.host, self.port, server_host_key_algs=algs or (), config=None
+                    ),
+                    self.connect_timeout,
+                )
+            except (asyncssh.Error, OSError, TimeoutError, ValueError):
+                continue
+            if key is not None:
+                return key
+        return None
 
     # operations --------------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ Public API:
 
 * ``validate(data, *, file=None, options=None) -> ValidationResult``; ``data`` is bytes, text, a
   binary file object (read in 1 MiB chunks) or segments from ``gateway.x12.read_segments``.
-  ``Validator(options).validate(...)`` is the same, reusable. ``Options(external_codes=True)``
-  adds pyx12's external code lists (states, countries...), off by default.
+  ``Validator(options).validate(...)`` is the same, reusable. pyx12's external code lists
+  (states, countries...) are checked unless ``Options(external_codes=False)``.
 * ``ValidationResult``: ``ok``, ``defects`` (every finding in file order; ``Severity.WARNING``
   ones do not count), ``sets`` (``SetResult``: ``control``, ``transaction``, ``version``,
   ``group_control``, ``accepted``, ``verdict``, ``defects``), ``groups``, ``interchanges``
@@ -120,6 +120,18 @@ _BOM = "\xef\xbb\xbf"  # UTF-8's byte order mark, read as Latin-1
 
 _RESEND = "Correct the file at its source and send it again."
 
+#: Codes pyx12's external lists are too old to hold, added to them (the lists are on by default,
+#: so a valid address must not be refused): Canada's current province codes QC (Quebec, pyx12
+#: has the retired PQ), NL (Newfoundland and Labrador, pyx12 has NF) and NU (Nunavut, 1999).
+_CURRENT_CODES: dict[str, frozenset[str]] = {"states": frozenset({"QC", "NL", "NU"})}
+
+
+def _current(external: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """pyx12's external code sets with ``_CURRENT_CODES`` added."""
+    return {
+        name: codes | _CURRENT_CODES.get(name, frozenset()) for name, codes in external.items()
+    }
+
 
 # ------------------------------------------------------------------------------------ results
 
@@ -128,11 +140,13 @@ _RESEND = "Correct the file at its source and send it again."
 class Options:
     """What to check beyond the guide's own lists.
 
-    ``external_codes``: also check elements against pyx12's external code sets (states, countries,
-    ...), as pyx12 does by default. Off by default: those lists are incomplete and dated.
+    ``external_codes``: also check elements against pyx12's external code sets (states and
+    provinces, countries, currencies, places of service, claim status and remark codes...), as
+    pyx12 does. On by default: clearinghouses reject a payer state ``NA``, so must we.
+    ``Options(external_codes=False)`` (``gateway validate --no-external-codes``) skips them.
     """
 
-    external_codes: bool = False
+    external_codes: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,7 +505,7 @@ class _Runtime:
         """The element checker (shared, with its compiled fast paths) for one option set."""
         found = self._checkers.get(external_codes)
         if found is None:
-            codes = self.specs.external_codes if external_codes else None
+            codes = _current(self.specs.external_codes) if external_codes else None
             found = self._checkers[external_codes] = _ElementChecker(codes)
         return found
 
