@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -42,6 +43,12 @@ import structlog
 
 from gateway.cli.queue import resubmit_claim, sync_correction_files
 from gateway.config import ConfigError, Settings
+from gateway.encounters.completeness import (
+    FULL_CHECK_BYTES,
+    HEAD_BYTES,
+    TAIL_BYTES,
+    looks_complete,
+)
 from gateway.ledger.adapt import views_of
 from gateway.ledger.queue import QueueRuleError
 from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
@@ -55,17 +62,27 @@ from gateway.partners import Partners
 from gateway.service.files import (
     ClaimedFile,
     FileProblem,
+    FileState,
     FileTooLargeError,
     archive_file,
     claim_file,
     ensure_private_dir,
+    file_state,
     list_claimed,
     quarantine_file,
     read_file,
     release_claimed,
     sha256_file,
 )
-from gateway.service.intake import ParsedEncounters, parse_encounter_file
+from gateway.service.intake import (
+    MAX_CORRECTION_BYTES,
+    ParsedEncounters,
+    UnreadableLog,
+    correction_document,
+    is_json_lines,
+    parse_encounter_file,
+    read_batches,
+)
 from gateway.service.responses import document_hash, read_response_file
 from gateway.service.submit import RETRY_SECONDS, Submitter, crash_point
 from gateway.service.transports import (
@@ -76,6 +93,7 @@ from gateway.service.transports import (
     pull_responses,
     transport_from_config,
 )
+from gateway.service.unreadable import UNREADABLE_KIND, write_unreadable_record
 from gateway.service.watch import InboxWatcher
 
 __all__ = ["DEFAULT_WORKER_ID", "Service", "ServiceStats", "check_worker_id", "open_transports"]
@@ -170,6 +188,8 @@ class Service:
         )
         self._corrections_dirty = True
         self._corrections_lock = asyncio.Lock()
+        self._failures: dict[tuple[str, str], int] = {}  # (inbox, name) -> failed attempts
+        self._incomplete: dict[Path, tuple[FileState, float]] = {}  # first seen incomplete
 
     @property
     def _log(self) -> Any:
@@ -320,11 +340,46 @@ class Service:
         inbox = self._inbox_of(path)
         if inbox is None:
             return False
+        if inbox == "encounters" and not await self._complete(path):
+            return False
         claimed = await asyncio.to_thread(claim_file, path, self.processing_dir(inbox))
         if claimed is None:
             return False
         crash_point("after-claim")
         await self.process(claimed, inbox)
+        return True
+
+    async def _complete(self, path: Path) -> bool:
+        """Whether a settled encounter file may be taken: it looks complete (``looks_complete``),
+        or it has looked incomplete, unchanged, for ``complete_wait_seconds`` (then it is taken as
+        it is, with a warning, and what cannot be read is reported and quarantined)."""
+        state = await asyncio.to_thread(file_state, path)
+        if state is None:
+            return False
+        ends = await asyncio.to_thread(_file_ends, path)
+        if ends is None:
+            return False
+        if looks_complete(path.name, *ends):
+            self._incomplete.pop(path, None)
+            return True
+        now = time.monotonic()
+        seen = self._incomplete.get(path)
+        if seen is None or seen[0] != state:
+            seen = self._incomplete[path] = (state, now)
+            self._log.info(
+                "encounter file not complete yet (its writer may have paused); waiting",
+                file=path.name,
+                up_to_seconds=self.settings.intake.complete_wait_seconds,
+            )
+        waited = now - seen[1]
+        if waited < self.settings.intake.complete_wait_seconds:
+            return False
+        del self._incomplete[path]
+        self._log.warning(
+            "encounter file still incomplete; taken as it is (what cannot be read is reported)",
+            file=path.name,
+            waited_seconds=round(waited, 1),
+        )
         return True
 
     async def process(self, claimed: ClaimedFile, inbox: Inbox, *, resumed: bool = False) -> None:
@@ -336,9 +391,48 @@ class Service:
                 else:
                     await self._response(claimed, resumed)
             except Exception as exc:
-                self._log.exception("file not processed; it goes back to the inbox", error=str(exc))
+                key = (inbox, claimed.name)
+                attempts = self._failures[key] = self._failures.get(key, 0) + 1
+                if attempts >= MAX_ATTEMPTS and await self._give_up(claimed, inbox, exc, attempts):
+                    del self._failures[key]
+                    return
+                self._log.exception(
+                    "file not processed; it goes back to the inbox",
+                    error=str(exc),
+                    attempt=attempts,
+                    quarantined_after=MAX_ATTEMPTS,
+                )
                 with contextlib.suppress(OSError):
                     await asyncio.to_thread(release_claimed, claimed)
+            else:
+                self._failures.pop((inbox, claimed.name), None)
+
+    async def _give_up(
+        self, claimed: ClaimedFile, inbox: Inbox, exc: Exception, attempts: int
+    ) -> bool:
+        """Quarantine a file that failed ``attempts`` times, with the error (never an endless
+        retry); False when even that fails (the ledger is down: it goes back to the inbox)."""
+        self._log.error(
+            "file failed processing repeatedly; quarantined",
+            error=f"{type(exc).__name__}: {exc}",
+            attempts=attempts,
+        )
+        problem = FileProblem(
+            "processing-failed",
+            f"{claimed.name}: processing failed {attempts} times: {type(exc).__name__}: {exc}",
+            "The gateway could not process this file (see the error and the service log). Fix "
+            "the cause, then drop the file into the inbox again; claims already recorded from "
+            "it are not recorded twice.",
+        )
+        kind = "encounters" if inbox == "encounters" else "unknown"
+        try:
+            size = (await asyncio.to_thread(claimed.path.lstat)).st_size
+            digest = await sha256_file(claimed.path)
+            await self._quarantine(claimed, problem, digest, kind, None, size)
+        except Exception:
+            self._log.exception("file could not be quarantined either")
+            return False
+        return True
 
     async def _read(self, claimed: ClaimedFile, kind: str) -> tuple[bytes, str] | None:
         """The file's bytes and hash; a file over the size limit is quarantined (None)."""
@@ -423,71 +517,168 @@ class Service:
     # ------------------------------------------------------------------ encounters
 
     async def _encounters(self, claimed: ClaimedFile, resumed: bool) -> None:
-        read = await self._read(claimed, "encounters")
-        if read is None:
-            return
-        data, digest = read
-        record = await self.ledger.record_file(digest, claimed.name, "encounters", size=len(data))
-        if await self._existing(record, claimed, resumed, "archived"):
-            return
-        self.stats.encounter_files += 1
-        parsed = await asyncio.to_thread(
-            parse_encounter_file, data, claimed.name, self.partners, today=self.today()
-        )
-        if parsed.correction_error is not None:
-            problem = FileProblem(
-                "bad-correction",
-                f"{claimed.name}: {parsed.correction_error}",
-                "Keep the claim id of the correction file as it was written, fix the encounter "
-                "fields named in `rejection.reasons`, and drop the file into the inbox again.",
+        """Take an encounter file, streamed: hashed, then read and recorded ``BATCH_CLAIMS``
+        claims per ledger transaction (memory stays flat whatever the file size). Encounters that
+        cannot become claims leave a quarantine record; a file that changed while it was read is
+        read again."""
+        for _ in range(_REREADS):
+            taken = await asyncio.to_thread(file_state, claimed.path)
+            digest = await self._hash(claimed, "encounters")
+            if digest is None:
+                return
+            changed = await self._encounter_file(claimed, digest, resumed)
+            if not changed:
+                return
+            resumed = True  # what was recorded from the first read is not news
+            self._log.warning(
+                "encounter file changed after it was taken (its writer was still writing); "
+                "reading it again",
+                size_before=taken.size if taken else None,
             )
-            await self._quarantine(claimed, problem, digest, "encounters", record, len(data))
-            return
-        if parsed.correction is not None:
-            await self._correction(claimed, parsed, record)
-            return
-        if not parsed.claims:
+        await self._encounter_file(claimed, await sha256_file(claimed.path), True, final=True)
+
+    async def _hash(self, claimed: ClaimedFile, kind: str) -> str | None:
+        """The file's SHA-256, streamed; a file over the size limit is quarantined (None)."""
+        size = (await asyncio.to_thread(claimed.path.lstat)).st_size
+        digest = await sha256_file(claimed.path)
+        limit = self.settings.intake.max_file_bytes
+        if size > limit:
+            exc = FileTooLargeError(claimed.path, size, limit)
+            problem = FileProblem(
+                "too-large",
+                str(exc),
+                "Split the file into smaller ones (or raise [intake] max_file_bytes) and drop "
+                "the parts into the inbox.",
+            )
+            await self._quarantine(claimed, problem, digest, kind, None, size)
+            return None
+        return digest
+
+    async def _encounter_file(
+        self, claimed: ClaimedFile, digest: str, resumed: bool, *, final: bool = False
+    ) -> bool:
+        """Record the claims of one read of the file; True when the file changed meanwhile
+        (then nothing was archived: the caller reads it again)."""
+        before = await asyncio.to_thread(file_state, claimed.path)
+        size = before.size if before is not None else 0
+        record = await self.ledger.record_file(digest, claimed.name, "encounters", size=size)
+        if await self._existing(record, claimed, resumed, "archived"):
+            return False
+        self.stats.encounter_files += 1
+        if size <= MAX_CORRECTION_BYTES:
+            try:
+                head = await read_file(claimed.path, MAX_CORRECTION_BYTES)
+            except FileTooLargeError:  # it grew meanwhile: not a correction document
+                head = b""
+            if correction_document(head) is not None:
+                parsed = await asyncio.to_thread(
+                    parse_encounter_file, head, claimed.name, self.partners, today=self.today()
+                )
+                if parsed.correction_error is not None:
+                    problem = FileProblem(
+                        "bad-correction",
+                        f"{claimed.name}: {parsed.correction_error}",
+                        "Keep the claim id of the correction file as it was written, fix the "
+                        "encounter fields named in `rejection.reasons`, and drop the file into "
+                        "the inbox again.",
+                    )
+                    await self._quarantine(claimed, problem, digest, "encounters", record, size)
+                    return False
+                if parsed.correction is not None:
+                    await self._correction(claimed, parsed, record)
+                    return False
+        records = warnings = 0
+        counts: dict[str, int] = {}
+        unreadable = UnreadableLog()
+        with await asyncio.to_thread(claimed.path.open, "rb") as stream:
+            batches = read_batches(stream, claimed.name, self.partners, today=self.today())
+            while (batch := await asyncio.to_thread(next, batches, None)) is not None:
+                records += batch.records
+                warnings += batch.warnings
+                for item in batch.unrecorded:
+                    unreadable.add(item)
+                if not batch.claims:
+                    continue
+                outcomes = await self.ledger.record_claims(
+                    batch.claims, file_id=record.id, origin="intake"
+                )
+                crash_point("after-record-claims")
+                self._log_outcomes(batch.claims, outcomes, resumed)
+                for key, n in _outcome_counts(outcomes).items():
+                    counts[key] = counts.get(key, 0) + n
+        if not final and await asyncio.to_thread(file_state, claimed.path) != before:
+            await self.ledger.update_file(record.id, detail={"changed_while_read": True})
+            return True
+        if not counts:
             problem = FileProblem(
                 "no-claims",
                 f"{claimed.name}: no encounter in the file has a usable claim id "
-                f"({parsed.records} record(s) read)",
+                f"({records} record(s) read)",
                 "Check that the file follows the encounter contract (schemas/encounter.schema."
                 "json); `gateway check FILE` lists every problem with its line. Fix the file "
                 "and drop it into the inbox again.",
                 None,
-                [dict(f) for u in parsed.unrecorded[:50] for f in u.findings],
+                [dict(f) for u in unreadable.described[:50] for f in u.findings],
             )
-            await self._quarantine(claimed, problem, digest, "encounters", record, len(data))
-            return
-        outcomes = await self.ledger.record_claims(
-            parsed.claims, file_id=record.id, origin="intake"
-        )
-        crash_point("after-record-claims")
-        self._log_outcomes(parsed.claims, outcomes, resumed)
-        for item in parsed.unrecorded:
-            self.stats.unrecorded += 1
-            self._log.warning(
-                "encounter not recorded: it has no usable claim id",
-                index=item.index,
-                line=item.line,
-                codes=[str(f.get("code")) for f in item.findings],
-            )
+            await self._quarantine(claimed, problem, digest, "encounters", record, size)
+            return False
+        if unreadable.count:
+            await self._unreadable(claimed, digest, unreadable)
         await self._archive(
             claimed,
             record,
             "archived",
             {
-                "records": parsed.records,
-                "warnings": parsed.warnings,
-                "unrecorded": len(parsed.unrecorded),
-                "outcomes": _outcome_counts(outcomes),
+                "records": records,
+                "warnings": warnings,
+                "unrecorded": unreadable.count,
+                "outcomes": counts,
             },
         )
         self._log.info(
-            "encounter file taken",
-            records=parsed.records,
-            **_outcome_counts(outcomes),
-            unrecorded=len(parsed.unrecorded),
+            "encounter file taken", records=records, **counts, unrecorded=unreadable.count
+        )
+        return False
+
+    async def _unreadable(
+        self, claimed: ClaimedFile, digest: str, unreadable: UnreadableLog
+    ) -> None:
+        """Put the encounters that could not be recorded in front of an operator: a quarantine
+        record (their lines and findings) and a ledger row that `gateway status` counts. Done
+        once per file content (a file resumed after a crash does not write it twice)."""
+        key = hashlib.sha256(f"{digest}:{UNREADABLE_KIND}".encode()).hexdigest()
+        if await self.ledger.file_by_hash(key) is not None:
+            return
+        head = await read_file_head(claimed.path)
+        lines_path, report = await asyncio.to_thread(
+            write_unreadable_record,
+            claimed.path,
+            claimed.name,
+            self.settings.workspace.quarantine,
+            unreadable,
+            json_lines=is_json_lines(claimed.name, head),
+            detail={"sha256": digest, "received_from": str(claimed.inbox / claimed.name)},
+        )
+        await self.ledger.record_file(
+            key,
+            report.name,
+            UNREADABLE_KIND,
+            status="quarantined",
+            detail={"records": unreadable.count, "file": claimed.name},
+        )
+        self.stats.unrecorded += unreadable.count
+        for item in unreadable.described[:20]:
+            self._log.warning(
+                "encounter not recorded; kept in quarantine",
+                index=item.index,
+                line=item.line,
+                codes=[str(f.get("code")) for f in item.findings][:10],
+            )
+        self._log.error(
+            "encounters of the file could not be read; the others were taken",
+            unreadable=unreadable.count,
+            explanation=report.name,
+            lines_file=lines_path.name if lines_path is not None else None,
         )
 
     async def _correction(
@@ -761,6 +952,42 @@ class Service:
                 self._log.exception("batching step failed; trying again", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
+
+
+#: A file whose processing fails this many times in a row is quarantined with the error.
+MAX_ATTEMPTS = 3
+#: How many times a file that keeps changing while it is read is read again before it is
+#: taken as it then is (later writes are still caught by the archive check).
+_REREADS = 3
+
+
+async def read_file_head(path: Path, size: int = 512) -> bytes:
+    """The first bytes of a file (to tell its format)."""
+    return await asyncio.to_thread(_head, path, size)
+
+
+def _file_ends(path: Path) -> tuple[bytes, bytes, bytes | None] | None:
+    """The first and last bytes of a file, and all of it when small (None when it is gone)."""
+    try:
+        with open(path, "rb", opener=_nofollow) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size <= FULL_CHECK_BYTES:
+                whole = handle.read(FULL_CHECK_BYTES + 1)
+                return whole[:HEAD_BYTES], whole[-TAIL_BYTES:], whole
+            head = handle.read(HEAD_BYTES)
+            handle.seek(max(0, size - TAIL_BYTES))
+            return head, handle.read(TAIL_BYTES), None
+    except OSError:
+        return None
+
+
+def _nofollow(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
+
+
+def _head(path: Path, size: int) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(size)
 
 
 #: How often a worker with presence looks for the work of workers that died.
