@@ -592,20 +592,27 @@ class Service:
         unreadable = UnreadableLog()
         with await asyncio.to_thread(claimed.path.open, "rb") as stream:
             batches = read_batches(stream, claimed.name, self.partners, today=self.today())
-            while (batch := await asyncio.to_thread(next, batches, None)) is not None:
-                records += batch.records
-                warnings += batch.warnings
-                for item in batch.unrecorded:
-                    unreadable.add(item)
-                if not batch.claims:
-                    continue
-                outcomes = await self.ledger.record_claims(
-                    batch.claims, file_id=record.id, origin="intake"
-                )
-                crash_point("after-record-claims")
-                self._log_outcomes(batch.claims, outcomes, resumed)
-                for key, n in _outcome_counts(outcomes).items():
-                    counts[key] = counts.get(key, 0) + n
+            # the next batch is read while this one is recorded (two batches held at most)
+            pending = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
+            try:
+                while (batch := await pending) is not None:
+                    pending = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
+                    records += batch.records
+                    warnings += batch.warnings
+                    for item in batch.unrecorded:
+                        unreadable.add(item)
+                    if not batch.claims:
+                        continue
+                    outcomes = await self.ledger.record_claims(
+                        batch.claims, file_id=record.id, origin="intake"
+                    )
+                    crash_point("after-record-claims")
+                    self._log_outcomes(batch.claims, outcomes, resumed)
+                    for key, n in _outcome_counts(outcomes).items():
+                        counts[key] = counts.get(key, 0) + n
+            finally:
+                with contextlib.suppress(Exception):
+                    await pending  # a thread cannot be cancelled: let it finish with the stream
         if not final and await asyncio.to_thread(file_state, claimed.path) != before:
             await self.ledger.update_file(record.id, detail={"changed_while_read": True})
             return True
