@@ -283,3 +283,22 @@ async def test_a_large_file_is_recorded_in_batches_and_a_failed_batch_is_resumed
 
 def _small_batches(*args: Any, **kwargs: Any) -> Any:
     return intake.read_batches(*args, **{**kwargs, "size": intake.BATCH_CLAIMS})
+
+
+async def test_writes_into_a_file_after_it_was_archived_are_read_too(service: Service) -> None:
+    """A writer that still holds the file open writes more after the gateway archived it: the
+    archive check reads it again, records the new encounter and does not record the first
+    one twice."""
+    ws = service.settings.workspace
+    path = ws.encounters_inbox / "a.jsonl"
+    path.write_bytes(line(1))
+    with path.open("ab") as writer:  # the writer's handle follows the file into the archive
+        await service.run_once()
+        assert ["SVC-0001"] == await recorded(service)
+        assert 0 == await service.recheck_archived()
+        writer.write(line(2))
+    assert 1 == await service.recheck_archived()
+    assert ["SVC-0001", "SVC-0002"] == await recorded(service)
+    assert [(1,)] == rows(service, "SELECT DISTINCT current_version FROM claims")
+    assert 0 == service.stats.claims.get("duplicate", 0)
+    assert [line(1) + line(2)] == [p.read_bytes() for p in ws.archive.rglob("a*.jsonl")]

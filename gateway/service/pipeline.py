@@ -190,6 +190,7 @@ class Service:
         self._corrections_lock = asyncio.Lock()
         self._failures: dict[tuple[str, str], int] = {}  # (inbox, name) -> failed attempts
         self._incomplete: dict[Path, tuple[FileState, float]] = {}  # first seen incomplete
+        self._archived: dict[Path, tuple[FileState, float, str]] = {}  # watched until, name
 
     @property
     def _log(self) -> Any:
@@ -645,7 +646,49 @@ class Service:
         self._log.info(
             "encounter file taken", records=records, **counts, unrecorded=unreadable.count
         )
+        await self._watch_archived(digest, claimed.name)
         return False
+
+    async def _watch_archived(self, digest: str, name: str) -> None:
+        """Keep an eye on an archived encounter file for ``complete_wait_seconds``: a writer that
+        still held it open may write more (``recheck_archived``)."""
+        done = await self.ledger.file_by_hash(digest)
+        if done is None or not done.archive_path:
+            return
+        path = Path(done.archive_path)
+        state = await asyncio.to_thread(file_state, path)
+        if state is not None:
+            until = time.monotonic() + self.settings.intake.complete_wait_seconds
+            self._archived[path] = (state, until, name)
+
+    async def recheck_archived(self) -> int:
+        """Read again the archived encounter files written to after they were taken (their
+        writer still had them open): the new encounters are recorded, those recorded before are
+        not recorded twice. Returns how many files were read again."""
+        now = time.monotonic()
+        again = 0
+        for path, (state, until, name) in list(self._archived.items()):
+            current = await asyncio.to_thread(file_state, path)
+            if current == state:
+                if now >= until:
+                    del self._archived[path]
+                continue
+            del self._archived[path]
+            if current is None:
+                continue
+            inbox = self.settings.workspace.encounters_inbox
+            taken = await asyncio.to_thread(claim_file, path, self.processing_dir("encounters"))
+            if taken is None:
+                continue
+            self._log.warning(
+                "archived encounter file was written to after it was taken; reading it again",
+                file=name,
+                size_before=state.size,
+                size_now=current.size,
+            )
+            await self.process(ClaimedFile(taken.path, name, inbox), "encounters", resumed=True)
+            again += 1
+        return again
 
     async def _unreadable(
         self, claimed: ClaimedFile, digest: str, unreadable: UnreadableLog
@@ -953,6 +996,7 @@ class Service:
                     await self.submitter.finish_staged()
                     retry_at = time.monotonic() + RETRY_SECONDS
                 if time.monotonic() >= synced_at:  # the correction files, at most once a second
+                    await self.recheck_archived()
                     await self.sync_corrections()
                     synced_at = time.monotonic() + 1.0
             except Exception as exc:  # a database hiccup must not end the service
