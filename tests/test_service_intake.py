@@ -6,6 +6,7 @@ taken only when complete, a file that keeps failing is quarantined, and claims g
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -302,3 +303,18 @@ async def test_writes_into_a_file_after_it_was_archived_are_read_too(service: Se
     assert [(1,)] == rows(service, "SELECT DISTINCT current_version FROM claims")
     assert 0 == service.stats.claims.get("duplicate", 0)
     assert [line(1) + line(2)] == [p.read_bytes() for p in ws.archive.rglob("a*.jsonl")]
+
+
+async def test_an_incomplete_file_untouched_past_the_wait_is_taken_by_a_fresh_run(
+    service: Service,
+) -> None:
+    """The wait is measured from the file's last modification, so a `gateway run --once` from
+    cron (a fresh process each time) takes a file left incomplete longer than the wait."""
+    ws = service.settings.workspace
+    path = ws.encounters_inbox / "a.jsonl"
+    path.write_bytes(line(1) + line(2)[:40])
+    old = path.stat().st_mtime - service.settings.intake.complete_wait_seconds - 5
+    os.utime(path, (old, old))
+    await service.run_once()
+    assert ["SVC-0001"] == await recorded(service)
+    assert 1 == (await service.ledger.status()).unreadable_records

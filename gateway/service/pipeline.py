@@ -189,7 +189,7 @@ class Service:
         self._corrections_dirty = True
         self._corrections_lock = asyncio.Lock()
         self._failures: dict[tuple[str, str], int] = {}  # (inbox, name) -> failed attempts
-        self._incomplete: dict[Path, tuple[FileState, float]] = {}  # first seen incomplete
+        self._incomplete: dict[Path, FileState] = {}  # incomplete files, as last reported
         self._archived: dict[Path, tuple[FileState, float, str]] = {}  # watched until, name
 
     @property
@@ -352,8 +352,9 @@ class Service:
 
     async def _complete(self, path: Path) -> bool:
         """Whether a settled encounter file may be taken: it looks complete (``looks_complete``),
-        or it has looked incomplete, unchanged, for ``complete_wait_seconds`` (then it is taken as
-        it is, with a warning, and what cannot be read is reported and quarantined)."""
+        or it has looked incomplete and unmodified for ``complete_wait_seconds`` (by its mtime, so
+        that runs of ``gateway run --once`` agree): then it is taken as it is, with a warning, and
+        what cannot be read is reported and quarantined."""
         state = await asyncio.to_thread(file_state, path)
         if state is None:
             return False
@@ -363,23 +364,22 @@ class Service:
         if looks_complete(path.name, *ends):
             self._incomplete.pop(path, None)
             return True
-        now = time.monotonic()
-        seen = self._incomplete.get(path)
-        if seen is None or seen[0] != state:
-            seen = self._incomplete[path] = (state, now)
-            self._log.info(
-                "encounter file not complete yet (its writer may have paused); waiting",
-                file=path.name,
-                up_to_seconds=self.settings.intake.complete_wait_seconds,
-            )
-        waited = now - seen[1]
-        if waited < self.settings.intake.complete_wait_seconds:
+        waited = time.time() - state.mtime_ns / 1e9
+        limit = self.settings.intake.complete_wait_seconds
+        if waited < limit:
+            if self._incomplete.get(path) != state:  # said once per state of the file
+                self._incomplete[path] = state
+                self._log.info(
+                    "encounter file not complete yet (its writer may have paused); waiting",
+                    file=path.name,
+                    up_to_seconds=limit,
+                )
             return False
-        del self._incomplete[path]
+        self._incomplete.pop(path, None)
         self._log.warning(
             "encounter file still incomplete; taken as it is (what cannot be read is reported)",
             file=path.name,
-            waited_seconds=round(waited, 1),
+            unmodified_seconds=round(waited, 1),
         )
         return True
 
