@@ -2,12 +2,16 @@
 
 ``Service`` ties the parts together around one ledger:
 
-- **intake**: a complete encounter file is claimed by atomic rename into this worker's processing
-  folder, hashed (the same content twice is a duplicate: archived, reported, not billed again),
-  read and scrubbed off the event loop (``gateway.service.intake``) and recorded
-  (``Ledger.record_claims``: clean claims queued, claims with errors invalid with a correction item,
-  a claim id already in flight reported as a duplicate). A correction document from
-  ``corrections/`` dropped back in resubmits its claim by the rules of ``gateway.ledger.queue``.
+- **intake**: a complete encounter file (settled, and ending where its format says:
+  ``gateway.encounters.completeness``) is claimed by atomic rename into this worker's processing
+  folder, hashed as a stream (the same content twice is a duplicate: archived, reported, not billed
+  again), read and scrubbed off the event loop (``gateway.service.intake``) and recorded a batch at
+  a time (``Ledger.record_claims``: clean claims queued, claims with errors invalid with a
+  correction item, a claim id already in flight reported as a duplicate). Encounters that cannot
+  be claims leave a quarantine record (``gateway.service.unreadable``); a file written to after it
+  was taken is read again; a file that fails ``MAX_ATTEMPTS`` times is quarantined. A correction
+  document from ``corrections/`` dropped back in resubmits its claim by the rules of
+  ``gateway.ledger.queue``.
 - **batching and submission**: ``gateway.service.submit.Submitter`` (write-ahead, exactly once).
 - **responses**: pulled from each partner's transport into the responses inbox, claimed, read
   (``gateway.service.responses``), reconciled (``Ledger.apply_response``, idempotent by content
@@ -414,7 +418,7 @@ class Service:
         """Quarantine a file that failed ``attempts`` times, with the error (never an endless
         retry); False when even that fails (the ledger is down: it goes back to the inbox)."""
         self._log.error(
-            "file failed processing repeatedly; quarantined",
+            "file failed processing repeatedly; quarantining it",
             error=f"{type(exc).__name__}: {exc}",
             attempts=attempts,
         )
