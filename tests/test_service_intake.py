@@ -318,3 +318,22 @@ async def test_an_incomplete_file_untouched_past_the_wait_is_taken_by_a_fresh_ru
     await service.run_once()
     assert ["SVC-0001"] == await recorded(service)
     assert 1 == (await service.ledger.status()).unreadable_records
+
+
+async def test_an_unreadable_encounter_with_a_claim_id_opens_an_item_with_file_and_line(
+    service: Service,
+) -> None:
+    """An encounter whose claim id can be recovered but whose content cannot be read (nested too
+    deep) becomes an invalid claim whose correction item says the line of the file."""
+    ws = service.settings.workspace
+    deep = {**encounter(2), "note": json.loads("[" * 70 + "]" * 70)}
+    (ws.encounters_inbox / "a.jsonl").write_bytes(line(1) + json.dumps(deep).encode() + b"\n")
+    await service.run_once()
+    claim = await service.ledger.claim("SVC-0002")
+    assert claim is not None
+    assert S.INVALID == claim.state
+    item = json.loads((ws.corrections / "SVC-0002.json").read_text())
+    ((code, meaning),) = [(r["code"], r["meaning"]) for r in item["rejection"]["reasons"]]
+    assert "E-JSON-TOO-DEEP" == code
+    assert "line 2 of the file" in meaning
+    assert "a.jsonl" in json.dumps(item)
