@@ -337,3 +337,18 @@ async def test_an_unreadable_encounter_with_a_claim_id_opens_an_item_with_file_a
     assert "E-JSON-TOO-DEEP" == code
     assert "line 2 of the file" in meaning
     assert "a.jsonl" in json.dumps(item)
+
+
+async def test_a_broken_json_array_says_where_reading_stopped(service: Service) -> None:
+    """A JSON array broken after its first encounter: the first is recorded, and the report
+    says that reading stopped at the broken line (3), so the encounters after it are not lost in
+    silence."""
+    ws = service.settings.workspace
+    broken = line(2).replace(b'"kind":', b'"kind";')
+    data = b"[" + line(1) + b",\n" + broken + b",\n" + line(3) + b"]"
+    (ws.encounters_inbox / "a.json").write_bytes(data)
+    await service.run_once()
+    assert ["SVC-0001"] == await recorded(service)
+    report = json.loads((ws.quarantine / "a.json.unreadable.error.json").read_text())
+    assert 3 == report["reading_stopped_at_line"]
+    assert "Reading stopped at line 3" in report["what_to_do"]

@@ -149,6 +149,10 @@ class IntakeBatch:
         return len(self.claims) + len(self.unrecorded)
 
 
+#: Findings after which a JSON (not JSON Lines) or XML reader cannot go on in the file.
+_STOPPING = frozenset({"E-JSON-SYNTAX", "E-XML-SYNTAX", "E-JSON-TOO-LARGE", "E-FILE-ENCODING"})
+
+
 @dataclass
 class UnreadableLog:
     """The encounters of one file that could not become claims, kept small: every line number
@@ -157,14 +161,25 @@ class UnreadableLog:
     count: int = 0
     lines: array[int] = field(default_factory=lambda: array("q"))
     described: list[Unrecorded] = field(default_factory=list)
+    last: Unrecorded | None = None
 
     def add(self, item: Unrecorded) -> None:
         """Note one encounter that cannot be recorded."""
         self.count += 1
+        self.last = item
         if item.line is not None:
             self.lines.append(item.line)
         if len(self.described) < MAX_DESCRIBED:
             self.described.append(item)
+
+    def stopped_at(self, records: int) -> int | None:
+        """The line where reading stopped, when the last of ``records`` read was a problem that
+        ends reading (broken syntax, too large, not UTF-8): what follows it was not read."""
+        last = self.last
+        if last is None or last.index != records - 1:
+            return None
+        codes = {str(f.get("code")) for f in last.findings}
+        return last.line if codes & _STOPPING else None
 
     def as_dict(self) -> list[dict[str, Any]]:
         """The described encounters as JSON-ready data."""

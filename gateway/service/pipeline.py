@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -635,7 +636,7 @@ class Service:
             await self._quarantine(claimed, problem, digest, "encounters", record, size)
             return False
         if unreadable.count:
-            await self._unreadable(claimed, digest, unreadable)
+            await self._unreadable(claimed, digest, unreadable, unreadable.stopped_at(records))
         await self._archive(
             claimed,
             record,
@@ -695,7 +696,11 @@ class Service:
         return again
 
     async def _unreadable(
-        self, claimed: ClaimedFile, digest: str, unreadable: UnreadableLog
+        self,
+        claimed: ClaimedFile,
+        digest: str,
+        unreadable: UnreadableLog,
+        stopped_at: int | None = None,
     ) -> None:
         """Put the encounters that could not be recorded in front of an operator: a quarantine
         record (their lines and findings) and a ledger row that `gateway status` counts. Done
@@ -704,14 +709,18 @@ class Service:
         if await self.ledger.file_by_hash(key) is not None:
             return
         head = await read_file_head(claimed.path)
+        json_lines = is_json_lines(claimed.name, head)
         lines_path, report = await asyncio.to_thread(
-            write_unreadable_record,
+            partial(
+                write_unreadable_record,
+                json_lines=json_lines,
+                detail={"sha256": digest, "received_from": str(claimed.inbox / claimed.name)},
+                stopped_at=None if json_lines else stopped_at,
+            ),
             claimed.path,
             claimed.name,
             self.settings.workspace.quarantine,
             unreadable,
-            json_lines=is_json_lines(claimed.name, head),
-            detail={"sha256": digest, "received_from": str(claimed.inbox / claimed.name)},
         )
         await self.ledger.record_file(
             key,
@@ -733,6 +742,7 @@ class Service:
             unreadable=unreadable.count,
             explanation=report.name,
             lines_file=lines_path.name if lines_path is not None else None,
+            reading_stopped_at_line=stopped_at,
         )
 
     async def _correction(

@@ -72,6 +72,7 @@ def write_unreadable_record(
     *,
     json_lines: bool,
     detail: Mapping[str, Any],
+    stopped_at: int | None = None,
 ) -> tuple[Path | None, Path]:
     """Write the quarantine record (see the module); returns (the lines file or None, the
     report). ``source`` is the file as taken (read again for its bad lines); ``detail`` is added
@@ -83,9 +84,17 @@ def write_unreadable_record(
         lines_path = _copy_lines(
             source, unreadable.lines, quarantine_dir, f"{base}.unreadable.jsonl"
         )
+    stopped = (
+        f" Reading stopped at line {stopped_at}: the encounters after it were not read either; "
+        "fix the file there and drop it into the inbox again (claims already recorded from it "
+        "are not recorded twice)."
+        if stopped_at is not None
+        else ""
+    )
     report = {
         "file": name,
         "unreadable_records": unreadable.count,
+        "reading_stopped_at_line": stopped_at,
         "lines": list(unreadable.lines[:10_000]),
         "lines_file": lines_path.name if lines_path is not None else None,
         "written_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
@@ -95,6 +104,7 @@ def write_unreadable_record(
             "line given (`gateway check FILE` lists every problem) and drop the fixed encounters "
             "into the inbox again"
             + (f" ({lines_path.name} holds exactly those lines)." if lines_path else ".")
+            + stopped
         ),
         "records": unreadable.as_dict(),
     }
