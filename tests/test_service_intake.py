@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,8 @@ def rows(svc: Service, query: str) -> list[tuple[Any, ...]]:
 
 async def test_an_invalid_utf8_line_is_kept_in_quarantine_and_counted(service: Service) -> None:
     """A JSON Lines file with one line that is not UTF-8: the good lines are recorded, the bad
-    line is copied byte for byte into quarantine beside a report with its line number, and
-    `gateway status` counts one unreadable encounter."""
+    line is copied byte for byte into quarantine beside a report with its line number (both
+    owner-only), and `gateway status` counts one unreadable encounter."""
     ws = service.settings.workspace
     bad = b'{"claim_id": "SVC-0002", "note": "caf\xe9"}\n'
     (ws.encounters_inbox / "day.jsonl").write_bytes(line(1) + bad + line(3))
@@ -87,6 +88,8 @@ async def test_an_invalid_utf8_line_is_kept_in_quarantine_and_counted(service: S
     assert ["E-FILE-ENCODING"] == [f["code"] for f in report["records"][0]["findings"]]
     assert 1 == (await service.ledger.status()).unreadable_records
     assert [] == list(ws.encounters_inbox.iterdir())
+    for path in ws.quarantine.iterdir():
+        assert 0o600 == stat.S_IMODE(path.stat().st_mode), path
 
 
 async def test_deeply_nested_json_is_quarantined_and_the_good_encounters_go(

@@ -6,8 +6,10 @@ JSON, nesting too deep, a claim id outside the contract...) leaves a record in `
 - ``<name>.unreadable.jsonl``: for JSON Lines files, the unreadable lines themselves, byte for
   byte, in file order (fix them and drop the file into the inbox again; the claims of the good
   lines were recorded, and a claim id is recorded once);
-- ``<name>.unreadable.error.json``: every unreadable encounter's index, line and findings (the
-  first 1,000 in full), the file it came from and where that file was archived.
+- ``<name>.unreadable.jsonl.error.json`` (JSON Lines) or ``<name>.unreadable.error.json`` (JSON,
+  XML): every unreadable encounter's index, line and findings (the first 1,000 in full), the
+  file's hash, and for JSON and XML the line where reading stopped when a syntax error ended it
+  (the file itself is archived as usual).
 
 Nothing here touches the ledger; the service records the report (``kind = "unreadable"``) so
 that ``gateway status`` counts the encounters.
