@@ -131,3 +131,16 @@ def test_a_correction_file_name_keeps_a_contract_claim_id_and_tells_others_apart
     """A contract claim id is its own file name; two unsafe ids never share one."""
     assert "A-1.json" == correction_file_name("A-1")
     assert correction_file_name("A/B") != correction_file_name("A\\B")
+
+
+@pytest.mark.parametrize("claim_id", ["../x", "A/B", "A" * 39, "-A", "A.B"])
+def test_the_xsd_enforces_the_same_claim_id_as_the_json_schema(claim_id: str) -> None:
+    """The XML form refuses the same claim ids (E-CLAIM-ID-FORMAT, no claim id taken)."""
+    from gateway.encounters import encounter_to_xml
+    from gateway.models import Encounter
+
+    xml = encounter_to_xml(Encounter.model_validate(SELF))
+    data = xml.replace(SELF["claim_id"].encode(), claim_id.encode())
+    (record,) = read_encounters(io.BytesIO(data), name="a.xml")
+    assert record.claim_id is None
+    assert {"E-CLAIM-ID-FORMAT"} == {f.code.value for f in record.findings}
