@@ -5,6 +5,7 @@ taken only when complete, a file that keeps failing is quarantined, and claims g
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -355,3 +356,36 @@ async def test_a_broken_json_array_says_where_reading_stopped(service: Service) 
     report = json.loads((ws.quarantine / "a.json.unreadable.error.json").read_text())
     assert 3 == report["reading_stopped_at_line"]
     assert "Reading stopped at line 3" in report["what_to_do"]
+
+
+async def test_a_file_the_service_died_on_again_and_again_is_quarantined(
+    service: Service,
+) -> None:
+    """A file during which the service was killed MAX_ATTEMPTS times (the attempts are counted
+    on disk, across restarts) is quarantined on the next start instead of killing it again."""
+    ws = service.settings.workspace
+    data = line(1)
+    (ws.encounters_inbox / "a.jsonl").write_bytes(data)
+    marker = ws.state / "intake" / f"{hashlib.sha256(data).hexdigest()}.attempts"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(pipeline.MAX_ATTEMPTS))
+    await service.run_once()
+    assert [] == await recorded(service)
+    report = json.loads((ws.quarantine / "a.jsonl.error.json").read_text())
+    assert "processing-failed" == report["error"]["code"]
+    assert "stopped 3 times" in report["error"]["what"]
+    assert not marker.exists()
+
+
+async def test_a_file_taken_after_one_kill_leaves_no_attempt_marker(service: Service) -> None:
+    """One earlier attempt (a kill) does not stop the file: it is recorded and its attempt
+    marker removed."""
+    ws = service.settings.workspace
+    data = line(1)
+    (ws.encounters_inbox / "a.jsonl").write_bytes(data)
+    marker = ws.state / "intake" / f"{hashlib.sha256(data).hexdigest()}.attempts"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("1")
+    await service.run_once()
+    assert ["SVC-0001"] == await recorded(service)
+    assert [] == list(marker.parent.iterdir())

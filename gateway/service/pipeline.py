@@ -70,6 +70,7 @@ from gateway.service.files import (
     FileState,
     FileTooLargeError,
     archive_file,
+    atomic_write,
     claim_file,
     ensure_private_dir,
     file_state,
@@ -532,7 +533,20 @@ class Service:
             digest = await self._hash(claimed, "encounters")
             if digest is None:
                 return
-            changed = await self._encounter_file(claimed, digest, resumed)
+            marker = self.settings.workspace.state / "intake" / f"{digest}.attempts"
+            attempts = await asyncio.to_thread(_note_attempt, marker)
+            try:
+                if attempts > MAX_ATTEMPTS:
+                    crashed = RuntimeError(
+                        f"the service stopped {attempts - 1} times while processing this file "
+                        "(killed or crashed)"
+                    )
+                    if await self._give_up(claimed, "encounters", crashed, attempts - 1):
+                        return
+                changed = await self._encounter_file(claimed, digest, resumed)
+            finally:
+                with contextlib.suppress(OSError):
+                    await asyncio.to_thread(marker.unlink, missing_ok=True)
             if not changed:
                 return
             resumed = True  # what was recorded from the first read is not news
@@ -1029,6 +1043,18 @@ _REREADS = 3
 async def read_file_head(path: Path, size: int = 512) -> bytes:
     """The first bytes of a file (to tell its format)."""
     return await asyncio.to_thread(_head, path, size)
+
+
+def _note_attempt(marker: Path) -> int:
+    """Count one more attempt at a file in ``marker`` (kept until the attempt ends, so that a
+    process killed while reading it is counted across restarts); returns the count."""
+    ensure_private_dir(marker.parent)
+    try:
+        count = int(marker.read_text(encoding="ascii").strip() or 0) + 1
+    except (OSError, ValueError):
+        count = 1
+    atomic_write(marker, str(count).encode("ascii"))
+    return count
 
 
 def _file_ends(path: Path) -> tuple[bytes, bytes, bytes | None] | None:
