@@ -43,6 +43,7 @@ __all__ = [
     "Unrecorded",
     "correction_document",
     "incoming_claim",
+    "is_json_lines",
     "parse_encounter_file",
     "read_batches",
 ]
