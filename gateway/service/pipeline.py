@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -48,12 +47,7 @@ import structlog
 
 from gateway.cli.queue import resubmit_claim, sync_correction_files
 from gateway.config import ConfigError, Settings
-from gateway.encounters.completeness import (
-    FULL_CHECK_BYTES,
-    HEAD_BYTES,
-    TAIL_BYTES,
-    looks_complete,
-)
+from gateway.encounters.completeness import looks_complete
 from gateway.ledger.adapt import views_of
 from gateway.ledger.queue import QueueRuleError
 from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
@@ -70,7 +64,6 @@ from gateway.service.files import (
     FileState,
     FileTooLargeError,
     archive_file,
-    atomic_write,
     claim_file,
     ensure_private_dir,
     file_state,
@@ -89,6 +82,7 @@ from gateway.service.intake import (
     parse_encounter_file,
     read_batches,
 )
+from gateway.service.intake_files import file_ends, file_head, note_attempt
 from gateway.service.responses import document_hash, read_response_file
 from gateway.service.submit import RETRY_SECONDS, Submitter, crash_point
 from gateway.service.transports import (
@@ -364,7 +358,7 @@ class Service:
         state = await asyncio.to_thread(file_state, path)
         if state is None:
             return False
-        ends = await asyncio.to_thread(_file_ends, path)
+        ends = await asyncio.to_thread(file_ends, path)
         if ends is None:
             return False
         if looks_complete(path.name, *ends):
@@ -534,7 +528,7 @@ class Service:
             if digest is None:
                 return
             marker = self.settings.workspace.state / "intake" / f"{digest}.attempts"
-            attempts = await asyncio.to_thread(_note_attempt, marker)
+            attempts = await asyncio.to_thread(note_attempt, marker)
             try:
                 if attempts > MAX_ATTEMPTS:
                     crashed = RuntimeError(
@@ -722,7 +716,7 @@ class Service:
         key = hashlib.sha256(f"{digest}:{UNREADABLE_KIND}".encode()).hexdigest()
         if await self.ledger.file_by_hash(key) is not None:
             return
-        head = await read_file_head(claimed.path)
+        head = await asyncio.to_thread(file_head, claimed.path)
         json_lines = is_json_lines(claimed.name, head)
         lines_path, report = await asyncio.to_thread(
             partial(
@@ -1038,47 +1032,6 @@ MAX_ATTEMPTS = 3
 #: How many times a file that keeps changing while it is read is read again before it is
 #: taken as it then is (later writes are still caught by the archive check).
 _REREADS = 3
-
-
-async def read_file_head(path: Path, size: int = 512) -> bytes:
-    """The first bytes of a file (to tell its format)."""
-    return await asyncio.to_thread(_head, path, size)
-
-
-def _note_attempt(marker: Path) -> int:
-    """Count one more attempt at a file in ``marker`` (kept until the attempt ends, so that a
-    process killed while reading it is counted across restarts); returns the count."""
-    ensure_private_dir(marker.parent)
-    try:
-        count = int(marker.read_text(encoding="ascii").strip() or 0) + 1
-    except (OSError, ValueError):
-        count = 1
-    atomic_write(marker, str(count).encode("ascii"))
-    return count
-
-
-def _file_ends(path: Path) -> tuple[bytes, bytes, bytes | None] | None:
-    """The first and last bytes of a file, and all of it when small (None when it is gone)."""
-    try:
-        with open(path, "rb", opener=_nofollow) as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size <= FULL_CHECK_BYTES:
-                whole = handle.read(FULL_CHECK_BYTES + 1)
-                return whole[:HEAD_BYTES], whole[-TAIL_BYTES:], whole
-            head = handle.read(HEAD_BYTES)
-            handle.seek(max(0, size - TAIL_BYTES))
-            return head, handle.read(TAIL_BYTES), None
-    except OSError:
-        return None
-
-
-def _nofollow(path: str, flags: int) -> int:
-    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
-
-
-def _head(path: Path, size: int) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(size)
 
 
 #: How often a worker with presence looks for the work of workers that died.
