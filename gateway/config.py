@@ -76,6 +76,7 @@ settle_seconds = 2.0
 max_file_bytes = 104857600
 watcher = "events"
 poll_interval_seconds = 2.0
+complete_wait_seconds = 300.0
 
 [logging]
 format = "auto"
@@ -165,6 +166,9 @@ class IntakeSettings:
     max_file_bytes: int
     watcher: WatcherMode
     poll_interval_seconds: float
+    #: How long a settled encounter file that is not yet complete (JSON Lines without its last
+    #: newline, JSON or XML not closed) is waited for before it is taken as it is and reported.
+    complete_wait_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,9 @@ def load_settings(
         ),
         poll_interval_seconds=_seconds(
             i["poll_interval_seconds"], *where("intake", "poll_interval_seconds")
+        ),
+        complete_wait_seconds=_seconds(
+            i["complete_wait_seconds"], *where("intake", "complete_wait_seconds"), zero=True
         ),
     )
 

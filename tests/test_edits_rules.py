@@ -60,7 +60,7 @@ def _inst_line(i: int) -> dict[str, Any]:
 # (code, sample, passing changes, failing changes, path of the failing finding)
 CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
     (FindingCode.CLAIM_ID_FORMAT, SELF, {"claim_id": "A" * 20}, {"claim_id": "A" * 21}, "claim_id"),
-    (FindingCode.CLAIM_ID_FORMAT, SELF, {"claim_id": "ab-12"}, {"claim_id": "AB_12/3"}, "claim_id"),
+    (FindingCode.CLAIM_ID_FORMAT, SELF, {"claim_id": "ab-12"}, {"claim_id": "A" * 38}, "claim_id"),
     (
         FindingCode.NPI_FORMAT,
         SELF,

@@ -49,6 +49,7 @@ def status_data(summary: StatusSummary) -> dict[str, Any]:
         "oldest_items": [item_data(i) for i in summary.oldest_items],
         "unmatched_responses": summary.unmatched,
         "quarantined_files": summary.quarantined_files,
+        "unreadable_records": summary.unreadable_records,
         "transports": [_transport_data(t) for t in summary.transports],
     }
 
@@ -92,6 +93,7 @@ def render(summary: StatusSummary) -> str:
         )
     lines.append(f"unmatched response parts: {summary.unmatched}")
     lines.append(f"quarantined files: {summary.quarantined_files}")
+    lines.append(f"unreadable encounters (in quarantine records): {summary.unreadable_records}")
     for t in summary.transports:
         since = t.since.isoformat(timespec="seconds")
         lines.append(f"transport {t.transport} ({', '.join(t.partners)}): {t.state} since {since}")

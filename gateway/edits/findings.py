@@ -27,6 +27,8 @@ class FindingCode(StrEnum):
     FILE_TOO_LARGE = "E-FILE-TOO-LARGE"
     JSON_SYNTAX = "E-JSON-SYNTAX"
     JSON_DUPLICATE_KEY = "E-JSON-DUPLICATE-KEY"
+    JSON_TOO_DEEP = "E-JSON-TOO-DEEP"
+    ENCOUNTER_TOO_LARGE = "E-JSON-TOO-LARGE"
     XML_SYNTAX = "E-XML-SYNTAX"
     XML_SCHEMA = "E-XML-SCHEMA"
     NOT_AN_OBJECT = "E-NOT-AN-OBJECT"
@@ -153,6 +155,14 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.FILE_TOO_LARGE: _e("Split the file, or use JSON Lines (.jsonl) for large batches."),
     C.JSON_SYNTAX: _e("Fix the JSON at the line and column given (a missing comma or quote?)."),
     C.JSON_DUPLICATE_KEY: _e("Give each field once: which of the two values is meant is unclear."),
+    C.JSON_TOO_DEEP: _e(
+        "Objects and lists nest a few levels in an encounter: export it again from the billing "
+        "system (the nesting at the line given is not part of the contract)."
+    ),
+    C.ENCOUNTER_TOO_LARGE: _e(
+        "One encounter may hold at most 8 MiB of text: shorten the long field (notes and "
+        "attachments do not travel in an 837), or split the claim."
+    ),
     C.XML_SYNTAX: _e("Fix the XML at the line given; DTDs and entities are not accepted."),
     C.XML_SCHEMA: _e("Make the XML match schemas/encounter.xsd at the line given."),
     C.NOT_AN_OBJECT: _e("Each encounter must be a JSON object {...}."),
@@ -175,7 +185,10 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     ),
     C.PAYER_RESPONSIBILITY: _e('Use "primary", "secondary", "tertiary" ... or "unknown".'),
     C.TAX_ID_TYPE: _e('Use "EIN" or "SSN".'),
-    C.CLAIM_ID_FORMAT: _e("Use 1-20 characters: letters, digits and '-' only."),
+    C.CLAIM_ID_FORMAT: _e(
+        "Use 1-20 characters: letters, digits and '-' only (the contract takes up to 38, "
+        "starting with a letter or digit; payers return 20)."
+    ),
     C.NPI_FORMAT: _e("An NPI is exactly 10 digits; look it up in the NPPES registry."),
     C.NPI_CHECKDIGIT: _e("The NPI is mistyped (its check digit is wrong); verify it in NPPES."),
     C.TAX_ID_FORMAT: _e("A tax id is 9 digits (an EIN is written 12-3456789 or 123456789)."),

@@ -19,6 +19,7 @@ from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
 from gateway.encounters.partial import partial_encounter
 from gateway.models.encounter import Encounter
+from gateway.models.encounter_types import CLAIM_ID_PATTERN
 
 __all__ = ["ENUM_CODES", "EncounterRecord", "claim_id_of", "json_path", "validate_encounter"]
 
@@ -71,11 +72,22 @@ def json_path(loc: Sequence[int | str]) -> str:
     return out
 
 
+_CLAIM_ID = re.compile(CLAIM_ID_PATTERN.removesuffix("$") + r"\Z")
+_CLAIM_ID_MESSAGE = (
+    "claim_id is not 1-38 letters, digits or '-' starting with a letter or digit "
+    "(the contract's claim id)."
+)
+
+
 def claim_id_of(data: Any) -> str | None:
-    """The claim id of raw encounter data, when it has a usable one (claim ids are not PHI)."""
+    """The claim id of raw encounter data when it follows the contract (claim ids are not PHI);
+    None for anything else, so that an id with a newline, a text-direction character or a path
+    never reaches the ledger, a log or a file name."""
     if isinstance(data, Mapping):
         value = data.get("claim_id")
-        if isinstance(value, str) and 0 < len(value.strip()) <= 50:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and _CLAIM_ID.match(value.strip()):
             return value.strip()
     return None
 
@@ -106,6 +118,8 @@ def _finding_for(error: Mapping[str, Any]) -> Finding:
     message = _plain(str(error.get("msg", "invalid value")))
     if kind == "missing":
         return finding(C.FIELD_MISSING, path, f"Required field {path} is missing.")
+    if loc == ("claim_id",):
+        return finding(C.CLAIM_ID_FORMAT, path, _CLAIM_ID_MESSAGE)
     if kind == "extra_forbidden":
         return finding(C.FIELD_UNKNOWN, path, f"{path} is not a field of the contract.")
     if kind == "model_type" and not loc:

@@ -4,12 +4,17 @@ Nothing holds more than one encounter's text at a time (plus a read-ahead chunk)
 100,000 encounters reads in flat memory. A syntax error is reported with its line and column; in
 JSON Lines (and one-object-per-line files) reading resumes at the next line, in an array it stops
 there (the rest of an array cannot be trusted once its syntax is broken).
+
+Limits: one encounter may hold ``MAX_ENCOUNTER_BYTES`` (8 MiB) of text and nest objects and lists
+``MAX_DEPTH`` levels deep; beyond either it is one located finding (``E-JSON-TOO-LARGE``,
+``E-JSON-TOO-DEEP``) and reading goes on with the next encounter where its end can be found.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -17,14 +22,91 @@ from typing import Any, BinaryIO
 
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
-from gateway.encounters.contract import EncounterRecord, validate_encounter
+from gateway.encounters.contract import EncounterRecord, claim_id_of, validate_encounter
 
-__all__ = ["MAX_ENCOUNTER_BYTES", "read_json", "read_json_lines"]
+__all__ = ["MAX_DEPTH", "MAX_ENCOUNTER_BYTES", "read_json", "read_json_lines"]
 
 CHUNK = 1 << 16
 MAX_ENCOUNTER_BYTES = 8 << 20
 """The largest single encounter accepted (a 999-line claim is well under 1 MB)."""
+MAX_DEPTH = 64
+"""The deepest nesting of objects and lists accepted in one encounter (the contract needs 4)."""
 _WS = " \t\r\n"
+_MIB = MAX_ENCOUNTER_BYTES >> 20
+_TOO_LARGE = (
+    f"The encounter is longer than {_MIB} MiB, the limit for one encounter "
+    "(a field this long cannot travel in an 837)."
+)
+
+
+class _TooLargeError(Exception):
+    """An encounter whose text goes on past ``MAX_ENCOUNTER_BYTES``."""
+
+
+class _TooDeepError(Exception):
+    """An encounter nested deeper than ``MAX_DEPTH`` (or than the decoder can recurse)."""
+
+    def __init__(self, deep_at: int | None) -> None:
+        super().__init__("too deep")
+        self.deep_at = deep_at  # where the nesting passes MAX_DEPTH, when seen
+
+
+_BRACKET = re.compile(r'[\[\]{}"]')
+_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+def _nesting(text: str, start: int, limit: int) -> tuple[int | None, int | None]:
+    """Scan the JSON value at ``start`` without decoding it (no recursion): where its nesting
+    passes ``limit`` (or None), and where the value ends (None when not within ``text``)."""
+    depth = 0
+    deep_at: int | None = None
+    pos = start
+    while True:
+        found = _BRACKET.search(text, pos)
+        if found is None:
+            return deep_at, None
+        ch, pos = found.group(), found.end()
+        if ch == '"':
+            rest = _STRING_REST.match(text, pos)
+            if rest is None:
+                return deep_at, None
+            pos = rest.end()
+            if depth == 0:
+                return deep_at, pos
+        elif ch in "[{":
+            depth += 1
+            if depth > limit and deep_at is None:
+                deep_at = found.start()
+        else:
+            depth -= 1
+            if depth <= 0:
+                return deep_at, pos
+
+
+def _deep_path(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The JSON path of the first object or list nested deeper than ``limit``, or None."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    too_deep = False
+    while stack:  # a cheap walk first: most encounters nest 3-4 levels
+        node, depth = stack.pop()
+        if depth > limit:
+            too_deep = True
+            break
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    if not too_deep:
+        return None
+    paths: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while paths:
+        node, depth, path = paths.pop()
+        if depth > limit:
+            return path
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(child, dict | list):
+                step = f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
+                paths.append((child, depth + 1, path + step))
+    return None  # pragma: no cover - the first walk found one
 
 
 def _reject_constant(name: str) -> Any:
@@ -53,7 +135,15 @@ class _Decoder(json.JSONDecoder):
         return out
 
     def record(self, value: Any, source: str, index: int, line: int | None) -> EncounterRecord:
-        """Validate a decoded value; a repeated key makes the encounter ambiguous (an error)."""
+        """Validate a decoded value; a repeated key makes the encounter ambiguous (an error), and
+        nesting beyond ``MAX_DEPTH`` is refused before validation (it could exhaust the stack)."""
+        if isinstance(value, dict | list):
+            deep = _deep_path(value)
+            if deep is not None:
+                self.repeated.clear()
+                msg = f"Objects and lists nest more than {MAX_DEPTH} levels deep here."
+                found = finding(C.JSON_TOO_DEEP, deep, msg).located(source, line)
+                return EncounterRecord(source, index, None, (found,), line, claim_id_of(value))
         record = validate_encounter(value, source=source, index=index, line=line)
         if not self.repeated:
             return record
@@ -131,17 +221,37 @@ class _Buffer:
         return line, pos - start + 1
 
     def decode_value(self) -> Any:
-        """Decode one JSON value at ``pos``, reading more as needed. Raises JSONDecodeError."""
+        """Decode one JSON value at ``pos``, reading more as needed. Raises JSONDecodeError,
+        ``_TooLargeError`` (``pos`` unchanged) or ``_TooDeepError`` (``pos`` after the value when
+        its end was found, else at the end of what was read)."""
         while True:
             try:
                 value, end = self.json.raw_decode(self.text, self.pos)
-            except json.JSONDecodeError:
+            except json.JSONDecodeError as exc:
+                if len(self.text) - self.pos > MAX_ENCOUNTER_BYTES and _cut_short(exc):
+                    raise _TooLargeError from None
                 if self.eof or len(self.text) - self.pos > MAX_ENCOUNTER_BYTES:
                     raise
                 self.fill()
                 continue
+            except RecursionError:
+                raise self._too_deep() from None
             self.pos = end
             return value
+
+    def _too_deep(self) -> _TooDeepError:
+        """Find where the value at ``pos`` passes ``MAX_DEPTH`` and skip past its end."""
+        while True:
+            deep_at, end = _nesting(self.text, self.pos, MAX_DEPTH)
+            if end is not None:
+                error = _TooDeepError(deep_at)
+                self.pos = end
+                return error
+            if self.eof or len(self.text) - self.pos > MAX_ENCOUNTER_BYTES:
+                error = _TooDeepError(deep_at)
+                self.pos = len(self.text)
+                return error
+            self.fill()
 
     def skip_line(self) -> None:
         """Move past the rest of the current line."""
@@ -183,6 +293,17 @@ def read_json(stream: BinaryIO, source: str = "<input>") -> Iterator[EncounterRe
                 problem = _syntax(buf, exc, source)
             except ValueError as exc:
                 problem = _constant(exc, source, line)
+            except _TooLargeError:
+                yield _failed(source, index, _too_large(source, line), line)
+                return
+            except _TooDeepError as exc:
+                yield _failed(source, index, _too_deep(buf, exc, source, line), line)
+                index += 1
+                first = buf.skip_space()
+                if first == ",":
+                    buf.pos += 1
+                    first = buf.skip_space()
+                continue
             if problem is not None:
                 yield _failed(source, index, problem, line)
                 index += 1
@@ -239,7 +360,13 @@ def _array(buf: _Buffer, source: str) -> Iterator[EncounterRecord]:
         except ValueError as exc:
             yield _failed(source, index, _constant(exc, source, line), line)
             return
-        yield buf.json.record(value, source, index, line)
+        except _TooLargeError:
+            yield _failed(source, index, _too_large(source, line), line)
+            return
+        except _TooDeepError as exc:
+            yield _failed(source, index, _too_deep(buf, exc, source, line), line)
+        else:
+            yield buf.json.record(value, source, index, line)
         index += 1
         ch = buf.skip_space()
         if ch == ",":
@@ -268,6 +395,23 @@ def _syntax(buf: _Buffer, exc: json.JSONDecodeError, source: str) -> Finding:
     return _file_finding(C.JSON_SYNTAX, f"Invalid JSON: {exc.msg}.", source, line, column)
 
 
+def _cut_short(exc: json.JSONDecodeError) -> bool:
+    """Whether a decoding error means the text ran out (not a mistake inside the text)."""
+    return exc.msg.startswith("Unterminated string") or exc.pos >= len(exc.doc) - 1
+
+
+def _too_large(source: str, line: int | None) -> Finding:
+    return _file_finding(C.ENCOUNTER_TOO_LARGE, _TOO_LARGE, source, line)
+
+
+def _too_deep(buf: _Buffer, exc: _TooDeepError, source: str, line: int | None) -> Finding:
+    msg = f"Objects and lists nest more than {MAX_DEPTH} levels deep here."
+    if exc.deep_at is None or exc.deep_at >= len(buf.text):
+        return _file_finding(C.JSON_TOO_DEEP, msg, source, line)
+    deep_line, column = buf.where(exc.deep_at)
+    return _file_finding(C.JSON_TOO_DEEP, msg, source, deep_line, column)
+
+
 def _constant(exc: ValueError, source: str, line: int) -> Finding:
     return _file_finding(C.JSON_SYNTAX, f"Invalid JSON: {exc}.", source, line)
 
@@ -284,10 +428,7 @@ def read_json_lines(stream: BinaryIO, source: str = "<input>") -> Iterator[Encou
     seen_any = False
     for number, raw in enumerate(_lines(stream), start=1):
         if raw is None:
-            msg = f"The line is longer than {MAX_ENCOUNTER_BYTES} bytes."
-            yield _failed(
-                source, index, _file_finding(C.FILE_TOO_LARGE, msg, source, number), number
-            )
+            yield _failed(source, index, _too_large(source, number), number)
             index += 1
             continue
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -306,6 +447,13 @@ def read_json_lines(stream: BinaryIO, source: str = "<input>") -> Iterator[Encou
         seen_any = True
         try:
             value = decoder.decode(text)
+        except RecursionError:
+            deep_at, _ = _nesting(text, 0, MAX_DEPTH)
+            column = None if deep_at is None else deep_at + 1
+            msg = f"Objects and lists nest more than {MAX_DEPTH} levels deep here."
+            yield _failed(
+                source, index, _file_finding(C.JSON_TOO_DEEP, msg, source, number, column), number
+            )
         except json.JSONDecodeError as exc:
             msg = f"Invalid JSON: {exc.msg}."
             found = _file_finding(C.JSON_SYNTAX, msg, source, number, exc.colno)

@@ -147,6 +147,8 @@ def _is_list_path(path: str) -> bool:
 def _schema_code(path: str, message: str) -> C:
     """The finding code for an XSD error: the same code the JSON form gives where one fits."""
     name = re.split(r"[.\[]", path)[-1] if path else ""
+    if path == "claim_id":
+        return C.CLAIM_ID_FORMAT
     if "not an element of the set" in message:
         return ENUM_CODES.get(name, C.CODE_NOT_IN_LIST)
     if "xs:date" in message:

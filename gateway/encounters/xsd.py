@@ -15,7 +15,8 @@ from enum import Enum
 from typing import Any
 
 from lxml import etree
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
+from pydantic.fields import FieldInfo
 
 from gateway.encounters.shape import ITEM_NAMES, Shape, shape_of
 from gateway.models.encounter import Encounter
@@ -82,7 +83,8 @@ class _Builder:
             if not info.is_required():
                 element.set("minOccurs", "0")
             _doc(element, info.description)
-            self.fill(element, shape, field_name)
+            if not _restrict(element, info):
+                self.fill(element, shape, field_name)
         return name
 
     def fill(self, element: etree._Element, shape: Shape, field_name: str) -> None:
@@ -102,6 +104,23 @@ class _Builder:
                 maxOccurs="unbounded",
             )
             self.fill(item, shape.item, field_name)
+
+
+def _restrict(element: etree._Element, info: FieldInfo) -> bool:
+    """Give a text field with a pattern or length limit the same facets in the XSD (anchors
+    dropped: an XSD pattern always matches the whole value); False when it has none."""
+    found = [m for m in info.metadata if isinstance(m, StringConstraints)]
+    if not found or (found[0].pattern is None and found[0].max_length is None):
+        return False
+    constraints = found[0]
+    simple = etree.SubElement(element, _q("simpleType"))
+    restriction = etree.SubElement(simple, _q("restriction"), base="xs:token")
+    if isinstance(constraints.pattern, str):
+        pattern = constraints.pattern.removeprefix("^").removesuffix("$")
+        etree.SubElement(restriction, _q("pattern"), value=pattern)
+    if constraints.max_length is not None:
+        etree.SubElement(restriction, _q("maxLength"), value=str(constraints.max_length))
+    return True
 
 
 def xsd_text() -> str:

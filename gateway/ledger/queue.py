@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ REJECTION_KEY = "rejection"
 ADJUDICATED_STATES = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.REVERSED})
 
 # Claim ids are 1-20 letters, digits or '-', so they are safe as file names; anything else is not.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,37}$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,37}\Z")
+_NOT_SAFE = re.compile(r"[^A-Za-z0-9-]+")
 
 
 class QueueRuleError(ValueError):
@@ -137,10 +139,14 @@ def plan_void(
 
 
 def correction_file_name(claim_id: str) -> str:
-    """``<claim_id>.json``; refuses ids that could name another folder."""
-    if not _SAFE_ID.match(claim_id):
-        raise QueueRuleError(f"claim id {claim_id!r} cannot be used as a file name")
-    return f"{claim_id}.json"
+    """``<claim_id>.json`` for a claim id of the contract; for any other id (one recorded before
+    the contract was enforced) a name that is always safe: ``claim_<its letters and digits>_<12
+    hex of its SHA-256>.json`` (an ``_`` never occurs in a contract id, so the two never meet)."""
+    if _SAFE_ID.match(claim_id):
+        return f"{claim_id}.json"
+    plain = _NOT_SAFE.sub("-", claim_id).strip("-")[:40]
+    digest = hashlib.sha256(claim_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"claim_{plain}_{digest}.json" if plain else f"claim_{digest}.json"
 
 
 def item_data(item: QueueItem) -> dict[str, Any]:

@@ -308,6 +308,9 @@ class StatusSummary:
     oldest_items: tuple[QueueItem, ...]
     unmatched: int
     quarantined_files: int
+    #: Encounters that could not be read (or had no contract claim id) from files whose other
+    #: encounters were taken: each is in a quarantine record (``<name>.unreadable...``).
+    unreadable_records: int = 0
     #: Each clearinghouse transport's last known state (``gateway status`` "transports").
     transports: tuple[TransportState, ...] = ()
 

@@ -1615,6 +1615,14 @@ class Ledger:
                     sa.select(sa.func.count()).where(t.files.c.status == "quarantined")
                 )
             ).scalar_one()
+            unreadable = (
+                await conn.execute(
+                    sa.select(t.files.c.detail).where(t.files.c.kind == "unreadable")
+                )
+            ).scalars()
+            unreadable_records = sum(
+                int(d.get("records", 0)) for d in unreadable if isinstance(d, dict)
+            )
         money = Decimal("0.01")
         counts = {S(r[0]): int(r[1]) for r in rows}
         charges = {S(r[0]): Decimal(r[2] or 0).quantize(money) for r in rows}
@@ -1627,6 +1635,7 @@ class Ledger:
             tuple(await self.open_items(limit=oldest)),
             int(unmatched_count),
             int(quarantined),
+            unreadable_records,
             tuple(await self.transport_states()),
         )
 

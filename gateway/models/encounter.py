@@ -21,6 +21,7 @@ from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from gateway.models.encounter_types import (
     ClaimFilingIndicator,
+    ClaimId,
     Code,
     CodeList,
     Frequency,
@@ -374,9 +375,10 @@ class Encounter(_Model):
         },
     )
 
-    claim_id: Identifier = Field(
-        description="Patient control number sent as CLM01: 1-20 letters, digits or `-`, unique "
-        "per claim; responses (277CA, 835) come back under it."
+    claim_id: ClaimId = Field(
+        description="Patient control number sent as CLM01: 1-38 letters, digits or `-`, starting "
+        "with a letter or digit (20 or fewer recommended: payers return 20), unique per claim; "
+        "responses (277CA, 835) come back under it."
     )
     kind: Kind = Field(description="`professional` (837P) or `institutional` (837I).")
     frequency: Frequency = Field(

@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
 
 # ---------------------------------------------------------------------------------------- enums
 
@@ -337,6 +337,19 @@ Code = Annotated[str, BeforeValidator(_code)]
 Identifier = Annotated[str, BeforeValidator(_identifier)]
 """An identifier someone else assigned (claim id, member id...): trimmed, case kept."""
 OptionalIdentifier = Annotated[str | None, BeforeValidator(_optional_identifier)]
+CLAIM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,37}$"
+"""The contract's claim id (CLM01, AN 1-38): letters, digits and '-', starting with a letter or
+digit. A subset of the X12 basic character set that is also safe as a file name and in a log;
+the scrubber further asks for 20 characters or fewer, which is what payers return."""
+MAX_CLAIM_ID = 38
+ClaimId = Annotated[
+    str,
+    # the constraints first: pydantic leaves a pattern out of the JSON schema when it follows
+    # a BeforeValidator (the validator still runs first either way)
+    StringConstraints(pattern=CLAIM_ID_PATTERN, max_length=MAX_CLAIM_ID),
+    BeforeValidator(_identifier),
+]
+"""A claim id by the contract (``CLAIM_ID_PATTERN``), surrounding white space removed."""
 OptionalCode = Annotated[str | None, BeforeValidator(_optional_code)]
 IcdCode = Annotated[str, BeforeValidator(_icd)]
 """An ICD-10-CM/PCS code, stored without its dot."""

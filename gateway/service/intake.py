@@ -7,35 +7,55 @@ correction document (``corrections/<claim_id>.json`` as the gateway wrote it, ed
 dropped back into the inbox) is recognised by its ``rejection`` block and returned as a
 correction, which the service records as a new version of the claim (``origin="correction-file"``).
 No I/O and no awaiting: the service calls it through ``asyncio.to_thread``.
+
+``read_batches`` is the same over a binary stream, in batches of ``BATCH_CLAIMS`` claims, so
+that the service records a file of any size in bounded memory (the readers stream: one encounter
+is held at a time). ``correction_document`` tells a correction document from its first bytes.
+An encounter that cannot become a claim (unreadable, or no contract claim id) is an
+``Unrecorded`` with its line and findings: the service puts it in front of an operator.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
 from gateway.edits import Finding
-from gateway.encounters import CheckResult, check_stream
+from gateway.encounters import CheckResult, EncounterFormat, check_stream, detect_format
 from gateway.ledger.adapt import reasons_from_findings
 from gateway.ledger.queue import REJECTION_KEY, CorrectionDocument, QueueRuleError, read_correction
 from gateway.ledger.records import IncomingClaim, Reason
 from gateway.partners import Partners
 
 __all__ = [
+    "BATCH_CLAIMS",
     "MAX_CLAIM_ID",
+    "MAX_CORRECTION_BYTES",
+    "IntakeBatch",
     "ParsedEncounters",
+    "UnreadableLog",
     "Unrecorded",
+    "correction_document",
     "incoming_claim",
+    "is_json_lines",
     "parse_encounter_file",
+    "read_batches",
 ]
 
 #: The longest claim id the ledger (and CLM01) holds.
 MAX_CLAIM_ID = 38
+#: Claims recorded per ledger transaction (memory stays flat whatever the file size).
+BATCH_CLAIMS = 500
+#: A correction document is one encounter: a larger file is never read whole to look for one.
+MAX_CORRECTION_BYTES = 8 << 20
+#: Unreadable encounters described in full (line and findings) in the file's report.
+MAX_DESCRIBED = 1000
 
 
 @dataclass(frozen=True)
@@ -87,7 +107,7 @@ def incoming_claim(result: CheckResult, partners: Partners) -> IncomingClaim | N
     partner, partner_problem = _partner_reason(
         partners, encounter.partner if encounter is not None else None
     )
-    reasons = list(reasons_from_findings(f for f in result.findings if f.is_error))
+    reasons = [_with_line(r, f) for r, f in _error_reasons(result)]
     if partner_problem is not None:
         reasons.append(partner_problem)
     if result.encounter is None and not reasons:  # refused by the contract without an error?
@@ -113,6 +133,109 @@ def incoming_claim(result: CheckResult, partners: Partners) -> IncomingClaim | N
         frequency=str(encounter.frequency),
         findings=tuple(reasons),
     )
+
+
+@dataclass
+class IntakeBatch:
+    """Up to ``BATCH_CLAIMS`` claims of a file, and the encounters read with them that cannot
+    become claims."""
+
+    claims: list[IncomingClaim] = field(default_factory=list)
+    unrecorded: list[Unrecorded] = field(default_factory=list)
+    warnings: int = 0
+
+    @property
+    def records(self) -> int:
+        """How many encounters the batch holds."""
+        return len(self.claims) + len(self.unrecorded)
+
+
+#: Findings after which a JSON (not JSON Lines) or XML reader cannot go on in the file.
+_STOPPING = frozenset({"E-JSON-SYNTAX", "E-XML-SYNTAX", "E-JSON-TOO-LARGE", "E-FILE-ENCODING"})
+
+
+@dataclass
+class UnreadableLog:
+    """The encounters of one file that could not become claims, kept small: every line number
+    (4 bytes each), the first ``MAX_DESCRIBED`` in full, and a count."""
+
+    count: int = 0
+    lines: array[int] = field(default_factory=lambda: array("q"))
+    described: list[Unrecorded] = field(default_factory=list)
+    last: Unrecorded | None = None
+
+    def add(self, item: Unrecorded) -> None:
+        """Note one encounter that cannot be recorded."""
+        self.count += 1
+        self.last = item
+        if item.line is not None:
+            self.lines.append(item.line)
+        if len(self.described) < MAX_DESCRIBED:
+            self.described.append(item)
+
+    def stopped_at(self, records: int) -> int | None:
+        """The line where reading stopped, when the last of ``records`` read was a problem that
+        ends reading (broken syntax, too large, not UTF-8): what follows it was not read."""
+        last = self.last
+        if last is None or last.index != records - 1:
+            return None
+        codes = {str(f.get("code")) for f in last.findings}
+        return last.line if codes & _STOPPING else None
+
+    def as_dict(self) -> list[dict[str, Any]]:
+        """The described encounters as JSON-ready data."""
+        return [
+            {"index": u.index, "line": u.line, "findings": [dict(f) for f in u.findings]}
+            for u in self.described
+        ]
+
+
+def read_batches(
+    stream: BinaryIO,
+    name: str,
+    partners: Partners,
+    *,
+    today: date | None = None,
+    size: int = BATCH_CLAIMS,
+) -> Iterator[IntakeBatch]:
+    """The encounters of an encounter file (a binary stream) as claims, ``size`` at a time.
+
+    Only one batch is held at a time; the last batch may be short (or empty, for a file with no
+    encounter). Never raises for bad content: each bad encounter is an ``Unrecorded``.
+    """
+    batch = IntakeBatch()
+    for result in check_stream(stream, name=name, today=today):
+        _add(batch, result, partners)
+        if len(batch.claims) >= size:
+            yield batch
+            batch = IntakeBatch()
+    yield batch
+
+
+def is_json_lines(name: str, head: bytes) -> bool:
+    """Whether a file is read line by line (so its unreadable lines can be copied out)."""
+    return detect_format(name, head) is EncounterFormat.JSON_LINES
+
+
+def correction_document(data: bytes) -> Mapping[str, Any] | None:
+    """The decoded object when ``data`` is one JSON object with a ``rejection`` block."""
+    return _correction_of(data)
+
+
+_READING = ("E-FILE-", "E-JSON-", "E-XML-", "E-NOT-AN-OBJECT")
+
+
+def _error_reasons(result: CheckResult) -> list[tuple[Reason, Finding]]:
+    errors = [f for f in result.findings if f.is_error]
+    return list(zip(reasons_from_findings(errors), errors, strict=True))
+
+
+def _with_line(reason: Reason, found: Finding) -> Reason:
+    """A reading problem's reason says its line of the file (the field path says nothing)."""
+    if found.line is None or not reason.code.startswith(_READING):
+        return reason
+    return Reason(reason.code, f"{reason.meaning} (line {found.line} of the file)",
+                  reason.where, reason.action)  # fmt: skip
 
 
 def _correction_of(data: bytes) -> Mapping[str, Any] | None:
@@ -146,7 +269,7 @@ def parse_encounter_file(
     return parsed
 
 
-def _add(parsed: ParsedEncounters, result: CheckResult, partners: Partners) -> None:
+def _add(parsed: ParsedEncounters | IntakeBatch, result: CheckResult, partners: Partners) -> None:
     parsed.warnings += len(result.warnings)
     claim = incoming_claim(result, partners)
     if claim is None:

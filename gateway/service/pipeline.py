@@ -2,12 +2,16 @@
 
 ``Service`` ties the parts together around one ledger:
 
-- **intake**: a complete encounter file is claimed by atomic rename into this worker's processing
-  folder, hashed (the same content twice is a duplicate: archived, reported, not billed again),
-  read and scrubbed off the event loop (``gateway.service.intake``) and recorded
-  (``Ledger.record_claims``: clean claims queued, claims with errors invalid with a correction item,
-  a claim id already in flight reported as a duplicate). A correction document from
-  ``corrections/`` dropped back in resubmits its claim by the rules of ``gateway.ledger.queue``.
+- **intake**: a complete encounter file (settled, and ending where its format says:
+  ``gateway.encounters.completeness``) is claimed by atomic rename into this worker's processing
+  folder, hashed as a stream (the same content twice is a duplicate: archived, reported, not billed
+  again), read and scrubbed off the event loop (``gateway.service.intake``) and recorded a batch at
+  a time (``Ledger.record_claims``: clean claims queued, claims with errors invalid with a
+  correction item, a claim id already in flight reported as a duplicate). Encounters that cannot
+  be claims leave a quarantine record (``gateway.service.unreadable``); a file written to after it
+  was taken is read again; a file that fails ``MAX_ATTEMPTS`` times is quarantined. A correction
+  document from ``corrections/`` dropped back in resubmits its claim by the rules of
+  ``gateway.ledger.queue``.
 - **batching and submission**: ``gateway.service.submit.Submitter`` (write-ahead, exactly once).
 - **responses**: pulled from each partner's transport into the responses inbox, claimed, read
   (``gateway.service.responses``), reconciled (``Ledger.apply_response``, idempotent by content
@@ -35,6 +39,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +47,7 @@ import structlog
 
 from gateway.cli.queue import resubmit_claim, sync_correction_files
 from gateway.config import ConfigError, Settings
+from gateway.encounters.completeness import looks_complete
 from gateway.ledger.adapt import views_of
 from gateway.ledger.queue import QueueRuleError
 from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
@@ -55,17 +61,28 @@ from gateway.partners import Partners
 from gateway.service.files import (
     ClaimedFile,
     FileProblem,
+    FileState,
     FileTooLargeError,
     archive_file,
     claim_file,
     ensure_private_dir,
+    file_state,
     list_claimed,
     quarantine_file,
     read_file,
     release_claimed,
     sha256_file,
 )
-from gateway.service.intake import ParsedEncounters, parse_encounter_file
+from gateway.service.intake import (
+    MAX_CORRECTION_BYTES,
+    ParsedEncounters,
+    UnreadableLog,
+    correction_document,
+    is_json_lines,
+    parse_encounter_file,
+    read_batches,
+)
+from gateway.service.intake_files import file_ends, file_head, note_attempt
 from gateway.service.responses import document_hash, read_response_file
 from gateway.service.submit import RETRY_SECONDS, Submitter, crash_point
 from gateway.service.transport_health import TransportHealth
@@ -76,6 +93,7 @@ from gateway.service.transports import (
     pull_responses,
     transport_from_config,
 )
+from gateway.service.unreadable import UNREADABLE_KIND, write_unreadable_record
 from gateway.service.watch import InboxWatcher
 
 __all__ = ["DEFAULT_WORKER_ID", "Service", "ServiceStats", "check_worker_id", "open_transports"]
@@ -180,6 +198,9 @@ class Service:
         )
         self._corrections_dirty = True
         self._corrections_lock = asyncio.Lock()
+        self._failures: dict[tuple[str, str], int] = {}  # (inbox, name) -> failed attempts
+        self._incomplete: dict[Path, FileState] = {}  # incomplete files, as last reported
+        self._archived: dict[Path, tuple[FileState, float, str]] = {}  # watched until, name
 
     @property
     def _log(self) -> Any:
@@ -330,11 +351,46 @@ class Service:
         inbox = self._inbox_of(path)
         if inbox is None:
             return False
+        if inbox == "encounters" and not await self._complete(path):
+            return False
         claimed = await asyncio.to_thread(claim_file, path, self.processing_dir(inbox))
         if claimed is None:
             return False
         crash_point("after-claim")
         await self.process(claimed, inbox)
+        return True
+
+    async def _complete(self, path: Path) -> bool:
+        """Whether a settled encounter file may be taken: it looks complete (``looks_complete``),
+        or it has looked incomplete and unmodified for ``complete_wait_seconds`` (by its mtime, so
+        that runs of ``gateway run --once`` agree): then it is taken as it is, with a warning, and
+        what cannot be read is reported and quarantined."""
+        state = await asyncio.to_thread(file_state, path)
+        if state is None:
+            return False
+        ends = await asyncio.to_thread(file_ends, path)
+        if ends is None:
+            return False
+        if looks_complete(path.name, *ends):
+            self._incomplete.pop(path, None)
+            return True
+        waited = time.time() - state.mtime_ns / 1e9
+        limit = self.settings.intake.complete_wait_seconds
+        if waited < limit:
+            if self._incomplete.get(path) != state:  # said once per state of the file
+                self._incomplete[path] = state
+                self._log.info(
+                    "encounter file not complete yet (its writer may have paused); waiting",
+                    file=path.name,
+                    up_to_seconds=limit,
+                )
+            return False
+        self._incomplete.pop(path, None)
+        self._log.warning(
+            "encounter file still incomplete; taken as it is (what cannot be read is reported)",
+            file=path.name,
+            unmodified_seconds=round(waited, 1),
+        )
         return True
 
     async def process(self, claimed: ClaimedFile, inbox: Inbox, *, resumed: bool = False) -> None:
@@ -346,9 +402,48 @@ class Service:
                 else:
                     await self._response(claimed, resumed)
             except Exception as exc:
-                self._log.exception("file not processed; it goes back to the inbox", error=str(exc))
+                key = (inbox, claimed.name)
+                attempts = self._failures[key] = self._failures.get(key, 0) + 1
+                if attempts >= MAX_ATTEMPTS and await self._give_up(claimed, inbox, exc, attempts):
+                    del self._failures[key]
+                    return
+                self._log.exception(
+                    "file not processed; it goes back to the inbox",
+                    error=str(exc),
+                    attempt=attempts,
+                    quarantined_after=MAX_ATTEMPTS,
+                )
                 with contextlib.suppress(OSError):
                     await asyncio.to_thread(release_claimed, claimed)
+            else:
+                self._failures.pop((inbox, claimed.name), None)
+
+    async def _give_up(
+        self, claimed: ClaimedFile, inbox: Inbox, exc: Exception, attempts: int
+    ) -> bool:
+        """Quarantine a file that failed ``attempts`` times, with the error (never an endless
+        retry); False when even that fails (the ledger is down: it goes back to the inbox)."""
+        self._log.error(
+            "file failed processing repeatedly; quarantining it",
+            error=f"{type(exc).__name__}: {exc}",
+            attempts=attempts,
+        )
+        problem = FileProblem(
+            "processing-failed",
+            f"{claimed.name}: processing failed {attempts} times: {type(exc).__name__}: {exc}",
+            "The gateway could not process this file (see the error and the service log). Fix "
+            "the cause, then drop the file into the inbox again; claims already recorded from "
+            "it are not recorded twice.",
+        )
+        kind = "encounters" if inbox == "encounters" else "unknown"
+        try:
+            size = (await asyncio.to_thread(claimed.path.lstat)).st_size
+            digest = await sha256_file(claimed.path)
+            await self._quarantine(claimed, problem, digest, kind, None, size)
+        except Exception:
+            self._log.exception("file could not be quarantined either")
+            return False
+        return True
 
     async def _read(self, claimed: ClaimedFile, kind: str) -> tuple[bytes, str] | None:
         """The file's bytes and hash; a file over the size limit is quarantined (None)."""
@@ -433,71 +528,239 @@ class Service:
     # ------------------------------------------------------------------ encounters
 
     async def _encounters(self, claimed: ClaimedFile, resumed: bool) -> None:
-        read = await self._read(claimed, "encounters")
-        if read is None:
-            return
-        data, digest = read
-        record = await self.ledger.record_file(digest, claimed.name, "encounters", size=len(data))
-        if await self._existing(record, claimed, resumed, "archived"):
-            return
-        self.stats.encounter_files += 1
-        parsed = await asyncio.to_thread(
-            parse_encounter_file, data, claimed.name, self.partners, today=self.today()
-        )
-        if parsed.correction_error is not None:
-            problem = FileProblem(
-                "bad-correction",
-                f"{claimed.name}: {parsed.correction_error}",
-                "Keep the claim id of the correction file as it was written, fix the encounter "
-                "fields named in `rejection.reasons`, and drop the file into the inbox again.",
+        """Take an encounter file, streamed: hashed, then read and recorded ``BATCH_CLAIMS``
+        claims per ledger transaction (memory stays flat whatever the file size). Encounters that
+        cannot become claims leave a quarantine record; a file that changed while it was read is
+        read again."""
+        for _ in range(_REREADS):
+            taken = await asyncio.to_thread(file_state, claimed.path)
+            digest = await self._hash(claimed, "encounters")
+            if digest is None:
+                return
+            marker = self.settings.workspace.state / "intake" / f"{digest}.attempts"
+            attempts = await asyncio.to_thread(note_attempt, marker)
+            try:
+                if attempts > MAX_ATTEMPTS:
+                    crashed = RuntimeError(
+                        f"the service stopped {attempts - 1} times while processing this file "
+                        "(killed or crashed)"
+                    )
+                    if await self._give_up(claimed, "encounters", crashed, attempts - 1):
+                        return
+                changed = await self._encounter_file(claimed, digest, resumed)
+            finally:
+                with contextlib.suppress(OSError):
+                    await asyncio.to_thread(marker.unlink, missing_ok=True)
+            if not changed:
+                return
+            resumed = True  # what was recorded from the first read is not news
+            self._log.warning(
+                "encounter file changed after it was taken (its writer was still writing); "
+                "reading it again",
+                size_before=taken.size if taken else None,
             )
-            await self._quarantine(claimed, problem, digest, "encounters", record, len(data))
-            return
-        if parsed.correction is not None:
-            await self._correction(claimed, parsed, record)
-            return
-        if not parsed.claims:
+        await self._encounter_file(claimed, await sha256_file(claimed.path), True, final=True)
+
+    async def _hash(self, claimed: ClaimedFile, kind: str) -> str | None:
+        """The file's SHA-256, streamed; a file over the size limit is quarantined (None)."""
+        size = (await asyncio.to_thread(claimed.path.lstat)).st_size
+        digest = await sha256_file(claimed.path)
+        limit = self.settings.intake.max_file_bytes
+        if size > limit:
+            exc = FileTooLargeError(claimed.path, size, limit)
+            problem = FileProblem(
+                "too-large",
+                str(exc),
+                "Split the file into smaller ones (or raise [intake] max_file_bytes) and drop "
+                "the parts into the inbox.",
+            )
+            await self._quarantine(claimed, problem, digest, kind, None, size)
+            return None
+        return digest
+
+    async def _encounter_file(
+        self, claimed: ClaimedFile, digest: str, resumed: bool, *, final: bool = False
+    ) -> bool:
+        """Record the claims of one read of the file; True when the file changed meanwhile
+        (then nothing was archived: the caller reads it again)."""
+        before = await asyncio.to_thread(file_state, claimed.path)
+        size = before.size if before is not None else 0
+        record = await self.ledger.record_file(digest, claimed.name, "encounters", size=size)
+        if await self._existing(record, claimed, resumed, "archived"):
+            return False
+        self.stats.encounter_files += 1
+        if size <= MAX_CORRECTION_BYTES:
+            try:
+                head = await read_file(claimed.path, MAX_CORRECTION_BYTES)
+            except FileTooLargeError:  # it grew meanwhile: not a correction document
+                head = b""
+            if correction_document(head) is not None:
+                parsed = await asyncio.to_thread(
+                    parse_encounter_file, head, claimed.name, self.partners, today=self.today()
+                )
+                if parsed.correction_error is not None:
+                    problem = FileProblem(
+                        "bad-correction",
+                        f"{claimed.name}: {parsed.correction_error}",
+                        "Keep the claim id of the correction file as it was written, fix the "
+                        "encounter fields named in `rejection.reasons`, and drop the file into "
+                        "the inbox again.",
+                    )
+                    await self._quarantine(claimed, problem, digest, "encounters", record, size)
+                    return False
+                if parsed.correction is not None:
+                    await self._correction(claimed, parsed, record)
+                    return False
+        records = warnings = 0
+        counts: dict[str, int] = {}
+        unreadable = UnreadableLog()
+        with await asyncio.to_thread(claimed.path.open, "rb") as stream:
+            batches = read_batches(stream, claimed.name, self.partners, today=self.today())
+            # the next batch is read while this one is recorded (two batches held at most)
+            pending = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
+            try:
+                while (batch := await pending) is not None:
+                    pending = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
+                    records += batch.records
+                    warnings += batch.warnings
+                    for item in batch.unrecorded:
+                        unreadable.add(item)
+                    if not batch.claims:
+                        continue
+                    outcomes = await self.ledger.record_claims(
+                        batch.claims, file_id=record.id, origin="intake"
+                    )
+                    crash_point("after-record-claims")
+                    self._log_outcomes(batch.claims, outcomes, resumed)
+                    for key, n in _outcome_counts(outcomes).items():
+                        counts[key] = counts.get(key, 0) + n
+            finally:
+                with contextlib.suppress(Exception):
+                    await pending  # a thread cannot be cancelled: let it finish with the stream
+        if not final and await asyncio.to_thread(file_state, claimed.path) != before:
+            await self.ledger.update_file(record.id, detail={"changed_while_read": True})
+            return True
+        if not counts:
             problem = FileProblem(
                 "no-claims",
                 f"{claimed.name}: no encounter in the file has a usable claim id "
-                f"({parsed.records} record(s) read)",
+                f"({records} record(s) read)",
                 "Check that the file follows the encounter contract (schemas/encounter.schema."
                 "json); `gateway check FILE` lists every problem with its line. Fix the file "
                 "and drop it into the inbox again.",
                 None,
-                [dict(f) for u in parsed.unrecorded[:50] for f in u.findings],
+                [dict(f) for u in unreadable.described[:50] for f in u.findings],
             )
-            await self._quarantine(claimed, problem, digest, "encounters", record, len(data))
-            return
-        outcomes = await self.ledger.record_claims(
-            parsed.claims, file_id=record.id, origin="intake"
-        )
-        crash_point("after-record-claims")
-        self._log_outcomes(parsed.claims, outcomes, resumed)
-        for item in parsed.unrecorded:
-            self.stats.unrecorded += 1
-            self._log.warning(
-                "encounter not recorded: it has no usable claim id",
-                index=item.index,
-                line=item.line,
-                codes=[str(f.get("code")) for f in item.findings],
-            )
+            await self._quarantine(claimed, problem, digest, "encounters", record, size)
+            return False
+        if unreadable.count:
+            await self._unreadable(claimed, digest, unreadable, unreadable.stopped_at(records))
         await self._archive(
             claimed,
             record,
             "archived",
             {
-                "records": parsed.records,
-                "warnings": parsed.warnings,
-                "unrecorded": len(parsed.unrecorded),
-                "outcomes": _outcome_counts(outcomes),
+                "records": records,
+                "warnings": warnings,
+                "unrecorded": unreadable.count,
+                "outcomes": counts,
             },
         )
         self._log.info(
-            "encounter file taken",
-            records=parsed.records,
-            **_outcome_counts(outcomes),
-            unrecorded=len(parsed.unrecorded),
+            "encounter file taken", records=records, **counts, unrecorded=unreadable.count
+        )
+        await self._watch_archived(digest, claimed.name)
+        return False
+
+    async def _watch_archived(self, digest: str, name: str) -> None:
+        """Keep an eye on an archived encounter file for ``complete_wait_seconds``: a writer that
+        still held it open may write more (``recheck_archived``)."""
+        done = await self.ledger.file_by_hash(digest)
+        if done is None or not done.archive_path:
+            return
+        path = Path(done.archive_path)
+        state = await asyncio.to_thread(file_state, path)
+        if state is not None:
+            until = time.monotonic() + self.settings.intake.complete_wait_seconds
+            self._archived[path] = (state, until, name)
+
+    async def recheck_archived(self) -> int:
+        """Read again the archived encounter files written to after they were taken (their
+        writer still had them open): the new encounters are recorded, those recorded before are
+        not recorded twice. Returns how many files were read again."""
+        now = time.monotonic()
+        again = 0
+        for path, (state, until, name) in list(self._archived.items()):
+            current = await asyncio.to_thread(file_state, path)
+            if current == state:
+                if now >= until:
+                    del self._archived[path]
+                continue
+            del self._archived[path]
+            if current is None:
+                continue
+            inbox = self.settings.workspace.encounters_inbox
+            taken = await asyncio.to_thread(claim_file, path, self.processing_dir("encounters"))
+            if taken is None:
+                continue
+            self._log.warning(
+                "archived encounter file was written to after it was taken; reading it again",
+                file=name,
+                size_before=state.size,
+                size_now=current.size,
+            )
+            await self.process(ClaimedFile(taken.path, name, inbox), "encounters", resumed=True)
+            again += 1
+        return again
+
+    async def _unreadable(
+        self,
+        claimed: ClaimedFile,
+        digest: str,
+        unreadable: UnreadableLog,
+        stopped_at: int | None = None,
+    ) -> None:
+        """Put the encounters that could not be recorded in front of an operator: a quarantine
+        record (their lines and findings) and a ledger row that `gateway status` counts. Done
+        once per file content (a file resumed after a crash does not write it twice)."""
+        key = hashlib.sha256(f"{digest}:{UNREADABLE_KIND}".encode()).hexdigest()
+        if await self.ledger.file_by_hash(key) is not None:
+            return
+        head = await asyncio.to_thread(file_head, claimed.path)
+        json_lines = is_json_lines(claimed.name, head)
+        lines_path, report = await asyncio.to_thread(
+            partial(
+                write_unreadable_record,
+                json_lines=json_lines,
+                detail={"sha256": digest, "received_from": str(claimed.inbox / claimed.name)},
+                stopped_at=None if json_lines else stopped_at,
+            ),
+            claimed.path,
+            claimed.name,
+            self.settings.workspace.quarantine,
+            unreadable,
+        )
+        await self.ledger.record_file(
+            key,
+            report.name,
+            UNREADABLE_KIND,
+            status="quarantined",
+            detail={"records": unreadable.count, "file": claimed.name},
+        )
+        self.stats.unrecorded += unreadable.count
+        for item in unreadable.described[:20]:
+            self._log.warning(
+                "encounter not recorded; kept in quarantine",
+                index=item.index,
+                line=item.line,
+                codes=[str(f.get("code")) for f in item.findings][:10],
+            )
+        self._log.error(
+            "encounters of the file could not be read; the others were taken",
+            unreadable=unreadable.count,
+            explanation=report.name,
+            lines_file=lines_path.name if lines_path is not None else None,
+            reading_stopped_at_line=stopped_at,
         )
 
     async def _correction(
@@ -786,12 +1049,20 @@ class Service:
                     await self.submitter.finish_staged()
                     retry_at = time.monotonic() + RETRY_SECONDS
                 if time.monotonic() >= synced_at:  # the correction files, at most once a second
+                    await self.recheck_archived()
                     await self.sync_corrections()
                     synced_at = time.monotonic() + 1.0
             except Exception as exc:  # a database hiccup must not end the service
                 self._log.exception("batching step failed; trying again", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
+
+
+#: A file whose processing fails this many times in a row is quarantined with the error.
+MAX_ATTEMPTS = 3
+#: How many times a file that keeps changing while it is read is read again before it is
+#: taken as it then is (later writes are still caught by the archive check).
+_REREADS = 3
 
 
 #: How often a worker with presence looks for the work of workers that died.
