@@ -29,7 +29,6 @@ from gateway.logs import configure_logging
 from gateway.service.files import (
     FileProblem,
     archive_file,
-    atomic_write,
     move_no_overwrite,
     quarantine_file,
 )
@@ -338,7 +337,8 @@ async def test_a_symlinked_inbox_file_is_never_followed(service: Service) -> Non
     (ws.encounters_inbox / "link.json").symlink_to(ws.root / "real.json")
     await service.run_once()
     assert await service.ledger.claim("SVC-0007") is None
-    assert (ws.root / "real.json").exists() and target.exists()
+    assert json.dumps([encounter(7)]) == target.read_text()
+    assert (ws.quarantine / "link.json").is_symlink()
 
 
 DROP_PARTNER = textwrap.dedent(

@@ -49,6 +49,7 @@ def status_data(summary: StatusSummary) -> dict[str, Any]:
         "oldest_items": [item_data(i) for i in summary.oldest_items],
         "unmatched_responses": summary.unmatched,
         "quarantined_files": summary.quarantined_files,
+        "refused_files": summary.refused_files,
     }
 
 
@@ -77,6 +78,7 @@ def render(summary: StatusSummary) -> str:
         )
     lines.append(f"unmatched response parts: {summary.unmatched}")
     lines.append(f"quarantined files: {summary.quarantined_files}")
+    lines.append(f"refused files: {summary.refused_files}")
     return "\n".join(lines)
 
 

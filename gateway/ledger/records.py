@@ -307,3 +307,6 @@ class StatusSummary:
     oldest_items: tuple[QueueItem, ...]
     unmatched: int
     quarantined_files: int
+    #: Inbox entries and responses the gateway will not take (symlinks, hard links, abandoned
+    #: dotfiles, oversize responses in a drop folder): files rows with status ``refused``.
+    refused_files: int = 0

@@ -1614,6 +1614,9 @@ class Ledger:
                     sa.select(sa.func.count()).where(t.files.c.status == "quarantined")
                 )
             ).scalar_one()
+            refused = (
+                await conn.execute(sa.select(sa.func.count()).where(t.files.c.status == "refused"))
+            ).scalar_one()
         money = Decimal("0.01")
         counts = {S(r[0]): int(r[1]) for r in rows}
         charges = {S(r[0]): Decimal(r[2] or 0).quantize(money) for r in rows}
@@ -1626,6 +1629,7 @@ class Ledger:
             tuple(await self.open_items(limit=oldest)),
             int(unmatched_count),
             int(quarantined),
+            int(refused),
         )
 
     async def unmatched(self, *, limit: int = 100) -> list[dict[str, Any]]:

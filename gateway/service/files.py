@@ -22,6 +22,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -44,21 +45,29 @@ from gateway.config import WorkspaceSettings
 
 __all__ = [
     "CHUNK_SIZE",
+    "CRASH_VARIABLE",
     "ClaimedFile",
     "FileProblem",
     "FileState",
     "FileTooLargeError",
+    "Refusal",
     "SettleTracker",
+    "TidyReport",
     "UnsafePathError",
     "WorkspaceGuard",
     "archive_file",
     "atomic_write",
     "atomic_write_async",
     "claim_file",
+    "crash_point",
     "ensure_private_dir",
     "file_state",
+    "find_refused",
+    "fit_name",
     "fsync_directory",
+    "hold_lock",
     "is_candidate_name",
+    "is_own_temp",
     "list_claimed",
     "move_no_overwrite",
     "numbered_name",
@@ -66,9 +75,11 @@ __all__ = [
     "read_file",
     "read_file_sync",
     "release_claimed",
+    "rename_no_replace",
     "set_private_umask",
     "sha256_file",
     "sha256_file_sync",
+    "tidy_folder",
     "write_new_file",
 ]
 
@@ -281,6 +292,28 @@ async def atomic_write_async(
 ) -> Path:
     """``atomic_write`` off the event loop (fsync blocks)."""
     return await asyncio.to_thread(atomic_write, path, data, overwrite=overwrite, mode=mode)
+
+
+# --- a lock held for the life of a process -------------------------------------------------------
+
+
+def hold_lock(path: Path) -> int | None:
+    """Take an exclusive ``flock`` on ``path`` (created owner-only) and return its descriptor, or
+    None when another open descriptor (another process) holds it. The lock lasts until the
+    descriptor is closed or the process ends, however it ends (a crash cannot leave it held)."""
+    ensure_private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
 
 
 # --- the workspace guard --------------------------------------------------------------------------
@@ -680,11 +713,20 @@ def list_claimed(processing_dir: Path, inbox: Path) -> list[ClaimedFile]:
     for holder in sorted(processing_dir.iterdir()):
         if not holder.is_dir() or holder.is_symlink():
             continue
-        files = [p for p in holder.iterdir() if file_state(p) is not None]
+        # A second name (a move to the archive or quarantine a crash cut short) is no reason to
+        # leave a claimed file behind: processing it again finishes the move.
+        files = [p for p in holder.iterdir() if _regular(p)]
         found.extend(ClaimedFile(p, p.name, inbox) for p in files)
         if not files:
             _remove_empty(holder)
     return found
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _remove_empty(folder: Path) -> None:

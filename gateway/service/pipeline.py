@@ -17,7 +17,14 @@
   harmless), staged 837s and submission intents are settled (``Submitter.finish_staged``).
 - **presence** on PostgreSQL (``gateway.ledger.workers``): the worker id is held while the service
   is open, so a second process with the same id is refused (``WorkerIdInUseError``), and the work
-  of a worker known to be dead is taken over at once instead of after ``takeover_seconds``.
+  of a worker known to be dead is taken over at once instead of after ``takeover_seconds``. On
+  every ledger, ``state/workers/<id>.lock`` is held (``flock``) for the life of the process, so a
+  second process with the same id on the same workspace is refused the same way.
+- **housekeeping** on start and every ``HOUSEKEEPING_SECONDS``: the gateway's own temp files a
+  crash left are finished (a file left under its final and its temp name loses the temp name) or,
+  once older than ``ORPHAN_TEMP_SECONDS``, removed; inbox entries the gateway will never take
+  (symlinks, hard links, abandoned dotfiles) are reported once (log and a ``refused`` files row,
+  counted by ``gateway status``) and quarantined where that is safe (``files.find_refused``).
 
 Every file ends in ``archive/YYYY/MM/DD/`` or in ``quarantine/``; nothing is deleted. Each step
 logs one event with the file, claim ids and control numbers bound (PHI is redacted by
@@ -29,7 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -56,14 +65,18 @@ from gateway.service.files import (
     ClaimedFile,
     FileProblem,
     FileTooLargeError,
+    Refusal,
     archive_file,
     claim_file,
     ensure_private_dir,
+    find_refused,
+    hold_lock,
     list_claimed,
     quarantine_file,
     read_file,
     release_claimed,
     sha256_file,
+    tidy_folder,
 )
 from gateway.service.intake import ParsedEncounters, parse_encounter_file
 from gateway.service.responses import document_hash, read_response_file
@@ -170,6 +183,10 @@ class Service:
         )
         self._corrections_dirty = True
         self._corrections_lock = asyncio.Lock()
+        #: The descriptor holding ``state/workers/<id>.lock`` (``Service.open``).
+        self.worker_lock: int | None = None
+        #: Refusals already handled in this process: (path, reason, identity).
+        self._refusals_seen: set[tuple[Path, str, tuple[int, int, int]]] = set()
 
     @property
     def _log(self) -> Any:
@@ -180,6 +197,16 @@ class Service:
     async def open(cls, settings: Settings, *, worker_id: str = DEFAULT_WORKER_ID) -> Service:
         """Create the workspace, open the ledger, load partners and their transports."""
         settings.workspace.create()
+        worker_id = check_worker_id(worker_id)
+        lock = await asyncio.to_thread(_lock_worker, settings, worker_id)
+        try:
+            return await cls._open(settings, worker_id, lock)
+        except BaseException:
+            os.close(lock)
+            raise
+
+    @classmethod
+    async def _open(cls, settings: Settings, worker_id: str, lock: int) -> Service:
         partners = settings.load_partners()
         if not len(partners):
             raise ConfigError(str(settings.partners_dir), "", "holds no trading partner (*.toml)")
@@ -195,7 +222,11 @@ class Service:
         except BaseException:
             await ledger.close()
             raise
-        return cls(settings, ledger, partners, transports, worker_id=worker_id, presence=presence)
+        service = cls(
+            settings, ledger, partners, transports, worker_id=worker_id, presence=presence
+        )
+        service.worker_lock = lock
+        return service
 
     async def close(self) -> None:
         """Give back claim leases, close transports and the ledger."""
@@ -208,6 +239,9 @@ class Service:
             with contextlib.suppress(Exception):
                 await self.presence.close()
         await self.ledger.close()
+        lock, self.worker_lock = self.worker_lock, None
+        if lock is not None:
+            os.close(lock)
 
     # ------------------------------------------------------------------ folders
 
@@ -240,7 +274,9 @@ class Service:
 
     async def recover(self) -> None:
         """Finish what a crash left half-done: staged 837s and open intents first (so that the
-        answers to them find their claims submitted), then the files this worker had claimed."""
+        answers to them find their claims submitted), then the files this worker had claimed.
+        Temp files a crash left are dealt with first (``housekeeping``)."""
+        await self.housekeeping()
         await self.submitter.finish_staged()
         for inbox, folder in self._inboxes():
             claimed = await asyncio.to_thread(list_claimed, self.processing_dir(inbox), folder)
@@ -262,6 +298,107 @@ class Service:
         handed = await self.submitter.finish_staged()
         if handed:
             self._log.info("staged interchanges handed over", count=handed)
+
+    async def housekeeping(self) -> None:
+        """Finish or remove the gateway's temp files a crash left; report (once) and quarantine
+        (where safe) what the inboxes hold that the gateway will never take."""
+        for folder in await asyncio.to_thread(self._temp_folders):
+            report = await asyncio.to_thread(tidy_folder, folder, orphan_age=ORPHAN_TEMP_SECONDS)
+            for path in report.finished:
+                self._log.warning(
+                    "a file left under two names by a crash: its temp name removed",
+                    file=path.name,
+                    folder=str(folder),
+                )
+            for path in report.removed:
+                self._log.warning("orphan temp file removed", file=path.name, folder=str(folder))
+        grace = self.settings.intake.settle_seconds
+        for _inbox, folder in self._inboxes():
+            for refusal in await asyncio.to_thread(find_refused, folder, link_grace=grace):
+                await self._refuse(refusal)
+
+    def _temp_folders(self) -> list[Path]:
+        """The folders the gateway writes temp files into (never the encounter inbox, which
+        belongs to the senders): responses inbox, outbox and pickup folders, state, staging,
+        quarantine and corrections."""
+        ws = self.settings.workspace
+        folders = [ws.responses_inbox, ws.outbox, ws.state, ws.quarantine, ws.corrections]
+        outgoing = ws.state / "outgoing"
+        if outgoing.is_dir():
+            folders += sorted(p for p in outgoing.iterdir() if p.is_dir() and not p.is_symlink())
+        for transport in self._unique_transports():
+            if isinstance(transport, DirectoryTransport):
+                folders.append(transport.pickup_dir)
+        return list(dict.fromkeys(folders))
+
+    async def _refuse(self, refusal: Refusal) -> None:
+        """Record a refused inbox entry once (path and reason), log it once, quarantine it when
+        ``refusal.quarantine`` says that is safe."""
+        key = (refusal.path, refusal.reason, refusal.identity)
+        if key in self._refusals_seen:
+            return
+        self._refusals_seen.add(key)
+        name = refusal.path.name
+        detail: dict[str, Any] = {
+            "reason": refusal.reason,
+            "path": str(refusal.path),
+            **refusal.problem().as_dict(),
+        }
+        record = await self._record_refused(f"{refusal.path}\0{refusal.reason}", name, detail)
+        quarantined: Path | None = None
+        if refusal.quarantine:
+            try:
+                moved, _ = await asyncio.to_thread(
+                    quarantine_file, refusal.path, self.settings.workspace.quarantine,
+                    refusal.problem(),
+                )  # fmt: skip
+            except FileNotFoundError:
+                return  # gone meanwhile (taken away by its writer)
+            except OSError as exc:
+                self._log.error(
+                    "refused file could not be quarantined; left where it is",
+                    file=name, reason=refusal.reason, error=str(exc),
+                )  # fmt: skip
+            else:
+                quarantined = moved
+                detail["quarantined_as"] = moved.name
+                await self.ledger.update_file(record.id, detail=detail, archive_path=str(moved))
+        if record.is_new or quarantined is not None:
+            self._log.warning(
+                "file refused" + ("; quarantined" if quarantined is not None else "; left as is"),
+                file=name,
+                folder=str(refusal.path.parent),
+                reason=refusal.reason,
+                what=refusal.what,
+                quarantined_as=quarantined.name if quarantined is not None else None,
+            )
+
+    async def _record_refused(
+        self, identity: str, name: str, detail: Mapping[str, Any]
+    ) -> FileRecord:
+        """A ``refused`` files row, one per identity (a path or transport/name, and the reason)."""
+        digest = hashlib.sha256(("refused\0" + identity).encode("utf-8", "surrogateescape"))
+        return await self.ledger.record_file(
+            digest.hexdigest(),
+            name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")[:255],
+            "unknown",
+            status="refused",
+            detail=detail,
+        )
+
+    async def _response_refused(
+        self, transport: Transport, name: str, problem: FileProblem, where: Path | None
+    ) -> None:
+        detail: dict[str, Any] = {"transport": transport.label, **problem.as_dict()}
+        if where is not None:
+            detail["quarantined_as"] = where.name
+        record = await self._record_refused(
+            f"{transport.label}\0{name}\0{problem.code}", name, detail
+        )
+        if not record.is_new:
+            await self.ledger.update_file(
+                record.id, detail=detail, archive_path=str(where) if where else None
+            )
 
     def _inboxes(self) -> tuple[tuple[Inbox, Path], ...]:
         ws = self.settings.workspace
@@ -336,9 +473,18 @@ class Service:
                 else:
                     await self._response(claimed, resumed)
             except Exception as exc:
-                self._log.exception("file not processed; it goes back to the inbox", error=str(exc))
-                with contextlib.suppress(OSError):
-                    await asyncio.to_thread(release_claimed, claimed)
+                try:
+                    back = await asyncio.to_thread(release_claimed, claimed)
+                except OSError as error:
+                    self._log.exception(
+                        "file not processed; it could not be put back in the inbox",
+                        error=str(exc), release_error=str(error), at=str(claimed.path),
+                    )  # fmt: skip
+                else:
+                    self._log.exception(
+                        "file not processed; it goes back to the inbox", error=str(exc),
+                        back_as=back.name,
+                    )  # fmt: skip
 
     async def _read(self, claimed: ClaimedFile, kind: str) -> tuple[bytes, str] | None:
         """The file's bytes and hash; a file over the size limit is quarantined (None)."""
@@ -674,7 +820,12 @@ class Service:
         for transport in self._pulling_transports():
             try:
                 pulled += len(
-                    await pull_responses(transport, self.settings.workspace.responses_inbox)
+                    await pull_responses(
+                        transport,
+                        self.settings.workspace.responses_inbox,
+                        quarantine=self.settings.workspace.quarantine,
+                        on_refused=functools.partial(self._response_refused, transport),
+                    )
                 )
             except (TransportError, OSError) as exc:
                 self._log.warning("response pull failed", transport=transport.label, error=str(exc))
@@ -720,10 +871,13 @@ class Service:
                         self.settings.workspace.responses_inbox,
                         interval=interval,
                         stop=stop,
+                        quarantine=self.settings.workspace.quarantine,
+                        on_refused=functools.partial(self._response_refused, transport),
                     ),
                     name=f"pull {transport.label}",
                 )
             )
+        tasks.append(asyncio.create_task(self._housekeeping_loop(stop), name="housekeeping"))
         await stop.wait()
         watcher.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -736,6 +890,17 @@ class Service:
                 if stop.is_set():
                     break
                 await self.take(path)
+
+    async def _housekeeping_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HOUSEKEEPING_SECONDS)
+            if stop.is_set():
+                return
+            try:
+                await self.housekeeping()
+            except Exception as exc:  # a full disk or a database hiccup must not end the service
+                self._log.exception("housekeeping failed; trying again later", error=str(exc))
 
     async def _batch_loop(self, stop: asyncio.Event) -> None:
         tick = max(0.05, min(1.0, self.settings.batching.max_wait_seconds / 4))
@@ -761,6 +926,24 @@ class Service:
                 self._log.exception("batching step failed; trying again", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), tick)
+
+
+#: How often temp files and refused inbox entries are looked for while the service runs.
+HOUSEKEEPING_SECONDS = 30.0
+#: A temp file of the gateway's pattern unchanged this long lost its writer (a crash): removed.
+ORPHAN_TEMP_SECONDS = 3600.0
+
+
+def _lock_worker(settings: Settings, worker_id: str) -> int:
+    """Hold ``state/workers/<id>.lock`` for the life of the process, or ``WorkerIdInUseError``."""
+    path = settings.workspace.state / "workers" / f"{worker_id}.lock"
+    fd = hold_lock(path)
+    if fd is None:
+        raise WorkerIdInUseError(
+            f"worker id {worker_id!r} is in use: another live process on this workspace holds "
+            f"{path}; stop it, or give this one another --worker-id"
+        )
+    return fd
 
 
 #: How often a worker with presence looks for the work of workers that died.
