@@ -29,6 +29,7 @@ from gateway.logs import configure_logging
 from gateway.service.files import (
     FileProblem,
     archive_file,
+    atomic_write,
     move_no_overwrite,
     quarantine_file,
 )
@@ -117,6 +118,55 @@ def test_a_crash_when_the_old_name_would_be_removed_leaves_one_file_with_one_nam
     assert 1 == final.stat().st_nlink
     left = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
     assert (["X.x12"] if step == "atomic_write" else []) == left
+
+
+_FALLBACK_CRASH = """
+import pathlib, sys
+from gateway.service import files
+files._renameat2 = None  # a kernel or file system without RENAME_NOREPLACE
+files.atomic_write(pathlib.Path(sys.argv[1]) / "X.x12", b"ISA*payload~", overwrite=False)
+"""
+
+
+def test_without_renameat2_a_crash_between_link_and_unlink_is_finished_by_tidying(
+    tmp_path: Path,
+) -> None:
+    """Where only link-then-unlink exists, a kill between the two leaves two names, and
+    ``tidy_folder`` (run on start) removes the temp name and keeps the file."""
+    from gateway.service.files import tidy_folder
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FALLBACK_CRASH, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "GATEWAY_CRASH_AT": "between-link-and-unlink"},
+    )
+    assert -signal.SIGKILL == done.returncode, done.stderr
+    assert 2 == (tmp_path / "X.x12").stat().st_nlink
+    report = tidy_folder(tmp_path, orphan_age=HOUR)
+    assert 1 == len(report.finished)
+    assert ["X.x12"] == [p.name for p in tmp_path.iterdir()]
+    assert 1 == (tmp_path / "X.x12").stat().st_nlink
+    assert b"ISA*payload~" == (tmp_path / "X.x12").read_bytes()
+
+
+def test_without_renameat2_writes_and_moves_still_never_replace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link-then-unlink fallback refuses a taken name and moves under a numbered one."""
+    from gateway.service import files
+
+    monkeypatch.setattr(files, "_renameat2", None)
+    atomic_write(tmp_path / "a.x12", b"one", overwrite=False)
+    with pytest.raises(FileExistsError):
+        atomic_write(tmp_path / "a.x12", b"two", overwrite=False)
+    (tmp_path / "b.x12").write_bytes(b"three")
+    moved = move_no_overwrite(tmp_path / "b.x12", tmp_path, "a.x12")
+    assert "a-2.x12" == moved.name
+    assert [b"one", b"three"] == [(tmp_path / n).read_bytes() for n in ("a.x12", "a-2.x12")]
+    assert ["a-2.x12", "a.x12"] == sorted(p.name for p in tmp_path.iterdir())
 
 
 def two_names(folder: Path, name: str, data: bytes) -> Path:
@@ -270,6 +320,26 @@ async def test_an_unreadable_file_with_a_255_byte_name_is_quarantined_not_put_ba
     assert not [e for e in events(captured) if "goes back to the inbox" in e["event"]]
 
 
+async def test_a_name_that_is_not_utf8_is_quarantined_not_retried_forever(
+    service: Service, captured: io.StringIO
+) -> None:
+    """An inbox file whose name is not valid UTF-8 (the ledger cannot record it) is quarantined
+    under a printable name with its explanation, reported once, and never put back."""
+    ws = service.settings.workspace
+    raw = os.path.join(os.fsencode(ws.encounters_inbox), b"bad-\xff\xfe.json")
+    with open(raw, "w") as handle:
+        handle.write("{not json")
+    for _ in range(2):
+        await service.run_once()
+    assert [] == os.listdir(ws.encounters_inbox)
+    report = json.loads((ws.quarantine / "bad-\\xff\\xfe.json.error.json").read_text())
+    assert "bad-name" == report["error"]["code"]
+    assert "{not json" == (ws.quarantine / report["quarantined_as"]).read_text()
+    logged = [e for e in events(captured) if e["event"].startswith(("file refused", "file not"))]
+    assert ["file refused; quarantined"] == [e["event"] for e in logged]
+    assert 1 == (await service.ledger.status()).refused_files
+
+
 # --- item 7: entries the gateway will not take ----------------------------------------------------
 
 
@@ -298,11 +368,16 @@ async def test_refused_inbox_entries_are_reported_once_counted_and_quarantined_w
     age(lingering, 2 * HOUR)
     fresh = ws.encounters_inbox / ".being-edited.swp"
     fresh.write_text("x")
+    senders_temp = ws.encounters_inbox / ".upload.json.q1w2e3r4.tmp"  # our pattern, not ours
+    senders_temp.write_text("x")
+    age(senders_temp, 2 * HOUR)
     for _ in range(3):
         await service.run_once()
         await service.housekeeping()
 
-    assert sorted([".being-edited.swp"]) == sorted(p.name for p in ws.encounters_inbox.iterdir())
+    assert sorted([".being-edited.swp", senders_temp.name]) == sorted(
+        p.name for p in ws.encounters_inbox.iterdir()
+    )
     assert [lingering] == list(ws.responses_inbox.iterdir())
     assert target.read_text() == json.dumps([encounter(1)])
     assert 0o644 == mode_of(other_name)
@@ -323,11 +398,33 @@ async def test_refused_inbox_entries_are_reported_once_counted_and_quarantined_w
     assert [
         (".abandoned.swp", "ignored-name"),
         (".open-in-editor.swp", "ignored-name"),
+        (".upload.json.q1w2e3r4.tmp", "ignored-name"),
         ("hard.json", "hard-link"),
         ("link.json", "symlink"),
     ] == reported
     summary = await service.ledger.status()
-    assert 4 == summary.refused_files
+    assert 5 == summary.refused_files
+
+
+async def test_a_dotfile_reported_as_lingering_is_quarantined_once_it_is_abandoned(
+    service: Service, captured: io.StringIO
+) -> None:
+    """A dotfile is reported once while it lingers and quarantined once it has been left for a
+    day, by the same process; it stays one refused file in the ledger."""
+    ws = service.settings.workspace
+    swap = ws.encounters_inbox / ".notes.swp"
+    swap.write_text("x")
+    age(swap, 2 * HOUR)
+    await service.housekeeping()
+    await service.housekeeping()
+    assert swap.exists()
+    age(swap, 2 * 24 * HOUR)
+    await service.housekeeping()
+    assert not swap.exists()
+    assert (ws.quarantine / ".notes.swp.error.json").exists()
+    logged = [e["event"] for e in events(captured) if e.get("file") == ".notes.swp"]
+    assert ["file refused; left as is", "file refused; quarantined"] == logged
+    assert 1 == (await service.ledger.status()).refused_files
 
 
 async def test_a_symlinked_inbox_file_is_never_followed(service: Service) -> None:

@@ -68,9 +68,11 @@ __all__ = [
     "hold_lock",
     "is_candidate_name",
     "is_own_temp",
+    "is_utf8_name",
     "list_claimed",
     "move_no_overwrite",
     "numbered_name",
+    "printable_name",
     "quarantine_file",
     "read_file",
     "read_file_sync",
@@ -367,11 +369,32 @@ class WorkspaceGuard:
 
 
 def is_candidate_name(name: str) -> bool:
-    """Whether a file name may be taken from an inbox (no dotfiles, ``.tmp``, ``.part``, errors)."""
+    """Whether a file name may be taken from an inbox (no dotfiles, ``.tmp``, ``.part``, errors;
+    valid UTF-8, so that the ledger and the logs can carry it)."""
     lowered = name.lower()
     return bool(name) and not (
-        name.startswith(".") or lowered.endswith(IGNORED_SUFFIXES) or lowered.endswith(ERROR_SUFFIX)
+        name.startswith(".")
+        or lowered.endswith(IGNORED_SUFFIXES)
+        or lowered.endswith(ERROR_SUFFIX)
+        or not is_utf8_name(name)
     )
+
+
+def is_utf8_name(name: str) -> bool:
+    """Whether a file name (decoded by Python with surrogate escapes) was valid UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """``name`` as text the ledger, logs and JSON can carry: bytes that were not UTF-8 become
+    ``\\xNN``; a valid name is returned as it is."""
+    if is_utf8_name(name):
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)
@@ -562,6 +585,7 @@ def find_refused(
     report_age: float = 600.0,
     quarantine_age: float = 86_400.0,
     now: float | None = None,
+    skip_own_temps: bool = True,
 ) -> list[Refusal]:
     """The entries of an inbox that the gateway will never take, and what to do with each.
 
@@ -575,7 +599,8 @@ def find_refused(
       quarantined only once unchanged for ``quarantine_age`` seconds (abandoned);
     - a fifo, socket or device is reported and left where it is.
 
-    Sub-folders and the gateway's own temp files (``tidy_folder``'s business) are not refused.
+    Sub-folders are not refused, nor (with ``skip_own_temps``, for folders ``tidy_folder`` looks
+    after) names of the gateway's temp pattern.
     """
     try:
         entries = list(os.scandir(folder))
@@ -585,7 +610,7 @@ def find_refused(
     own = _identities(e for e in entries if is_own_temp(e.name))
     found: list[Refusal] = []
     for entry in entries:
-        if is_own_temp(entry.name):
+        if skip_own_temps and is_own_temp(entry.name):
             continue
         try:
             info = entry.stat(follow_symlinks=False)
@@ -593,10 +618,25 @@ def find_refused(
             continue
         path = Path(entry.path)
         identity = (info.st_dev, info.st_ino, info.st_mtime_ns)
-        name = entry.name
+        name = printable_name(entry.name)
         if stat.S_ISDIR(info.st_mode):
             continue
-        if stat.S_ISLNK(info.st_mode):
+        if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and not is_utf8_name(entry.name):
+            if moment - info.st_mtime < link_grace:
+                continue  # still being written, perhaps
+            found.append(
+                Refusal(
+                    path,
+                    "bad-name",
+                    f"{name}: the file name is not valid UTF-8 (shown with \\xNN for its bytes), "
+                    "so the ledger cannot record it",
+                    "Rename the file with a UTF-8 (or plain ASCII) name and drop it into the "
+                    "inbox again; the quarantined file keeps its content.",
+                    True,
+                    identity,
+                )
+            )
+        elif stat.S_ISLNK(info.st_mode):
             found.append(
                 Refusal(
                     path,
@@ -652,7 +692,7 @@ def find_refused(
                     identity,
                 )
             )
-    return sorted(found, key=lambda r: r.path.name)
+    return sorted(found, key=lambda r: printable_name(r.path.name))
 
 
 # --- claiming, archiving, quarantining ------------------------------------------------------------
@@ -910,7 +950,7 @@ def quarantine_file(
         report_extra["symlink_to"] = os.readlink(source)
     elif stat.S_ISREG(info.st_mode):
         digest = sha256_file_sync(source)
-    stored = fit_name(name, _STORED_RESERVE)
+    stored = fit_name(printable_name(name), _STORED_RESERVE)
     if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
         report_extra["other_names"] = info.st_nlink - 1
         target = _copy_aside(source, quarantine_dir, stored)
@@ -920,10 +960,11 @@ def quarantine_file(
         target.chmod(PRIVATE_FILE_MODE)
     if holder is not None:
         _remove_empty(holder)
+    origin = str(item.inbox / name if isinstance(item, ClaimedFile) else source)
     report = {
-        "file": name,
+        "file": printable_name(name),
         "quarantined_as": target.name,
-        "received_from": str(item.inbox / name if isinstance(item, ClaimedFile) else source),
+        "received_from": printable_name(origin),
         "quarantined_at": moment.isoformat().replace("+00:00", "Z"),
         "size": info.st_size,
         "sha256": digest,
@@ -932,7 +973,7 @@ def quarantine_file(
     }
     text = json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
     error_path = target.with_name(target.name + ERROR_SUFFIX)
-    atomic_write(error_path, text.encode("utf-8", "surrogateescape"))
+    atomic_write(error_path, text.encode("utf-8", "backslashreplace"))
     return target, error_path
 
 

@@ -72,6 +72,7 @@ from gateway.service.files import (
     find_refused,
     hold_lock,
     list_claimed,
+    printable_name,
     quarantine_file,
     read_file,
     release_claimed,
@@ -185,8 +186,8 @@ class Service:
         self._corrections_lock = asyncio.Lock()
         #: The descriptor holding ``state/workers/<id>.lock`` (``Service.open``).
         self.worker_lock: int | None = None
-        #: Refusals already handled in this process: (path, reason, identity).
-        self._refusals_seen: set[tuple[Path, str, tuple[int, int, int]]] = set()
+        #: Refusals already handled in this process: (path, reason, identity, quarantine).
+        self._refusals_seen: set[tuple[Path, str, tuple[int, int, int], bool]] = set()
 
     @property
     def _log(self) -> Any:
@@ -302,7 +303,8 @@ class Service:
     async def housekeeping(self) -> None:
         """Finish or remove the gateway's temp files a crash left; report (once) and quarantine
         (where safe) what the inboxes hold that the gateway will never take."""
-        for folder in await asyncio.to_thread(self._temp_folders):
+        tidied = await asyncio.to_thread(self._temp_folders)
+        for folder in tidied:
             report = await asyncio.to_thread(tidy_folder, folder, orphan_age=ORPHAN_TEMP_SECONDS)
             for path in report.finished:
                 self._log.warning(
@@ -314,7 +316,10 @@ class Service:
                 self._log.warning("orphan temp file removed", file=path.name, folder=str(folder))
         grace = self.settings.intake.settle_seconds
         for _inbox, folder in self._inboxes():
-            for refusal in await asyncio.to_thread(find_refused, folder, link_grace=grace):
+            found = await asyncio.to_thread(
+                find_refused, folder, link_grace=grace, skip_own_temps=folder in tidied
+            )
+            for refusal in found:
                 await self._refuse(refusal)
 
     def _temp_folders(self) -> list[Path]:
@@ -334,17 +339,19 @@ class Service:
     async def _refuse(self, refusal: Refusal) -> None:
         """Record a refused inbox entry once (path and reason), log it once, quarantine it when
         ``refusal.quarantine`` says that is safe."""
-        key = (refusal.path, refusal.reason, refusal.identity)
+        key = (refusal.path, refusal.reason, refusal.identity, refusal.quarantine)
         if key in self._refusals_seen:
             return
         self._refusals_seen.add(key)
-        name = refusal.path.name
+        name = printable_name(refusal.path.name)
         detail: dict[str, Any] = {
             "reason": refusal.reason,
-            "path": str(refusal.path),
+            "path": printable_name(str(refusal.path)),
             **refusal.problem().as_dict(),
         }
-        record = await self._record_refused(f"{refusal.path}\0{refusal.reason}", name, detail)
+        record = await self._record_refused(
+            f"{printable_name(str(refusal.path))}\0{refusal.reason}", name, detail
+        )
         quarantined: Path | None = None
         if refusal.quarantine:
             try:
@@ -367,7 +374,7 @@ class Service:
             self._log.warning(
                 "file refused" + ("; quarantined" if quarantined is not None else "; left as is"),
                 file=name,
-                folder=str(refusal.path.parent),
+                folder=printable_name(str(refusal.path.parent)),
                 reason=refusal.reason,
                 what=refusal.what,
                 quarantined_as=quarantined.name if quarantined is not None else None,
@@ -377,10 +384,10 @@ class Service:
         self, identity: str, name: str, detail: Mapping[str, Any]
     ) -> FileRecord:
         """A ``refused`` files row, one per identity (a path or transport/name, and the reason)."""
-        digest = hashlib.sha256(("refused\0" + identity).encode("utf-8", "surrogateescape"))
+        digest = hashlib.sha256(("refused\0" + identity).encode("utf-8", "backslashreplace"))
         return await self.ledger.record_file(
             digest.hexdigest(),
-            name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")[:255],
+            printable_name(name)[:255],
             "unknown",
             status="refused",
             detail=detail,
