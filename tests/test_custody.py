@@ -529,3 +529,21 @@ def test_a_second_gateway_run_with_the_same_worker_id_is_refused_with_exit_2(
     assert 0 == other.returncode, other.stderr[-2000:]
     assert 0 == first.returncode, log.read_text()[-2000:]
     assert "Traceback" not in log.read_text()
+
+
+async def test_the_worker_lock_is_held_while_open_and_given_back_on_close(tmp_path: Path) -> None:
+    """A second service with the same worker id on one workspace is refused while the first is
+    open; another id is not; once the first is closed, the id may be used again."""
+    from gateway.ledger.workers import WorkerIdInUseError
+
+    settings = load_settings(write_config(tmp_path), environ={})
+    first = await Service.open(settings)
+    try:
+        with pytest.raises(WorkerIdInUseError, match="'main' is in use"):
+            await Service.open(settings)
+        other = await Service.open(settings, worker_id="w2")
+        await other.close()
+    finally:
+        await first.close()
+    again = await Service.open(settings)
+    await again.close()

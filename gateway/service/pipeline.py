@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import hashlib
 import os
@@ -203,11 +204,12 @@ class Service:
         try:
             return await cls._open(settings, worker_id, lock)
         except BaseException:
-            os.close(lock)
+            if lock is not None:
+                os.close(lock)
             raise
 
     @classmethod
-    async def _open(cls, settings: Settings, worker_id: str, lock: int) -> Service:
+    async def _open(cls, settings: Settings, worker_id: str, lock: int | None) -> Service:
         partners = settings.load_partners()
         if not len(partners):
             raise ConfigError(str(settings.partners_dir), "", "holds no trading partner (*.toml)")
@@ -941,10 +943,21 @@ HOUSEKEEPING_SECONDS = 30.0
 ORPHAN_TEMP_SECONDS = 3600.0
 
 
-def _lock_worker(settings: Settings, worker_id: str) -> int:
-    """Hold ``state/workers/<id>.lock`` for the life of the process, or ``WorkerIdInUseError``."""
+def _lock_worker(settings: Settings, worker_id: str) -> int | None:
+    """Hold ``state/workers/<id>.lock`` for the life of the process, or ``WorkerIdInUseError``.
+    None (with a warning) on a file system that cannot lock (some network shares)."""
     path = settings.workspace.state / "workers" / f"{worker_id}.lock"
-    fd = hold_lock(path)
+    try:
+        fd = hold_lock(path)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOLCK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EINVAL):
+            raise
+        structlog.stdlib.get_logger("gateway.service").warning(
+            "the worker lock cannot be taken on this file system; a second process with this "
+            "worker id would not be refused",
+            worker=worker_id, lock=str(path), error=str(exc),
+        )  # fmt: skip
+        return None
     if fd is None:
         raise WorkerIdInUseError(
             f"worker id {worker_id!r} is in use: another live process on this workspace holds "
