@@ -477,6 +477,33 @@ async def test_an_oversize_response_in_the_drop_folder_is_quarantined_once(
     assert 1 == len(logged)
 
 
+async def test_entries_in_the_drop_folder_that_are_never_fetched_are_reported_and_left(
+    tmp_path: Path, captured: io.StringIO
+) -> None:
+    """A symlink and a hard link in the clearinghouse's drop folder are reported once and counted,
+    but left where they are (the folder is the clearinghouse's)."""
+    config = write_config(tmp_path)
+    partner = tmp_path / "partners" / "demo-clearinghouse.toml"
+    text = partner.read_text()
+    partner.write_text(text[: text.index("[transport]")] + DROP_PARTNER)
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "elsewhere.999").write_text("x")
+    (tmp_path / "drop" / "linked.999").symlink_to(tmp_path / "elsewhere.999")
+    os.link(tmp_path / "elsewhere.999", tmp_path / "drop" / "twice.999")
+    svc = await Service.open(load_settings(config, environ={}))
+    try:
+        for _ in range(3):
+            await svc.run_once()
+        assert 2 == (await svc.ledger.status()).refused_files
+    finally:
+        await svc.close()
+    assert ["linked.999", "twice.999"] == sorted(p.name for p in (tmp_path / "drop").iterdir())
+    refused = sorted(
+        (e["file"], e["reason"]) for e in events(captured) if e["event"].startswith("file refused")
+    )
+    assert [("linked.999", "symlink"), ("twice.999", "hard-link")] == refused
+
+
 # --- item 13: one process per worker id -----------------------------------------------------------
 
 

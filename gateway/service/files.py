@@ -643,8 +643,7 @@ def find_refused(
                     "symlink",
                     f"{name} is a symbolic link; the gateway never follows one, so its target "
                     "was not read",
-                    "Put the file itself into the inbox (copy or move it; do not link it). The "
-                    "link was moved to quarantine as it was.",
+                    "Put the file itself there (copy or move it; do not link it).",
                     True,
                     identity,
                 )
@@ -669,8 +668,8 @@ def find_refused(
                     "hard-link",
                     f"{name} has {info.st_nlink - 1} other name(s) (a hard link): its content "
                     "could change through another name after the gateway took it",
-                    "Copy or move the file into the inbox instead of linking it. A private copy "
-                    "was quarantined; drop it into the inbox again to have it taken.",
+                    "Copy or move the file in instead of linking it (a quarantined copy may be "
+                    "dropped into the inbox again to have it taken).",
                     True,
                     identity,
                 )

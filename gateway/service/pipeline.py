@@ -43,7 +43,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -323,6 +323,20 @@ class Service:
             )
             for refusal in found:
                 await self._refuse(refusal)
+        for folder in self._drop_folders():  # the clearinghouse's: reported, never moved
+            found = await asyncio.to_thread(
+                find_refused, folder, link_grace=grace, skip_own_temps=False
+            )
+            for refusal in found:
+                await self._refuse(replace(refusal, quarantine=False))
+
+    def _drop_folders(self) -> list[Path]:
+        drops = [
+            t.drop_dir
+            for t in self._unique_transports()
+            if isinstance(t, DirectoryTransport) and t.drop_dir is not None
+        ]
+        return list(dict.fromkeys(drops))
 
     def _temp_folders(self) -> list[Path]:
         """The folders the gateway writes temp files into (never the encounter inbox, which
