@@ -574,3 +574,24 @@ async def test_the_worker_lock_is_held_while_open_and_given_back_on_close(tmp_pa
         await first.close()
     again = await Service.open(settings)
     await again.close()
+
+
+def test_a_quarantine_cut_short_after_the_new_name_is_finished_without_a_second_copy(
+    tmp_path: Path,
+) -> None:
+    """A claimed file already linked into quarantine by a crashed move is quarantined once when
+    the step runs again: its explanation is written beside it and no ``-2`` copy appears."""
+    from gateway.service.files import claim_file
+
+    inbox, quarantine = tmp_path / "inbox", tmp_path / "quarantine"
+    inbox.mkdir()
+    (inbox / "bad.json").write_text("{not json")
+    claimed = claim_file(inbox / "bad.json", tmp_path / "processing")
+    assert claimed is not None
+    quarantine.mkdir()
+    os.link(claimed.path, quarantine / "bad.json")
+    target, _ = quarantine_file(claimed, quarantine, FileProblem("x", "y", "z"))
+    assert quarantine / "bad.json" == target
+    assert ["bad.json", "bad.json.error.json"] == sorted(p.name for p in quarantine.iterdir())
+    assert 1 == target.stat().st_nlink
+    assert not claimed.path.exists()

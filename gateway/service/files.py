@@ -950,7 +950,9 @@ def quarantine_file(
     elif stat.S_ISREG(info.st_mode):
         digest = sha256_file_sync(source)
     stored = fit_name(printable_name(name), _STORED_RESERVE)
-    if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+    if holder is None and stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+        # A hard link from outside. (A claimed file's second name is a move a crash cut short:
+        # moving it again finishes that move.)
         report_extra["other_names"] = info.st_nlink - 1
         target = _copy_aside(source, quarantine_dir, stored)
     else:
