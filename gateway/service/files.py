@@ -1,14 +1,21 @@
 """File-safety primitives of the service: nothing half-written is read, nothing is lost or exposed.
 
 - ``set_private_umask()``: everything the process creates is owner-only.
-- ``atomic_write``: temp file in the same folder, fsync, ``os.replace``, fsync the folder (0o600).
+- ``atomic_write``: temp file in the same folder, fsync, ``os.replace`` (or, never replacing,
+  ``rename_no_replace``: ``renameat2(RENAME_NOREPLACE)``, so no file ever has two names), fsync
+  the folder (0o600).
 - ``WorkspaceGuard``: refuses symlinks and paths outside the workspace.
 - ``is_candidate_name`` and ``SettleTracker``: an inbox file is taken only once complete (no
   dotfiles, ``*.tmp`` or ``*.part``; size and mtime unchanged across the settle interval).
 - ``claim_file``: takes a file from an inbox by atomic rename into the processing folder, so two
   workers never process the same file; ``list_claimed`` finds claimed files again after a crash.
 - ``archive_file`` (``archive/YYYY/MM/DD/``) and ``quarantine_file`` (beside ``<name>.error.json``):
-  never overwrite (a ``-N`` suffix is added), never delete input.
+  never overwrite (a ``-N`` suffix is added), never delete input; any name the file system allows
+  (``fit_name`` shortens a stored name that leaves no room for ``-N.error.json``).
+- ``tidy_folder``: the gateway's temp files a crash left (a second name of a finished file, or an
+  orphan older than a safe age). ``find_refused``: inbox entries the gateway will never take
+  (symlinks, hard links, stale dotfiles, names that are not UTF-8) and whether to quarantine them.
+- ``hold_lock``: an ``flock`` held for the life of a process (one process per worker id).
 - ``sha256_file`` / ``read_file`` (aiofiles) and their ``*_sync`` forms.
 
 The moving functions are synchronous (a rename and a few fsyncs each); from the event loop, call
