@@ -50,6 +50,7 @@ def status_data(summary: StatusSummary) -> dict[str, Any]:
         "unmatched_responses": summary.unmatched,
         "quarantined_files": summary.quarantined_files,
         "unreadable_records": summary.unreadable_records,
+        "refused_files": summary.refused_files,
         "transports": [_transport_data(t) for t in summary.transports],
     }
 
@@ -94,6 +95,7 @@ def render(summary: StatusSummary) -> str:
     lines.append(f"unmatched response parts: {summary.unmatched}")
     lines.append(f"quarantined files: {summary.quarantined_files}")
     lines.append(f"unreadable encounters (in quarantine records): {summary.unreadable_records}")
+    lines.append(f"refused files: {summary.refused_files}")
     for t in summary.transports:
         since = t.since.isoformat(timespec="seconds")
         lines.append(f"transport {t.transport} ({', '.join(t.partners)}): {t.state} since {since}")

@@ -311,6 +311,9 @@ class StatusSummary:
     #: Encounters that could not be read (or had no contract claim id) from files whose other
     #: encounters were taken: each is in a quarantine record (``<name>.unreadable...``).
     unreadable_records: int = 0
+    #: Inbox entries and responses the gateway will not take (symlinks, hard links, abandoned
+    #: dotfiles, oversize responses in a drop folder): files rows with status ``refused``.
+    refused_files: int = 0
     #: Each clearinghouse transport's last known state (``gateway status`` "transports").
     transports: tuple[TransportState, ...] = ()
 

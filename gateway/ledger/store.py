@@ -1623,6 +1623,9 @@ class Ledger:
             unreadable_records = sum(
                 int(d.get("records", 0)) for d in unreadable if isinstance(d, dict)
             )
+            refused = (
+                await conn.execute(sa.select(sa.func.count()).where(t.files.c.status == "refused"))
+            ).scalar_one()
         money = Decimal("0.01")
         counts = {S(r[0]): int(r[1]) for r in rows}
         charges = {S(r[0]): Decimal(r[2] or 0).quantize(money) for r in rows}
@@ -1635,8 +1638,9 @@ class Ledger:
             tuple(await self.open_items(limit=oldest)),
             int(unmatched_count),
             int(quarantined),
-            unreadable_records,
-            tuple(await self.transport_states()),
+            unreadable_records=unreadable_records,
+            refused_files=int(refused),
+            transports=tuple(await self.transport_states()),
         )
 
     # ------------------------------------------------------------------ transports

@@ -53,7 +53,8 @@ files = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     # in (inbox) | out (sent to the clearinghouse)
     sa.Column("direction", sa.String(3), nullable=False),
-    # received | processing | written | sent | archived | applied | quarantined | duplicate
+    # received | processing | written | sent | archived | applied | quarantined | duplicate |
+    # refused (an inbox entry or response the gateway will not take; detail says why)
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=True),
     sa.Column("archive_path", sa.String(1024), nullable=True),

@@ -21,7 +21,14 @@
   harmless), staged 837s and submission intents are settled (``Submitter.finish_staged``).
 - **presence** on PostgreSQL (``gateway.ledger.workers``): the worker id is held while the service
   is open, so a second process with the same id is refused (``WorkerIdInUseError``), and the work
-  of a worker known to be dead is taken over at once instead of after ``takeover_seconds``.
+  of a worker known to be dead is taken over at once instead of after ``takeover_seconds``. On
+  every ledger, ``state/workers/<id>.lock`` is held (``flock``) for the life of the process, so a
+  second process with the same id on the same workspace is refused the same way.
+- **housekeeping** on start and every ``HOUSEKEEPING_SECONDS``: the gateway's own temp files a
+  crash left are finished (a file left under its final and its temp name loses the temp name) or,
+  once older than ``ORPHAN_TEMP_SECONDS``, removed; inbox entries the gateway will never take
+  (symlinks, hard links, abandoned dotfiles) are reported once (log and a ``refused`` files row,
+  counted by ``gateway status``) and quarantined where that is safe (``files.find_refused``).
 
 Every file ends in ``archive/YYYY/MM/DD/`` or in ``quarantine/``; nothing is deleted. Each step
 logs one event with the file, claim ids and control numbers bound (PHI is redacted by
@@ -33,11 +40,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import functools
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -63,15 +73,20 @@ from gateway.service.files import (
     FileProblem,
     FileState,
     FileTooLargeError,
+    Refusal,
     archive_file,
     claim_file,
     ensure_private_dir,
     file_state,
+    find_refused,
+    hold_lock,
     list_claimed,
+    printable_name,
     quarantine_file,
     read_file,
     release_claimed,
     sha256_file,
+    tidy_folder,
 )
 from gateway.service.intake import (
     MAX_CORRECTION_BYTES,
@@ -201,6 +216,10 @@ class Service:
         self._failures: dict[tuple[str, str], int] = {}  # (inbox, name) -> failed attempts
         self._incomplete: dict[Path, FileState] = {}  # incomplete files, as last reported
         self._archived: dict[Path, tuple[FileState, float, str]] = {}  # watched until, name
+        #: The descriptor holding ``state/workers/<id>.lock`` (``Service.open``).
+        self.worker_lock: int | None = None
+        #: Refusals already handled in this process: (path, reason, identity, quarantine).
+        self._refusals_seen: set[tuple[Path, str, tuple[int, int, int], bool]] = set()
 
     @property
     def _log(self) -> Any:
@@ -211,6 +230,17 @@ class Service:
     async def open(cls, settings: Settings, *, worker_id: str = DEFAULT_WORKER_ID) -> Service:
         """Create the workspace, open the ledger, load partners and their transports."""
         settings.workspace.create()
+        worker_id = check_worker_id(worker_id)
+        lock = await asyncio.to_thread(_lock_worker, settings, worker_id)
+        try:
+            return await cls._open(settings, worker_id, lock)
+        except BaseException:
+            if lock is not None:
+                os.close(lock)
+            raise
+
+    @classmethod
+    async def _open(cls, settings: Settings, worker_id: str, lock: int | None) -> Service:
         partners = settings.load_partners()
         if not len(partners):
             raise ConfigError(str(settings.partners_dir), "", "holds no trading partner (*.toml)")
@@ -226,7 +256,11 @@ class Service:
         except BaseException:
             await ledger.close()
             raise
-        return cls(settings, ledger, partners, transports, worker_id=worker_id, presence=presence)
+        service = cls(
+            settings, ledger, partners, transports, worker_id=worker_id, presence=presence
+        )
+        service.worker_lock = lock
+        return service
 
     async def close(self) -> None:
         """Give back claim leases, close transports and the ledger."""
@@ -239,6 +273,9 @@ class Service:
             with contextlib.suppress(Exception):
                 await self.presence.close()
         await self.ledger.close()
+        lock, self.worker_lock = self.worker_lock, None
+        if lock is not None:
+            os.close(lock)
 
     # ------------------------------------------------------------------ folders
 
@@ -271,7 +308,9 @@ class Service:
 
     async def recover(self) -> None:
         """Finish what a crash left half-done: staged 837s and open intents first (so that the
-        answers to them find their claims submitted), then the files this worker had claimed."""
+        answers to them find their claims submitted), then the files this worker had claimed.
+        Temp files a crash left are dealt with first (``housekeeping``)."""
+        await self.housekeeping()
         await self.submitter.finish_staged()
         for inbox, folder in self._inboxes():
             claimed = await asyncio.to_thread(list_claimed, self.processing_dir(inbox), folder)
@@ -293,6 +332,127 @@ class Service:
         handed = await self.submitter.finish_staged()
         if handed:
             self._log.info("staged interchanges handed over", count=handed)
+
+    async def housekeeping(self) -> None:
+        """Finish or remove the gateway's temp files a crash left; report (once) and quarantine
+        (where safe) what the inboxes hold that the gateway will never take."""
+        tidied = await asyncio.to_thread(self._temp_folders)
+        for folder in tidied:
+            report = await asyncio.to_thread(tidy_folder, folder, orphan_age=ORPHAN_TEMP_SECONDS)
+            for path in report.finished:
+                self._log.warning(
+                    "a file left under two names by a crash: its temp name removed",
+                    file=path.name,
+                    folder=str(folder),
+                )
+            for path in report.removed:
+                self._log.warning("orphan temp file removed", file=path.name, folder=str(folder))
+        grace = self.settings.intake.settle_seconds
+        for _inbox, folder in self._inboxes():
+            found = await asyncio.to_thread(
+                find_refused, folder, link_grace=grace, skip_own_temps=folder in tidied
+            )
+            for refusal in found:
+                await self._refuse(refusal)
+        for folder in self._drop_folders():  # the clearinghouse's: reported, never moved
+            found = await asyncio.to_thread(
+                find_refused, folder, link_grace=grace, skip_own_temps=False
+            )
+            for refusal in found:
+                await self._refuse(replace(refusal, quarantine=False))
+
+    def _drop_folders(self) -> list[Path]:
+        drops = [
+            t.drop_dir
+            for t in self._unique_transports()
+            if isinstance(t, DirectoryTransport) and t.drop_dir is not None
+        ]
+        return list(dict.fromkeys(drops))
+
+    def _temp_folders(self) -> list[Path]:
+        """The folders the gateway writes temp files into (never the encounter inbox, which
+        belongs to the senders): responses inbox, outbox and pickup folders, state, staging,
+        quarantine and corrections."""
+        ws = self.settings.workspace
+        folders = [ws.responses_inbox, ws.outbox, ws.state, ws.quarantine, ws.corrections]
+        outgoing = ws.state / "outgoing"
+        if outgoing.is_dir():
+            folders += sorted(p for p in outgoing.iterdir() if p.is_dir() and not p.is_symlink())
+        for transport in self._unique_transports():
+            if isinstance(transport, DirectoryTransport):
+                folders.append(transport.pickup_dir)
+        return list(dict.fromkeys(folders))
+
+    async def _refuse(self, refusal: Refusal) -> None:
+        """Record a refused inbox entry once (path and reason), log it once, quarantine it when
+        ``refusal.quarantine`` says that is safe."""
+        key = (refusal.path, refusal.reason, refusal.identity, refusal.quarantine)
+        if key in self._refusals_seen:
+            return
+        self._refusals_seen.add(key)
+        name = printable_name(refusal.path.name)
+        detail: dict[str, Any] = {
+            "reason": refusal.reason,
+            "path": printable_name(str(refusal.path)),
+            **refusal.problem().as_dict(),
+        }
+        record = await self._record_refused(
+            f"{printable_name(str(refusal.path))}\0{refusal.reason}", name, detail
+        )
+        quarantined: Path | None = None
+        if refusal.quarantine:
+            try:
+                moved, _ = await asyncio.to_thread(
+                    quarantine_file, refusal.path, self.settings.workspace.quarantine,
+                    refusal.problem(),
+                )  # fmt: skip
+            except FileNotFoundError:
+                return  # gone meanwhile (taken away by its writer)
+            except OSError as exc:
+                self._log.error(
+                    "refused file could not be quarantined; left where it is",
+                    file=name, reason=refusal.reason, error=str(exc),
+                )  # fmt: skip
+            else:
+                quarantined = moved
+                detail["quarantined_as"] = moved.name
+                await self.ledger.update_file(record.id, detail=detail, archive_path=str(moved))
+        if record.is_new or quarantined is not None:
+            self._log.warning(
+                "file refused" + ("; quarantined" if quarantined is not None else "; left as is"),
+                file=name,
+                folder=printable_name(str(refusal.path.parent)),
+                reason=refusal.reason,
+                what=refusal.what,
+                quarantined_as=quarantined.name if quarantined is not None else None,
+            )
+
+    async def _record_refused(
+        self, identity: str, name: str, detail: Mapping[str, Any]
+    ) -> FileRecord:
+        """A ``refused`` files row, one per identity (a path or transport/name, and the reason)."""
+        digest = hashlib.sha256(("refused\0" + identity).encode("utf-8", "backslashreplace"))
+        return await self.ledger.record_file(
+            digest.hexdigest(),
+            printable_name(name)[:255],
+            "unknown",
+            status="refused",
+            detail=detail,
+        )
+
+    async def _response_refused(
+        self, transport: Transport, name: str, problem: FileProblem, where: Path | None
+    ) -> None:
+        detail: dict[str, Any] = {"transport": transport.label, **problem.as_dict()}
+        if where is not None:
+            detail["quarantined_as"] = where.name
+        record = await self._record_refused(
+            f"{transport.label}\0{name}\0{problem.code}", name, detail
+        )
+        if not record.is_new:
+            await self.ledger.update_file(
+                record.id, detail=detail, archive_path=str(where) if where else None
+            )
 
     def _inboxes(self) -> tuple[tuple[Inbox, Path], ...]:
         ws = self.settings.workspace
@@ -407,14 +567,19 @@ class Service:
                 if attempts >= MAX_ATTEMPTS and await self._give_up(claimed, inbox, exc, attempts):
                     del self._failures[key]
                     return
-                self._log.exception(
-                    "file not processed; it goes back to the inbox",
-                    error=str(exc),
-                    attempt=attempts,
-                    quarantined_after=MAX_ATTEMPTS,
-                )
-                with contextlib.suppress(OSError):
-                    await asyncio.to_thread(release_claimed, claimed)
+                try:
+                    back = await asyncio.to_thread(release_claimed, claimed)
+                except OSError as error:
+                    self._log.exception(
+                        "file not processed; it could not be put back in the inbox",
+                        error=str(exc), release_error=str(error), at=str(claimed.path),
+                        attempt=attempts,
+                    )  # fmt: skip
+                else:
+                    self._log.exception(
+                        "file not processed; it goes back to the inbox", error=str(exc),
+                        back_as=back.name, attempt=attempts, quarantined_after=MAX_ATTEMPTS,
+                    )  # fmt: skip
             else:
                 self._failures.pop((inbox, claimed.name), None)
 
@@ -960,7 +1125,12 @@ class Service:
         of state once and sets the back-off), never raised."""
         health = self._health_of(transport)
         try:
-            pulled = await pull_responses(transport, self.settings.workspace.responses_inbox)
+            pulled = await pull_responses(
+                transport,
+                self.settings.workspace.responses_inbox,
+                quarantine=self.settings.workspace.quarantine,
+                on_refused=functools.partial(self._response_refused, transport),
+            )
         except TransportError as exc:
             await health.failed(exc)
             return 0
@@ -1018,6 +1188,7 @@ class Service:
                     self._pull_loop(transport, stop), name=f"pull {transport.label}"
                 )
             )
+        tasks.append(asyncio.create_task(self._housekeeping_loop(stop), name="housekeeping"))
         await stop.wait()
         watcher.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -1030,6 +1201,17 @@ class Service:
                 if stop.is_set():
                     break
                 await self.take(path)
+
+    async def _housekeeping_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HOUSEKEEPING_SECONDS)
+            if stop.is_set():
+                return
+            try:
+                await self.housekeeping()
+            except Exception as exc:  # a full disk or a database hiccup must not end the service
+                self._log.exception("housekeeping failed; trying again later", error=str(exc))
 
     async def _batch_loop(self, stop: asyncio.Event) -> None:
         tick = max(0.05, min(1.0, self.settings.batching.max_wait_seconds / 4))
@@ -1063,6 +1245,33 @@ MAX_ATTEMPTS = 3
 #: How many times a file that keeps changing while it is read is read again before it is
 #: taken as it then is (later writes are still caught by the archive check).
 _REREADS = 3
+#: How often temp files and refused inbox entries are looked for while the service runs.
+HOUSEKEEPING_SECONDS = 30.0
+#: A temp file of the gateway's pattern unchanged this long lost its writer (a crash): removed.
+ORPHAN_TEMP_SECONDS = 3600.0
+
+
+def _lock_worker(settings: Settings, worker_id: str) -> int | None:
+    """Hold ``state/workers/<id>.lock`` for the life of the process, or ``WorkerIdInUseError``.
+    None (with a warning) on a file system that cannot lock (some network shares)."""
+    path = settings.workspace.state / "workers" / f"{worker_id}.lock"
+    try:
+        fd = hold_lock(path)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOLCK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EINVAL):
+            raise
+        structlog.stdlib.get_logger("gateway.service").warning(
+            "the worker lock cannot be taken on this file system; a second process with this "
+            "worker id would not be refused",
+            worker=worker_id, lock=str(path), error=str(exc),
+        )  # fmt: skip
+        return None
+    if fd is None:
+        raise WorkerIdInUseError(
+            f"worker id {worker_id!r} is in use: another live process on this workspace holds "
+            f"{path}; stop it, or give this one another --worker-id"
+        )
+    return fd
 
 
 #: How often a worker with presence looks for the work of workers that died.

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,8 +47,10 @@ from gateway.ledger.workers import WorkerPresence
 from gateway.models import Encounter, Kind
 from gateway.partners import Partners
 from gateway.service.files import (
+    CRASH_VARIABLE,
     archive_file,
     atomic_write,
+    crash_point,
     ensure_private_dir,
     is_candidate_name,
     move_no_overwrite,
@@ -73,20 +74,8 @@ __all__ = [
 #: How often the service looks at staged files waiting for a hand-over. Whether one is tried
 #: is up to the transport's back-off (``TransportHealth``): 5 s after a first failure, doubling.
 RETRY_SECONDS = 5.0
-#: Testing aid: a comma-separated list of crash points (see :func:`crash_point`).
-CRASH_VARIABLE = "GATEWAY_CRASH_AT"
-
 KIND_LABEL = {Kind.PROFESSIONAL: "837P", Kind.INSTITUTIONAL: "837I"}
 _KINDS = (Kind.PROFESSIONAL, Kind.INSTITUTIONAL)
-
-
-def crash_point(name: str) -> None:
-    """Kill this process with SIGKILL (as ``kill -9`` would) when ``GATEWAY_CRASH_AT`` names
-    ``name``: the end-to-end tests stop the service at every step of the write-ahead protocol and
-    prove that a restart loses nothing and sends nothing twice. Unset, this does nothing."""
-    wanted = os.environ.get(CRASH_VARIABLE)
-    if wanted and name in wanted.split(","):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def file_name_for(sent: InterchangeSent) -> str:

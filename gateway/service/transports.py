@@ -43,12 +43,15 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from gateway.config import ConfigError, WorkspaceSettings
 from gateway.service.files import (
+    FileProblem,
+    FileTooLargeError,
     SettleTracker,
     atomic_write,
     fsync_directory,
     is_candidate_name,
     move_no_overwrite,
     numbered_name,
+    quarantine_file,
     read_file_sync,
     write_new_file,
 )
@@ -68,6 +71,8 @@ __all__ = [
     "DirectoryTransport",
     "ErrorKind",
     "InMemoryTransport",
+    "OnRefused",
+    "ResponseRefusedError",
     "RetryPolicy",
     "SftpTransport",
     "Transport",
@@ -109,6 +114,18 @@ class TransportError(Exception):
         super().__init__(message)
         self.retryable = retryable
         self.kind: ErrorKind = kind or ("network" if retryable else "error")
+
+
+class ResponseRefusedError(TransportError):
+    """A response the gateway will never take as it is (``code``: ``too-large``, ``unreadable``)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, retryable=False)
+        self.code = code
+
+
+#: Called once for each response a pull refuses: (name, problem, where it was quarantined).
+OnRefused = Callable[[str, FileProblem, Path | None], Awaitable[None]]
 
 
 def check_name(name: str) -> str:
@@ -153,6 +170,11 @@ class Transport(ABC):
     def setup_stamp(self) -> object:
         """Something that changes when a person edits the transport's local setup (known_hosts,
         keys), so a failing transport is tried again at once instead of after its back-off."""
+        return None
+
+    async def set_aside(self, name: str, folder: Path, problem: FileProblem) -> Path | None:
+        """Move a response the gateway will not take into ``folder`` with its ``.error.json``;
+        None when this transport cannot (the response stays where it is, reported once)."""
         return None
 
     async def __aenter__(self) -> Transport:
@@ -242,8 +264,24 @@ class DirectoryTransport(Transport):
         drop = self._drop(f"fetch {name}")
         try:
             return await asyncio.to_thread(read_file_sync, drop / name, self.max_bytes)
+        except FileTooLargeError as exc:
+            message = f"{self.label}: fetch {name}: {exc}"
+            raise ResponseRefusedError(message, code="too-large") from exc
         except (OSError, ValueError) as exc:
             raise TransportError(f"{self.label}: fetch {name}: {exc}") from exc
+
+    async def set_aside(self, name: str, folder: Path, problem: FileProblem) -> Path | None:
+        check_name(name)
+        source = self._drop(f"set {name} aside") / name
+        try:
+            target, _ = await asyncio.to_thread(
+                quarantine_file, source, folder, problem, extra={"transport": self.label}
+            )
+        except FileNotFoundError:
+            return None
+        finally:
+            self._tracker.forget(source)
+        return target
 
     async def mark_fetched(self, name: str) -> None:
         check_name(name)
@@ -761,14 +799,22 @@ async def _remove_quietly(sftp: asyncssh.SFTPClient, path: str) -> None:
         return
 
 
-async def pull_responses(transport: Transport, inbox: Path) -> list[Path]:
+async def pull_responses(
+    transport: Transport,
+    inbox: Path,
+    *,
+    quarantine: Path | None = None,
+    on_refused: OnRefused | None = None,
+) -> list[Path]:
     """Copy every waiting response into ``inbox``, then mark it fetched; returns the new files.
 
     A response is marked fetched only once it is safely on disk (written atomically, never over
     another file), so a crash in between fetches it again next time, and the ledger recognises
     the copy by its content hash. A response that cannot be fetched for a reason retrying will
-    not cure (too large, unreadable) is logged and left where it is; a network failure stops the
-    pull and is raised (the caller tries again later).
+    not cure (too large, unreadable) is moved to ``quarantine`` with its ``.error.json`` where
+    the transport can (``Transport.set_aside``), else left where it is; either way it is logged
+    and passed to ``on_refused`` once, not at every pull. A network failure stops the pull and is
+    raised (the caller tries again later).
     """
     stored: list[Path] = []
     for name in await transport.list_responses():
@@ -777,7 +823,7 @@ async def pull_responses(transport: Transport, inbox: Path) -> list[Path]:
         except TransportError as exc:
             if exc.retryable:
                 raise
-            _log.error("response not fetched", transport=transport.label, file=name, error=str(exc))
+            await _refuse_response(transport, name, exc, quarantine, on_refused)
             continue
         path = await asyncio.to_thread(write_new_file, inbox, name, data)
         await transport.mark_fetched(name)
@@ -786,8 +832,63 @@ async def pull_responses(transport: Transport, inbox: Path) -> list[Path]:
     return stored
 
 
+#: Responses already reported as refused (transport label, name): each is logged once.
+_REFUSED: set[tuple[str, str]] = set()
+
+
+async def _refuse_response(
+    transport: Transport,
+    name: str,
+    exc: TransportError,
+    quarantine: Path | None,
+    on_refused: OnRefused | None,
+) -> None:
+    code = exc.code if isinstance(exc, ResponseRefusedError) else "unreadable"
+    problem = FileProblem(
+        code,
+        str(exc),
+        "Ask the clearinghouse to split the file, or raise [intake] max_file_bytes, then drop "
+        "the response into the responses inbox."
+        if code == "too-large"
+        else "Check the file in the clearinghouse's folder; once it can be read, drop it into "
+        "the responses inbox.",
+    )
+    where: Path | None = None
+    if quarantine is not None:
+        try:
+            where = await transport.set_aside(name, quarantine, problem)
+        except (OSError, ValueError) as error:
+            _log.error(
+                "response could not be quarantined", transport=transport.label, file=name,
+                error=str(error),
+            )  # fmt: skip
+    key = (transport.label, name)
+    if where is None and key in _REFUSED:
+        return
+    if where is None:
+        _REFUSED.add(key)
+    else:
+        _REFUSED.discard(key)
+    _log.error(
+        "response refused" + ("; quarantined" if where is not None else "; left where it is"),
+        transport=transport.label,
+        file=name,
+        problem=code,
+        error=str(exc),
+        quarantined_as=where.name if where is not None else None,
+    )
+    if on_refused is not None:
+        await on_refused(name, problem, where)
+
+
 async def poll_responses(
-    transport: Transport, inbox: Path, *, interval: float, stop: asyncio.Event
+    transport: Transport,
+    inbox: Path,
+    *,
+    interval: float,
+    stop: asyncio.Event,
+    quarantine: Path | None = None,
+    on_refused: OnRefused | None = None,
 ) -> None:
     """Pull responses into ``inbox`` every ``interval`` seconds until ``stop`` is set.
 
@@ -796,7 +897,7 @@ async def poll_responses(
     """
     while not stop.is_set():
         try:
-            await pull_responses(transport, inbox)
+            await pull_responses(transport, inbox, quarantine=quarantine, on_refused=on_refused)
         except TransportError as exc:
             _log.warning("response pull failed", transport=transport.label, error=str(exc))
         except OSError as exc:  # the inbox itself (a full disk): keep the service alive, say so
