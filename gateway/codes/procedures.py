@@ -34,7 +34,7 @@ __all__ = [
     "places_of_service",
 ]
 
-HCPCS_VERSION = "I/OCE 27.1 (2026-Q2)"
+HCPCS_VERSION = "I/OCE 27.1, 2026-Q2"
 HCPCS_COVERS_FROM = date(2019, 7, 1)
 """The first quarter of the data (I/OCE 20.2): a code valid then may be older."""
 HCPCS_COVERS_TO = date(2026, 6, 30)

@@ -58,7 +58,7 @@ LISTS: Mapping[str, ListKind] = {
         "carc",
         "Claim adjustment reason codes (CARC)",
         "X12 code source 139",
-        re.compile(r"[A-Z]?\d{1,3}"),
+        re.compile(r"\d{1,3}|[A-Z]\d{1,2}"),
         "45, A1, P32",
     ),
     "rarc": ListKind(

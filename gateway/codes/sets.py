@@ -57,7 +57,8 @@ def _published(kind: str) -> CodeSetInfo:
         version = (
             f"as of {as_of.isoformat()}"
             if kind in ("carc", "rarc") and as_of
-            else "wording of about 2017-2018 (508 codes up to 782)"
+            else "wording of about 2017-2018"
+            + (" (codes up to 782)" if kind == "claim-status" else "")
         )
         return CodeSetInfo(
             kind,

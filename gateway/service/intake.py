@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from gateway.codes.dated import DatedCodes
 from gateway.edits import Finding
 from gateway.encounters import CheckResult, check_stream
 from gateway.ledger.adapt import reasons_from_findings
@@ -130,7 +131,12 @@ def _correction_of(data: bytes) -> Mapping[str, Any] | None:
 
 
 def parse_encounter_file(
-    data: bytes, name: str, partners: Partners, *, today: date | None = None
+    data: bytes,
+    name: str,
+    partners: Partners,
+    *,
+    today: date | None = None,
+    cpt: DatedCodes | None = None,
 ) -> ParsedEncounters:
     """Every encounter of the file ``name`` (its bytes) as claims to record (see the module)."""
     parsed = ParsedEncounters()
@@ -141,7 +147,7 @@ def parse_encounter_file(
         except QueueRuleError as exc:
             parsed.correction_error = str(exc)
         return parsed
-    for result in check_stream(io.BytesIO(data), name=name, today=today):
+    for result in check_stream(io.BytesIO(data), name=name, today=today, cpt=cpt):
         _add(parsed, result, partners)
     return parsed
 

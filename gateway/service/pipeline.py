@@ -154,6 +154,7 @@ class Service:
         self.transports = dict(transports)
         self.worker_id = check_worker_id(worker_id)
         self.today = today
+        self.cpt = settings.codes.load_cpt()  # the practice's CPT list, when configured
         self.stats = ServiceStats()
         ws = settings.workspace
         self.submitter = Submitter(
@@ -432,7 +433,12 @@ class Service:
             return
         self.stats.encounter_files += 1
         parsed = await asyncio.to_thread(
-            parse_encounter_file, data, claimed.name, self.partners, today=self.today()
+            parse_encounter_file,
+            data,
+            claimed.name,
+            self.partners,
+            today=self.today(),
+            cpt=self.cpt,
         )
         if parsed.correction_error is not None:
             problem = FileProblem(
