@@ -7,16 +7,29 @@ Every row uses real codes and the dates CMS's data gives them (``gateway/codes/*
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from gateway.codes import procedures
 from gateway.codes.dated import DatedCodes, Span, Validity
-from gateway.edits import FindingCode, scrub
+from gateway.edits import Finding, FindingCode, scrub
+from gateway.encounters import check_file
 from gateway.models import Encounter
-from tests.strategies import sample_dict, with_changes
+from gateway.service.demo import demo_encounters
+from tests.strategies import (
+    CPT_HCPCS,
+    EARLIEST_SERVICE,
+    LATEST_SERVICE,
+    MODIFIERS,
+    encounters,
+    sample_dict,
+    with_changes,
+)
 
 TODAY = date(2026, 11, 23)
 SELF = "professional-self"
@@ -390,3 +403,72 @@ def test_pos_49_and_57_read_as_2003() -> None:
     """The source's 2023 start of POS 49 and 57 is read as CMS's 2003-10-01."""
     places = procedures.places_of_service()
     assert [Span(date(2003, 10, 1), None)] * 2 == [places.spans["49"][0], places.spans["57"][0]]
+
+
+# ------------------------------------------------- samples, demo and generated encounters
+
+SAMPLE_FOLDERS = [
+    Path(__file__).resolve().parent.parent / "samples" / "encounters",
+    Path(__file__).resolve().parent.parent / "gateway" / "service" / "demo_samples",
+]
+
+
+def _code_set_errors(findings: Iterable[Finding]) -> list[str]:
+    return [str(f) for f in findings if f.is_error and f.code in CODE_SET_FINDINGS]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for folder in SAMPLE_FOLDERS for p in folder.iterdir() if p.is_file()),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_samples_use_codes_valid_on_their_dates(path: Path) -> None:
+    """Every sample and demo sample encounter has HCPCS codes and modifiers valid on its dates."""
+    results = list(check_file(path, today=TODAY))
+    assert [] == [e for r in results for e in _code_set_errors(r.findings)]
+    assert all(r.encounter is not None for r in results)
+
+
+def test_demo_encounters_use_codes_valid_on_their_dates() -> None:
+    """The demo's generated encounters raise no code-set error (its planted mistakes are others)."""
+    found = [
+        error
+        for data in demo_encounters(120, today=TODAY)
+        for error in _code_set_errors(scrub(Encounter.model_validate(data), today=TODAY))
+    ]
+    assert [] == found
+
+
+@pytest.mark.parametrize("code", [c for c in CPT_HCPCS if procedures.hcpcs().spans.get(c)])
+def test_generated_hcpcs_codes_are_valid_over_the_whole_service_window(code: str) -> None:
+    """Each HCPCS code the strategies draw is valid from the earliest to the latest service date."""
+    data = procedures.hcpcs()
+    last = min(LATEST_SERVICE, data.covers_to or LATEST_SERVICE)
+    spans = [s for s in data.spans[code] if s.holds(EARLIEST_SERVICE) and s.holds(last)]
+    assert 1 == len(spans)
+
+
+def test_generated_codes_are_known() -> None:
+    """Every HCPCS code the strategies draw is known; every modifier valid over the window."""
+    hcpcs, mods = procedures.hcpcs(), procedures.modifiers()
+    last = min(LATEST_SERVICE, mods.covers_to or LATEST_SERVICE)
+    shaped = [c for c in CPT_HCPCS if c[0].isalpha()]
+    assert ([], []) == (
+        [c for c in shaped if c not in hcpcs],
+        [
+            m
+            for m in MODIFIERS
+            if not (mods.judge(m, EARLIEST_SERVICE).is_valid and mods.judge(m, last).is_valid)
+        ],
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(encounters())
+def test_generated_encounters_have_no_code_set_error(encounter: Encounter) -> None:
+    """Generated encounters never raise a HCPCS, modifier or POS error."""
+    assert [] == _code_set_errors(scrub(encounter, today=TODAY))
+
+
+ALL_CASES = HCPCS_CASES + MODIFIER_CASES + POS_CASES + CPT_CASES
+"""Every row of this file's tables (test_edits_rules checks that every finding code has one)."""
