@@ -17,7 +17,6 @@ from typing import Any, TextIO
 
 from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
-from gateway.cli.db import add_config_argument, settings_for
 from gateway.codes.dated import DatedCodes
 from gateway.edits import CATALOGUE
 from gateway.encounters import CheckResult, check_file, check_stream
@@ -54,7 +53,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="list only encounters with findings"
     )
-    add_config_argument(parser)  # [codes] cpt_file: the practice's CPT list, when it has one
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="the gateway configuration, for [codes] cpt_file (the practice's CPT list); "
+        "default: config/gateway.toml in the current folder when present",
+    )
     parser.set_defaults(func=run)
 
 
@@ -113,10 +117,20 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give at least one encounter file or folder (or --list-codes)")
     paths = _paths(args.files)
     today: date = args.today or date.today()
-    cpt = settings_for(args).codes.load_cpt()
+    cpt = _practice_cpt(args)
     if args.json:
         return _print_json(paths, today, args.quiet, sys.stdout, cpt)
     return _print_table(paths, today, args.quiet, sys.stdout, cpt)
+
+
+def _practice_cpt(args: argparse.Namespace) -> DatedCodes | None:
+    """The practice's CPT list ([codes] cpt_file), None without one. The settings (and the
+    modules that read them) are loaded only when there is a configuration file to read."""
+    if args.config is None and not Path("config", "gateway.toml").is_file():
+        return None
+    from gateway.cli.db import settings_for
+
+    return settings_for(args).codes.load_cpt()
 
 
 def _summary_line(counts: dict[str, int], files: int) -> str:

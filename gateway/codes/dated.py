@@ -111,6 +111,18 @@ class DatedCodes:
             self.covers_to is None or when <= self.covers_to
         )
 
+    def valid_on(self, code: str, when: date) -> bool:
+        """Whether ``code`` is valid on ``when`` (the fast path of ``judge``, no allocation)."""
+        spans = self.spans.get(code)
+        if spans is None:
+            return False
+        for span in spans:
+            start = span.start
+            end = span.end
+            if (start is None or start <= when) and (end is None or when <= end):
+                return True
+        return False
+
     def judge(self, code: str, when: date) -> Verdict:
         """What the data says about ``code`` on ``when`` (see ``Validity``)."""
         spans = self.spans.get(code)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from gateway.codes import procedures
@@ -30,7 +31,7 @@ from gateway.models.encounter import Encounter
 if TYPE_CHECKING:  # rules.py lists these rules in RULES: import its Context for types only
     from gateway.edits.rules import Context
 
-__all__ = ["code_data_coverage", "cpt_codes", "hcpcs_codes", "modifier_codes"]
+__all__ = ["cpt_codes", "procedure_code_sets"]
 
 
 def _named(data: DatedCodes, code: str) -> str:
@@ -75,89 +76,111 @@ def _unverified_message(what: str, data: DatedCodes, code: str, when: date) -> s
     )
 
 
-def hcpcs_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
-    """A HCPCS Level II code is valid on its line's date of service (CMS I/OCE data)."""
-    data: DatedCodes | None = None
+def procedure_code_sets(enc: Encounter, ctx: Context) -> Iterator[Finding]:
+    """HCPCS Level II codes and modifiers are valid on their line's date of service (CMS I/OCE
+    data); a line dated outside the data gets one coverage warning per claim.
+
+    One pass over the lines; a valid code costs two dict lookups and two date comparisons.
+    """
+    hcpcs: DatedCodes | None = None
+    mods: DatedCodes | None = None
+    outside: int | None = None
     for i, line in enumerate(enc.service_lines):
         code = line.procedure_code
-        if code is None or not cl.HCPCS.fullmatch(code):
+        modifiers = line.modifiers
+        is_hcpcs = code is not None and cl.HCPCS.fullmatch(code) is not None
+        if not is_hcpcs and not modifiers:
             continue
-        if data is None:
-            data = procedures.hcpcs()
+        if hcpcs is None:
+            hcpcs = procedures.hcpcs()
+            mods = procedures.modifiers()
+        assert mods is not None
         when = line.service_date
-        verdict = data.judge(code, when)
-        if verdict.is_valid:
-            continue
-        path = f"service_lines[{i}].procedure_code"
-        if verdict.validity is Validity.UNKNOWN:
-            yield finding(
-                C.HCPCS_UNKNOWN,
-                path,
-                f"{code} is not a HCPCS Level II code: CMS's data for service dates "
-                f"{_coverage(data)} has no such code.",
-            )
-        elif verdict.validity is Validity.UNVERIFIED:
-            yield finding(C.HCPCS_UNVERIFIED, path, _unverified_message("HCPCS", data, code, when))
-        else:
-            yield finding(
-                C.HCPCS_NOT_VALID_ON_DATE,
-                path,
-                _not_valid_message("HCPCS", data, code, when, verdict),
-            )
+        if outside is None and not hcpcs.covers(when):
+            outside = i
+        if is_hcpcs and code is not None and not hcpcs.valid_on(code, when):
+            yield _hcpcs_finding(hcpcs, code, when, f"service_lines[{i}].procedure_code")
+        for j, mod in enumerate(modifiers):
+            if mods.valid_on(mod, when) or not cl.MODIFIER.fullmatch(mod):
+                continue  # valid, or the shape rule reports it
+            found = _modifier_finding(mods, mod, when, f"service_lines[{i}].modifiers[{j}]")
+            if found is not None:
+                yield found
+    if outside is not None:
+        yield _coverage_finding(outside, enc.service_lines[outside].service_date)
 
 
-def modifier_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
-    """Each modifier is valid on its line's date of service (CMS I/OCE data; see the module)."""
-    data: DatedCodes | None = None
-    for i, line in enumerate(enc.service_lines):
-        if not line.modifiers:
-            continue
-        if data is None:
-            data = procedures.modifiers()
-        when = line.service_date
-        for j, mod in enumerate(line.modifiers):
-            if not cl.MODIFIER.fullmatch(mod):
-                continue  # the shape rule reports it
-            verdict = data.judge(mod, when)
-            if verdict.is_valid:
-                continue
-            path = f"service_lines[{i}].modifiers[{j}]"
-            if verdict.validity is Validity.UNKNOWN:
-                if procedures.modifier_family(mod):
-                    continue
-                yield finding(
-                    C.MODIFIER_UNKNOWN,
-                    path,
-                    f"Modifier {mod} is not a CPT or HCPCS modifier: CMS's list for service "
-                    f"dates {_coverage(data)} has no such modifier.",
-                )
-            elif verdict.validity is Validity.UNVERIFIED:
-                if procedures.modifier_family(mod):
-                    continue
-                yield finding(
-                    C.MODIFIER_UNVERIFIED, path, _unverified_message("Modifier", data, mod, when)
-                )
-            else:
-                yield finding(
-                    C.MODIFIER_NOT_VALID_ON_DATE,
-                    path,
-                    _not_valid_message("Modifier", data, mod, when, verdict),
-                )
+@lru_cache(maxsize=1024)  # claims of the same days share it (a Finding is immutable)
+def _coverage_finding(index: int, when: date) -> Finding:
+    """The one coverage warning of a claim whose line ``index`` is dated outside the data."""
+    return finding(
+        C.CODE_DATA_COVERAGE,
+        f"service_lines[{index}].service_date",
+        f"The installed HCPCS Level II and modifier data ({procedures.HCPCS_VERSION}) "
+        f"covers service dates {_coverage(procedures.hcpcs())}; this line is dated "
+        f"{when.isoformat()}, so its codes were checked against the nearest data: "
+        "upgrade x12-claim-gateway.",
+    )
+
+
+def _hcpcs_finding(data: DatedCodes, code: str, when: date, path: str) -> Finding:
+    """What to say about a HCPCS code that is not valid on ``when``."""
+    verdict = data.judge(code, when)
+    if verdict.validity is Validity.UNKNOWN:
+        return finding(
+            C.HCPCS_UNKNOWN,
+            path,
+            f"{code} is not a HCPCS Level II code: CMS's data for service dates "
+            f"{_coverage(data)} has no such code.",
+        )
+    if verdict.validity is Validity.UNVERIFIED:
+        return finding(C.HCPCS_UNVERIFIED, path, _unverified_message("HCPCS", data, code, when))
+    return finding(
+        C.HCPCS_NOT_VALID_ON_DATE, path, _not_valid_message("HCPCS", data, code, when, verdict)
+    )
+
+
+def _modifier_finding(data: DatedCodes, mod: str, when: date, path: str) -> Finding | None:
+    """What to say about a modifier that is not valid on ``when`` (None: a real modifier that
+    the I/OCE list does not carry, see the module)."""
+    verdict = data.judge(mod, when)
+    if verdict.validity in (Validity.UNKNOWN, Validity.UNVERIFIED) and procedures.modifier_family(
+        mod
+    ):
+        return None
+    if verdict.validity is Validity.UNKNOWN:
+        return finding(
+            C.MODIFIER_UNKNOWN,
+            path,
+            f"Modifier {mod} is not a CPT or HCPCS modifier: CMS's list for service dates "
+            f"{_coverage(data)} has no such modifier.",
+        )
+    if verdict.validity is Validity.UNVERIFIED:
+        return finding(
+            C.MODIFIER_UNVERIFIED, path, _unverified_message("Modifier", data, mod, when)
+        )
+    return finding(
+        C.MODIFIER_NOT_VALID_ON_DATE, path, _not_valid_message("Modifier", data, mod, when, verdict)
+    )
 
 
 def cpt_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
-    """With the practice's CPT list configured, a CPT code is valid on its line's date."""
+    """With the practice's CPT list configured, a CPT code is valid on its line's date; a CPT
+    line dated outside the list gets one coverage warning per claim."""
     data = ctx.cpt
     if data is None:
         return
+    outside: int | None = None
     for i, line in enumerate(enc.service_lines):
         code = line.procedure_code
         if code is None or not cl.CPT.fullmatch(code):
             continue
         when = line.service_date
-        verdict = data.judge(code, when)
-        if verdict.is_valid:
+        if outside is None and not data.covers(when):
+            outside = i
+        if data.valid_on(code, when):
             continue
+        verdict = data.judge(code, when)
         path = f"service_lines[{i}].procedure_code"
         if verdict.validity is Validity.UNKNOWN:
             yield finding(
@@ -176,44 +199,18 @@ def cpt_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             yield finding(
                 C.CPT_NOT_VALID_ON_DATE, path, _not_valid_message("CPT", data, code, when, verdict)
             )
+    if outside is not None:
+        when = enc.service_lines[outside].service_date
+        yield finding(
+            C.CODE_DATA_COVERAGE,
+            f"service_lines[{outside}].service_date",
+            f"The practice's CPT list ([codes] cpt_file) covers service dates "
+            f"{_coverage(data)}; this line is dated {when.isoformat()}: "
+            "add the CPT codes of that year to the list.",
+        )
 
 
 def _coverage(data: DatedCodes) -> str:
     begins = data.covers_from.isoformat() if data.covers_from else "the start"
     ends = data.covers_to.isoformat() if data.covers_to else "today"
     return f"{begins} to {ends}"
-
-
-def code_data_coverage(enc: Encounter, ctx: Context) -> Iterator[Finding]:
-    """A line dated outside what the installed code data covers gets one warning per claim."""
-    hcpcs: DatedCodes | None = None
-    for i, line in enumerate(enc.service_lines):
-        code = line.procedure_code
-        if not line.modifiers and (code is None or not cl.HCPCS.fullmatch(code)):
-            continue
-        if hcpcs is None:
-            hcpcs = procedures.hcpcs()
-        if not hcpcs.covers(line.service_date):
-            yield finding(
-                C.CODE_DATA_COVERAGE,
-                f"service_lines[{i}].service_date",
-                f"The installed HCPCS Level II and modifier data ({procedures.HCPCS_VERSION}) "
-                f"covers service dates {_coverage(hcpcs)}; this line is dated "
-                f"{line.service_date.isoformat()}, so its codes were checked against the "
-                "nearest data: upgrade x12-claim-gateway.",
-            )
-            break
-    cpt = ctx.cpt
-    if cpt is None:
-        return
-    for i, line in enumerate(enc.service_lines):
-        code = line.procedure_code
-        if code is not None and cl.CPT.fullmatch(code) and not cpt.covers(line.service_date):
-            yield finding(
-                C.CODE_DATA_COVERAGE,
-                f"service_lines[{i}].service_date",
-                f"The practice's CPT list ([codes] cpt_file) covers service dates "
-                f"{_coverage(cpt)}; this line is dated {line.service_date.isoformat()}: "
-                "add the CPT codes of that year to the list.",
-            )
-            break
