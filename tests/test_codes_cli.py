@@ -250,3 +250,37 @@ def test_unknown_codes_are_shown_as_unknown_never_rejected() -> None:
         codes.meaning("rarc", "N9999"),
     ]
     assert all(codes.is_known("rarc", c) for c in ("N206", "M75", "N1", "MA130", "N940"))
+
+
+def test_check_uses_the_practice_cpt_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`gateway check --config` with [codes] cpt_file judges CPT by date; without, by shape."""
+    (tmp_path / "cpt.csv").write_text(
+        "code,from,to\n99214,2026-01-01,\n83036,2026-01-01,2026-06-30\n", encoding="utf-8"
+    )
+    config = tmp_path / "gateway.toml"
+    config.write_text('[codes]\ncpt_file = "cpt.csv"\n', encoding="utf-8")
+    sample = Path(__file__).resolve().parent.parent / "samples/encounters/professional-self.json"
+    today = ["--today", "2026-11-23", "--json"]
+    assert 1 == main(["check", str(sample), "--config", str(config), *today])
+    findings = json.loads(capsys.readouterr().out)["encounters"][0]["findings"]
+    assert [("E-CPT-NOT-VALID-ON-DATE", "service_lines[1].procedure_code")] == [
+        (f["code"], f["path"]) for f in findings if f["severity"] == "error"
+    ]
+    assert "CPT 83036 ended on 2026-06-30" in " ".join(f["message"] for f in findings)
+    assert 0 == main(["check", str(sample), *today])
+    capsys.readouterr()
+
+
+def test_a_bad_cpt_file_is_a_configuration_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A CPT file that does not read stops `gateway check` with exit 2, the line and the fix."""
+    (tmp_path / "cpt.csv").write_text("code,from,to\n99214,Jan 1 2026,\n", encoding="utf-8")
+    config = tmp_path / "gateway.toml"
+    config.write_text('[codes]\ncpt_file = "cpt.csv"\n', encoding="utf-8")
+    sample = Path(__file__).resolve().parent.parent / "samples/encounters/professional-self.json"
+    assert 2 == main(["check", str(sample), "--config", str(config)])
+    err = capsys.readouterr().err
+    assert "cpt.csv:2: dates must be written YYYY-MM-DD" in err
