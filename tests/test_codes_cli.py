@@ -215,6 +215,29 @@ def test_update_refuses_a_bad_file(
     assert (1, True, False) == (code, error in err, (data_dir / "codes").exists())
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'code\tdescription\n45\tThe "allowed" amount, per plan.\n',
+            'The "allowed" amount, per plan.',
+        ),
+        (
+            'code,description\n45,"The ""allowed"" amount, per plan."\n',
+            'The "allowed" amount, per plan.',
+        ),
+        ("code,description,start_date\n45,Multi\n\tline,07/01/2026\n", None),
+    ],
+)
+def test_update_reads_tsv_unquoted_and_csv_quoted(text: str, expected: str | None) -> None:
+    """TSV is read as written (quotes are text); CSV quotes fields that hold commas."""
+    if expected is None:
+        with pytest.raises(published.ListFileError):
+            published.parse_list("carc", text)
+        return
+    assert expected == published.parse_list("carc", text).entries["45"].description
+
+
 def test_a_broken_user_list_falls_back_to_the_shipped_one(data_dir: Path) -> None:
     """An installed list that no longer reads is skipped: the readers keep the shipped meanings."""
     folder = data_dir / "codes"

@@ -153,7 +153,9 @@ def parse_list(kind: str, text: str, *, name: str = "<list>", origin: str = "") 
     if not lines:
         raise ListFileError(f"{name}: the file holds no rows")
     delimiter = "\t" if "\t" in lines[0] else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # TSV is written without quoting (a description may hold a '"'); CSV quotes its commas
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
     header: list[str] | None = None
     found: dict[str, CodeEntry] = {}
     for row in reader:
