@@ -154,8 +154,10 @@ def parse_list(kind: str, text: str, *, name: str = "<list>", origin: str = "") 
         raise ListFileError(f"{name}: the file holds no rows")
     delimiter = "\t" if "\t" in lines[0] else ","
     # TSV is written without quoting (a description may hold a '"'); CSV quotes its commas
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
+    if delimiter == "\t":
+        reader = csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    else:
+        reader = csv.reader(io.StringIO(text), delimiter=",", quoting=csv.QUOTE_MINIMAL)
     header: list[str] | None = None
     found: dict[str, CodeEntry] = {}
     for row in reader:
