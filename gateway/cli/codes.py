@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
@@ -90,16 +91,24 @@ def _run_sets(args: argparse.Namespace) -> int:
     if not args.sets and args.codes_command is None:
         args.codes_parser.print_help(sys.stderr)
         raise UsageError("give a sub-command (hcpcs, modifier, carc, rarc, update) or --sets")
-    from gateway.cli.db import settings_for
     from gateway.codes.sets import code_sets
 
-    cpt_file = settings_for(args).codes.cpt_file
-    sets = code_sets(cpt_file)
+    sets = code_sets(_cpt_file(args.config))
     if args.json:
         sys.stdout.write(dumps([s.as_dict() for s in sets], indent=2) + "\n")
         return EXIT_OK
     sys.stdout.write(_sets_table(sets))
     return EXIT_OK
+
+
+def _cpt_file(config: str | None) -> Path | None:
+    """``[codes] cpt_file`` of ``--config`` (else config/gateway.toml when present)."""
+    from gateway.config import load_settings
+
+    path = Path(config) if config else Path("config", "gateway.toml")
+    if config is None and not path.is_file():
+        return None
+    return load_settings(path).codes.cpt_file
 
 
 def _sets_table(sets: list[Any]) -> str:
