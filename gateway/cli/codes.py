@@ -309,9 +309,11 @@ def _run_published(args: argparse.Namespace) -> int:
         "stop_date": entry.stop_date,
         "from": source,
     }
-    dates = f"from {entry.start_date or 'unknown date'}"
+    dates = f"from {entry.start_date}" if entry.start_date else "start date not known"
     if entry.stop_date:
         dates += f" to {entry.stop_date}"
+    elif not entry.is_active:
+        dates += "; stop date not known"
     lines = [
         f"{code}  {entry.description}",
         f"  {entry.status} ({dates}); {spec.title}, {source} list",
