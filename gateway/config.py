@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from gateway.cli import UsageError
+from gateway.codes.dated import DatedCodes
+from gateway.codes.procedures import CptFileError, cpt_codes
 from gateway.partners import PartnerConfigError, Partners, load_partners
 
 __all__ = [
     "DEFAULT_CONFIG_TEXT",
     "ENVIRONMENT_OVERRIDES",
     "BatchingSettings",
+    "CodesSettings",
     "ConfigError",
     "IntakeSettings",
     "LogFormat",
@@ -84,6 +87,9 @@ level = "info"
 
 [partners]
 dir = "partners"
+
+[codes]
+cpt_file = ""
 """
 
 _FOLDER_KEYS = (
@@ -180,6 +186,24 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class CodesSettings:
+    """Code sets the practice supplies: ``cpt_file``, its licensed CPT list (CSV: code, from,
+    to), or None to check CPT codes by shape only (CPT descriptors are the AMA's)."""
+
+    cpt_file: Path | None = None
+
+    def load_cpt(self) -> DatedCodes | None:
+        """The practice's CPT list (read once per process), None without one; a file that does
+        not read is a ``ConfigError`` naming the line and the fix."""
+        if self.cpt_file is None:
+            return None
+        try:
+            return cpt_codes(self.cpt_file)
+        except CptFileError as exc:
+            raise ConfigError(str(exc), "[codes] cpt_file", "") from None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway needs to know about where it runs."""
 
@@ -192,6 +216,8 @@ class Settings:
     logging: LoggingSettings
     #: The folder of trading-partner files (``*.toml``), loaded by ``gateway.partners``.
     partners_dir: Path
+    #: The ``[codes]`` section: code sets the practice supplies.
+    codes: CodesSettings = CodesSettings()
 
     def load_partners(self) -> Partners:
         """The trading partners of ``partners_dir``; a bad partner file is a ``ConfigError``."""
@@ -302,6 +328,9 @@ def load_settings(
 
     partners_dir = _resolve(base, _string(raw["partners"]["dir"], *where("partners", "dir")))
 
+    cpt_text = _string(raw["codes"]["cpt_file"], *where("codes", "cpt_file"), allow_empty=True)
+    codes = CodesSettings(cpt_file=_resolve(base, cpt_text) if cpt_text.strip() else None)
+
     return Settings(
         config_file=config_file,
         workspace=workspace,
@@ -310,6 +339,7 @@ def load_settings(
         intake=intake,
         logging=logging_settings,
         partners_dir=partners_dir,
+        codes=codes,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# tests never read or write the user's own data folder, where `gateway codes update` installs lists
+os.environ["GATEWAY_DATA_DIR"] = tempfile.mkdtemp(prefix="gateway-test-data-")
 
 
 def corpus_dir() -> Path | None:

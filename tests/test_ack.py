@@ -232,7 +232,8 @@ def test_277ca_claims_statuses_and_lines() -> None:
         (Decimal("100.00"), date(2026, 11, 1), StatusClass.ACCEPTED, "1234567893"),
         ("CLAIM-2", StatusClass.REJECTED, date(2026, 10, 30), date(2026, 10, 31)),
         ("A7", "562", "85", "Billing provider", StatusClass.REJECTED),
-        "Entity's National Provider Identifier (NPI)",
+        "Entity's National Provider Identifier (NPI). "
+        "Usage: This code requires use of an Entity Code.",
         "Reject",
         ("36415", Decimal("50"), "LINE-2-1", StatusClass.REJECTED),
         [("90", Decimal("1")), ("AA", Decimal("1"))],

@@ -197,6 +197,7 @@ def test_os_environ_is_read_when_no_mapping_is_given(
         ("[workspace]\noutbox = 3\n", "[workspace] outbox: expected a non-empty string"),
         ('[ledger]\nurl = "gateway.db"\n', "[ledger] url: expected a database URL"),
         ("[batching\n", "is not valid TOML"),
+        ("[codes]\ncpt_file = 3\n", "[codes] cpt_file: expected a non-empty string"),
     ],
 )
 def test_mistakes_name_the_file_the_key_and_what_is_expected(
@@ -283,3 +284,10 @@ def test_config_errors_are_usage_errors_so_commands_exit_2(tmp_path: Path) -> No
 
     with pytest.raises(UsageError):
         load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_cpt_file_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    """[codes] cpt_file is read relative to the config file's folder; empty means none."""
+    config = write_config(tmp_path / "etc", '[codes]\ncpt_file = "cpt/2026.csv"\n')
+    assert tmp_path / "etc" / "cpt" / "2026.csv" == load_settings(config, environ={}).codes.cpt_file
+    assert load_settings(None, environ={}).codes.cpt_file is None

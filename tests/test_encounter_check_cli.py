@@ -37,7 +37,11 @@ def test_json_report_of_a_batch_with_one_bad_encounter(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The bad encounter's findings are listed by code and path; the good ones are clean."""
-    good = sample_dict("professional-self")
+    # served inside the installed HCPCS/modifier data (to 2026-06-30): no coverage warning
+    good = with_changes(
+        sample_dict("professional-self"),
+        {f"service_lines[{i}].service_date": "2026-06-01" for i in range(2)},
+    )
     bad = with_changes(good, {"claim_id": "BAD-1", "billing_provider.npi": "1234567890"})
     path = tmp_path / "batch.jsonl"
     path.write_text("\n".join(json.dumps(e) for e in (good, bad, good)) + "\n")
@@ -95,9 +99,17 @@ def test_invalid_json_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert (finding["code"], finding["line"], finding["column"]) == ("E-JSON-SYNTAX", 3, 11)
 
 
-def test_quiet_lists_only_encounters_with_findings(capsys: pytest.CaptureFixture[str]) -> None:
+def test_quiet_lists_only_encounters_with_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--quiet prints only the summary for clean files."""
-    assert main(["check", "-q", str(SAMPLES / "professional-self.json"), *TODAY]) == 0
+    # served inside the installed HCPCS/modifier data (to 2026-06-30): no coverage warning
+    clean = with_changes(
+        sample_dict("professional-self"),
+        {f"service_lines[{i}].service_date": "2026-06-01" for i in range(2)},
+    )
+    path = _write(tmp_path / "clean.json", clean)
+    assert main(["check", "-q", str(path), *TODAY]) == 0
     assert (
         capsys.readouterr().out
         == "1 encounter in 1 file: 1 clean, 0 with warnings only, 0 with errors\n"
@@ -157,6 +169,7 @@ def test_contract_errors_in_optional_fields_do_not_hide_other_findings() -> None
         ("E-GENDER", "subscriber.gender"),
         ("E-FIELD-UNKNOWN", "comment"),
         ("E-NPI-CHECKDIGIT", "billing_provider.npi"),
+        ("W-CODE-DATA-COVERAGE", "service_lines[0].service_date"),  # served after 2026-Q2
     ]
 
 
@@ -177,7 +190,7 @@ def test_standard_input(
     assert main(["check", "-", "--json", *TODAY]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [(e["file"], e["claim_id"], e["status"]) for e in report["encounters"]] == [
-        ("<stdin>", "VFP-20261112-0040", "clean")
+        ("<stdin>", "VFP-20261112-0040", "warnings")  # served after the HCPCS data (2026-Q2)
     ]
 
 

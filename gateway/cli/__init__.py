@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -38,6 +39,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="X12 claim gateway: encounters in, 837 claims out, acknowledgements and "
         "remittances matched back to their claims.",
     )
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="print the version and the installed code sets (version, coverage), and exit",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     names = _command_modules()
@@ -50,6 +56,25 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         if register is not None:
             register(subparsers)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the package version and every installed code set, read only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        from gateway.cli.codes import version_text
+
+        sys.stdout.write(version_text())
+        parser.exit()
 
 
 def _command_in(argv: Sequence[str]) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
+from gateway.codes.dated import DatedCodes
 from gateway.edits import CATALOGUE
 from gateway.encounters import CheckResult, check_file, check_stream
 
@@ -51,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="list only encounters with findings"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="the gateway configuration, for [codes] cpt_file (the practice's CPT list); "
+        "default: config/gateway.toml in the current folder when present",
     )
     parser.set_defaults(func=run)
 
@@ -90,14 +97,16 @@ def _paths(names: list[str]) -> list[Path]:
 STDIN = Path("-")
 
 
-def _results(paths: list[Path], today: date | None) -> Iterator[CheckResult]:
+def _results(
+    paths: list[Path], today: date | None, cpt: DatedCodes | None = None
+) -> Iterator[CheckResult]:
     for path in paths:
         if path == STDIN:
             # standard input cannot be rewound to sniff its format: hold it (one upload) in memory
             data = io.BytesIO(sys.stdin.buffer.read())
-            yield from check_stream(data, name="<stdin>", today=today)
+            yield from check_stream(data, name="<stdin>", today=today, cpt=cpt)
         else:
-            yield from check_file(path, today=today)
+            yield from check_file(path, today=today, cpt=cpt)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,9 +117,20 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give at least one encounter file or folder (or --list-codes)")
     paths = _paths(args.files)
     today: date = args.today or date.today()
+    cpt = _practice_cpt(args)
     if args.json:
-        return _print_json(paths, today, args.quiet, sys.stdout)
-    return _print_table(paths, today, args.quiet, sys.stdout)
+        return _print_json(paths, today, args.quiet, sys.stdout, cpt)
+    return _print_table(paths, today, args.quiet, sys.stdout, cpt)
+
+
+def _practice_cpt(args: argparse.Namespace) -> DatedCodes | None:
+    """The practice's CPT list ([codes] cpt_file), None without one. The settings (and the
+    modules that read them) are loaded only when there is a configuration file to read."""
+    if args.config is None and not Path("config", "gateway.toml").is_file():
+        return None
+    from gateway.cli.db import settings_for
+
+    return settings_for(args).codes.load_cpt()
 
 
 def _summary_line(counts: dict[str, int], files: int) -> str:
@@ -122,10 +142,12 @@ def _summary_line(counts: dict[str, int], files: int) -> str:
     )
 
 
-def _print_table(paths: list[Path], today: date, quiet: bool, out: TextIO) -> int:
+def _print_table(
+    paths: list[Path], today: date, quiet: bool, out: TextIO, cpt: DatedCodes | None = None
+) -> int:
     counts = {"clean": 0, "warnings": 0, "errors": 0}
     by_code: Counter[str] = Counter()
-    for result in _results(paths, today):
+    for result in _results(paths, today, cpt):
         counts[result.status] += 1
         by_code.update(f.code.value for f in result.findings)
         if quiet and result.status == "clean":
@@ -151,11 +173,13 @@ def _print_table(paths: list[Path], today: date, quiet: bool, out: TextIO) -> in
     return EXIT_INVALID if counts["errors"] else EXIT_OK
 
 
-def _print_json(paths: list[Path], today: date, quiet: bool, out: TextIO) -> int:
+def _print_json(
+    paths: list[Path], today: date, quiet: bool, out: TextIO, cpt: DatedCodes | None = None
+) -> int:
     counts = {"clean": 0, "warnings": 0, "errors": 0}
     by_code: Counter[str] = Counter()
     encounters: list[dict[str, Any]] = []
-    for result in _results(paths, today):
+    for result in _results(paths, today, cpt):
         counts[result.status] += 1
         by_code.update(f.code.value for f in result.findings)
         if quiet and result.status == "clean":

@@ -91,12 +91,6 @@ def _codes(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-PLACES_OF_SERVICE: frozenset[str] = _codes(
-    """01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27
-    31 32 33 34 41 42 49 50 51 52 53 54 55 56 57 58 60 61 62 65 66 71 72 81 99"""
-)
-"""CMS place of service codes in use (codes 28-30, 35-40 and others are unassigned)."""
-
 INPATIENT_PLACES: frozenset[str] = frozenset({"21", "51", "61"})
 """Places of service of an inpatient visit: the 837P needs the admission date (DTP*435)."""
 

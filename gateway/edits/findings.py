@@ -116,6 +116,18 @@ class FindingCode(StrEnum):
     PATIENT_STATUS = "E-PATIENT-STATUS"
     UB_CODE_SYNTAX = "E-UB-CODE-SYNTAX"
     UB_CODE_COUNT = "E-UB-CODE-COUNT"
+    PLACE_OF_SERVICE_DATE = "W-PLACE-OF-SERVICE-DATE"
+    # procedure code sets by date of service (HCPCS Level II, modifiers, CPT)
+    HCPCS_UNKNOWN = "E-HCPCS-UNKNOWN"
+    HCPCS_NOT_VALID_ON_DATE = "E-HCPCS-NOT-VALID-ON-DATE"
+    HCPCS_UNVERIFIED = "W-HCPCS-UNVERIFIED"
+    MODIFIER_UNKNOWN = "E-MODIFIER-UNKNOWN"
+    MODIFIER_NOT_VALID_ON_DATE = "E-MODIFIER-NOT-VALID-ON-DATE"
+    MODIFIER_UNVERIFIED = "W-MODIFIER-UNVERIFIED"
+    CPT_UNKNOWN = "E-CPT-UNKNOWN"
+    CPT_NOT_VALID_ON_DATE = "E-CPT-NOT-VALID-ON-DATE"
+    CPT_UNVERIFIED = "W-CPT-UNVERIFIED"
+    CODE_DATA_COVERAGE = "W-CODE-DATA-COVERAGE"
     # claim shape
     INSTITUTIONAL_MISSING = "E-INSTITUTIONAL-MISSING"
     INSTITUTIONAL_ON_PROFESSIONAL = "E-INSTITUTIONAL-ON-PROFESSIONAL"
@@ -263,6 +275,46 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.PATIENT_STATUS: _e("Use a 2-digit discharge status code, e.g. 01 home, 30 still patient."),
     C.UB_CODE_SYNTAX: _e("Condition, occurrence and value codes are 2 letters or digits."),
     C.UB_CODE_COUNT: _e("Give at most 24 codes of each kind."),
+    C.PLACE_OF_SERVICE_DATE: _w(
+        "Check the place of service: CMS lists it as effective only from the date given; use a "
+        "code in effect on the date of service (e.g. 02 instead of 10 before 2022)."
+    ),
+    C.HCPCS_UNKNOWN: _e(
+        "Check the code: it is not in CMS's HCPCS Level II list (a typo? a CPT code?). "
+        "`gateway codes hcpcs CODE` shows what the data holds."
+    ),
+    C.HCPCS_NOT_VALID_ON_DATE: _e(
+        "Bill the code in effect on the date of service (CMS's quarterly HCPCS update names "
+        "what replaced a deleted code), or correct the date of service."
+    ),
+    C.HCPCS_UNVERIFIED: _w(
+        "Check the code against CMS's current HCPCS quarterly update; upgrade x12-claim-gateway "
+        "for newer data."
+    ),
+    C.MODIFIER_UNKNOWN: _e(
+        "Check the modifier: it is not in CMS's modifier list (a typo?). "
+        "`gateway codes modifier XX` shows what the data holds."
+    ),
+    C.MODIFIER_NOT_VALID_ON_DATE: _e(
+        "Use a modifier in effect on the date of service, or correct the date of service."
+    ),
+    C.MODIFIER_UNVERIFIED: _w(
+        "Check the modifier against CMS's current list; upgrade x12-claim-gateway for newer data."
+    ),
+    C.CPT_UNKNOWN: _e(
+        "Check the code: it is not in the practice's CPT list ([codes] cpt_file), a typo, or the "
+        "list needs this year's update."
+    ),
+    C.CPT_NOT_VALID_ON_DATE: _e(
+        "Bill the CPT code in effect on the date of service, or correct the date of service."
+    ),
+    C.CPT_UNVERIFIED: _w(
+        "Check the code: the practice's CPT list ([codes] cpt_file) does not cover this date."
+    ),
+    C.CODE_DATA_COVERAGE: _w(
+        "Nothing to fix on the claim: codes were checked against the newest data installed. "
+        "Upgrade x12-claim-gateway (or update [codes] cpt_file) for data that covers the date."
+    ),
     C.INSTITUTIONAL_MISSING: _e("Add the institutional block (type of bill, statement dates...)."),
     C.INSTITUTIONAL_ON_PROFESSIONAL: _e(
         'Remove the institutional block, or set kind to "institutional".'

@@ -16,7 +16,10 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel
 
+from gateway.codes import procedures as code_sets
+from gateway.codes.dated import DatedCodes, Validity
 from gateway.edits import codelists as cl
+from gateway.edits import procedure_codes
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
 from gateway.models.encounter import (
@@ -45,9 +48,12 @@ OLD_SERVICE = timedelta(days=365)  # the shortest common timely-filing limit
 
 @dataclass(frozen=True)
 class Context:
-    """What the rules need besides the encounter: the date the claim is checked on."""
+    """What the rules need besides the encounter: the date the claim is checked on, and the
+    practice's licensed CPT list when ``[codes] cpt_file`` names one (else CPT is checked by
+    shape only)."""
 
     today: date
+    cpt: DatedCodes | None = None
 
 
 Rule = Callable[[Encounter, Context], Iterator[Finding]]
@@ -850,17 +856,16 @@ def _admission(block: Institutional) -> Iterator[Finding]:
 
 
 def place_of_service(enc: Encounter, ctx: Context) -> Iterator[Finding]:
-    """Professional claims carry a CMS place of service code; inpatient visits an admission date."""
+    """Professional claims carry a CMS place of service code in effect on the date of service;
+    inpatient visits an admission date."""
     if not enc.is_professional:
         return
+    places = code_sets.places_of_service()
+    first = enc.first_service_date if enc.service_lines else None
     if enc.place_of_service is None:
         yield finding(C.PLACE_OF_SERVICE, "place_of_service", "The claim has no place of service.")
-    elif enc.place_of_service not in cl.PLACES_OF_SERVICE:
-        yield finding(
-            C.PLACE_OF_SERVICE,
-            "place_of_service",
-            f"{enc.place_of_service!r} is not a CMS place of service code.",
-        )
+    else:
+        yield from _place(places, enc.place_of_service, "place_of_service", first)
     if enc.place_of_service in cl.INPATIENT_PLACES and enc.hospitalized_from is None:
         yield finding(
             C.ADMISSION_DATE_MISSING,
@@ -869,12 +874,34 @@ def place_of_service(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             "(hospitalized_from) is required.",
         )
     for i, line in enumerate(enc.service_lines):
-        if line.place_of_service is not None and line.place_of_service not in cl.PLACES_OF_SERVICE:
-            yield finding(
-                C.PLACE_OF_SERVICE,
-                f"service_lines[{i}].place_of_service",
-                f"{line.place_of_service!r} is not a CMS place of service code.",
-            )
+        if line.place_of_service is not None:
+            path = f"service_lines[{i}].place_of_service"
+            yield from _place(places, line.place_of_service, path, line.service_date)
+
+
+def _place(places: DatedCodes, code: str, path: str, when: date | None) -> Iterator[Finding]:
+    """A place of service code: listed by CMS (an error if not), in effect on ``when`` (a
+    warning if not: the effective dates of the list are less certain than its codes)."""
+    if code not in places:
+        yield finding(
+            C.PLACE_OF_SERVICE,
+            path,
+            f"{code!r} is not a CMS place of service code (the list as of "
+            f"{code_sets.POS_AS_OF.isoformat()}).",
+        )
+        return
+    if when is None:
+        return
+    verdict = places.judge(code, when)
+    if verdict.validity is Validity.NOT_YET:
+        start = verdict.spans[0].start
+        assert start is not None
+        yield finding(
+            C.PLACE_OF_SERVICE_DATE,
+            path,
+            f"Place of service {code} ({places.descriptions.get(code, '')}) is effective from "
+            f"{start.isoformat()}; the date of service {when.isoformat()} is before it.",
+        )
 
 
 def institutional_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
@@ -1139,6 +1166,8 @@ RULES: tuple[Rule, ...] = (
     line_ids,
     procedures,
     modifiers,
+    procedure_codes.procedure_code_sets,
+    procedure_codes.cpt_codes,
     amounts,
     pointers,
     dates,

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
+from gateway.codes.dated import DatedCodes
 from gateway.edits import Finding, scrub
 from gateway.encounters.contract import EncounterRecord, position_of
 from gateway.encounters.partial import withheld
@@ -57,16 +58,19 @@ class CheckResult:
         return "warnings" if self.findings else "clean"
 
 
-def check_record(record: EncounterRecord, *, today: date | None = None) -> CheckResult:
+def check_record(
+    record: EncounterRecord, *, today: date | None = None, cpt: DatedCodes | None = None
+) -> CheckResult:
     """Scrub a read encounter and locate every finding in its file.
 
     An encounter the contract refused only for optional fields is scrubbed without them, so all
-    its other problems are reported too (it stays invalid: ``encounter`` is None).
+    its other problems are reported too (it stays invalid: ``encounter`` is None). ``cpt`` is the
+    practice's CPT list (``[codes] cpt_file``), when it has one.
     """
     found = list(record.findings)
     target = record.encounter or record.partial
     if target is not None:
-        for item in scrub(target, today=today):
+        for item in scrub(target, today=today, cpt=cpt):
             if record.encounter is None and withheld(item.path, record.left_out):
                 continue
             line = position_of(item.path, record.positions, None)
@@ -80,13 +84,16 @@ def check_stream(
     name: str = "<input>",
     fmt: EncounterFormat | None = None,
     today: date | None = None,
+    cpt: DatedCodes | None = None,
 ) -> Iterator[CheckResult]:
     """Check every encounter of a binary stream."""
     for record in read_encounters(stream, name=name, fmt=fmt):
-        yield check_record(record, today=today)
+        yield check_record(record, today=today, cpt=cpt)
 
 
-def check_file(path: str | Path, *, today: date | None = None) -> Iterator[CheckResult]:
+def check_file(
+    path: str | Path, *, today: date | None = None, cpt: DatedCodes | None = None
+) -> Iterator[CheckResult]:
     """Check every encounter of the file at ``path``."""
     for record in read_encounter_file(path):
-        yield check_record(record, today=today)
+        yield check_record(record, today=today, cpt=cpt)

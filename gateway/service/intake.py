@@ -26,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO
 
+from gateway.codes.dated import DatedCodes
 from gateway.edits import Finding
 from gateway.encounters import CheckResult, EncounterFormat, check_stream, detect_format
 from gateway.ledger.adapt import reasons_from_findings
@@ -197,6 +198,7 @@ def read_batches(
     *,
     today: date | None = None,
     size: int = BATCH_CLAIMS,
+    cpt: DatedCodes | None = None,
 ) -> Iterator[IntakeBatch]:
     """The encounters of an encounter file (a binary stream) as claims, ``size`` at a time.
 
@@ -204,7 +206,7 @@ def read_batches(
     encounter). Never raises for bad content: each bad encounter is an ``Unrecorded``.
     """
     batch = IntakeBatch()
-    for result in check_stream(stream, name=name, today=today):
+    for result in check_stream(stream, name=name, today=today, cpt=cpt):
         _add(batch, result, partners)
         if len(batch.claims) >= size:
             yield batch
@@ -253,7 +255,12 @@ def _correction_of(data: bytes) -> Mapping[str, Any] | None:
 
 
 def parse_encounter_file(
-    data: bytes, name: str, partners: Partners, *, today: date | None = None
+    data: bytes,
+    name: str,
+    partners: Partners,
+    *,
+    today: date | None = None,
+    cpt: DatedCodes | None = None,
 ) -> ParsedEncounters:
     """Every encounter of the file ``name`` (its bytes) as claims to record (see the module)."""
     parsed = ParsedEncounters()
@@ -264,7 +271,7 @@ def parse_encounter_file(
         except QueueRuleError as exc:
             parsed.correction_error = str(exc)
         return parsed
-    for result in check_stream(io.BytesIO(data), name=name, today=today):
+    for result in check_stream(io.BytesIO(data), name=name, today=today, cpt=cpt):
         _add(parsed, result, partners)
     return parsed
 

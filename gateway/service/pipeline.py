@@ -187,6 +187,7 @@ class Service:
         self.transports = dict(transports)
         self.worker_id = check_worker_id(worker_id)
         self.today = today
+        self.cpt = settings.codes.load_cpt()  # the practice's CPT list, when configured
         self.stats = ServiceStats()
         # One health per transport (partners may share one), for the submitter and the pull.
         by_label: dict[str, TransportHealth] = {}
@@ -761,7 +762,12 @@ class Service:
                 head = b""
             if correction_document(head) is not None:
                 parsed = await asyncio.to_thread(
-                    parse_encounter_file, head, claimed.name, self.partners, today=self.today()
+                    parse_encounter_file,
+                    head,
+                    claimed.name,
+                    self.partners,
+                    today=self.today(),
+                    cpt=self.cpt,
                 )
                 if parsed.correction_error is not None:
                     problem = FileProblem(
@@ -780,7 +786,9 @@ class Service:
         counts: dict[str, int] = {}
         unreadable = UnreadableLog()
         with await asyncio.to_thread(claimed.path.open, "rb") as stream:
-            batches = read_batches(stream, claimed.name, self.partners, today=self.today())
+            batches = read_batches(
+                stream, claimed.name, self.partners, today=self.today(), cpt=self.cpt
+            )
             # the next batch is read while this one is recorded (two batches held at most)
             pending = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
             try:
