@@ -17,6 +17,7 @@ from typing import Annotated, Any, get_args, get_origin
 from pydantic import BaseModel
 
 from gateway.edits import codelists as cl
+from gateway.edits import diagnosis_codes
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
 from gateway.models.encounter import (
@@ -1131,6 +1132,7 @@ RULES: tuple[Rule, ...] = (
     diagnosis_dots,
     diagnoses,
     institutional_diagnoses,
+    *diagnosis_codes.CODE_SET_RULES,  # after the shape checks: the code sets, by date of service
     institutional_codes,
     place_of_service,
     accident,
