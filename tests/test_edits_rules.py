@@ -16,10 +16,8 @@ TODAY = date(2026, 11, 23)
 
 SELF = "professional-self"
 # ICD-10-CM codes valid and billable in 2025-2026 with no MCE edit (for the diagnosis-count cases)
-BILLABLE = (
-    "M2500 M25011 M25012 M25019 M25021 M25022 M25029 M25031 M25032 M25039 M25041 M25042 M25049 "
-    "M25051 M25052 M25059 M25061 M25062 M25069 M25071 M25072 M25073 M25074 M25075 M25076 M2508"
-).split()
+BILLABLE = [f"M250{joint}{side}" for joint in "1234567" for side in "129"]
+BILLABLE += ["M2500", "M2508", "M25073", "M25074", "M25075", "M25076"]
 DEPENDENT = "professional-dependent"
 DRUG = "professional-replacement-drug"
 INPATIENT = "institutional-inpatient"
@@ -872,7 +870,13 @@ def _on(day: str) -> dict[str, Any]:
 
 # the ICD-10-CM code-set rules, with real codes and the day before and the day of an update
 CASES += [
-    (FindingCode.ICD_UNKNOWN, SELF, {"diagnoses[2]": "Q999"}, {"diagnoses[2]": "Q9999"}, "diagnoses[2]"),
+    (
+        FindingCode.ICD_UNKNOWN,
+        SELF,
+        {"diagnoses[2]": "Q999"},
+        {"diagnoses[2]": "Q9999"},
+        "diagnoses[2]",
+    ),
     (
         FindingCode.ICD_NOT_BILLABLE,
         SELF,
