@@ -18,6 +18,7 @@ SELF = "professional-self"
 # ICD-10-CM codes valid and billable in 2025-2026 with no MCE edit (for the diagnosis-count cases)
 BILLABLE = [f"M250{joint}{side}" for joint in "1234567" for side in "129"]
 BILLABLE += ["M2500", "M2508", "M25073", "M25074", "M25075", "M25076"]
+BILLABLE.remove("M25079")  # the ankle and foot have their own six codes
 DEPENDENT = "professional-dependent"
 DRUG = "professional-replacement-drug"
 INPATIENT = "institutional-inpatient"
