@@ -294,6 +294,8 @@ class Profile:
     valid: bool
     principal_edits: frozenset[str]
     ages: tuple[int, int] | None
+    sex: str | None = None
+    """``F`` or ``M`` when the FY2024 MCE listed the code for that sex only."""
 
 
 PRINCIPAL_EDITS = frozenset(
@@ -339,20 +341,40 @@ def _profile_on(code: str, month: date) -> Profile:
     # every MCE age range excludes age 0 (maternity, adult) or age 40 (newborn, pediatric)
     conflict = "AGE_CONFLICT" in edits or "AGE_CONFLICT" in _run(code, month, age=0)[1]
     ages = _age_range(code, month) if conflict else None
-    return Profile(True, edits & PRINCIPAL_EDITS, ages)
+    return Profile(True, edits & PRINCIPAL_EDITS, ages, fy2024_sex(code))
+
+
+_PROFILES: dict[date, dict[str, Profile]] = {}
+_PROFILES_KEPT = 1 << 12  # days remembered before starting afresh
+
+
+def known_profiles(when: date) -> dict[str, Profile]:
+    """The profiles already learnt for ``when``, by code (a hot path's first, cheap look)."""
+    return _PROFILES.get(when) or {}
 
 
 def profile(code: str, when: date) -> Profile | None:
     """The MCE's profile of ``code`` on ``when``; ``None`` when the date is outside the data.
 
     ICD-10-CM and the MCE change on the first of a month (October 1, April 1), so a profile is
-    computed once per code and month.
+    computed once per code and month, and found again by (code, day) in one dictionary look-up:
+    the scrubber asks for every diagnosis of every claim.
     """
-    if not covers(when):
+    day = _PROFILES.get(when)
+    if day is not None:
+        found = day.get(code)
+        if found is not None:
+            return found
+    first, last = coverage()
+    if not first <= when <= last:
         return None
-    first, _ = coverage()
-    month = max(when.replace(day=1), first)
-    return _profile_on(code, month)
+    found = _profile_on(code, max(date(when.year, when.month, 1), first))
+    if day is None:
+        if len(_PROFILES) >= _PROFILES_KEPT:
+            _PROFILES.clear()
+        day = _PROFILES[when] = {}
+    day[code] = found
+    return found
 
 
 def is_valid(code: str, when: date) -> bool | None:

@@ -34,7 +34,7 @@ SHOWN_CODES = 10  # codes listed in a fix before "and N more"
 EXTERNAL_CAUSE_CHAPTER = ("V", "W", "X", "Y")  # V00-Y99
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Slot:
     """One diagnosis to judge: where it is, the code, its role, and the dates it is judged on."""
 
@@ -68,60 +68,104 @@ def _sevenths(code: str) -> str:
     return ", ".join(f"{ch} {meaning}" for ch, meaning in icd10cm.seventh_characters(code))
 
 
-def _claim_dates(enc: Encounter) -> tuple[date | None, list[tuple[int, date]]]:
-    """The claim's date for diagnosis-level checks, and (diagnosis index, line date) pairs."""
-    if enc.institutional is not None:
-        return enc.institutional.statement_to, []
-    if not enc.service_lines:
-        return None, []
-    first = min(line.service_date for line in enc.service_lines)
-    pointed = [
-        (pointer - 1, line.service_date)
-        for line in enc.service_lines
-        for pointer in line.diagnosis_pointers
-        if 0 < pointer <= len(enc.diagnoses)
-    ]
-    return first, pointed
+def _quiet(enc: Encounter) -> bool:
+    """Whether every diagnosis is judged on one date within the data and nothing is to be said
+    about any of them: the common case, checked with one look-up a code."""
+    block = enc.institutional
+    firsts: tuple[str, ...]
+    if block is not None:
+        day = block.statement_to
+        firsts = enc.diagnoses[:1] + block.reason_for_visit_diagnoses
+        if block.admitting_diagnosis is not None:
+            firsts += (block.admitting_diagnosis,)
+    else:
+        lines = enc.service_lines
+        if not lines:
+            return False
+        day = lines[0].service_date
+        if any(line.service_date != day for line in lines):
+            return False
+        firsts = enc.diagnoses[:1]
+    born, gender = _person(enc)
+    age = _age(born, day) if born is not None and born <= day else None
+    other_sex = _OTHER_SEX.get(gender)
+    valid_shape = cl.ICD10_CM.fullmatch
+    known = icd10cm.known_profiles(day)
+    inpatient = _is_inpatient(enc)
+    leading = len(firsts)  # the codes listed first (principal, admitting, reasons) come first
+    for i, code in enumerate(firsts + enc.diagnoses[1:]):
+        found = known.get(code)
+        if found is None:
+            if not valid_shape(code):
+                return False
+            found = icd10cm.profile(code, day)
+            if found is None:
+                return False
+        if not found.valid:
+            return False
+        if i < leading and found.principal_edits:
+            # every first code: a manifestation; an inpatient principal: any MCE principal edit
+            if i == 0 and inpatient:
+                return False
+            if "MANIFESTATION_AS_PDX" in found.principal_edits:
+                return False
+        if i < leading and code[0] in "VWXY":
+            return False
+        ages = found.ages
+        if ages is not None and (age is None or not ages[0] <= age <= ages[1]):
+            return False
+        if other_sex is not None and (found.sex == other_sex or (gender == "M" and code[0] == "O")):
+            return False
+    return True
 
 
 def _slots(enc: Encounter) -> tuple[date | None, list[_Slot]]:
-    claim_date, pointed = _claim_dates(enc)
-    if claim_date is None:
-        return None, []
-    by_index: dict[int, set[date]] = {}
-    for index, day in pointed:
-        by_index.setdefault(index, set()).add(day)
-    slots: list[_Slot] = []
-    for i, code in enumerate(enc.diagnoses):
-        if not cl.ICD10_CM.fullmatch(code):
-            continue  # rules.diagnoses reports its shape
-        dates = tuple(sorted(by_index.get(i, {claim_date})))
-        slots.append(_Slot(f"diagnoses[{i}]", code, i == 0, i == 0, dates))
+    """The claim's date for diagnosis-level checks, and every diagnosis to judge."""
     block = enc.institutional
+    lines = enc.service_lines
     if block is not None:
-        if block.admitting_diagnosis is not None and cl.ICD10_CM.fullmatch(
-            block.admitting_diagnosis
-        ):
+        claim_date = block.statement_to
+    elif lines:
+        claim_date = min(line.service_date for line in lines)
+    else:
+        return None, []
+    on_claim_date = (claim_date,)
+    by_index: dict[int, set[date]] = {}
+    if block is None and any(line.service_date != claim_date for line in lines):
+        # lines on several dates: each diagnosis is judged on the dates of the lines pointing to it
+        for line in lines:
+            for pointer in line.diagnosis_pointers:
+                by_index.setdefault(pointer - 1, set()).add(line.service_date)
+    valid_shape = cl.ICD10_CM.fullmatch  # rules.diagnoses reports a code of the wrong shape
+    slots = [
+        _Slot(
+            f"diagnoses[{i}]",
+            code,
+            i == 0,
+            i == 0,
+            tuple(sorted(by_index[i])) if i in by_index else on_claim_date,
+        )
+        for i, code in enumerate(enc.diagnoses)
+        if valid_shape(code)
+    ]
+    if block is not None:
+        if block.admitting_diagnosis is not None and valid_shape(block.admitting_diagnosis):
             slots.append(
                 _Slot(
                     "institutional.admitting_diagnosis",
                     block.admitting_diagnosis,
                     True,
                     False,
-                    (claim_date,),
+                    on_claim_date,
                 )
             )
-        for i, code in enumerate(block.reason_for_visit_diagnoses):
-            if cl.ICD10_CM.fullmatch(code):
-                slots.append(
-                    _Slot(
-                        f"institutional.reason_for_visit_diagnoses[{i}]",
-                        code,
-                        True,
-                        False,
-                        (claim_date,),
-                    )
-                )
+        slots.extend(
+            _Slot(
+                f"institutional.reason_for_visit_diagnoses[{i}]", code, True, False, on_claim_date
+            )
+            for i, code in enumerate(block.reason_for_visit_diagnoses)
+            if valid_shape(code)
+        )
     return claim_date, slots
 
 
@@ -138,6 +182,8 @@ def code_sets(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Diagnoses are ICD-10-CM codes valid and billable on their dates of service, sequenced as
     the coding conventions and the Medicare Code Editor require, fitting the patient's age and
     sex."""
+    if _quiet(enc):
+        return
     claim_date, slots = _slots(enc)
     if claim_date is None or not slots:
         return
@@ -145,21 +191,24 @@ def code_sets(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     outside = sorted({d for s in slots for d in s.dates if not first <= d <= last})
     if outside:
         yield _coverage_finding(enc, outside[0], first, last)
-    valid: list[_Slot] = []
+    judged = first <= claim_date <= last
+    valid: list[tuple[_Slot, icd10cm.Profile]] = []
     for slot in slots:
         problem = None
         for day in slot.dates:
-            if not first <= day <= last:
-                continue
-            if not icd10cm.is_valid(slot.code, day):
+            found = icd10cm.profile(slot.code, day)
+            if found is not None and not found.valid:
                 problem = _invalid(slot, day)
                 break
         if problem is not None:
             yield problem
-        elif first <= claim_date <= last:
-            valid.append(slot)
-    yield from _sequencing(enc, valid, claim_date)
-    yield from _demographics(enc, valid, claim_date)
+        elif judged:
+            at_claim = icd10cm.profile(slot.code, claim_date)
+            if at_claim is not None and at_claim.valid:
+                valid.append((slot, at_claim))
+    if valid:
+        yield from _sequencing(enc, valid, claim_date)
+        yield from _demographics(enc, valid, claim_date)
 
 
 def _coverage_finding(enc: Encounter, day: date, first: date, last: date) -> Finding:
@@ -305,10 +354,12 @@ def _is_inpatient(enc: Encounter) -> bool:
     return block is not None and block.facility_type in cl.INPATIENT_FACILITY_TYPES
 
 
-def _sequencing(enc: Encounter, valid: list[_Slot], claim_date: date) -> Iterator[Finding]:
+def _sequencing(
+    enc: Encounter, valid: list[tuple[_Slot, icd10cm.Profile]], claim_date: date
+) -> Iterator[Finding]:
     inpatient = _is_inpatient(enc)
     others = [c for c in enc.diagnoses[1:] if cl.ICD10_CM.fullmatch(c)]
-    for slot in valid:
+    for slot, found in valid:
         if not slot.first:
             continue
         role = "principal" if enc.institutional is not None else "first-listed"
@@ -331,8 +382,7 @@ def _sequencing(enc: Encounter, valid: list[_Slot], claim_date: date) -> Iterato
                 hint=fix,
             )
             continue
-        found = icd10cm.profile(code, claim_date)
-        if found is None:
+        if not found.principal_edits:
             continue
         if "MANIFESTATION_AS_PDX" in found.principal_edits:
             yield finding(
@@ -387,11 +437,16 @@ def _underlying_fix(code: str, others: list[str], claim_date: date) -> str:
 # ------------------------------------------------------------------------------- age and sex
 
 
+_OTHER_SEX: dict[str | None, str] = {"M": "F", "F": "M"}
+
+
 def _person(enc: Encounter) -> tuple[date | None, str | None]:
-    if enc.patient is not None:
-        return enc.patient.birth_date, str(enc.patient.gender)
-    gender = enc.subscriber.gender
-    return enc.subscriber.birth_date, str(gender) if gender is not None else None
+    """The patient's birth date and gender (``M``, ``F``, ``U``: a ``Gender`` is a ``str``)."""
+    patient = enc.patient
+    if patient is not None:
+        return patient.birth_date, patient.gender
+    subscriber = enc.subscriber
+    return subscriber.birth_date, subscriber.gender
 
 
 def _age(born: date, on: date) -> int:
@@ -406,20 +461,19 @@ _AGE_WORDS = {
 }
 
 
-def _demographics(enc: Encounter, valid: list[_Slot], claim_date: date) -> Iterator[Finding]:
+def _demographics(
+    enc: Encounter, valid: list[tuple[_Slot, icd10cm.Profile]], claim_date: date
+) -> Iterator[Finding]:
     born, gender = _person(enc)
     age = _age(born, claim_date) if born is not None and born <= claim_date else None
-    for slot in valid:
+    for slot, found in valid:
         code = slot.code
-        found = icd10cm.profile(code, claim_date)
-        if found is None:
-            continue
         if age is not None and found.ages is not None:
             youngest, oldest = found.ages
             if not youngest <= age <= oldest:
                 yield _age_finding(enc, slot, found.ages, age < youngest, claim_date)
         if gender in ("M", "F"):
-            listed = icd10cm.fy2024_sex(code)
+            listed = found.sex
             if listed is not None and listed != gender:
                 sex = "female" if listed == "F" else "male"
                 yield finding(
