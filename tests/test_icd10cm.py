@@ -108,11 +108,7 @@ def test_tabular_lookups() -> None:
     assert not icd10cm.needs_seventh("E116")
     assert "amyloidosis (E85.-)" in icd10cm.notes("G63")["code_first"]
     assert icd10cm.combination_codes("G63", date(2026, 1, 5)) == [
-        "E0842",
-        "E0942",
-        "E1042",
-        "E1142",
-        "E1342",
+        ("diabetes mellitus", ["E0842", "E0942", "E1042", "E1142", "E1342"])
     ]
 
 

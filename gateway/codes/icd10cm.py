@@ -585,18 +585,22 @@ _RANGE_WITH = re.compile(r"\(([A-Z]\d\d)-([A-Z]\d\d) with \.(\d{1,2})\)")
 _CODE_IN_NOTE = re.compile(r"\b([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?)\b")
 
 
-def combination_codes(code: str, when: date) -> list[str]:
-    """Codes the excludes1 note of ``code`` names as "<range> with .<digits>" (G63: diabetic
-    polyneuropathy is E08-E13 with .42), valid on ``when``: the combination codes to use."""
-    found: list[str] = []
+def combination_codes(code: str, when: date) -> list[tuple[str, list[str]]]:
+    """What the excludes1 note of ``code`` names as "<condition> (<range> with .<digits>)", as
+    (condition, the codes valid on ``when``): G63 excludes "diabetes mellitus (E08-E13 with .42)",
+    the combination codes E08.42 ... E13.42 to use alone instead."""
+    found: list[tuple[str, list[str]]] = []
     for note in tabular().excludes1.get(code, ()):
         for start, end, suffix in _RANGE_WITH.findall(note):
             if start[0] != end[0]:
                 continue
-            for number in range(int(start[1:]), int(end[1:]) + 1):
-                candidate = f"{start[0]}{number:02d}{suffix}"
-                if candidate not in found and is_valid(candidate, when):
-                    found.append(candidate)
+            codes = [
+                f"{start[0]}{number:02d}{suffix}"
+                for number in range(int(start[1:]), int(end[1:]) + 1)
+                if is_valid(f"{start[0]}{number:02d}{suffix}", when)
+            ]
+            if codes:
+                found.append((note.split("(")[0].strip(), codes))
     return found
 
 

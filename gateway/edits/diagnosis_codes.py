@@ -284,9 +284,7 @@ def _invalid(slot: _Slot, day: date) -> Finding:
             C.ICD_NOT_BILLABLE,
             path,
             f"{_show(code)} is a {what}, not a billable code: it needs more characters.",
-            hint=f"Use one of the billable codes under it: {_listed(under)}."
-            if under
-            else None,
+            hint=f"Use one of the billable codes under it: {_listed(under)}." if under else None,
         )
     return _unknown(slot, day)
 
@@ -388,7 +386,7 @@ def _sequencing(
             yield finding(
                 C.ICD_MANIFESTATION_FIRST,
                 slot.path,
-                f"{_show(code)} is a manifestation code (\"in diseases classified elsewhere\"): "
+                f'{_show(code)} is a manifestation code ("in diseases classified elsewhere"): '
                 f"it cannot be the {role} diagnosis; the underlying condition comes first.",
                 hint=_underlying_fix(code, others, claim_date),
             )
@@ -411,12 +409,9 @@ def _sequencing(
 def _underlying_fix(code: str, others: list[str], claim_date: date) -> str:
     """Which condition to code first: one already on the claim when the notes name it."""
     note = icd10cm.notes(code).get("code_first", "")
-    combined = icd10cm.combination_codes(code, claim_date)
-    on_claim = [
-        c
-        for c in others
-        if c in combined or (note and icd10cm.in_note_ranges(c, note))
-    ]
+    combinations = icd10cm.combination_codes(code, claim_date)
+    combined = {c for _, codes in combinations for c in codes}
+    on_claim = [c for c in others if c in combined or (note and icd10cm.in_note_ranges(c, note))]
     if on_claim:
         return f"Code first the underlying condition: move {_show(on_claim[0])} before it."
     parts: list[str] = []
@@ -424,11 +419,10 @@ def _underlying_fix(code: str, others: list[str], claim_date: date) -> str:
         flat = "; ".join(line.strip() for line in note.splitlines() if line.strip())
         flat = flat.replace(":; ", ": ")
         parts.append(f"Code first the underlying condition ({flat})")
-    if combined:
-        parts.append(
-            f"where the tabular gives a combination code, use it alone: {_listed(combined)} "
-            f"(e.g. {_show(combined[-2] if len(combined) > 1 else combined[0])})"
-        )
+    parts.extend(
+        f"for {condition}, use the combination code alone instead ({_listed(codes)})"
+        for condition, codes in combinations
+    )
     if not parts:
         return "Code first the underlying condition, then this code."
     return "; ".join(parts) + "."
