@@ -282,6 +282,43 @@ def test_sex_conflicts_warn(changes: dict[str, Any], expected: list[str]) -> Non
     assert [str(f.code) for f in _icd(SELF, changes)] == expected
 
 
+@pytest.mark.parametrize(
+    ("changes", "message", "hint"),
+    [
+        ({"diagnoses[2]": "T50901Z"}, "Z is not a 7th character of T50.901", "A initial encounter"),
+        ({"diagnoses[2]": "S0083A"}, "lacks the placeholder X", "S00.83XA"),
+        ({"diagnoses[2]": "S0083"}, "needs a 7th character", "S00.83XA"),
+    ],
+)
+def test_seventh_character_problems(changes: dict[str, Any], message: str, hint: str) -> None:
+    """A wrong 7th character, or one written without its placeholder X, is explained."""
+    (found,) = _icd(SELF, changes)
+    assert str(found.code) == "E-ICD-7TH-CHARACTER"
+    assert message in found.message
+    assert hint in found.hint
+
+
+def test_inpatient_age_is_taken_on_admission() -> None:
+    """A newborn code on a stay that spans the first birthday is judged on the admission date."""
+    stay = {
+        "diagnoses": ["Z3800", "P599"],
+        "subscriber.birth_date": "2025-10-08",
+        "institutional.admission_date": "2025-10-08",
+        "institutional.statement_from": "2025-10-08",
+        "institutional.statement_to": "2026-10-10",
+        "institutional.admitting_diagnosis": "P599",
+    }
+    changes = {**stay, **{f"service_lines[{i}].service_date": "2025-10-08" for i in range(3)}}
+    assert [str(f.code) for f in _icd(INPATIENT, changes)] == []
+
+
+def test_a_date_before_icd10_warns() -> None:
+    """A service before 2015-10-01 was coded in ICD-9-CM: a warning, no error."""
+    found = _icd(SELF, {"diagnoses": ["E116"], **_on("2015-09-30")})
+    assert [str(f.code) for f in found] == ["W-ICD-DATA-COVERAGE"]
+    assert "ICD-9-CM" in found[0].message
+
+
 def test_a_date_beyond_the_data_warns_once_and_never_errs() -> None:
     """Past the installed data: one coverage warning, and no error even for a category."""
     found = _icd(SELF, {"diagnoses": ["E116", "T50901", "Q9999"], **_on("2027-04-01")})
@@ -355,3 +392,11 @@ def test_codes_search(capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["billable"]
     assert any(r["code"] == "M17.11" for r in rows)
+
+
+def test_codes_icd_beyond_the_data(capsys: pytest.CaptureFixture[str]) -> None:
+    """A date past the installed data is not judged, and says to upgrade."""
+    main(["codes", "icd", "E11.65", "--date", "2027-06-01", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["valid_on_date"] is None
+    assert "upgrade x12-claim-gateway" in data["remark"]

@@ -87,7 +87,7 @@ def _quiet(enc: Encounter) -> bool:
             return False
         firsts = enc.diagnoses[:1]
     born, gender = _person(enc)
-    age = _age(born, day) if born is not None and born <= day else None
+    age = _patient_age(enc, born, day)
     other_sex = _OTHER_SEX.get(gender)
     valid_shape = cl.ICD10_CM.fullmatch
     known = icd10cm.known_profiles(day)
@@ -443,6 +443,14 @@ def _person(enc: Encounter) -> tuple[date | None, str | None]:
     return subscriber.birth_date, subscriber.gender
 
 
+def _patient_age(enc: Encounter, born: date | None, claim_date: date) -> int | None:
+    """The patient's age in years as the MCE takes it: on admission (or the statement's first
+    day) for an 837I, on the claim's first date of service for an 837P."""
+    block = enc.institutional
+    on = (block.admission_date or block.statement_from) if block is not None else claim_date
+    return _age(born, on) if born is not None and born <= on else None
+
+
 def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
@@ -459,13 +467,13 @@ def _demographics(
     enc: Encounter, valid: list[tuple[_Slot, icd10cm.Profile]], claim_date: date
 ) -> Iterator[Finding]:
     born, gender = _person(enc)
-    age = _age(born, claim_date) if born is not None and born <= claim_date else None
+    age = _patient_age(enc, born, claim_date)
     for slot, found in valid:
         code = slot.code
         if age is not None and found.ages is not None:
             youngest, oldest = found.ages
             if not youngest <= age <= oldest:
-                yield _age_finding(enc, slot, found.ages, age < youngest, claim_date)
+                yield _age_finding(enc, slot, found.ages, age < youngest)
         if gender in ("M", "F"):
             listed = found.sex
             if listed is not None and listed != gender:
@@ -486,9 +494,7 @@ def _demographics(
                 )
 
 
-def _age_finding(
-    enc: Encounter, slot: _Slot, ages: tuple[int, int], younger: bool, claim_date: date
-) -> Finding:
+def _age_finding(enc: Encounter, slot: _Slot, ages: tuple[int, int], younger: bool) -> Finding:
     category = icd10cm.age_category(ages)
     youngest, oldest = ages
     if oldest == 0:
@@ -504,7 +510,7 @@ def _age_finding(
         C.ICD_AGE_CONFLICT if blocks else C.ICD_AGE_ATYPICAL,
         slot.path,
         f"{_show(slot.code)} is {_AGE_WORDS[category]} ({span}, Medicare Code Editor), "
-        f"but the patient is {side} on {claim_date.isoformat()}.",
+        f"but the patient is {side} on the date of service.",
     )
 
 
