@@ -334,6 +334,12 @@ def _age_range(code: str, when: date) -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=1 << 16)
+def _valid_on(code: str, month: date) -> bool:
+    """Whether ``code`` is valid in the month starting ``month`` (one MCE call)."""
+    return "INVALID_CODE" not in _run(code, month)[1]
+
+
+@lru_cache(maxsize=1 << 16)
 def _profile_on(code: str, month: date) -> Profile:
     _, edits = _run(code, month, age=40)
     if "INVALID_CODE" in edits:
@@ -437,7 +443,7 @@ def history(code: str) -> tuple[Change, ...]:
     changes: list[Change] = []
     before: bool | None = None
     for month in _months(first, last):
-        now = _profile_on(code, month).valid
+        now = _valid_on(code, month)
         if before is not None and now != before:
             changes.append(Change(month, now))
         before = now
@@ -448,7 +454,7 @@ def valid_ranges(code: str) -> tuple[tuple[date, date], ...]:
     """The date ranges (inclusive) on which ``code`` is valid, within the installed data."""
     first, last = coverage()
     ranges: list[tuple[date, date]] = []
-    start: date | None = first if _profile_on(code, first).valid else None
+    start: date | None = first if _valid_on(code, first) else None
     for change in history(code):
         if change.added:
             start = change.on
