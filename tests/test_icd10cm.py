@@ -400,3 +400,13 @@ def test_codes_icd_beyond_the_data(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["valid_on_date"] is None
     assert "upgrade x12-claim-gateway" in data["remark"]
+
+
+def test_codes_icd_shows_the_mce_edits(capsys: pytest.CaptureFixture[str]) -> None:
+    """``gateway codes icd O80`` gives its maternity ages and FY2024 sex; G63 its sequencing."""
+    main(["codes", "icd", "O80", "--date", "2026-11-10", "--json"])
+    edits = json.loads(capsys.readouterr().out)["edits"]
+    assert edits["ages"] == {"category": "maternity", "from": 9, "to": 64}
+    assert edits["fy2024_sex"] == "F"
+    main(["codes", "icd", "G63", "--date", "2026-11-10", "--json"])
+    assert json.loads(capsys.readouterr().out)["edits"]["manifestation_never_first"] is True

@@ -91,6 +91,22 @@ def icd_data(code: str, when: date) -> dict[str, Any]:
             "packages": icd10cm.package_versions(),
         },
     }
+    found = icd10cm.profile(code, when)
+    if found is not None and found.valid:
+        out["edits"] = {
+            "manifestation_never_first": "MANIFESTATION_AS_PDX" in found.principal_edits,
+            "external_cause_never_first": code[0] in "VWXY",
+            "unacceptable_inpatient_principal": "UNACCEPTABLE_PDX" in found.principal_edits,
+            "questionable_admission": "QUESTIONABLE_ADMISSION" in found.principal_edits,
+            "ages": None
+            if found.ages is None
+            else {
+                "category": icd10cm.age_category(found.ages),
+                "from": found.ages[0],
+                "to": found.ages[1],
+            },
+            "fy2024_sex": found.sex,
+        }
     if not covered:
         out["remark"] = (
             f"The installed ICD-10-CM data covers service dates {first} to {last}: "
@@ -132,6 +148,19 @@ def render_icd(data: dict[str, Any]) -> str:
             lines.append(f"    {code:<9} {words}")
         if len(under) > 40:
             lines.append(f"    ... and {len(under) - 40} more (--json lists them all)")
+    edits = data.get("edits") or {}
+    said = {
+        "manifestation_never_first": "a manifestation code: never first-listed or principal",
+        "external_cause_never_first": "an external cause code: never first-listed or principal",
+        "unacceptable_inpatient_principal": "not acceptable as an inpatient principal diagnosis",
+        "questionable_admission": "a questionable inpatient admission as principal",
+    }
+    lines.extend(f"  {text}" for key, text in said.items() if edits.get(key))
+    if edits.get("ages"):
+        ages = edits["ages"]
+        lines.append(f"  {ages['category']} diagnosis: ages {ages['from']}-{ages['to']} (MCE)")
+    if edits.get("fy2024_sex"):
+        lines.append(f"  listed for sex {edits['fy2024_sex']} only by the FY2024 MCE")
     if data["seventh_characters"]:
         lines.append("  7th character:")
         lines.extend(f"    {ch}  {meaning}" for ch, meaning in data["seventh_characters"].items())
