@@ -528,11 +528,6 @@ def description(code: str) -> str | None:
     return f"{base}, {meaning}"
 
 
-def in_tabular(code: str) -> bool:
-    """Whether the tabular edition lists ``code`` (a category, subcategory or code)."""
-    return description(code) is not None
-
-
 def is_header(code: str) -> bool:
     """Whether ``code`` has codes under it in the tabular (a category or subcategory)."""
     return code in tabular().children
@@ -553,11 +548,6 @@ def needs_seventh(code: str) -> bool:
 def with_placeholders(code: str) -> str:
     """``code`` padded with the placeholder X to 6 characters (``S0083`` -> ``S0083X``)."""
     return code + "X" * (6 - len(code)) if len(code) < 6 else code
-
-
-def parent(code: str) -> str | None:
-    """The code one level up in the tabular (``None`` for a category or an unknown code)."""
-    return tabular().parents.get(code)
 
 
 def nearest_known(code: str) -> str | None:
@@ -672,14 +662,14 @@ __all__ = [
     "fy2024_sex",
     "history",
     "in_note_ranges",
-    "in_tabular",
     "is_header",
     "is_valid",
+    "iter_codes",
+    "known_profiles",
     "nearest_known",
     "needs_seventh",
     "notes",
     "package_versions",
-    "parent",
     "profile",
     "replacements",
     "search",
