@@ -53,17 +53,17 @@ ICD10_CM = [
     "E785",
     "K219",
     "F419",
-    "M545",
+    "M5450",
     "N390",
     "J189",
     "E039",
     "G4733",
-    "R51",
-    "Z0000",
+    "R519",
+    "Z1331",
     "S8261XA",
     "S52501A",
-    "O9989",
-    "Z3A20",
+    "K5900",
+    "L309",
     "U071",
     "H6690",
     "L03115",
@@ -71,6 +71,11 @@ ICD10_CM = [
     "R1084",
     "Z23",
 ]
+# every code above is valid and billable from EARLIEST_SERVICE to LATEST_SERVICE with no age or sex
+# edit; an inpatient principal diagnosis is one the Medicare Code Editor accepts without comment
+# (the Z codes are unacceptable principal diagnoses, E11.9 and I10 questionable admissions)
+ICD10_CM_INSTITUTIONAL = ICD10_CM
+ICD10_CM_INPATIENT_PRINCIPAL = [c for c in ICD10_CM if c[0] != "Z" and c not in ("E119", "I10")]
 ICD10_PCS = ["02703ZZ", "0SRC0J9", "0DTJ4ZZ", "5A1955Z", "10E0XZZ", "0FT44ZZ", "3E0234Z", "B2111ZZ"]
 CPT_HCPCS = [
     "99213",
@@ -421,7 +426,17 @@ def _institutional_dict(draw: st.DrawFn) -> dict[str, Any]:
     )
     start = draw(_dates(max(EARLIEST_SERVICE, born), LATEST_SERVICE))
     end = draw(_dates(start, min(start + timedelta(days=12), LATEST_SERVICE)))
-    diagnoses = draw(st.lists(st.sampled_from(ICD10_CM), min_size=1, max_size=12, unique=True))
+    principal = draw(
+        st.sampled_from(ICD10_CM_INPATIENT_PRINCIPAL if inpatient else ICD10_CM_INSTITUTIONAL)
+    )
+    others = draw(
+        st.lists(
+            st.sampled_from([c for c in ICD10_CM_INSTITUTIONAL if c != principal]),
+            max_size=11,
+            unique=True,
+        )
+    )
+    diagnoses = [principal, *others]
     data["diagnoses"] = diagnoses
     data["attending_provider"] = draw(_person(taxonomy=True))
     if draw(st.booleans()):
@@ -459,7 +474,7 @@ def _institutional_dict(draw: st.DrawFn) -> dict[str, Any]:
     if inpatient:
         block["admission_date"] = start
         block["admission_hour"] = draw(_hours())
-        block["admitting_diagnosis"] = draw(st.sampled_from(ICD10_CM))
+        block["admitting_diagnosis"] = draw(st.sampled_from(ICD10_CM_INSTITUTIONAL))
         if status != "30":
             hour = draw(_hours())
             if start == end:  # same-day stay: discharged after admitted

@@ -107,6 +107,8 @@ def test_sets_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = _run(capsys, "codes", "--sets", "--json")
     sets = {s["name"]: s for s in json.loads(out)}
     assert [
+        "icd-10-cm",
+        "icd-10-cm-tabular",
         "hcpcs",
         "modifiers",
         "place-of-service",
@@ -120,6 +122,10 @@ def test_sets_and_version(capsys: pytest.CaptureFixture[str]) -> None:
         sets["hcpcs"]["covers_to"],
         sets["hcpcs"]["rows"],
         sets["hcpcs"]["origin"],
+    )
+    assert ("2027-03-31", "package") == (
+        sets["icd-10-cm"]["covers_to"],
+        sets["icd-10-cm"]["origin"],
     )
     with pytest.raises(SystemExit) as exited:
         main(["--version"])

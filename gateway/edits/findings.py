@@ -77,6 +77,20 @@ class FindingCode(StrEnum):
     DIAGNOSIS_COUNT = "E-DIAGNOSIS-COUNT"
     DIAGNOSIS_DUPLICATE = "E-DIAGNOSIS-DUPLICATE"
     REASON_FOR_VISIT_COUNT = "E-REASON-FOR-VISIT-COUNT"
+    # diagnoses against the ICD-10-CM code set and the Medicare Code Editor, by date of service
+    ICD_UNKNOWN = "E-ICD-UNKNOWN"
+    ICD_NOT_BILLABLE = "E-ICD-NOT-BILLABLE"
+    ICD_SEVENTH_CHARACTER = "E-ICD-7TH-CHARACTER"
+    ICD_DELETED = "E-ICD-DELETED"
+    ICD_NOT_YET_VALID = "E-ICD-NOT-YET-VALID"
+    ICD_MANIFESTATION_FIRST = "E-ICD-MANIFESTATION-FIRST"
+    ICD_EXTERNAL_CAUSE_FIRST = "E-ICD-EXTERNAL-CAUSE-FIRST"
+    ICD_UNACCEPTABLE_PRINCIPAL = "E-ICD-UNACCEPTABLE-PRINCIPAL"
+    ICD_QUESTIONABLE_ADMISSION = "W-ICD-QUESTIONABLE-ADMISSION"
+    ICD_AGE_CONFLICT = "E-ICD-AGE-CONFLICT"
+    ICD_AGE_ATYPICAL = "W-ICD-AGE-CONFLICT"
+    ICD_SEX_CONFLICT = "W-ICD-SEX-CONFLICT"
+    ICD_DATA_COVERAGE = "W-ICD-DATA-COVERAGE"
     # lines
     LINES_MISSING = "E-LINES-MISSING"
     LINE_COUNT = "E-LINE-COUNT"
@@ -239,6 +253,27 @@ CATALOGUE: dict[FindingCode, _Entry] = {
     C.DIAGNOSIS_COUNT: _e("Keep the diagnoses that the lines point to, or split the claim."),
     C.DIAGNOSIS_DUPLICATE: _e("List each diagnosis once and point lines to that position."),
     C.REASON_FOR_VISIT_COUNT: _e("Give at most 3 reasons for visit."),
+    C.ICD_UNKNOWN: _e("Look the code up (gateway codes search WORDS) and send a valid one."),
+    C.ICD_NOT_BILLABLE: _e("Send one of the billable codes under the heading (gateway codes icd)."),
+    C.ICD_SEVENTH_CHARACTER: _e("Complete the code with its 7th character (gateway codes icd)."),
+    C.ICD_DELETED: _e("Use the code that replaced it on the date of service."),
+    C.ICD_NOT_YET_VALID: _e("Use the code in force on the date of service."),
+    C.ICD_MANIFESTATION_FIRST: _e("List the underlying condition first, then this code."),
+    C.ICD_EXTERNAL_CAUSE_FIRST: _e(
+        "List the injury or condition first; keep the external cause code as a secondary one."
+    ),
+    C.ICD_UNACCEPTABLE_PRINCIPAL: _e(
+        "Make the condition chiefly responsible for the admission the principal diagnosis."
+    ),
+    C.ICD_QUESTIONABLE_ADMISSION: _w(
+        "Check that the principal diagnosis justifies an inpatient admission."
+    ),
+    C.ICD_AGE_CONFLICT: _e("Check the diagnosis and the patient's birth date."),
+    C.ICD_AGE_ATYPICAL: _w("Check the diagnosis and the patient's birth date."),
+    C.ICD_SEX_CONFLICT: _w(
+        "Check the diagnosis and the patient's gender: payers deny such claims (CARC 7)."
+    ),
+    C.ICD_DATA_COVERAGE: _w("Upgrade x12-claim-gateway for newer ICD-10-CM data."),
     C.LINES_MISSING: _e("Add at least one service line."),
     C.LINE_COUNT: _e("Split the encounter into claims of at most 50 (837P) / 999 (837I) lines."),
     C.PROCEDURE_MISSING: _e("Give the CPT or HCPCS code of the service."),

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from gateway.codes import procedures as code_sets
 from gateway.codes.dated import DatedCodes, Validity
 from gateway.edits import codelists as cl
-from gateway.edits import procedure_codes
+from gateway.edits import diagnosis_codes, procedure_codes
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
 from gateway.models.encounter import (
@@ -1158,6 +1158,7 @@ RULES: tuple[Rule, ...] = (
     diagnosis_dots,
     diagnoses,
     institutional_diagnoses,
+    *diagnosis_codes.CODE_SET_RULES,  # after the shape checks: the code sets, by date of service
     institutional_codes,
     place_of_service,
     accident,

@@ -263,7 +263,14 @@ _PAYERS = (
 _OFFICE_VISITS = (("99213", "110.00"), ("99214", "185.00"), ("99203", "150.00"), ("99212", "75.00"))
 _LAB = (("83036", "42.50"), ("80053", "64.00"), ("85025", "28.00"), ("36415", "12.00"))
 #: Mistakes the scrubber catches (applied to every 23rd encounter, in turn).
-_SCRUBBER_MISTAKES = ("npi-check-digit", "pointer-out-of-range", "future-service-date")
+_SCRUBBER_MISTAKES = (
+    "npi-check-digit",
+    "icd-category",  # E11.6: a subcategory, not a billable code
+    "pointer-out-of-range",
+    "icd-seventh-character",  # T50.901: the 7th character is missing
+    "future-service-date",
+    "icd-external-cause-first",  # W01.0XXA (a fall) listed before the injury
+)
 #: What the simulated clearinghouse and payers reject (every 12th encounter, in turn).
 _PAYER_REJECTIONS = ("member-id-x", "unknown-payer", "aetna-without-referral")
 
@@ -322,7 +329,13 @@ def _mistake(enc: dict[str, Any], kind: str, today: date) -> None:
         )
     elif kind == "pointer-out-of-range" and "diagnosis_pointers" in enc["service_lines"][0]:
         enc["service_lines"][0]["diagnosis_pointers"] = [1, 9]
-    else:
+    elif kind == "icd-category":
+        enc["diagnoses"][0] = "E116"
+    elif kind == "icd-seventh-character":
+        enc["diagnoses"][-1] = "T50901"
+    elif kind == "icd-external-cause-first":
+        enc["diagnoses"][:1] = ["W010XXA", "S93401A"]
+    elif kind == "future-service-date":
         later = (today + timedelta(days=10)).isoformat()
         for line in enc["service_lines"]:
             line["service_date"] = later
