@@ -1,0 +1,176 @@
+"""Only complete, balanced transaction sets move money: a truncated response (any kind) is held
+whole until its complete copy comes, an out-of-balance 835 set is held for review with its
+claims in the correction queue, and `gateway responses release` posts it once, saying who and why."""
+
+# ruff: noqa: SIM300  (the house style is `assert expected == actual`)
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load_settings
+from gateway.ledger.lifecycle import ClaimState
+from gateway.service.pipeline import Service
+from gateway.service.simulator import SimulatorState, Stage, respond
+from gateway.service.simulator_rules import load_rules
+from tests.test_service import drop, encounter, write_config
+
+S = ClaimState
+NOW = datetime(2026, 11, 21, 8, 0)
+IDS = ["SVC-0001", "SVC-0002", "SVC-0003"]
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[Service]:
+    """A service over a fresh workspace whose three claims SVC-0001..3 were submitted."""
+    settings = load_settings(write_config(tmp_path), environ={})
+    svc = await Service.open(settings)
+    try:
+        drop(settings, "a.json", [encounter(n) for n in range(1, 4)])
+        await svc.run_once()
+        yield svc
+    finally:
+        await svc.close()
+
+
+def answers(svc: Service) -> dict[Stage, bytes]:
+    """The simulator's responses to the 837 in the outbox, by stage (the 835 pays the three:
+    SVC-0001 148.00, SVC-0002 182.00, SVC-0003 85.60)."""
+    (path,) = sorted(svc.settings.workspace.outbox.glob("*.x12"))
+    answer = respond(path.read_bytes(), load_rules(), SimulatorState(), now=NOW)
+    return {r.stage: r.data for r in answer.responses}
+
+
+def deliver(svc: Service, name: str, data: bytes) -> None:
+    """Drop a response file into the responses inbox."""
+    (svc.settings.workspace.responses_inbox / name).write_bytes(data)
+
+
+async def claim_states(svc: Service) -> dict[str, tuple[ClaimState, Decimal | None]]:
+    """State and paid amount of SVC-0001..3."""
+    out = {}
+    for claim_id in IDS:
+        claim = await svc.ledger.claim(claim_id)
+        assert claim is not None
+        out[claim_id] = (claim.state, claim.paid_amount)
+    return out
+
+
+def cut_in_last_paid_amount(data: bytes) -> bytes:
+    """The 835 cut in the middle of the last claim's CLP04 (85.60 -> 8): no SE, GE, IEA."""
+    text = data.decode()
+    start = text.rindex("CLP*SVC-0003*1*227.5*85.6")
+    return text[: start + len("CLP*SVC-0003*1*227.5*8")].encode()
+
+
+def cut_before_se(data: bytes) -> bytes:
+    """The file cut right before its SE (the last segments of the set are lost)."""
+    text = data.decode()
+    return text[: text.rindex("SE*")].encode()
+
+
+def wrong_se01(data: bytes) -> bytes:
+    """SE01 one lower than the set's real segment count (a segment was lost or added)."""
+    return re.sub(rb"SE\*(\d+)\*", lambda m: b"SE*%d*" % (int(m[1]) - 1), data, count=1)
+
+
+def no_trailers(data: bytes) -> bytes:
+    """The set complete, but the file ends before the GE and IEA trailers."""
+    text = data.decode()
+    return text[: text.index("GE*")].encode()
+
+
+def wrong_iea02(data: bytes) -> bytes:
+    """IEA02 does not match ISA13 (the trailer belongs to another interchange)."""
+    return re.sub(rb"IEA\*1\*(\d+)", b"IEA*1*999999999", data)
+
+
+INCOMPLETE: list[tuple[Stage, Callable[[bytes], bytes], str]] = [
+    (Stage.REMITTANCE, cut_in_last_paid_amount, "IK502-2"),
+    (Stage.REMITTANCE, wrong_se01, "IK502-4"),
+    (Stage.REMITTANCE, no_trailers, "AK905-3"),
+    (Stage.REMITTANCE, wrong_iea02, "TA1-001"),
+    (Stage.CLEARINGHOUSE_ACK, cut_before_se, "IK502-2"),
+    (Stage.PAYER_ACK, wrong_se01, "IK502-4"),
+    (Stage.IMPLEMENTATION_ACK, cut_before_se, "IK502-2"),
+]
+
+
+@pytest.mark.parametrize(
+    ("stage", "damage", "code"), INCOMPLETE, ids=[f"{s}-{d.__name__}" for s, d, _ in INCOMPLETE]
+)
+async def test_an_incomplete_response_changes_no_claim_and_is_held_with_where_it_breaks(
+    service: Service, stage: Stage, damage: Callable[[bytes], bytes], code: str
+) -> None:
+    """A response whose set or interchange is incomplete (no SE, wrong SE01, no GE/IEA, IEA02
+    off) applies nothing: every claim stays submitted, the file is held (not archived) beside a
+    located .error.json, and `gateway status` counts it."""
+    deliver(service, "damaged.x12", damage(answers(service)[stage]))
+    await service.run_once()
+    assert {c: (S.SUBMITTED, None) for c in IDS} == await claim_states(service)
+    ws = service.settings.workspace
+    report = json.loads((ws.quarantine / "damaged.x12.error.json").read_text())
+    assert "incomplete" == report["error"]["code"]
+    assert code in [f["code"] for f in report["error"]["findings"]]
+    assert report["error"]["where"]["segment_index"] >= 0
+    assert report["error"]["what_to_do"]
+    assert [] == list(ws.archive.rglob("damaged.x12"))
+    status = await service.ledger.status()
+    assert (1, 0) == (status.held_files, status.quarantined_files)
+
+
+async def test_a_truncated_835_posts_nothing_and_its_complete_copy_posts_every_claim(
+    service: Service,
+) -> None:
+    """The issue's case: an 835 cut inside the last claim's paid amount must not post "paid 8"
+    for 85.60, and the complete file arriving later posts every claim at its real amount (the
+    truncated copy is then no longer counted as held)."""
+    complete = answers(service)[Stage.REMITTANCE]
+    deliver(service, "835-part.x12", cut_in_last_paid_amount(complete))
+    await service.run_once()
+    assert {c: (S.SUBMITTED, None) for c in IDS} == await claim_states(service)
+    deliver(service, "835.x12", complete)
+    await service.run_once()
+    assert {
+        "SVC-0001": (S.PARTIALLY_PAID, Decimal("148.00")),
+        "SVC-0002": (S.PAID, Decimal("182.00")),
+        "SVC-0003": (S.PAID, Decimal("85.60")),
+    } == await claim_states(service)
+    assert 0 == (await service.ledger.status()).held_files
+
+
+def out_of_balance(data: bytes) -> bytes:
+    """SVC-0002 shown paid 77,777.77 on its 227.50 charge (claim and set no longer balance)."""
+    return data.replace(b"CLP*SVC-0002*1*227.5*182*", b"CLP*SVC-0002*1*227.5*77777.77*")
+
+
+async def test_an_out_of_balance_835_is_held_for_review_with_the_amounts_that_disagree(
+    service: Service,
+) -> None:
+    """An 835 set failing the SNIP 3 balancing rules posts nothing (its balanced claims wait with
+    it: BPR02 must equal the sum), and each of its claims gets a correction item naming the
+    balance that failed and by how much."""
+    deliver(service, "835-bad.x12", out_of_balance(answers(service)[Stage.REMITTANCE]))
+    await service.run_once()
+    assert {c: (S.SUBMITTED, None) for c in IDS} == await claim_states(service)
+    items = {i.claim_id: i for i in await service.ledger.open_items()}
+    assert set(IDS) == set(items)
+    codes = [r.code for r in items["SVC-0002"].reasons]
+    assert "835-CLAIM-BALANCE" in codes
+    assert "835-TRANSACTION-BALANCE" in codes
+    claim_reason = next(r for r in items["SVC-0002"].reasons if r.code == "835-CLAIM-BALANCE")
+    assert "77777.77" in claim_reason.meaning
+    assert "182" in claim_reason.meaning  # what it should be
+    assert "835-TRANSACTION-BALANCE" in [r.code for r in items["SVC-0001"].reasons]
+    ws = service.settings.workspace
+    report = json.loads((ws.quarantine / "835-bad.x12.error.json").read_text())
+    assert "out-of-balance" == report["error"]["code"]
+    assert "gateway responses release" in report["error"]["what_to_do"]
+    assert 1 == (await service.ledger.status()).held_files
