@@ -74,6 +74,7 @@ max_wait_seconds = 30.0
 [intake]
 settle_seconds = 2.0
 max_file_bytes = 104857600
+max_response_bytes = 1073741824
 watcher = "events"
 poll_interval_seconds = 2.0
 
@@ -165,6 +166,8 @@ class IntakeSettings:
     max_file_bytes: int
     watcher: WatcherMode
     poll_interval_seconds: float
+    #: Response files (TA1, 999, 277CA, 835) are applied streamed, so they may be far larger.
+    max_response_bytes: int = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,9 @@ def load_settings(
         ),
         poll_interval_seconds=_seconds(
             i["poll_interval_seconds"], *where("intake", "poll_interval_seconds")
+        ),
+        max_response_bytes=_positive_int(
+            i["max_response_bytes"], *where("intake", "max_response_bytes")
         ),
     )
 

@@ -23,6 +23,7 @@ __all__ = [
     "EventRecord",
     "FileRecord",
     "GroupSent",
+    "HeldClaim",
     "IncomingClaim",
     "IntakeOutcome",
     "QueueItem",
@@ -78,6 +79,8 @@ class FileRecord:
     status: str
     archive_path: str | None
     is_new: bool
+    detail: Mapping[str, Any] | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -307,3 +310,17 @@ class StatusSummary:
     oldest_items: tuple[QueueItem, ...]
     unmatched: int
     quarantined_files: int
+    #: Response files held: incomplete as received, or 835 sets out of balance awaiting release.
+    held_files: int = 0
+
+
+@dataclass(frozen=True)
+class HeldClaim:
+    """A claim whose response (an 835 set out of balance) is held for review: the event key
+    that makes holding it idempotent, the cause for its history and the reasons for its item."""
+
+    claim_id: str
+    key: str
+    cause: str
+    reasons: tuple[Reason, ...]
+    detail: Mapping[str, Any] | None = None

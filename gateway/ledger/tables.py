@@ -52,7 +52,9 @@ files = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     # in (inbox) | out (sent to the clearinghouse)
     sa.Column("direction", sa.String(3), nullable=False),
-    # received | processing | written | sent | archived | applied | quarantined | duplicate
+    # received | processing | written | sent | archived | applied | quarantined | duplicate |
+    # held (a response not applied, or partly: incomplete, or 835 sets out of balance) |
+    # superseded (a held incomplete response whose complete copy was applied)
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=True),
     sa.Column("archive_path", sa.String(1024), nullable=True),
