@@ -1,11 +1,12 @@
 """Only complete, balanced transaction sets move money: a truncated response (any kind) is held
 whole until its complete copy comes, an out-of-balance 835 set is held for review with its
-claims in the correction queue, and `gateway responses release` posts it once, saying who and why."""
+claims in the correction queue, and `gateway responses release` posts it once, with who and why."""
 
 # ruff: noqa: SIM300  (the house style is `assert expected == actual`)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -114,7 +115,7 @@ async def test_an_incomplete_response_changes_no_claim_and_is_held_with_where_it
     located .error.json, and `gateway status` counts it."""
     deliver(service, "damaged.x12", damage(answers(service)[stage]))
     await service.run_once()
-    assert {c: (S.SUBMITTED, None) for c in IDS} == await claim_states(service)
+    assert dict.fromkeys(IDS, (S.SUBMITTED, None)) == await claim_states(service)
     ws = service.settings.workspace
     report = json.loads((ws.quarantine / "damaged.x12.error.json").read_text())
     assert "incomplete" == report["error"]["code"]
@@ -135,7 +136,7 @@ async def test_a_truncated_835_posts_nothing_and_its_complete_copy_posts_every_c
     complete = answers(service)[Stage.REMITTANCE]
     deliver(service, "835-part.x12", cut_in_last_paid_amount(complete))
     await service.run_once()
-    assert {c: (S.SUBMITTED, None) for c in IDS} == await claim_states(service)
+    assert dict.fromkeys(IDS, (S.SUBMITTED, None)) == await claim_states(service)
     deliver(service, "835.x12", complete)
     await service.run_once()
     assert {
@@ -159,7 +160,7 @@ async def test_an_out_of_balance_835_is_held_for_review_with_the_amounts_that_di
     balance that failed and by how much."""
     deliver(service, "835-bad.x12", out_of_balance(answers(service)[Stage.REMITTANCE]))
     await service.run_once()
-    assert {c: (S.SUBMITTED, None) for c in IDS} == await claim_states(service)
+    assert dict.fromkeys(IDS, (S.SUBMITTED, None)) == await claim_states(service)
     items = {i.claim_id: i for i in await service.ledger.open_items()}
     assert set(IDS) == set(items)
     codes = [r.code for r in items["SVC-0002"].reasons]
@@ -174,3 +175,136 @@ async def test_an_out_of_balance_835_is_held_for_review_with_the_amounts_that_di
     assert "out-of-balance" == report["error"]["code"]
     assert "gateway responses release" in report["error"]["what_to_do"]
     assert 1 == (await service.ledger.status()).held_files
+
+
+def two_sets(data: bytes) -> bytes:
+    """The 835 re-enveloped as two transaction sets: SVC-0001 alone, then SVC-0002 and SVC-0003
+    (each set's BPR02 the sum of its claims' CLP04, every count right)."""
+    lines = [s for s in data.decode().split("~\n") if s]
+    st = next(i for i, s in enumerate(lines) if s.startswith("ST*"))
+    se = next(i for i, s in enumerate(lines) if s.startswith("SE*"))
+    first_clp = next(i for i, s in enumerate(lines) if s.startswith("CLP*"))
+    header = lines[st + 1 : first_clp]
+    blocks: list[list[str]] = []
+    for seg in lines[first_clp:se]:
+        if seg.startswith("CLP*"):
+            blocks.append([])
+        blocks[-1].append(seg)
+    gs06 = lines[1].split("*")[6]
+    out = lines[:2]
+    for n, group in enumerate([blocks[:1], blocks[1:]], start=1):
+        paid = sum((Decimal(b[0].split("*")[4]) for b in group), Decimal(0))
+        head = [re.sub(r"^BPR\*I\*[^*]*", f"BPR*I*{paid}", h) for h in header]
+        body = [f"ST*835*000{n}", *head, *(seg for b in group for seg in b)]
+        out += [*body, f"SE*{len(body) + 1}*000{n}"]
+    out += [f"GE*2*{gs06}", lines[-1]]
+    return ("~\n".join(out) + "~\n").encode()
+
+
+async def test_only_the_out_of_balance_set_of_a_file_waits_and_release_posts_it_once(
+    service: Service,
+) -> None:
+    """Of a file with a balanced set and an unbalanced one, the balanced set is posted at once;
+    the other waits until released, which posts it as sent, exactly once, recording who and why
+    and closing the hold items."""
+    from gateway.service.posting import ReleaseError, release_held_file
+
+    deliver(service, "835-two.x12", out_of_balance(two_sets(answers(service)[Stage.REMITTANCE])))
+    await service.run_once()
+    assert {
+        "SVC-0001": (S.PARTIALLY_PAID, Decimal("148.00")),
+        "SVC-0002": (S.SUBMITTED, None),
+        "SVC-0003": (S.SUBMITTED, None),
+    } == await claim_states(service)
+    held = await service.ledger.files(status="held")
+    assert ["835-two.x12"] == [f.name for f in held]
+    assert ["0002"] == [s["st02"] for s in held[0].detail["held_sets"]]  # type: ignore[index]
+    items = {i.claim_id: i.source for i in await service.ledger.open_items()}
+    assert {"SVC-0002": "835-held", "SVC-0003": "835-held"} == items
+
+    result = await release_held_file(
+        service.ledger, service.settings, str(held[0].id), note="payer confirmed", by="ann"
+    )
+    assert (1, 2, 2) == (result.sets, result.claims, result.items_closed)
+    assert {
+        "SVC-0001": (S.PARTIALLY_PAID, Decimal("148.00")),
+        "SVC-0002": (S.PAID, Decimal("77777.77")),
+        "SVC-0003": (S.PAID, Decimal("85.60")),
+    } == await claim_states(service)
+    assert [] == await service.ledger.open_items()
+    record = await service.ledger.file(held[0].id)
+    assert record is not None
+    assert record.detail is not None
+    assert ("applied", "ann", "payer confirmed") == (
+        record.status,
+        record.detail["release"]["by"],
+        record.detail["release"]["note"],
+    )
+    assert result.archived_as.is_file()
+    assert 0 == (await service.ledger.status()).held_files
+    history = await service.ledger.claim_history("SVC-0002")
+    assert history is not None
+    events = len(history.events)
+    with pytest.raises(ReleaseError, match="already released"):
+        await release_held_file(service.ledger, service.settings, "835-two.x12", note="", by="bo")
+    history = await service.ledger.claim_history("SVC-0002")
+    assert history is not None
+    assert events == len(history.events)
+
+
+async def test_an_incomplete_file_is_never_released(service: Service) -> None:
+    """Releasing a truncated file is refused with what to do: only its complete copy applies."""
+    from gateway.service.posting import ReleaseError, release_held_file
+
+    deliver(service, "835-part.x12", cut_in_last_paid_amount(answers(service)[Stage.REMITTANCE]))
+    await service.run_once()
+    with pytest.raises(ReleaseError, match="complete file"):
+        await release_held_file(service.ledger, service.settings, "835-part.x12", note="", by="x")
+    assert dict.fromkeys(IDS, (S.SUBMITTED, None)) == await claim_states(service)
+
+
+async def test_a_copy_of_a_held_file_is_a_duplicate_and_changes_nothing(service: Service) -> None:
+    """The same held content dropped again is reported as a duplicate: no second hold event,
+    nothing posted."""
+    data = out_of_balance(answers(service)[Stage.REMITTANCE])
+    deliver(service, "835-bad.x12", data)
+    await service.run_once()
+    history = await service.ledger.claim_history("SVC-0002")
+    assert history is not None
+    before = len(history.events)
+    deliver(service, "835-bad-again.x12", data)
+    await service.run_once()
+    history = await service.ledger.claim_history("SVC-0002")
+    assert history is not None
+    assert before == len(history.events)
+    assert (1, 1) == (service.stats.duplicate_files, (await service.ledger.status()).held_files)
+    assert dict.fromkeys(IDS, (S.SUBMITTED, None)) == await claim_states(service)
+
+
+async def test_gateway_responses_lists_and_releases_a_held_file(
+    service: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`gateway responses list` shows the held file; `release --note` posts it (exit 0), and a
+    second release exits 1 saying it was already released."""
+    from gateway.cli import main
+
+    deliver(service, "835-bad.x12", out_of_balance(answers(service)[Stage.REMITTANCE]))
+    await service.run_once()
+    config = str(service.settings.workspace.root / "gateway.toml")
+    capsys.readouterr()
+    assert 0 == await asyncio.to_thread(main, ["responses", "list", "--json", "--config", config])
+    (row,) = json.loads(capsys.readouterr().out)
+    assert ("835-bad.x12", "out-of-balance", ["0001"], 3) == (
+        row["name"], row["hold"], row["held_sets"], row["held_claims"],
+    )  # fmt: skip
+    assert 0 == await asyncio.to_thread(
+        main,
+        ["responses", "release", str(row["id"]), "--note", "checked", "--by", "ann",
+         "--json", "--config", config],
+    )  # fmt: skip
+    released = json.loads(capsys.readouterr().out)
+    assert (3, 3, "ann") == (released["claims"], released["state_changes"], released["released_by"])
+    again = ["responses", "release", "835-bad.x12", "--config", config]
+    assert 1 == await asyncio.to_thread(main, again)
+    assert "already released" in capsys.readouterr().err
+    assert (S.PAID, Decimal("77777.77")) == (await claim_states(service))["SVC-0002"]

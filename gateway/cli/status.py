@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "status",
         help="counts and amounts by state, oldest open items",
         description="Print how many claims are in each state with their charges and payments, "
-        "the open correction items (oldest first), unmatched responses and quarantined files.",
+        "the open correction items (oldest first), unmatched responses, quarantined files "
+        "and held response files.",
     )
     parser.add_argument("--oldest", type=int, default=5, metavar="N", help="open items to show")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -49,6 +50,7 @@ def status_data(summary: StatusSummary) -> dict[str, Any]:
         "oldest_items": [item_data(i) for i in summary.oldest_items],
         "unmatched_responses": summary.unmatched,
         "quarantined_files": summary.quarantined_files,
+        "held_files": summary.held_files,
     }
 
 
@@ -77,6 +79,8 @@ def render(summary: StatusSummary) -> str:
         )
     lines.append(f"unmatched response parts: {summary.unmatched}")
     lines.append(f"quarantined files: {summary.quarantined_files}")
+    held = f"held response files: {summary.held_files}"
+    lines.append(held + ("  (gateway responses list)" if summary.held_files else ""))
     return "\n".join(lines)
 
 
