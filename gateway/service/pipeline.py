@@ -9,10 +9,12 @@
   a claim id already in flight reported as a duplicate). A correction document from
   ``corrections/`` dropped back in resubmits its claim by the rules of ``gateway.ledger.queue``.
 - **batching and submission**: ``gateway.service.submit.Submitter`` (write-ahead, exactly once).
-- **responses**: pulled from each partner's transport into the responses inbox, claimed, read
-  (``gateway.service.responses``), reconciled (``Ledger.apply_response``, idempotent by content
-  hash) and archived; a file that holds no readable response is quarantined beside its
-  ``.error.json`` and counted by ``gateway status``.
+- **responses**: pulled from each partner's transport into the responses inbox, claimed, checked
+  in one streamed pass (``gateway.service.responses``: complete envelopes, 835 balancing, TR3),
+  posted in a second (``gateway.service.posting``: batches, idempotent by content hash) and
+  archived; a file that holds no readable response is quarantined beside its ``.error.json``;
+  an incomplete one, or one with 835 sets out of balance, is held there instead (nothing, or
+  only its balanced sets, applied) and counted by ``gateway status``.
 - **recovery** on start: files this worker had claimed are processed again (the ledger makes that
   harmless), staged 837s and submission intents are settled (``Submitter.finish_staged``).
 - **presence** on PostgreSQL (``gateway.ledger.workers``): the worker id is held while the service
