@@ -21,7 +21,7 @@ from gateway.ledger.lifecycle import ClaimState
 from gateway.service.pipeline import Service
 from gateway.service.simulator import SimulatorState, Stage, respond
 from gateway.service.simulator_rules import load_rules
-from tests.test_service import drop, encounter, write_config
+from tests.test_service import ROOT, drop, encounter, write_config
 
 S = ClaimState
 NOW = datetime(2026, 11, 21, 8, 0)
@@ -308,3 +308,26 @@ async def test_gateway_responses_lists_and_releases_a_held_file(
     assert 1 == await asyncio.to_thread(main, again)
     assert "already released" in capsys.readouterr().err
     assert (S.PAID, Decimal("77777.77")) == (await claim_states(service))["SVC-0002"]
+
+
+async def test_responses_have_their_own_size_limit_of_1_gib_by_default(tmp_path: Path) -> None:
+    """Responses may be up to `[intake] max_response_bytes` (1 GiB by default, beside the
+    encounter limit, which stays); a larger one is quarantined unread saying what to do."""
+    settings = load_settings(write_config(tmp_path), environ={})
+    assert (1 << 30, 100 << 20) == (
+        settings.intake.max_response_bytes,
+        settings.intake.max_file_bytes,
+    )
+    config = write_config(tmp_path / "small")
+    config.write_text(
+        config.read_text().replace("[intake]\n", "[intake]\nmax_response_bytes = 64\n")
+    )
+    svc = await Service.open(load_settings(config, environ={}))
+    try:
+        deliver(svc, "big.x12", (ROOT / "samples/x12/835-sample.x12").read_bytes())
+        await svc.run_once()
+        report = json.loads((svc.settings.workspace.quarantine / "big.x12.error.json").read_text())
+        assert "too-large" == report["error"]["code"]
+        assert "max_response_bytes" in report["error"]["what_to_do"]
+    finally:
+        await svc.close()
