@@ -7,7 +7,9 @@ claims in the correction queue, and `gateway responses release` posts it once, w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -18,27 +20,39 @@ import pytest
 
 from gateway.config import load_settings
 from gateway.ledger.lifecycle import ClaimState
+from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from gateway.service.pipeline import Service
 from gateway.service.simulator import SimulatorState, Stage, respond
 from gateway.service.simulator_rules import load_rules
 from tests.test_service import ROOT, drop, encounter, write_config
 
 S = ClaimState
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 NOW = datetime(2026, 11, 21, 8, 0)
 IDS = ["SVC-0001", "SVC-0002", "SVC-0003"]
 
 
-@pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[Service]:
-    """A service over a fresh workspace whose three claims SVC-0001..3 were submitted."""
-    settings = load_settings(write_config(tmp_path), environ={})
-    svc = await Service.open(settings)
-    try:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def service(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Service]:
+    """A service over a fresh workspace (its ledger on SQLite or a fresh PostgreSQL database)
+    whose three claims SVC-0001..3 were submitted."""
+    config = write_config(tmp_path)
+    async with contextlib.AsyncExitStack() as stack:
+        environ: dict[str, str] = {}
+        if request.param == "postgres":
+            if not await postgres_available():
+                if IN_CI:
+                    pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
+                pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+            url = await stack.enter_async_context(fresh_postgres_database())
+            environ["GATEWAY_LEDGER_URL"] = url
+            config.write_text(config.read_text() + f'[ledger]\nurl = "{url}"\n')
+        settings = load_settings(config, environ=environ)
+        svc = await Service.open(settings)
+        stack.push_async_callback(svc.close)
         drop(settings, "a.json", [encounter(n) for n in range(1, 4)])
         await svc.run_once()
         yield svc
-    finally:
-        await svc.close()
 
 
 def answers(svc: Service) -> dict[Stage, bytes]:
