@@ -609,7 +609,7 @@ class Service:
             self.stats.tr3_rejected_files += 1
             self.stats.tr3_findings += len(tr3.findings)
             self._log.warning(
-                "response fails TR3 validation; read and applied all the same",
+                "response fails TR3 validation; applied all the same if complete and balanced",
                 errors=len(tr3.findings),
                 rejected_sets=list(tr3.rejected_sets[:20]),
                 first=[f"{d.code} {d.location}: {d.message}" for d in tr3.findings[:5]],

@@ -228,10 +228,12 @@ class ResponseCheck:
         sets = sorted(self.held_sets.values(), key=lambda h: h.index)
         findings = [f for h in sets for f in h.findings][:MAX_RECORDED_FINDINGS]
         listing = ", ".join(f"ST02 {h.st02} (TRN02 {h.trace_number})" for h in sets[:10])
+        others = self.remittance_sets - len(sets)
         what = (
             f"{name}: {len(sets)} 835 transaction set(s) do not balance or hold an invalid "
             f"amount: {listing}; their {self.held_claims} claim(s) were not posted and wait in "
-            "the correction queue (the file's other sets were applied)"
+            "the correction queue"
+            + (f" (the file's {others} other 835 set(s) were posted)" if others else "")
         )
         return FileProblem(
             "out-of-balance",
