@@ -104,7 +104,9 @@ def no_trailers(data: bytes) -> bytes:
 
 def wrong_iea02(data: bytes) -> bytes:
     """IEA02 does not match ISA13 (the trailer belongs to another interchange)."""
-    return re.sub(rb"IEA\*1\*(\d+)", b"IEA*1*999999999", data)
+    changed = re.sub(rb"IEA\*(\d+)\*\d+", rb"IEA*\1*999999999", data)
+    assert changed != data
+    return changed
 
 
 INCOMPLETE: list[tuple[Stage, Callable[[bytes], bytes], str]] = [
@@ -115,6 +117,7 @@ INCOMPLETE: list[tuple[Stage, Callable[[bytes], bytes], str]] = [
     (Stage.CLEARINGHOUSE_ACK, cut_before_se, "IK502-2"),
     (Stage.PAYER_ACK, wrong_se01, "IK502-4"),
     (Stage.IMPLEMENTATION_ACK, cut_before_se, "IK502-2"),
+    (Stage.INTERCHANGE_ACK, wrong_iea02, "TA1-001"),
 ]
 
 
