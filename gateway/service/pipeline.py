@@ -61,6 +61,7 @@ from gateway.service.files import (
     read_file,
     release_claimed,
     sha256_file,
+    sha256_file_sync,
 )
 from gateway.service.intake import ParsedEncounters, parse_encounter_file
 from gateway.service.posting import LEDGER_KINDS, post_response
@@ -584,7 +585,7 @@ class Service:
         """Apply a response file in two streamed passes (bounded memory whatever its size):
         check it (complete? balanced? TR3), then post what may move money and hold the rest."""
         size = (await asyncio.to_thread(claimed.path.stat)).st_size
-        digest = await sha256_file(claimed.path)
+        digest = await asyncio.to_thread(sha256_file_sync, claimed.path)  # one hop, not many
         limit = self.settings.intake.max_response_bytes
         if size > limit:
             problem = FileProblem(
