@@ -106,10 +106,12 @@ def test_a_held_set_names_its_control_numbers_and_the_amounts_that_disagree(
     assert ("5000.00", "50.00") == found["835-TRANSACTION-BALANCE"]
 
 
-def test_batch_keys_are_the_file_hash_first_and_distinct_after() -> None:
-    """The first batch of the first set is applied under the file's hash (as before streaming);
-    every other batch gets its own key, the same for the same file every time."""
-    keys = {unit_hash("f" * 64, 0, "835", s, b) for s in range(3) for b in range(3)}
-    assert 9 == len(keys)
-    assert "f" * 64 == unit_hash("f" * 64, 0, "835", 0, 0)
-    assert unit_hash("f" * 64, 0, "835", 2, 1) == unit_hash("f" * 64, 0, "835", 2, 1)
+def test_batch_keys_are_the_document_key_first_and_distinct_after() -> None:
+    """The first batch of a document is applied under the document's key (the file's hash for
+    the first document, as before streaming); every other batch, and every batch of a release,
+    gets its own key, the same for the same file every time."""
+    digest = "f" * 64
+    keys = {unit_hash(digest, 0, "835", n, release=r) for n in range(4) for r in (False, True)}
+    assert 8 == len(keys)
+    assert digest == unit_hash(digest, 0, "835", 0)
+    assert unit_hash(digest, 1, "835", 2) == unit_hash(digest, 1, "835", 2)

@@ -1,5 +1,6 @@
-"""`gateway run` killed with SIGKILL while it posts a streamed 835 (after its first batch), then
-restarted: every batch is posted once, the out-of-balance set is held once, nothing is lost."""
+"""`gateway run` killed with SIGKILL right after it posted an 835's balanced set (its unbalanced
+set already held), before the file was put away, then restarted: the set is posted once, the
+unbalanced set's claims held once each, the file held, nothing lost."""
 
 # ruff: noqa: SIM300  (the house style is `assert expected == actual`)
 
@@ -23,8 +24,8 @@ pytestmark = pytest.mark.slow
 def test_kill_9_while_posting_an_835_posts_each_set_once_and_holds_the_bad_one(
     tmp_path: Path,
 ) -> None:
-    """Killed right after the first set is posted: the restart posts nothing twice, holds the
-    unbalanced set's claims once each, and keeps the file held in quarantine."""
+    """Killed right after posting: the restart posts nothing twice, holds the unbalanced set's
+    claims once each, and keeps the file held in quarantine."""
     config = workspace(tmp_path)
     drop(tmp_path, "a.jsonl", encounters(1, 3))
     assert 0 == run_once(config).returncode

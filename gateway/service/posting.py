@@ -2,9 +2,10 @@
 
 ``post_response`` streams the file a second time (pass 1 is
 ``gateway.service.responses.check_response_file``) and applies it in bounded memory: a TA1, 999
-or 277CA document at a time, an 835 in batches of ``BATCH_CLAIMS`` claims, each batch applied in
-its own ledger transaction under a key derived from the file's hash, the set and the batch
-(``unit_hash``), so a restart after a crash applies the rest and nothing twice. The claims of an
+or 277CA document at a time, an 835 in batches of about ``BATCH_CLAIMS`` claims (consecutive sets
+share a batch; a small file is one), each batch applied in its own ledger transaction under a key
+derived from the file's hash and the batch number (``unit_hash``), so a restart after a crash
+applies the rest and nothing twice. The claims of an
 835 set held for review (it does not balance) are not posted: each gets an event and a correction
 item saying which balance failed and by how much (``Ledger.hold_claims``).
 
@@ -47,7 +48,7 @@ from gateway.service.responses import (
 from gateway.service.submit import crash_point
 from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.transactions.claim_ack import read_claim_acknowledgement
-from gateway.transactions.remittance import RemittanceEnd, RemittanceReader
+from gateway.transactions.remittance import RemittanceReader
 from gateway.transactions.ta1 import read_interchange_acknowledgement
 from gateway.x12 import read_segments
 
@@ -151,43 +152,49 @@ def _read_document(path: Path, kind: str) -> Document:
 def _remittance_units(
     path: Path, digest: str, index: int, check: ResponseCheck, *, held_only: bool
 ) -> Iterator[_Apply | _Hold]:
+    """An 835's claims in batches of about ``BATCH_CLAIMS``: the views of consecutive sets (or
+    parts of a set) to apply together, and the claims of held sets to hold. A file of fewer
+    claims is one batch, applied under the document's key as before."""
+    pending: list[Response] = []
+    pending_claims = 0
+    number = 0
+
+    def flush() -> _Apply:
+        nonlocal pending, pending_claims, number
+        key = unit_hash(digest, index, "835", number, release=held_only)
+        unit = _Apply("835", key, pending, None)
+        pending, pending_claims, number = [], 0, number + 1
+        return unit
+
     with path.open("rb") as stream:
         set_index = -1
         header: RemittanceHeader | None = None
+        held: HeldSet | None = None
         batch: list[Claim] = []
-        number = 0
-
-        def unit() -> _Apply | _Hold | None:
-            assert header is not None
-            held = check.held_sets.get(set_index)
-            if held is not None and not held_only:
-                return _Hold(held, batch)
-            if held is None and held_only:
-                return None
-            remittance = Remittance(header=header, claims=batch)
-            key = unit_hash(digest, index, "835", set_index, number)
-            return _Apply("835", key, views_of(remittance), None)
-
         for item in RemittanceReader(read_segments(stream)):
             if isinstance(item, RemittanceHeader):
                 set_index += 1
                 header = item
+                held = check.held_sets.get(set_index)
                 batch = []
-                number = 0
-            elif isinstance(item, RemittanceEnd):
-                if batch or number == 0:
-                    found = unit()
-                    if found is not None:
-                        yield found
-                batch = []
-            else:
+                continue
+            if isinstance(item, Claim):
                 batch.append(item)
-                if len(batch) >= BATCH_CLAIMS:
-                    found = unit()
-                    if found is not None:
-                        yield found
-                    batch = []
-                    number += 1
+                if len(batch) < BATCH_CLAIMS:
+                    continue
+            assert header is not None
+            if held is not None and not held_only:
+                if batch:
+                    yield _Hold(held, batch)
+            elif (held is not None) == held_only:
+                # a set's end, or a full batch: (a part of) the set joins the pending views
+                pending.extend(views_of(Remittance(header=header, claims=batch)))
+                pending_claims += len(batch)
+                if pending_claims >= BATCH_CLAIMS:
+                    yield flush()
+            batch = []
+    if pending:
+        yield flush()
 
 
 def _hold_claims(held: HeldSet, claims: list[Claim], digest: str, name: str) -> list[HeldClaim]:

@@ -145,13 +145,15 @@ def document_hash(file_hash: str, index: int, kind: str) -> str:
     return hashlib.sha256(f"{file_hash}:{kind}".encode()).hexdigest()
 
 
-def unit_hash(file_hash: str, index: int, kind: str, set_index: int, batch: int) -> str:
-    """The key one batch of an 835 set's claims is applied under: the document's key for the
-    first batch of the first set (what a small file always had), else one derived from the file's
-    hash, the document, the set and the batch (the same file always cuts the same batches)."""
-    if set_index == 0 and batch == 0:
+def unit_hash(file_hash: str, index: int, kind: str, number: int, *, release: bool = False) -> str:
+    """The key batch ``number`` of document ``index`` is applied under: the document's own key
+    for the first batch (what the whole document always had, so a small file is applied as
+    before), else one derived from the file's hash, the document and the batch number. The
+    batches a release posts have keys of their own. The same file always cuts the same batches."""
+    if number == 0 and not release:
         return document_hash(file_hash, index, kind)
-    return hashlib.sha256(f"{file_hash}:{kind}:{index}:{set_index}:{batch}".encode()).hexdigest()
+    label = "release:" if release else ""
+    return hashlib.sha256(f"{file_hash}:{kind}:{index}:{label}{number}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
