@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -348,3 +349,40 @@ async def test_responses_have_their_own_size_limit_of_1_gib_by_default(tmp_path:
         assert "max_response_bytes" in report["error"]["what_to_do"]
     finally:
         await svc.close()
+
+
+async def test_a_file_posted_in_batches_posts_each_claim_once_and_a_second_pass_nothing(
+    service: Service, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With one claim a batch, a two-set 835 is posted in three ledger transactions; posting the
+    same file again (what a restart after a crash does) applies no batch twice, and a held set
+    released in batches is released once."""
+    from gateway.service import posting
+    from gateway.service.responses import check_response_file
+
+    monkeypatch.setattr(posting, "BATCH_CLAIMS", 1)
+    path = tmp_path / "835-two.x12"
+    path.write_bytes(out_of_balance(two_sets(answers(service)[Stage.REMITTANCE])))
+    check = check_response_file(path, path.name)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    first = await posting.post_response(
+        service.ledger, path, digest, check, file_id=None, name=path.name
+    )
+    again = await posting.post_response(
+        service.ledger, path, digest, check, file_id=None, name=path.name
+    )
+    assert (1, 0, 2) == (first.applied, first.duplicates, first.held_claims)
+    assert (0, 1, 0) == (again.applied, again.duplicates, again.held_claims)
+    released = await posting.post_response(
+        service.ledger, path, digest, check, file_id=None, name=path.name, held_only=True
+    )
+    twice = await posting.post_response(
+        service.ledger, path, digest, check, file_id=None, name=path.name, held_only=True
+    )
+    assert (2, 0, 2) == (released.applied, released.duplicates, released.state_changes)
+    assert (0, 2, 0) == (twice.applied, twice.duplicates, twice.state_changes)
+    assert {
+        "SVC-0001": (S.PARTIALLY_PAID, Decimal("148.00")),
+        "SVC-0002": (S.PAID, Decimal("77777.77")),
+        "SVC-0003": (S.PAID, Decimal("85.60")),
+    } == await claim_states(service)

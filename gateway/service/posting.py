@@ -171,18 +171,23 @@ def _remittance_units(
         header: RemittanceHeader | None = None
         held: HeldSet | None = None
         batch: list[Claim] = []
+        taken = 0
         for item in RemittanceReader(read_segments(stream)):
             if isinstance(item, RemittanceHeader):
                 set_index += 1
                 header = item
                 held = check.held_sets.get(set_index)
                 batch = []
+                taken = 0  # claims of this set already in a batch
                 continue
             if isinstance(item, Claim):
                 batch.append(item)
                 if len(batch) < BATCH_CLAIMS:
                     continue
+            elif not batch and taken:
+                continue  # the set's end right after a full batch: nothing left of it
             assert header is not None
+            taken += len(batch)
             if held is not None and not held_only:
                 if batch:
                     yield _Hold(held, batch)
