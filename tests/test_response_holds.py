@@ -386,3 +386,25 @@ async def test_a_file_posted_in_batches_posts_each_claim_once_and_a_second_pass_
         "SVC-0002": (S.PAID, Decimal("77777.77")),
         "SVC-0003": (S.PAID, Decimal("85.60")),
     } == await claim_states(service)
+
+
+async def test_a_dismissed_held_file_closes_its_items_and_never_posts(service: Service) -> None:
+    """`gateway responses dismiss` (the payer sent a corrected 835 instead) archives the held
+    file, closes its hold items with who and why, posts nothing, and can no longer be released."""
+    from gateway.service.posting import ReleaseError, dismiss_held_file, release_held_file
+
+    deliver(service, "835-bad.x12", out_of_balance(answers(service)[Stage.REMITTANCE]))
+    await service.run_once()
+    record, closed, target = await dismiss_held_file(
+        service.ledger, service.settings, "835-bad.x12", note="corrected 835 coming", by="ann"
+    )
+    assert (3, True) == (closed, target.is_file())
+    assert [] == await service.ledger.open_items()
+    assert dict.fromkeys(IDS, (S.SUBMITTED, None)) == await claim_states(service)
+    after = await service.ledger.file(record.id)
+    assert after is not None
+    assert after.detail is not None
+    assert ("dismissed", "ann") == (after.status, after.detail["dismissal"]["by"])
+    assert 0 == (await service.ledger.status()).held_files
+    with pytest.raises(ReleaseError, match="not held"):
+        await release_held_file(service.ledger, service.settings, str(record.id), note="", by="x")

@@ -55,7 +55,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     release.add_argument("--json", action="store_true", help="print the result as JSON")
     release.set_defaults(func=run_release)
 
-    for sub in (listing, release):
+    dismiss = actions.add_parser(
+        "dismiss",
+        help="put a held file away without applying its held part",
+        description="Archive a held file without ever applying its held part (the payer sent "
+        "a corrected 835 instead, or the complete copy came under another interchange number): "
+        "its hold items close and who and why are recorded in the file's record.",
+    )
+    dismiss.add_argument("file", metavar="FILE", help="the file id, its name, or its path")
+    dismiss.add_argument("--note", required=True, help="why (kept in the record)")
+    dismiss.add_argument("--by", default=None, help="who (default: the login name)")
+    dismiss.set_defaults(func=run_dismiss)
+
+    for sub in (listing, release, dismiss):
         add_config_argument(sub)
 
 
@@ -140,6 +152,36 @@ def run_release(args: argparse.Namespace) -> int:
             f"{outcome.claims} claim(s), {outcome.totals.state_changes} state change(s); "
             f"archived as {outcome.archived_as}"
         )
+    return EXIT_OK
+
+
+def run_dismiss(args: argparse.Namespace) -> int:
+    """Run ``gateway responses dismiss FILE --note TEXT``."""
+    from gateway.cli.queue import sync_correction_files
+    from gateway.logs import configure_logging
+    from gateway.service.posting import ReleaseError, dismiss_held_file
+
+    by = args.by or _login()
+    configure_logging(settings_for(args))
+
+    async def action(ledger: Ledger, settings: Settings) -> str:
+        try:
+            record, closed, target = await dismiss_held_file(
+                ledger, settings, args.file, note=args.note, by=by
+            )
+        except ReleaseError as exc:
+            return f"error: {exc}"
+        await sync_correction_files(ledger, settings.workspace.corrections)
+        return (
+            f"dismissed file {record.id} ({record.name}) by {by}: {closed} hold item(s) "
+            f"closed, nothing applied; archived as {target}"
+        )
+
+    message = run_with_ledger(args, action)
+    if message.startswith("error: "):
+        print(f"gateway responses dismiss: {message[7:]}", file=sys.stderr)
+        return EXIT_INVALID
+    print(message)
     return EXIT_OK
 
 

@@ -1156,9 +1156,9 @@ class Ledger:
                 await conn.execute(t.claim_events.insert(), rows)
         return tuple(opened), tuple(unknown)
 
-    async def release_held_items(self, file_id: int, note: str) -> int:
-        """Close the ``835-held`` correction items a held file opened (it is being released);
-        returns how many were closed."""
+    async def release_held_items(self, file_id: int, note: str, *, by: str = "released") -> int:
+        """Close the ``835-held`` correction items a held file opened (it is being released, or
+        dismissed: ``by``); returns how many were closed."""
         ci = t.correction_items
         async with self._write() as conn:
             result = await conn.execute(
@@ -1168,7 +1168,7 @@ class Ledger:
                     ci.c.source == HELD_SOURCE,
                     ci.c.closed_at.is_(None),
                 )
-                .values(closed_at=_now(), closed_by="released", note=note[:2000] or None)
+                .values(closed_at=_now(), closed_by=by[:16], note=note[:2000] or None)
             )
         return int(result.rowcount or 0)
 

@@ -58,6 +58,7 @@ __all__ = [
     "PostingTotals",
     "ReleaseError",
     "ReleaseResult",
+    "dismiss_held_file",
     "find_response_file",
     "held_files",
     "post_response",
@@ -465,6 +466,36 @@ async def release_held_file(
     return ReleaseResult(
         record.id, record.name, len(check.held_sets), check.held_claims, totals, closed, target
     )
+
+
+async def dismiss_held_file(
+    ledger: Ledger, settings: Settings, ident: str, *, note: str, by: str
+) -> tuple[FileRecord, int, Path]:
+    """Put a held file away without applying its held part (the payer sent a corrected file, or
+    the complete copy came under another interchange number): its hold items close, who and why
+    are recorded, and the file is archived. Returns the record, items closed, and where it went."""
+    record = await find_response_file(ledger, ident)
+    if record.status != "held":
+        raise ReleaseError(
+            f"file {record.id} ({record.name}) is {record.status}, not held: nothing to dismiss"
+        )
+    path = _held_path(record, settings)
+    text = f"dismissed by {by}: {note}" if note else f"dismissed by {by}"
+    closed = await ledger.release_held_items(record.id, text, by="dismissed")
+    detail = dict(record.detail or {})
+    moment = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    detail["dismissal"] = {"by": by, "note": note, "at": moment, "items_closed": closed}
+    await ledger.update_file(record.id, status="dismissed", detail=detail)
+    target = await asyncio.to_thread(_archive_held, path, settings.workspace.archive)
+    await ledger.update_file(record.id, archive_path=str(target))
+    _log.warning(
+        "held response dismissed: its held part is never applied",
+        file_id=record.id,
+        file=record.name,
+        by=by,
+        items_closed=closed,
+    )
+    return record, closed, target
 
 
 def _held_path(record: FileRecord, settings: Settings) -> Path:
