@@ -77,6 +77,7 @@ max_wait_seconds = 30.0
 [intake]
 settle_seconds = 2.0
 max_file_bytes = 104857600
+max_response_bytes = 1073741824
 watcher = "events"
 poll_interval_seconds = 2.0
 complete_wait_seconds = 300.0
@@ -175,6 +176,8 @@ class IntakeSettings:
     #: How long a settled encounter file that is not yet complete (JSON Lines without its last
     #: newline, JSON or XML not closed) is waited for before it is taken as it is and reported.
     complete_wait_seconds: float = 300.0
+    #: Response files (TA1, 999, 277CA, 835) are applied streamed, so they may be far larger.
+    max_response_bytes: int = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,9 @@ def load_settings(
         ),
         complete_wait_seconds=_seconds(
             i["complete_wait_seconds"], *where("intake", "complete_wait_seconds"), zero=True
+        ),
+        max_response_bytes=_positive_int(
+            i["max_response_bytes"], *where("intake", "max_response_bytes")
         ),
     )
 

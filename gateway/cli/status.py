@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "status",
         help="counts and amounts by state, oldest open items",
         description="Print how many claims are in each state with their charges and payments, "
-        "the open correction items (oldest first), unmatched responses and quarantined files.",
+        "the open correction items (oldest first), unmatched responses, quarantined files "
+        "and held response files.",
     )
     parser.add_argument("--oldest", type=int, default=5, metavar="N", help="open items to show")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -51,6 +52,7 @@ def status_data(summary: StatusSummary) -> dict[str, Any]:
         "quarantined_files": summary.quarantined_files,
         "unreadable_records": summary.unreadable_records,
         "refused_files": summary.refused_files,
+        "held_files": summary.held_files,
         "transports": [_transport_data(t) for t in summary.transports],
     }
 
@@ -96,6 +98,8 @@ def render(summary: StatusSummary) -> str:
     lines.append(f"quarantined files: {summary.quarantined_files}")
     lines.append(f"unreadable encounters (in quarantine records): {summary.unreadable_records}")
     lines.append(f"refused files: {summary.refused_files}")
+    held = f"held response files: {summary.held_files}"
+    lines.append(held + ("  (gateway responses list)" if summary.held_files else ""))
     for t in summary.transports:
         since = t.since.isoformat(timespec="seconds")
         lines.append(f"transport {t.transport} ({', '.join(t.partners)}): {t.state} since {since}")

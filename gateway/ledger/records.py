@@ -23,6 +23,7 @@ __all__ = [
     "EventRecord",
     "FileRecord",
     "GroupSent",
+    "HeldClaim",
     "IncomingClaim",
     "IntakeOutcome",
     "QueueItem",
@@ -79,6 +80,8 @@ class FileRecord:
     status: str
     archive_path: str | None
     is_new: bool
+    detail: Mapping[str, Any] | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,8 @@ class StatusSummary:
     #: Inbox entries and responses the gateway will not take (symlinks, hard links, abandoned
     #: dotfiles, oversize responses in a drop folder): files rows with status ``refused``.
     refused_files: int = 0
+    #: Response files held: incomplete as received, or 835 sets out of balance awaiting release.
+    held_files: int = 0
     #: Each clearinghouse transport's last known state (``gateway status`` "transports").
     transports: tuple[TransportState, ...] = ()
 
@@ -332,3 +337,15 @@ class TransportState:
     failures: int = 0
     next_attempt_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HeldClaim:
+    """A claim whose response (an 835 set out of balance) is held for review: the event key
+    that makes holding it idempotent, the cause for its history and the reasons for its item."""
+
+    claim_id: str
+    key: str
+    cause: str
+    reasons: tuple[Reason, ...]
+    detail: Mapping[str, Any] | None = None

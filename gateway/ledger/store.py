@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -45,6 +46,7 @@ from gateway.ledger.records import (
     ClaimRecord,
     EventRecord,
     FileRecord,
+    HeldClaim,
     IncomingClaim,
     IntakeOutcome,
     QueuedClaim,
@@ -62,12 +64,22 @@ if TYPE_CHECKING:
     from gateway.ledger.adapt import Document
     from gateway.transactions.claim837_envelope import InterchangeSent
 
-__all__ = ["ApplyResult", "Counter", "Ledger", "LedgerError", "UnknownClaimError", "sqlalchemy_url"]
+__all__ = [
+    "HELD_SOURCE",
+    "ApplyResult",
+    "Counter",
+    "Ledger",
+    "LedgerError",
+    "UnknownClaimError",
+    "sqlalchemy_url",
+]
 
 S = ClaimState
 Counter = Literal["isa13", "gs06", "st02"]
 _MAXIMUM = 999_999_999
 _CHUNK = 500
+#: The source of a correction item opened because a response holding the claim's money is held.
+HELD_SOURCE = "835-held"
 #: How often a response rolled back by a deadlock (PostgreSQL) is applied again.
 _DEADLOCK_RETRIES = 5
 #: Claims that can take a new version without it being a duplicate of one still in flight.
@@ -279,6 +291,16 @@ class Ledger:
             values["detail"] = _json_ready(detail)
         async with self._write() as conn:
             await conn.execute(t.files.update().where(t.files.c.id == file_id).values(**values))
+
+    async def file(self, file_id: int) -> FileRecord | None:
+        """The file with this id, if any."""
+        async with self._read() as conn:
+            row = (
+                (await conn.execute(sa.select(t.files).where(t.files.c.id == file_id)))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _file_record(row, is_new=False)
 
     async def file_by_hash(self, content_hash: str) -> FileRecord | None:
         """The file with this content hash, if seen."""
@@ -1073,6 +1095,84 @@ class Ledger:
             partner=partner,
         )
 
+    async def hold_claims(
+        self, held: Sequence[HeldClaim], *, file_id: int | None = None
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Record that what a response says about these claims is held for review: an event each
+        (state unchanged) and an open correction item (source ``835-held``) with the reasons.
+
+        The same hold twice (a restart) is skipped by its event key. Returns the claim ids that
+        got an item and those the ledger does not have (they match nothing we sent).
+        """
+        now = _now()
+        opened: list[str] = []
+        unknown: list[str] = []
+        async with self._write() as conn:
+            claims = await self._claims_for_view(conn, [h.claim_id for h in held])
+            keys = [_event_key(h.key) for h in held]
+            known: set[str] = set()
+            for chunk in _chunks(keys):
+                query = sa.select(t.claim_events.c.event_key).where(
+                    t.claim_events.c.event_key.in_(chunk)
+                )
+                known.update(k for (k,) in (await conn.execute(query)).all())
+            rows: list[dict[str, Any]] = []
+            for hold, key in zip(held, keys, strict=True):
+                claim = claims.get(hold.claim_id)
+                if claim is None:
+                    unknown.append(hold.claim_id)
+                    continue
+                if key in known:
+                    continue
+                known.add(key)
+                detail = dict(hold.detail or {}) | {"reasons": [r.as_dict() for r in hold.reasons]}
+                rows.append(
+                    _event_row(
+                        hold.claim_id,
+                        claim.version,
+                        now,
+                        "835",
+                        None,
+                        None,
+                        hold.cause,
+                        file_id=file_id,
+                        detail=detail,
+                        event_key=key,
+                    )
+                )
+                await self._open_item(
+                    conn,
+                    hold.claim_id,
+                    claim.version,
+                    claim.state,
+                    HELD_SOURCE,
+                    hold.reasons,
+                    None,
+                    None,
+                    file_id,
+                    now,
+                )
+                opened.append(hold.claim_id)
+            if rows:
+                await conn.execute(t.claim_events.insert(), rows)
+        return tuple(opened), tuple(unknown)
+
+    async def release_held_items(self, file_id: int, note: str, *, by: str = "released") -> int:
+        """Close the ``835-held`` correction items a held file opened (it is being released, or
+        dismissed: ``by``); returns how many were closed."""
+        ci = t.correction_items
+        async with self._write() as conn:
+            result = await conn.execute(
+                ci.update()
+                .where(
+                    ci.c.file_id == file_id,
+                    ci.c.source == HELD_SOURCE,
+                    ci.c.closed_at.is_(None),
+                )
+                .values(closed_at=_now(), closed_by=by[:16], note=note[:2000] or None)
+            )
+        return int(result.rowcount or 0)
+
     async def record_built(self, sent: InterchangeSent, file_name: str) -> int:
         """Write-ahead for an interchange from the 837 builder (``InterchangeSent``): its claims
         become batched; returns the submission id for ``record_submission_success``."""
@@ -1626,6 +1726,9 @@ class Ledger:
             refused = (
                 await conn.execute(sa.select(sa.func.count()).where(t.files.c.status == "refused"))
             ).scalar_one()
+            held = (
+                await conn.execute(sa.select(sa.func.count()).where(t.files.c.status == "held"))
+            ).scalar_one()
         money = Decimal("0.01")
         counts = {S(r[0]): int(r[1]) for r in rows}
         charges = {S(r[0]): Decimal(r[2] or 0).quantize(money) for r in rows}
@@ -1641,6 +1744,7 @@ class Ledger:
             unreadable_records=unreadable_records,
             refused_files=int(refused),
             transports=tuple(await self.transport_states()),
+            held_files=int(held),
         )
 
     # ------------------------------------------------------------------ transports
@@ -1811,6 +1915,13 @@ def _event_row(
     }
 
 
+def _event_key(text: str) -> str:
+    """An event key within the column's 200 characters (a long one ends in its hash)."""
+    if len(text) <= 200:
+        return text
+    return text[:135] + "#" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def _pk(result: sa.CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     if key is None:
@@ -1828,6 +1939,8 @@ def _file_record(row: Mapping[Any, Any], *, is_new: bool) -> FileRecord:
         row["status"],
         row["archive_path"],
         is_new,
+        row["detail"],
+        row["size"],
     )
 
 

@@ -54,6 +54,8 @@ files = sa.Table(
     # in (inbox) | out (sent to the clearinghouse)
     sa.Column("direction", sa.String(3), nullable=False),
     # received | processing | written | sent | archived | applied | quarantined | duplicate |
+    # held (a response not applied, or partly: incomplete, or 835 sets out of balance) |
+    # superseded (a held incomplete response whose complete copy was applied) |
     # refused (an inbox entry or response the gateway will not take; detail says why)
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=True),

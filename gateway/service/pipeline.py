@@ -13,10 +13,12 @@
   document from ``corrections/`` dropped back in resubmits its claim by the rules of
   ``gateway.ledger.queue``.
 - **batching and submission**: ``gateway.service.submit.Submitter`` (write-ahead, exactly once).
-- **responses**: pulled from each partner's transport into the responses inbox, claimed, read
-  (``gateway.service.responses``), reconciled (``Ledger.apply_response``, idempotent by content
-  hash) and archived; a file that holds no readable response is quarantined beside its
-  ``.error.json`` and counted by ``gateway status``.
+- **responses**: pulled from each partner's transport into the responses inbox, claimed, checked
+  in one streamed pass (``gateway.service.responses``: complete envelopes, 835 balancing, TR3),
+  posted in a second (``gateway.service.posting``: batches, idempotent by content hash) and
+  archived; a file that holds no readable response is quarantined beside its ``.error.json``;
+  an incomplete one, or one with 835 sets out of balance, is held there instead (nothing, or
+  only its balanced sets, applied) and counted by ``gateway status``.
 - **recovery** on start: files this worker had claimed are processed again (the ledger makes that
   harmless), staged 837s and submission intents are settled (``Submitter.finish_staged``).
 - **presence** on PostgreSQL (``gateway.ledger.workers``): the worker id is held while the service
@@ -58,15 +60,10 @@ import structlog
 from gateway.cli.queue import resubmit_claim, sync_correction_files
 from gateway.config import ConfigError, Settings
 from gateway.encounters.completeness import looks_complete
-from gateway.ledger.adapt import views_of
 from gateway.ledger.queue import QueueRuleError
 from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
 from gateway.ledger.store import Ledger, UnknownClaimError
 from gateway.ledger.workers import WorkerIdInUseError, WorkerPresence
-from gateway.models.acknowledgements import (
-    ImplementationAcknowledgementDocument,
-    InterchangeAcknowledgementDocument,
-)
 from gateway.partners import Partners
 from gateway.service.files import (
     ClaimedFile,
@@ -86,6 +83,7 @@ from gateway.service.files import (
     read_file,
     release_claimed,
     sha256_file,
+    sha256_file_sync,
     tidy_folder,
 )
 from gateway.service.intake import (
@@ -98,7 +96,8 @@ from gateway.service.intake import (
     read_batches,
 )
 from gateway.service.intake_files import file_ends, file_head, note_attempt
-from gateway.service.responses import document_hash, read_response_file
+from gateway.service.posting import LEDGER_KINDS, post_response
+from gateway.service.responses import ResponseCheck, check_response_file
 from gateway.service.submit import RETRY_SECONDS, Submitter, crash_point
 from gateway.service.transport_health import TransportHealth
 from gateway.service.transports import (
@@ -143,6 +142,7 @@ class ServiceStats:
     unmatched: int = 0
     tr3_rejected_files: int = 0  # response files our TR3 validator rejected (applied all the same)
     tr3_findings: int = 0  # error-level TR3 findings in them
+    held_files: int = 0  # responses held: incomplete, or 835 sets out of balance
 
     def count(self, outcome: str, n: int = 1) -> None:
         """Add ``n`` claims with ``outcome`` (new, resubmission, duplicate, invalid)."""
@@ -160,7 +160,7 @@ def open_transports(settings: Settings, partners: Partners) -> dict[str, Transpo
             workspace=settings.workspace,
             base_dir=base,
             source=source,
-            max_bytes=settings.intake.max_file_bytes,
+            max_bytes=settings.intake.max_response_bytes,
         )
     return transports
 
@@ -674,7 +674,11 @@ class Service:
         self, record: FileRecord, claimed: ClaimedFile, resumed: bool, done: str
     ) -> bool:
         """Handle a file whose content the ledger already has; True when nothing more to do."""
-        if record.is_new or record.status in ("quarantined", "received"):
+        if (
+            record.is_new
+            or record.status in ("quarantined", "received")
+            or (resumed and record.status == "held")
+        ):
             # New; or bad before (say again what is wrong); or taken before and never finished
             # (a crash, or a failed step put it back): finish the job. The ledger records a
             # claim id once, so a file processed twice never bills twice.
@@ -1024,81 +1028,120 @@ class Service:
     # ------------------------------------------------------------------ responses
 
     async def _response(self, claimed: ClaimedFile, resumed: bool) -> None:
-        read = await self._read(claimed, "unknown")
-        if read is None:
+        """Apply a response file in two streamed passes (bounded memory whatever its size):
+        check it (complete? balanced? TR3), then post what may move money and hold the rest."""
+        size = (await asyncio.to_thread(claimed.path.stat)).st_size
+        digest = await asyncio.to_thread(sha256_file_sync, claimed.path)  # one hop, not many
+        limit = self.settings.intake.max_response_bytes
+        if size > limit:
+            problem = FileProblem(
+                "too-large",
+                f"{claimed.name}: {size} bytes, over the response limit of {limit} bytes",
+                "Ask the clearinghouse to split the file, or raise [intake] max_response_bytes "
+                "and drop it into the responses inbox again.",
+            )
+            await self._quarantine(claimed, problem, digest, "unknown", None, size)
             return
-        data, digest = read
-        record = await self.ledger.record_file(digest, claimed.name, "unknown", size=len(data))
+        record = await self.ledger.record_file(digest, claimed.name, "unknown", size=size)
         if await self._existing(record, claimed, resumed, "applied"):
             return
         self.stats.response_files += 1
-        found = await asyncio.to_thread(read_response_file, data, claimed.name)
-        if found.problem is not None:
-            await self._quarantine(claimed, found.problem, digest, "unknown", record, len(data))
+        check = await asyncio.to_thread(check_response_file, claimed.path, claimed.name)
+        if check.problem is not None:
+            await self._quarantine(claimed, check.problem, digest, "unknown", record, size)
             return
-        kinds = found.kinds
-        tr3 = found.tr3
+        kinds = [LEDGER_KINDS[k] for k in check.kinds]
+        tr3 = check.tr3
         if tr3.rejected:
             self.stats.tr3_rejected_files += 1
             self.stats.tr3_findings += len(tr3.findings)
             self._log.warning(
-                "response fails TR3 validation; read and applied all the same",
+                "response fails TR3 validation; applied all the same if complete and balanced",
                 errors=len(tr3.findings),
                 rejected_sets=list(tr3.rejected_sets[:20]),
                 first=[f"{d.code} {d.location}: {d.message}" for d in tr3.findings[:5]],
             )
-        if found.findings:
+        if check.findings:
             self._log.warning(
-                "response has findings; applied as far as it can be",
-                findings=len(found.findings),
-                first=found.findings[0],
+                "response has findings",
+                findings=check.findings_total,
+                first=check.findings[0],
             )
-        summary: dict[str, int] = {}
-        for index, document in enumerate(found.documents):
-            kind = kinds[index]
-            result = await self.ledger.apply_response(
-                views_of(document),
-                content_hash=document_hash(digest, index, kind),
-                kind=kind,
-                file_id=record.id,
-            )
-            self.stats.responses_applied += 0 if result.duplicate else 1
-            self.stats.state_changes += result.state_changes
-            self.stats.unmatched += len(result.unmatched)
-            if result.opened_items:
-                self._corrections_dirty = True
-            for item in result.unmatched[:20]:
-                self._log.warning(
-                    "response part matches nothing we sent; kept as unmatched",
-                    kind=kind,
-                    reference=item.reference,
-                    reason=item.reason,
-                )
-            self._log.info(
-                "response applied",
-                kind=kind,
-                control_numbers=_control_numbers(document),
-                duplicate=result.duplicate,
-                events=result.applied,
-                state_changes=result.state_changes,
-                skipped=result.skipped,
-                unmatched=len(result.unmatched),
-                correction_items_opened=list(result.opened_items[:20]),
-            )
-            summary[kind] = result.state_changes
-            crash_point("after-apply")
         await self.ledger.update_file(record.id, kind="+".join(kinds)[:16])
-        await self._archive(
-            claimed,
-            record,
-            "applied",
-            {
-                "kinds": kinds,
-                "state_changes": summary,
-                "findings": len(found.findings),
-                "tr3": tr3.as_dict(),
-            },
+        detail: dict[str, Any] = {
+            "kinds": kinds,
+            "findings": check.findings_total,
+            "tr3": tr3.as_dict(),
+            "interchanges": check.interchanges,
+        }
+        if check.incomplete:
+            detail["hold"] = "incomplete"
+            await self._hold(claimed, record, check.incomplete_problem(claimed.name), detail)
+            return
+        totals = await post_response(
+            self.ledger, claimed.path, digest, check, file_id=record.id, name=claimed.name
         )
+        self.stats.responses_applied += totals.applied
+        self.stats.state_changes += totals.state_changes
+        self.stats.unmatched += totals.unmatched
+        if totals.opened_items or totals.held_claims:
+            self._corrections_dirty = True
+        detail["state_changes"] = totals.by_kind
+        detail["posting"] = totals.as_dict()
+        if check.held_sets:
+            detail["hold"] = "out-of-balance"
+            detail["held_sets"] = [h.as_dict() for h in check.held_sets.values()]
+            await self._hold(claimed, record, check.held_problem(claimed.name), detail)
+            return
+        await self._archive(claimed, record, "applied", detail)
+        await self._supersede(record, check)
+
+    async def _hold(
+        self,
+        claimed: ClaimedFile,
+        record: FileRecord,
+        problem: FileProblem,
+        detail: dict[str, Any],
+    ) -> None:
+        """Keep a response that was not (wholly) applied beside its ``.error.json`` in the
+        quarantine folder, as ``held`` in the ledger (``gateway status``, ``gateway responses``)."""
+        detail["problem"] = problem.as_dict()
+        await self.ledger.update_file(record.id, status="held", detail=detail)
+        target, error_file = await asyncio.to_thread(
+            quarantine_file, claimed, self.settings.workspace.quarantine, problem
+        )
+        await asyncio.to_thread(_private, target)
+        await self.ledger.update_file(record.id, archive_path=str(target))
+        self.stats.held_files += 1
+        self._log.error(
+            "response held: " + ("nothing applied" if problem.code == "incomplete" else
+                                 "its sets out of balance were not posted"),
+            problem=problem.code,
+            file_id=record.id,
+            held_as=target.name,
+            explanation=error_file.name,
+            held_sets=[h["st02"] for h in detail.get("held_sets", [])][:20],
+        )  # fmt: skip
+
+    async def _supersede(self, record: FileRecord, check: ResponseCheck) -> None:
+        """Held incomplete copies of the interchanges this file applied in full are superseded
+        (no longer counted as held)."""
+        done = set(check.interchanges)
+        if not done:
+            return
+        for held in await self.ledger.files(status="held"):
+            detail = dict(held.detail or {})
+            interchanges = detail.get("interchanges")
+            if detail.get("hold") != "incomplete" or not isinstance(interchanges, list):
+                continue
+            if interchanges and set(interchanges) <= done:
+                detail["superseded_by"] = {"file_id": record.id, "name": record.name}
+                await self.ledger.update_file(held.id, status="superseded", detail=detail)
+                self._log.info(
+                    "held incomplete response superseded by its complete copy",
+                    held_file_id=held.id,
+                    held_file=held.name,
+                )
 
     # ------------------------------------------------------------------ loops
 
@@ -1317,31 +1360,3 @@ def _outcome_counts(outcomes: list[IntakeOutcome]) -> dict[str, int]:
         )
         counts[key] = counts.get(key, 0) + 1
     return counts
-
-
-def _control_numbers(document: object) -> dict[str, list[str]]:
-    """The control numbers a response carries and answers (for the log; never PHI)."""
-    isa13: set[str] = set()
-    answers_isa13: list[str] = []
-    answers_gs06: list[str] = []
-    if isinstance(document, InterchangeAcknowledgementDocument):
-        answers_isa13 = [a.control_number for a in document.acknowledgements]
-    elif isinstance(document, ImplementationAcknowledgementDocument):
-        for ack in document.acknowledgements:
-            isa13.add(ack.envelope.interchange_control_number)
-            answers_gs06 += [g.group_control_number for g in ack.groups]
-    else:
-        items = getattr(document, "acknowledgements", None) or getattr(document, "remittances", [])
-        for item in items:
-            envelope = getattr(item, "envelope", None)
-            if envelope is None:
-                header = getattr(item, "header", None)
-                envelope = getattr(header, "envelope", None)
-            if envelope is not None:
-                isa13.add(envelope.interchange_control_number)
-    out = {"isa13": sorted(i for i in isa13 if i)}
-    if answers_isa13:
-        out["answers_isa13"] = answers_isa13[:20]
-    if answers_gs06:
-        out["answers_gs06"] = answers_gs06[:20]
-    return out
