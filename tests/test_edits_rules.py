@@ -864,7 +864,6 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
 ]
 
 
-
 def _on(day: str) -> dict[str, Any]:
     """Both lines of the professional-self sample on ``day``."""
     return {"service_lines[0].service_date": day, "service_lines[1].service_date": day}

@@ -74,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"gateway demo: workspace {config.parent}", file=sys.stderr)
         try:
             report = asyncio.run(
-                run_demo(
-                    config, claims=args.claims, progress=sys.stderr, previous_ledger=previous
-                )
+                run_demo(config, claims=args.claims, progress=sys.stderr, previous_ledger=previous)
             )
         except DemoError as exc:
             raise UsageError(str(exc)) from None

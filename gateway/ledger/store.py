@@ -1773,9 +1773,7 @@ class Ledger:
         table = t.transport_states
         async with self._read() as conn:
             rows = (
-                (await conn.execute(sa.select(table).order_by(table.c.transport)))
-                .mappings()
-                .all()
+                (await conn.execute(sa.select(table).order_by(table.c.transport))).mappings().all()
             )
         return [
             TransportState(

@@ -243,7 +243,7 @@ class ResponseCheck:
             what,
             "Review the amounts named in `findings` (expected = what the parts add up to, actual "
             "= what the file states). To post the file as the payer sent it, run "
-            "`gateway responses release <file id> --note \"why\"` (once; who and why are "
+            '`gateway responses release <file id> --note "why"` (once; who and why are '
             "recorded); otherwise ask the payer for a corrected 835 and leave this one held.",
             _where(findings[0]) if findings else None,
             [_finding_dict(f) for f in findings],

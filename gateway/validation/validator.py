@@ -128,9 +128,7 @@ _CURRENT_CODES: dict[str, frozenset[str]] = {"states": frozenset({"QC", "NL", "N
 
 def _current(external: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
     """pyx12's external code sets with ``_CURRENT_CODES`` added."""
-    return {
-        name: codes | _CURRENT_CODES.get(name, frozenset()) for name, codes in external.items()
-    }
+    return {name: codes | _CURRENT_CODES.get(name, frozenset()) for name, codes in external.items()}
 
 
 # ------------------------------------------------------------------------------------ results
