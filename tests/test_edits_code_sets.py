@@ -98,36 +98,27 @@ HCPCS_CASES: list[tuple[str, dict[str, Any], list[tuple[FindingCode, str]]]] = [
     (
         "unknown after the data: may be new",
         _line("J0002", "2026-07-01"),
-        [
-            (C.HCPCS_UNVERIFIED, "service_lines[0].procedure_code"),
-            (C.CODE_DATA_COVERAGE, "service_lines[0].service_date"),
-        ],
+        [(C.HCPCS_UNVERIFIED, "service_lines[0].procedure_code")],
     ),
     (
         "ended, after the data: still an error",
         _line("J1030", "2026-11-02"),
-        [
-            (C.HCPCS_NOT_VALID_ON_DATE, "service_lines[0].procedure_code"),
-            (C.CODE_DATA_COVERAGE, "service_lines[0].service_date"),
-        ],
+        [(C.HCPCS_NOT_VALID_ON_DATE, "service_lines[0].procedure_code")],
     ),
     (
         "valid at the end of the data, after it",
         _line("J1100", "2026-11-02"),
-        [(C.CODE_DATA_COVERAGE, "service_lines[0].service_date")],
+        [],
     ),
     (
         "on or before the first quarter",
         _line("J1100", "2019-06-28"),
-        [(C.CODE_DATA_COVERAGE, "service_lines[0].service_date")],
+        [],
     ),
     (
         "unknown before the data",
         _line("J0002", "2019-06-28"),
-        [
-            (C.HCPCS_UNVERIFIED, "service_lines[0].procedure_code"),
-            (C.CODE_DATA_COVERAGE, "service_lines[0].service_date"),
-        ],
+        [(C.HCPCS_UNVERIFIED, "service_lines[0].procedure_code")],
     ),
     ("a CPT code is checked by shape only", _line("99213", "2026-03-02"), []),
 ]
@@ -162,10 +153,7 @@ MODIFIER_CASES: list[tuple[str, dict[str, Any], list[tuple[FindingCode, str]]]] 
     (
         "unknown after the data",
         _line("99214", "2026-07-01", ("ZX",)),
-        [
-            (C.MODIFIER_UNVERIFIED, "service_lines[0].modifiers[0]"),
-            (C.CODE_DATA_COVERAGE, "service_lines[0].service_date"),
-        ],
+        [(C.MODIFIER_UNVERIFIED, "service_lines[0].modifiers[0]")],
     ),
 ]
 
@@ -254,7 +242,6 @@ MESSAGES = [
     (_line("J0002", "2026-11-02"), "which ends with 2026-Q2 (2026-06-30)"),
     (_line("99214", "2026-03-02", ("ZX",)), "Modifier ZX is not a CPT or HCPCS modifier"),
     (_line("99214", "2020-01-01", ("GD",)), "Modifier GD ended on 2019-12-31"),
-    (_line("J1100", "2026-11-02"), "covers service dates 2019-07-01 to 2026-06-30"),
 ]
 
 
@@ -266,13 +253,14 @@ def test_messages_say_the_dates(changes: dict[str, Any], expected: str) -> None:
     assert expected in messages
 
 
-def test_coverage_warning_is_given_once_per_claim() -> None:
-    """Several lines after the data get one coverage warning, on the first such line."""
+def test_known_codes_after_the_data_raise_no_coverage_warning() -> None:
+    """A code and modifier the data shows valid at its end pass on a later date: no claim-wide
+    warning that would sit on every claim between two quarterly releases."""
     encounter = Encounter.model_validate(
         with_changes(sample_dict(SELF), _line("J1100", "2026-11-02", ("JZ",)))
     )
-    found = [f for f in scrub(encounter, today=TODAY) if f.code is C.CODE_DATA_COVERAGE]
-    assert [("service_lines[0].service_date", False)] == [(f.path, f.is_error) for f in found]
+    found = [f.code for f in scrub(encounter, today=TODAY) if f.code is C.CODE_DATA_COVERAGE]
+    assert [] == found
 
 
 # ---------------------------------------------------------------------------------------- CPT

@@ -24,11 +24,10 @@ def test_generated_encounters_scrub_clean(encounter: Encounter) -> None:
     assert found == scrub(encounter, today=date(2026, 11, 23))
     assert before == encounter.model_dump()
     # judged on the last possible service day, the only possible warnings are an old service
-    # date, for a secondary claim the earlier payers' missing adjudication, and a service date
-    # after the installed HCPCS/modifier data (2026-Q2)
+    # date, and for a secondary claim the earlier payers' missing adjudication
     late = {f.code for f in scrub(encounter, today=LATEST_SERVICE)}
     possible = {FindingCode.DATE_OLD, FindingCode.OTHER_PAYER_MISSING}
-    assert set() == late - possible - {FindingCode.CODE_DATA_COVERAGE}
+    assert set() == late - possible
 
 
 UNSENDABLE = ["~", "*", ":", "^", "|", ">", "\x01", "É", "北", "X" * 81, "-" * 11]

@@ -1042,19 +1042,17 @@ def test_every_scrubber_code_has_a_failing_case() -> None:
 
 
 def test_the_samples_scrub_clean() -> None:
-    """The contract examples have no finding but the note that their service dates are after
-    the installed HCPCS/modifier data (2026-Q2)."""
+    """The contract examples raise no finding at all (their dates are after the HCPCS data's
+    last quarter, and their codes are valid at its end)."""
     for name in (SELF, DEPENDENT, DRUG, INPATIENT, OUTPATIENT):
         found, errors = _codes(name, {})
-        others = [c for c, _ in found if c is not FindingCode.CODE_DATA_COVERAGE]
-        assert (others, errors) == ([], [])
+        assert (found, errors) == ([], [])
 
 
 def test_professional_billing_provider_may_bill_under_an_ssn() -> None:
     """An individual billing a professional claim (837P, REF*SY) under an SSN raises nothing."""
     found, errors = _codes(SELF, {"billing_provider.tax_id_type": "SSN"})
-    others = [c for c, _ in found if c is not FindingCode.CODE_DATA_COVERAGE]
-    assert (others, errors) == ([], [])
+    assert (found, errors) == ([], [])
 
 
 def test_non_ascii_text_blocks_the_claim() -> None:

@@ -169,7 +169,6 @@ def test_contract_errors_in_optional_fields_do_not_hide_other_findings() -> None
         ("E-GENDER", "subscriber.gender"),
         ("E-FIELD-UNKNOWN", "comment"),
         ("E-NPI-CHECKDIGIT", "billing_provider.npi"),
-        ("W-CODE-DATA-COVERAGE", "service_lines[0].service_date"),  # served after 2026-Q2
     ]
 
 
@@ -190,7 +189,7 @@ def test_standard_input(
     assert main(["check", "-", "--json", *TODAY]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [(e["file"], e["claim_id"], e["status"]) for e in report["encounters"]] == [
-        ("<stdin>", "VFP-20261112-0040", "warnings")  # served after the HCPCS data (2026-Q2)
+        ("<stdin>", "VFP-20261112-0040", "clean")
     ]
 
 

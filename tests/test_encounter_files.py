@@ -303,7 +303,6 @@ def test_repeated_key_makes_the_encounter_ambiguous() -> None:
     assert result.encounter is None
     assert [(f.code.value, f.path) for f in result.findings] == [
         ("E-JSON-DUPLICATE-KEY", ""),
-        ("W-CODE-DATA-COVERAGE", "service_lines[0].service_date"),  # served after 2026-Q2
     ]
     assert "place_of_service" in result.findings[0].message
 

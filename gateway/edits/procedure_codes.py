@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from gateway.codes import procedures
@@ -78,13 +77,18 @@ def _unverified_message(what: str, data: DatedCodes, code: str, when: date) -> s
 
 def procedure_code_sets(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """HCPCS Level II codes and modifiers are valid on their line's date of service (CMS I/OCE
-    data); a line dated outside the data gets one coverage warning per claim.
+    data).
+
+    Past the data's last quarter, a code the data shows valid at its end passes (CMS carries codes
+    forward until a quarterly update ends them), a code it shows ended is still an error, and a
+    code it does not hold is a warning naming the last quarter (``W-HCPCS-UNVERIFIED``: it may be
+    new). There is no claim-wide coverage warning here: with quarterly data it would sit on every
+    claim between two releases and teach people to ignore warnings.
 
     One pass over the lines; a valid code costs two dict lookups and two date comparisons.
     """
     hcpcs: DatedCodes | None = None
     mods: DatedCodes | None = None
-    outside: int | None = None
     for i, line in enumerate(enc.service_lines):
         code = line.procedure_code
         modifiers = line.modifiers
@@ -96,8 +100,6 @@ def procedure_code_sets(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             mods = procedures.modifiers()
         assert mods is not None
         when = line.service_date
-        if outside is None and not hcpcs.covers(when):
-            outside = i
         if is_hcpcs and code is not None and not hcpcs.valid_on(code, when):
             yield _hcpcs_finding(hcpcs, code, when, f"service_lines[{i}].procedure_code")
         for j, mod in enumerate(modifiers):
@@ -106,21 +108,6 @@ def procedure_code_sets(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             found = _modifier_finding(mods, mod, when, f"service_lines[{i}].modifiers[{j}]")
             if found is not None:
                 yield found
-    if outside is not None:
-        yield _coverage_finding(outside, enc.service_lines[outside].service_date)
-
-
-@lru_cache(maxsize=1024)  # claims of the same days share it (a Finding is immutable)
-def _coverage_finding(index: int, when: date) -> Finding:
-    """The one coverage warning of a claim whose line ``index`` is dated outside the data."""
-    return finding(
-        C.CODE_DATA_COVERAGE,
-        f"service_lines[{index}].service_date",
-        f"The installed HCPCS Level II and modifier data ({procedures.HCPCS_VERSION}) "
-        f"covers service dates {_coverage(procedures.hcpcs())}; this line is dated "
-        f"{when.isoformat()}, so its codes were checked against the nearest data: "
-        "upgrade x12-claim-gateway.",
-    )
 
 
 def _hcpcs_finding(data: DatedCodes, code: str, when: date, path: str) -> Finding:
