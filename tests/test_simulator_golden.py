@@ -28,8 +28,8 @@ if str(ROOT) not in sys.path:  # when run as a script
 from gateway.encounters import read_encounter_file  # noqa: E402
 from gateway.models import Encounter  # noqa: E402
 from gateway.partners import Partners, load_partners  # noqa: E402
-from gateway.service.simulator import Simulator  # noqa: E402
-from gateway.service.simulator_rules import SimulatorRules, load_rules, parse_rules  # noqa: E402
+from gateway.simulator import Simulator  # noqa: E402
+from gateway.simulator.rules import SimulatorRules, load_rules, parse_rules  # noqa: E402
 from gateway.transactions.claim837 import build_837  # noqa: E402
 from gateway.transactions.control_numbers import MemoryAllocator  # noqa: E402
 

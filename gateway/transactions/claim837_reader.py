@@ -1,11 +1,12 @@
-"""What the simulated clearinghouse reads from an 837: the claims, their lines and their envelopes.
+"""The 837 claim reader: the claims, their lines and amounts, and the envelopes they came in.
 
-``read_submission(data)`` walks the segments of an 837P or 837I (any number of interchanges,
-groups and sets) and keeps what a clearinghouse and a payer need to answer: per claim the CLM
-data, the subscriber, patient, payer and billing provider it hangs under (from the HL tree), the
-referral and authorization numbers, and per line the procedure, charge, units, dates and the
-REF*6R line control number. It is lenient: missing pieces are left empty, never guessed; the
-validator decides whether the file is acceptable.
+Pure: bytes in, plain data out. ``read_submission(data)`` walks the segments of an 837P or 837I
+(any number of interchanges, groups and sets) and keeps what a clearinghouse and a payer need to
+answer: per claim the CLM data, the subscriber, patient, payer and billing provider it hangs under
+(from the HL tree), the referral and authorization numbers, and per line the procedure, charge,
+units, dates and the REF*6R line control number. The simulator answers from it; anyone who needs
+the claims of an 837 stream can use it. It is lenient: missing pieces are left empty, never
+guessed; the validator decides whether the file is acceptable.
 """
 
 from __future__ import annotations
