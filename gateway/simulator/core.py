@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -33,7 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from gateway.simulator.rules import OUTCOMES, Rule, SimulatorRules
-from gateway.transactions.claim837_reader import Submission, SubmittedClaim, read_submission
+from gateway.transactions.claim837_reader import (
+    LooseHeader,
+    Submission,
+    SubmittedClaim,
+    read_loose_header,
+    read_submission,
+)
 from gateway.transactions.claim_ack_writer import AckClaim, AckSet, write_claim_acks
 from gateway.transactions.remittance_writer import (
     LineAdjustment,
@@ -213,64 +218,25 @@ def _stem(name: str) -> str:
     return stem
 
 
-def _ta1_for_fields(isa: dict[str, str], number: int, when: datetime, note: str) -> bytes:
-    """A TA1 rejecting the interchange whose ISA fields are ``isa`` with ``note`` (TA105)."""
+def _ta1_for_header(isa: LooseHeader, number: int, when: datetime, note: str) -> bytes:
+    """A TA1 rejecting the interchange whose header is ``isa`` with ``note`` (TA105)."""
     to = Addressing(
-        sender_qualifier=isa["receiver_qualifier"],
-        sender_id=isa["receiver"],
-        receiver_qualifier=isa["sender_qualifier"],
-        receiver_id=isa["sender"],
-        gs_sender=isa["receiver"],
-        gs_receiver=isa["sender"],
-        usage=isa["usage"],
+        sender_qualifier=isa.receiver_qualifier,
+        sender_id=isa.receiver,
+        receiver_qualifier=isa.sender_qualifier,
+        receiver_id=isa.sender,
+        gs_sender=isa.receiver,
+        gs_receiver=isa.sender,
+        usage=isa.usage,
         when=when,
     )
-    return write_interchange_rejection(to, number, isa["control"], isa["date"], isa["time"], note)
+    return write_interchange_rejection(to, number, isa.control, isa.date, isa.time, note)
 
 
 def _ta1_duplicate(isa: InterchangeResult, number: int, when: datetime) -> bytes:
     """A TA1 rejecting a reused ISA13 with different content (note 025: duplicate)."""
     to = _addressing(isa, when)
     return write_interchange_rejection(to, number, isa.control, isa.date, isa.time, "025")
-
-
-_QUALIFIER = re.compile(r"[0-9A-Z]{2}")
-_ISA_ID = re.compile(r"[0-9A-Za-z .,&'()/-]{1,15}")
-
-
-def _loose_isa(data: bytes) -> dict[str, str] | None:
-    """The ISA fields of a header that is not fixed-length, when they are good enough to answer.
-
-    Many senders trim the padding of ISA06/ISA08; a clearinghouse still knows who sent it and
-    rejects the interchange with a TA1 instead of staying silent.
-    """
-    text = data[:512].decode("latin-1").lstrip("\ufeff \r\n\t")
-    if len(text) < 4 or not text.startswith("ISA") or text[3].isalnum():
-        return None
-    fields = text.split(text[3])
-    if len(fields) < 17:
-        return None
-    found = {
-        "sender_qualifier": fields[5].strip(),
-        "sender": fields[6].strip(),
-        "receiver_qualifier": fields[7].strip(),
-        "receiver": fields[8].strip(),
-        "date": fields[9].strip(),
-        "time": fields[10].strip(),
-        "control": fields[13].strip(),
-        "usage": fields[15].strip()[:1],
-    }
-    good = (
-        _QUALIFIER.fullmatch(found["sender_qualifier"])
-        and _QUALIFIER.fullmatch(found["receiver_qualifier"])
-        and _ISA_ID.fullmatch(found["sender"])
-        and _ISA_ID.fullmatch(found["receiver"])
-        and re.fullmatch(r"[0-9]{6}", found["date"])
-        and re.fullmatch(r"[0-9]{4}", found["time"])
-        and re.fullmatch(r"[0-9]{9}", found["control"])
-        and found["usage"] in ("P", "T", "I")
-    )
-    return found if good else None
 
 
 def _first_rule(
@@ -309,7 +275,7 @@ def respond(
     result = validate(data, file=name)
     delays = rules.delays
     if not result.interchanges:
-        loose = _loose_isa(data)
+        loose = read_loose_header(data)
         if loose is None:
             return Answer(
                 name,
@@ -320,7 +286,7 @@ def respond(
                 "no readable ISA interchange header: no one to answer",
             )
         number = state.next_interchange()
-        payload = _ta1_for_fields(loose, number, now, "022")
+        payload = _ta1_for_header(loose, number, now, "022")
         response = ResponseFile(
             f"{number:09d}.{Stage.INTERCHANGE_ACK.value}.{stem}.x12",
             Stage.INTERCHANGE_ACK,
@@ -328,7 +294,7 @@ def respond(
             delays.interchange_ack,
         )
         return Answer(
-            name, loose["control"], "rejected", (response,), (),
+            name, loose.control, "rejected", (response,), (),
             "the ISA is not a valid fixed-length 5010 header: rejected with a TA1 (note 022)",
         )  # fmt: skip
     isa = result.interchanges[0]
