@@ -174,3 +174,25 @@ def test_written_277ca_and_835_read_back_with_the_amounts_given() -> None:
     assert first.claim_id == claim.claim_id
     assert first.total_charge - 10 * len(first.lines) == claim.paid_amount
     assert claim.paid_amount - 5 == remittance.header.payment_amount
+
+
+def test_response_dates_keep_four_digit_years() -> None:
+    """A service date in year 5 is written 00050101 (strftime once wrote 50101, not a D8)."""
+    data = (
+        b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *261121*0800*^*00501"
+        b"*000000001*0*T*:~GS*HC*A*B*20261121*0800*1*X*005010X222A1~ST*837*0001*005010X222A1~"
+        b"BHT*0019*00*B1*20261121*0800*CH~HL*1**20*1~NM1*85*2*CLINIC*****XX*1234567893~"
+        b"HL*2*1*22*0~SBR*P*18*******CI~NM1*IL*1*DOE*JANE****MI*M1~NM1*PR*2*PAYER*****PI*60054~"
+        b"CLM*C1*12.5***11:B:1~LX*1~SV1*HC:99213*12.5*UN*1***1~DTP*472*D8*00050101~"
+        b"SE*12*0001~GE*1*1~IEA*1*000000001~"
+    )
+    (claim,) = read_submission(data).claims
+    acks = AckSet("AY", "CH", "46", "CH01", "SUB", "S1", "B1", "T1", (
+        AckClaim(claim, "A1:19", True, "CH1"),
+    ))  # fmt: skip
+    assert b"DTP*472*D8*00050101~" in write_claim_acks(TO, 8, [acks])
+    lines = (PaidLine(claim.lines[0], Decimal("12.5")),)
+    remit = RemittanceSet(
+        "60054", "P", "1234567893", "C", "EFT1", (PaidClaim(claim, "1", "P1", lines),)
+    )
+    assert b"DTM*472*00050101~" in write_remittances(TO, 9, [remit])

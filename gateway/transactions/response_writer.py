@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from gateway.transactions.claim837_common import amount, d8
 from gateway.transactions.claim837_reader import SubmittedLine
 from gateway.x12 import Delimiters, Writer
 
@@ -40,11 +41,8 @@ def cents(value: Decimal) -> Decimal:
 
 
 def money(value: Decimal) -> str:
-    """An X12 amount: no trailing zeros after the point (``153``, ``227.5``, ``-12.34``, ``0``)."""
-    text = f"{cents(value):f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """An X12 amount in cents: no trailing zeros after the point (``153``, ``227.5``, ``0``)."""
+    return amount(cents(value))
 
 
 def clean(text: str) -> str:
@@ -56,11 +54,6 @@ def clean(text: str) -> str:
             ch if " " <= ch <= "~" else " " for ch in folded if not unicodedata.combining(ch)
         )
     return " ".join(text.translate(_DELIMITER_CHARS).split())
-
-
-def d8(day: date) -> str:
-    """A date as X12 D8 (CCYYMMDD)."""
-    return f"{day:%Y%m%d}"
 
 
 @dataclass(frozen=True, slots=True)
