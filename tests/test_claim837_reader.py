@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,11 +25,11 @@ from gateway.transactions.claim837_reader import (
 from gateway.transactions.claim_ack_writer import AckClaim, AckSet, write_claim_acks
 from gateway.transactions.reader import read_documents
 from gateway.transactions.remittance_writer import (
-    LineAdjustment,
     PaidClaim,
     PaidLine,
-    ProviderAdjustment,
     RemittanceSet,
+    line_adjustment,
+    provider_adjustment,
     write_remittances,
 )
 from gateway.transactions.response_writer import Addressing, write_interchange_rejection
@@ -161,12 +161,12 @@ def test_written_277ca_and_835_read_back_with_the_amounts_given() -> None:
     assert {first.claim_id: "A1", second.claim_id: "A7"} == statuses
 
     lines = tuple(
-        PaidLine(ln, ln.charge - Decimal("10"), (LineAdjustment("CO", "45", Decimal("10")),))
+        PaidLine(ln, ln.charge - Decimal("10"), (line_adjustment("CO", "45", Decimal("10")),))
         for ln in first.lines
     )
     paid = PaidClaim(first, "1", "PCN1", lines)
-    remit = RemittanceSet("60054", "AETNA", "1234567893", "CLINIC", "EFT1", (paid,),
-                          (ProviderAdjustment("WO", "OVP1", Decimal("5")),))  # fmt: skip
+    recovery = provider_adjustment("1234567893", date(2026, 12, 31), "WO", "OVP1", Decimal("5"))
+    remit = RemittanceSet("60054", "AETNA", "1234567893", "CLINIC", "EFT1", (paid,), (recovery,))
     (remit_doc,) = read_documents(write_remittances(TO, 9, [remit]))
     assert isinstance(remit_doc, RemittanceDocument)
     (remittance,) = remit_doc.remittances
@@ -174,6 +174,13 @@ def test_written_277ca_and_835_read_back_with_the_amounts_given() -> None:
     assert first.claim_id == claim.claim_id
     assert first.total_charge - 10 * len(first.lines) == claim.paid_amount
     assert claim.paid_amount - 5 == remittance.header.payment_amount
+    assert [("CO", "45")] == sorted(
+        {(a.group, a.reason) for ln in claim.lines for a in ln.adjustments}
+    )
+    (plb,) = remittance.provider_adjustments
+    assert ("1234567893", date(2026, 12, 31), "WO", "OVP1") == (
+        plb.provider_identifier, plb.fiscal_period_date, plb.reason, plb.reference,
+    )  # fmt: skip
 
 
 def test_response_dates_keep_four_digit_years() -> None:

@@ -25,12 +25,13 @@ import json
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from gateway.models.remittance import ProviderAdjustment
 from gateway.simulator.rules import OUTCOMES, Rule, SimulatorRules
 from gateway.transactions.claim837_reader import (
     LooseHeader,
@@ -41,11 +42,11 @@ from gateway.transactions.claim837_reader import (
 )
 from gateway.transactions.claim_ack_writer import AckClaim, AckSet, write_claim_acks
 from gateway.transactions.remittance_writer import (
-    LineAdjustment,
     PaidClaim,
     PaidLine,
-    ProviderAdjustment,
     RemittanceSet,
+    line_adjustment,
+    provider_adjustment,
     write_remittances,
 )
 from gateway.transactions.response_writer import (
@@ -465,23 +466,24 @@ def respond(
             c.claim_id, outcome, "A2:20", payer_claim_control_number=pcns[id(c)],
             paid=(corrected if reverse else paid).paid, reversed=reverse,
         )  # fmt: skip
+    fiscal = date(now.year, 12, 31)  # PLB02: the end of the payer's fiscal year
     if paid_claims:
         sets = []
         for (payer_id, npi), claims in paid_claims.items():
             rng = _rng(rules.seed, digest, "remittance", payer_id, npi)
             total = sum((pc.paid for pc in claims), Decimal(0))
             plb: list[ProviderAdjustment] = []
+            pcn = claims[0].payer_claim_control_number
             adj = rules.adjudication
             if total > 0 and Decimal(rng.random() * 100) < adj.interest_percent:
                 interest = max(Decimal("0.01"), cents(total * Decimal("0.01")))
-                plb.append(
-                    ProviderAdjustment("L6", claims[0].payer_claim_control_number, -interest)
-                )
+                plb.append(provider_adjustment(npi, fiscal, "L6", pcn, -interest))
             if total >= 1 and Decimal(rng.random() * 100) < adj.recovery_percent:
                 recovery = min(cents(total * Decimal("0.05")), Decimal("25.00"))
-                plb.append(ProviderAdjustment("WO", f"OVP{state.next_trace():08d}", recovery))
+                reference = f"OVP{state.next_trace():08d}"
+                plb.append(provider_adjustment(npi, fiscal, "WO", reference, recovery))
             sets.append(_remittance(c_first=claims[0], claims=claims, rules=rules, state=state,
-                                    plb=plb))  # fmt: skip
+                                    plb=plb, fiscal=fiscal))  # fmt: skip
         number = state.next_interchange()
         add(Stage.REMITTANCE, write_remittances(to, number, sets), number, delays.remittance)
     if adjustments:
@@ -489,9 +491,10 @@ def respond(
         for claims in adjustments.values():
             corrected_paid = sum((pc.paid for pc in claims), Decimal(0))
             interest = max(Decimal("0.01"), cents(corrected_paid * Decimal("0.02")))
-            plb = [ProviderAdjustment("L6", claims[-1].payer_claim_control_number, -interest)]
+            npi, pcn = claims[0].claim.billing_npi, claims[-1].payer_claim_control_number
+            plb = [provider_adjustment(npi, fiscal, "L6", pcn, -interest)]
             sets.append(_remittance(c_first=claims[0], claims=claims, rules=rules, state=state,
-                                    plb=plb))  # fmt: skip
+                                    plb=plb, fiscal=fiscal))  # fmt: skip
         number = state.next_interchange()
         add(Stage.ADJUSTMENT, write_remittances(to, number, sets), number, delays.adjustment)
 
@@ -541,6 +544,7 @@ def _remittance(
     rules: SimulatorRules,
     state: SimulatorState,
     plb: list[ProviderAdjustment],
+    fiscal: date,
 ) -> RemittanceSet:
     c = c_first.claim
     s = RemittanceSet(
@@ -553,7 +557,7 @@ def _remittance(
         provider_adjustments=tuple(plb),
     )
     if s.payment < 0:  # a negative balance is carried forward (PLB FB), never paid out
-        carried = ProviderAdjustment("FB", s.trace, s.payment)
+        carried = provider_adjustment(c.billing_npi, fiscal, "FB", s.trace, s.payment)
         s = replace(s, provider_adjustments=(*s.provider_adjustments, carried))
     return s
 
@@ -580,7 +584,7 @@ def _adjudicate(
     if outcome == "denied":
         denial = rng.choice(adj.denials)
         for ln in c.lines:
-            cas = (LineAdjustment(denial.group, denial.reason, ln.charge),) if ln.charge else ()
+            cas = (line_adjustment(denial.group, denial.reason, ln.charge),) if ln.charge else ()
             remarks = (denial.remark,) if denial.remark else ()
             lines.append(PaidLine(ln, Decimal(0), cas, remarks=remarks))
         return outcome, PaidClaim(c, "4", pcn, tuple(lines))
@@ -590,13 +594,13 @@ def _adjudicate(
             lines.append(PaidLine(ln, ln.charge, allowed=ln.charge))
             continue
         if outcome == "line_denied" and n == len(c.lines) - 1:
-            cas = (LineAdjustment("CO", "97", ln.charge),) if ln.charge else ()
+            cas = (line_adjustment("CO", "97", ln.charge),) if ln.charge else ()
             lines.append(PaidLine(ln, Decimal(0), cas, remarks=("M15",)))
             continue
         allowed = _share(ln.charge, adj.allowed_percent)
         cas_list = []
         if ln.charge - allowed:
-            cas_list.append(LineAdjustment("CO", "45", ln.charge - allowed))
+            cas_list.append(line_adjustment("CO", "45", ln.charge - allowed))
         paid = allowed
         if outcome == "patient_share":
             copay = min(adj.copay, paid) if c.kind == "professional" and n == 0 else Decimal(0)
@@ -608,7 +612,7 @@ def _adjudicate(
             paid -= coinsurance
             for reason, amount in (("1", applied), ("2", coinsurance), ("3", copay)):
                 if amount:
-                    cas_list.append(LineAdjustment("PR", reason, amount))
+                    cas_list.append(line_adjustment("PR", reason, amount))
         lines.append(PaidLine(ln, paid, tuple(cas_list), allowed=allowed))
     return outcome, PaidClaim(c, processed_as, pcn, tuple(lines))
 

@@ -1,6 +1,8 @@
 """The 835 writer (005010X221A1): remittance advice from plain data, as X12 bytes.
 
-The caller decides what each claim and line is paid and adjusted (``PaidClaim``, ``PaidLine``);
+The caller decides what each claim and line is paid and adjusted (``PaidClaim``, ``PaidLine``,
+with the remittance model's ``Adjustment`` and ``ProviderAdjustment``: ``line_adjustment`` and
+``provider_adjustment`` make them with their meanings);
 ``write_remittances`` lays out the 2000/2100/2110 loops, groups CAS triplets by group (six to a
 segment), writes PLB provider adjustments, and derives BPR02 from the claims and provider
 adjustments so the file balances by construction; SE01, GE01 and IEA01 are counted.
@@ -10,8 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from itertools import groupby
 
+from gateway import codes
+from gateway.models.remittance import Adjustment, ProviderAdjustment
+from gateway.transactions.claim837_common import amount as number_text
 from gateway.transactions.claim837_reader import SubmittedClaim, SubmittedLine
 from gateway.transactions.response_writer import (
     Addressing,
@@ -26,11 +33,11 @@ from gateway.x12 import Delimiters, Writer
 
 __all__ = [
     "REMITTANCE_VERSION",
-    "LineAdjustment",
     "PaidClaim",
     "PaidLine",
-    "ProviderAdjustment",
     "RemittanceSet",
+    "line_adjustment",
+    "provider_adjustment",
     "write_remittances",
 ]
 
@@ -61,13 +68,19 @@ _CLAIM_FILING = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LineAdjustment:
-    """One CAS triplet: group, CARC, amount (positive reduces the payment)."""
+def line_adjustment(group: str, reason: str, amount: Decimal) -> Adjustment:
+    """A CAS triplet as the remittance model holds it (the meanings from the code lists)."""
+    return Adjustment(
+        group, codes.meaning("cas_group", group), reason, codes.meaning("carc", reason), amount
+    )
 
-    group: str
-    reason: str
-    amount: Decimal
+
+def provider_adjustment(
+    provider: str, fiscal_period: date, reason: str, reference: str, amount: Decimal
+) -> ProviderAdjustment:
+    """A PLB adjustment as the remittance model holds it (positive reduces the payment)."""
+    meaning = codes.meaning("plb_reason", reason)
+    return ProviderAdjustment(provider, fiscal_period, reason, meaning, reference, amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +89,7 @@ class PaidLine:
 
     line: SubmittedLine
     paid: Decimal
-    adjustments: tuple[LineAdjustment, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
     allowed: Decimal | None = None  # AMT*B6
     remarks: tuple[str, ...] = ()  # LQ*HE
     sign: int = 1  # -1 for the lines of a reversal
@@ -111,15 +124,6 @@ class PaidClaim:
 
 
 @dataclass(frozen=True, slots=True)
-class ProviderAdjustment:
-    """A PLB adjustment: reason (L6, WO, FB...), reference, amount (positive reduces payment)."""
-
-    reason: str
-    reference: str
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class RemittanceSet:
     """One 835 transaction set: one payer paying one payee."""
 
@@ -145,7 +149,7 @@ def _payer_tin(payer_id: str) -> str:
     return "1" + digits.rjust(9, "0")
 
 
-def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str, year_end: str) -> list[str]:
+def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[str]:
     payment = s.payment
     tin = _payer_tin(s.payer_id)
     if payment > 0:
@@ -210,14 +214,15 @@ def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str, year_end: 
                 else:
                     body.append(w.segment("DTM", "150", d8(ln.service_from)))
                     body.append(w.segment("DTM", "151", d8(ln.service_to)))
-            by_group: dict[str, list[LineAdjustment]] = {}
+            by_group: dict[str, list[Adjustment]] = {}
             for adj in pl.adjustments:
                 by_group.setdefault(adj.group, []).append(adj)
             for group, adjustments in by_group.items():
                 for start in range(0, len(adjustments), 6):
                     triplets: list[str] = []
                     for adj in adjustments[start : start + 6]:
-                        triplets += [adj.reason, money(sign * adj.amount), ""]
+                        quantity = "" if adj.quantity is None else number_text(adj.quantity)
+                        triplets += [adj.reason, money(sign * adj.amount), quantity]
                     body.append(w.segment("CAS", group, *triplets))
             if ln.control_number:
                 body.append(w.segment("REF", "6R", clean(ln.control_number)))
@@ -225,13 +230,18 @@ def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str, year_end: 
                 body.append(w.segment("AMT", "B6", money(pl.allowed)))
             for remark in pl.remarks:
                 body.append(w.segment("LQ", "HE", remark))
-    npi = clean(s.payee_npi) or "0000000000"
-    provider = list(s.provider_adjustments)
-    for start in range(0, len(provider), 6):
-        pairs: list[str | list[str]] = []
-        for plb in provider[start : start + 6]:
-            pairs += [[plb.reason, plb.reference], money(plb.amount)]
-        body.append(w.segment("PLB", npi, year_end, *pairs))
+    # adjustments of one provider and fiscal period in a row share PLBs, six to a segment
+    periods = groupby(
+        s.provider_adjustments, lambda p: (p.provider_identifier, p.fiscal_period_date)
+    )
+    for (provider, fiscal), together in periods:
+        found = list(together)
+        for start in range(0, len(found), 6):
+            pairs: list[str | list[str]] = []
+            for plb in found[start : start + 6]:
+                pairs += [[plb.reason, plb.reference], money(plb.amount)]
+            fiscal_text = d8(fiscal) if fiscal else ""
+            body.append(w.segment("PLB", clean(provider) or "0000000000", fiscal_text, *pairs))
     return close_set(w, body, control)
 
 
@@ -239,6 +249,5 @@ def write_remittances(to: Addressing, isa13: int, sets: Sequence[RemittanceSet])
     """One 835 interchange holding a transaction set per ``RemittanceSet``."""
     w = Writer(Delimiters(), newline=True)
     today = to.when.strftime("%Y%m%d")
-    year_end = f"{to.when.year}1231"
-    bodies = [_remit_set(w, s, f"{n:04d}", today, year_end) for n, s in enumerate(sets, 1)]
+    bodies = [_remit_set(w, s, f"{n:04d}", today) for n, s in enumerate(sets, 1)]
     return write_envelope(w, to, isa13, "HP", REMITTANCE_VERSION, bodies).encode()
