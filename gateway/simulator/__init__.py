@@ -1,10 +1,11 @@
 """The clearinghouse and payer simulator: 837 files in, TA1 / 999 / 277CA / 835 responses out.
 
 A separate product beside the gateway (``gateway simulate``, ``gateway demo``), a layer of its
-own above the service: ``core`` answers one 837 (pure, seeded, repeatable), ``rules`` reads
-``config/simulator.toml``, ``runner`` watches the pickup folder and drops the answers. It has no
-X12 of its own: it reads 837s with ``gateway.transactions.claim837_reader`` and writes 277CAs and
-835s with ``gateway.transactions.claim_ack_writer`` / ``remittance_writer``.
+own above the service: ``core`` answers one 837 (pure, seeded, repeatable), ``adjudication``
+pays its claims, ``rules`` reads ``config/simulator.toml``, ``runner`` watches the pickup folder
+and drops the answers. It has no X12 of its own: it reads 837s with
+``gateway.transactions.claim837_reader`` and writes 277CAs and 835s with
+``gateway.transactions.claim_ack_writer`` / ``remittance_writer``.
 """
 
 from gateway.simulator.core import (

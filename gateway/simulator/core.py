@@ -26,13 +26,14 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from gateway.models.remittance import ProviderAdjustment
-from gateway.simulator.rules import OUTCOMES, Rule, SimulatorRules
+from gateway.simulator.adjudication import adjudicate_claim, corrected_claim
+from gateway.simulator.rules import Rule, SimulatorRules
 from gateway.transactions.claim837_reader import (
     LooseHeader,
     Submission,
@@ -43,9 +44,7 @@ from gateway.transactions.claim837_reader import (
 from gateway.transactions.claim_ack_writer import AckClaim, AckSet, write_claim_acks
 from gateway.transactions.remittance_writer import (
     PaidClaim,
-    PaidLine,
     RemittanceSet,
-    line_adjustment,
     provider_adjustment,
     write_remittances,
 )
@@ -67,7 +66,6 @@ __all__ = [
     "respond",
 ]
 
-HUNDRED = Decimal(100)
 _REMEMBERED = 10_000  # answered interchanges kept in the state (for duplicate detection)
 
 
@@ -442,7 +440,9 @@ def respond(
         payer_key = (c.payer_id, c.billing_npi)
         if c.frequency == "8":
             # a void takes back the earlier payment (CLP02 22, the original claim number)
-            _, paid = _adjudicate(c, rules, rng, c.original_reference or pcns[id(c)], "contractual")
+            _, paid = adjudicate_claim(
+                c, rules, rng, c.original_reference or pcns[id(c)], "contractual"
+            )
             voided = replace(paid, status="22", sign=-1)
             paid_claims.setdefault(payer_key, []).append(voided)
             decisions[id(c)] = ClaimDecision(
@@ -450,7 +450,7 @@ def respond(
                 paid=voided.paid,
             )  # fmt: skip
             continue
-        outcome, paid = _adjudicate(c, rules, rng, pcns[id(c)])
+        outcome, paid = adjudicate_claim(c, rules, rng, pcns[id(c)])
         reverse = (
             outcome in ("contractual", "patient_share")
             and any(a.group == "CO" and a.amount > 0 for ln in paid.lines for a in ln.adjustments)
@@ -458,7 +458,7 @@ def respond(
         )
         paid_claims.setdefault(payer_key, []).append(paid)
         if reverse:
-            corrected = _corrected(paid, f"{day}{state.next_claim_number():08d}")
+            corrected = corrected_claim(paid, f"{day}{state.next_claim_number():08d}")
             adjustments.setdefault(payer_key, []).extend(
                 [replace(paid, status="22", sign=-1), corrected]
             )
@@ -560,76 +560,3 @@ def _remittance(
         carried = provider_adjustment(c.billing_npi, fiscal, "FB", s.trace, s.payment)
         s = replace(s, provider_adjustments=(*s.provider_adjustments, carried))
     return s
-
-
-def _share(amount: Decimal, percent: Decimal) -> Decimal:
-    return cents(amount * percent / HUNDRED)
-
-
-def _adjudicate(
-    c: SubmittedClaim,
-    rules: SimulatorRules,
-    rng: random.Random,
-    pcn: str,
-    outcome: str | None = None,
-) -> tuple[str, PaidClaim]:
-    """Pick an outcome by weight (unless given) and lay it out line by line (lines balance)."""
-    adj = rules.adjudication
-    weights = [adj.outcomes[o] for o in OUTCOMES]
-    outcome = outcome or rng.choices(OUTCOMES, weights)[0]
-    if outcome == "line_denied" and len(c.lines) < 2:
-        outcome = "contractual"
-    processed_as = {"P": "1", "S": "2", "T": "3"}.get(c.payer_responsibility, "1")
-    lines: list[PaidLine] = []
-    if outcome == "denied":
-        denial = rng.choice(adj.denials)
-        for ln in c.lines:
-            cas = (line_adjustment(denial.group, denial.reason, ln.charge),) if ln.charge else ()
-            remarks = (denial.remark,) if denial.remark else ()
-            lines.append(PaidLine(ln, Decimal(0), cas, remarks=remarks))
-        return outcome, PaidClaim(c, "4", pcn, tuple(lines))
-    deductible = adj.deductible if outcome == "patient_share" else Decimal(0)
-    for n, ln in enumerate(c.lines):
-        if outcome == "paid_in_full":
-            lines.append(PaidLine(ln, ln.charge, allowed=ln.charge))
-            continue
-        if outcome == "line_denied" and n == len(c.lines) - 1:
-            cas = (line_adjustment("CO", "97", ln.charge),) if ln.charge else ()
-            lines.append(PaidLine(ln, Decimal(0), cas, remarks=("M15",)))
-            continue
-        allowed = _share(ln.charge, adj.allowed_percent)
-        cas_list = []
-        if ln.charge - allowed:
-            cas_list.append(line_adjustment("CO", "45", ln.charge - allowed))
-        paid = allowed
-        if outcome == "patient_share":
-            copay = min(adj.copay, paid) if c.kind == "professional" and n == 0 else Decimal(0)
-            paid -= copay
-            applied = min(deductible, paid)
-            deductible -= applied
-            paid -= applied
-            coinsurance = _share(paid, adj.coinsurance_percent)
-            paid -= coinsurance
-            for reason, amount in (("1", applied), ("2", coinsurance), ("3", copay)):
-                if amount:
-                    cas_list.append(line_adjustment("PR", reason, amount))
-        lines.append(PaidLine(ln, paid, tuple(cas_list), allowed=allowed))
-    return outcome, PaidClaim(c, processed_as, pcn, tuple(lines))
-
-
-def _corrected(original: PaidClaim, pcn: str) -> PaidClaim:
-    """The corrected claim after a reversal: the payer gives back half its CO 45 reductions."""
-    lines = []
-    for pl in original.lines:
-        extra = Decimal(0)
-        cas = []
-        for a in pl.adjustments:
-            if a.group == "CO" and a.reason == "45" and a.amount > 0:
-                extra = (a.amount / 2).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-                if a.amount - extra:
-                    cas.append(replace(a, amount=a.amount - extra))
-            else:
-                cas.append(a)
-        allowed = pl.allowed + extra if pl.allowed is not None else None
-        lines.append(replace(pl, paid=pl.paid + extra, adjustments=tuple(cas), allowed=allowed))
-    return replace(original, payer_claim_control_number=pcn, lines=tuple(lines))
