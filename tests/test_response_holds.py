@@ -23,8 +23,8 @@ from gateway.config import load_settings
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from gateway.service.pipeline import Service
-from gateway.service.simulator import SimulatorState, Stage, respond
-from gateway.service.simulator_rules import load_rules
+from gateway.simulator import SimulatorState, Stage, respond
+from gateway.simulator.rules import load_rules
 from tests.test_service import ROOT, drop, encounter, write_config
 
 S = ClaimState

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.service.simulator import SimulatorState, Stage, respond
-from gateway.service.simulator_rules import load_rules
+from gateway.simulator import SimulatorState, Stage, respond
+from gateway.simulator.rules import load_rules
 from tests.test_e2e_service import drop, encounters, ledger, run_once, workspace
 from tests.test_response_holds import two_sets
 

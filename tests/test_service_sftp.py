@@ -14,7 +14,7 @@ from gateway.cli.status import status_data
 from gateway.config import load_settings
 from gateway.ledger.lifecycle import ClaimState
 from gateway.service.pipeline import Service
-from gateway.service.simulator import Simulator
+from gateway.simulator import Simulator
 from gateway.x12 import read_segments
 from tests.test_transports_sftp import Server, server  # noqa: F401 (the SFTP server fixture)
 

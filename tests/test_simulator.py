@@ -24,12 +24,12 @@ from gateway.models.acknowledgements import (
 )
 from gateway.models.remittance import RemittanceDocument
 from gateway.partners import Partners, load_partners
-from gateway.service.simulator import Answer, SimulatorState, Stage, respond
-from gateway.service.simulator_rules import load_rules, parse_rules
-from gateway.service.simulator_x12 import clean
+from gateway.simulator import Answer, SimulatorState, Stage, respond
+from gateway.simulator.rules import load_rules, parse_rules
 from gateway.transactions.claim837 import build_837
 from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.transactions.reader import read_documents
+from gateway.transactions.response_writer import clean
 from gateway.validation.pyx12_adapter import check
 from gateway.x12 import read_segments
 

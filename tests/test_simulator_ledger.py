@@ -23,8 +23,8 @@ from gateway.ledger.records import IncomingClaim
 from gateway.ledger.store import Ledger
 from gateway.models.encounter import Encounter
 from gateway.partners import load_partners
-from gateway.service.simulator import SimulatorState, respond
-from gateway.service.simulator_rules import load_rules
+from gateway.simulator import SimulatorState, respond
+from gateway.simulator.rules import load_rules
 from gateway.transactions.claim837 import build_837
 from gateway.transactions.reader import read_documents
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from gateway.models import Encounter
 from gateway.partners import load_partners
-from gateway.service.simulator import SimulatorState, Stage, respond
-from gateway.service.simulator_rules import load_rules
+from gateway.simulator import SimulatorState, Stage, respond
+from gateway.simulator.rules import load_rules
 from gateway.transactions.claim837 import build_837
 from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.transactions.reader import read_documents

@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 import structlog
 
-import gateway.service.simulator as simulator_module
+import gateway.simulator.runner as simulator_module
 from gateway.cli import main
 from gateway.config import load_settings
 from gateway.models import Encounter
 from gateway.partners import Partners, load_partners
-from gateway.service.simulator import Simulator, folders_from_settings
-from gateway.service.simulator_rules import load_rules
+from gateway.simulator import Simulator, folders_from_settings
+from gateway.simulator.rules import load_rules
 from gateway.transactions.claim837 import build_837
 from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.x12 import read_segments

@@ -22,7 +22,7 @@ from gateway.cli._common import dumps
 
 if TYPE_CHECKING:
     from gateway.config import Settings
-    from gateway.service.simulator import Simulator
+    from gateway.simulator.runner import Simulator
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _folders(args: argparse.Namespace) -> tuple[Path, Path, Path, Settings]:
     """Pickup, drop and work folders, and the settings they default from."""
     from gateway.config import load_settings
-    from gateway.service.simulator import folders_from_settings
+    from gateway.simulator.runner import folders_from_settings
 
     settings = load_settings(args.config)
     if args.pickup and args.drop:
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``gateway simulate``."""
     from gateway.logs import configure_logging
     from gateway.service.files import ensure_private_dir, set_private_umask
-    from gateway.service.simulator import Simulator
-    from gateway.service.simulator_rules import load_rules
+    from gateway.simulator.rules import load_rules
+    from gateway.simulator.runner import Simulator
 
     if args.interval <= 0:
         raise UsageError("--interval: expected a number of seconds above 0")

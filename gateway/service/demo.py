@@ -47,8 +47,7 @@ from gateway.ledger.records import StatusSummary
 from gateway.ledger.store import LedgerError
 from gateway.service.files import atomic_write, ensure_private_dir
 from gateway.service.pipeline import Service
-from gateway.service.simulator import Simulator, folders_from_settings
-from gateway.service.simulator_rules import load_rules
+from gateway.simulator import Simulator, folders_from_settings, load_rules
 
 __all__ = [
     "DEMO_DATABASE_PREFIX",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config import ConfigError
-from gateway.service.simulator_claims import SubmittedClaim, SubmittedLine
+from gateway.transactions.claim837_reader import SubmittedClaim, SubmittedLine
 
 __all__ = [
     "DEFAULT_RULES_TEXT",

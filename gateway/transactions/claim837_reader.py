@@ -1,16 +1,18 @@
-"""What the simulated clearinghouse reads from an 837: the claims, their lines and their envelopes.
+"""The 837 claim reader: the claims, their lines and amounts, and the envelopes they came in.
 
-``read_submission(data)`` walks the segments of an 837P or 837I (any number of interchanges,
-groups and sets) and keeps what a clearinghouse and a payer need to answer: per claim the CLM
-data, the subscriber, patient, payer and billing provider it hangs under (from the HL tree), the
-referral and authorization numbers, and per line the procedure, charge, units, dates and the
-REF*6R line control number. It is lenient: missing pieces are left empty, never guessed; the
-validator decides whether the file is acceptable.
+Pure: bytes in, plain data out. ``read_submission(data)`` walks the segments of an 837P or 837I
+(any number of interchanges, groups and sets) and keeps what a clearinghouse and a payer need to
+answer: per claim the CLM data, the subscriber, patient, payer and billing provider it hangs under
+(from the HL tree), the referral and authorization numbers, and per line the procedure, charge,
+units, dates and the REF*6R line control number. The simulator answers from it; anyone who needs
+the claims of an 837 stream can use it. It is lenient: missing pieces are left empty, never
+guessed; the validator decides whether the file is acceptable.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -18,11 +20,13 @@ from decimal import Decimal, InvalidOperation
 from gateway.x12 import Segment, read_segments
 
 __all__ = [
+    "LooseHeader",
     "Submission",
     "SubmittedClaim",
     "SubmittedLine",
     "SubmittedSet",
     "parse_amount",
+    "read_loose_header",
     "read_submission",
 ]
 
@@ -313,3 +317,59 @@ def read_submission(data: bytes) -> Submission:
                 claim.original_reference = seg[2]
     close_claim()
     return out
+
+
+# --- a header that is not fixed-length -----------------------------------------------------------
+
+_QUALIFIER = re.compile(r"[0-9A-Z]{2}")
+_ISA_ID = re.compile(r"[0-9A-Za-z .,&'()/-]{1,15}")
+
+
+@dataclass(frozen=True, slots=True)
+class LooseHeader:
+    """The ISA fields of a header read loosely (trimmed), enough to know who sent it."""
+
+    sender_qualifier: str  # ISA05
+    sender: str  # ISA06
+    receiver_qualifier: str  # ISA07
+    receiver: str  # ISA08
+    date: str  # ISA09
+    time: str  # ISA10
+    control: str  # ISA13
+    usage: str  # ISA15
+
+
+def read_loose_header(data: bytes) -> LooseHeader | None:
+    """The ISA fields of a header that is not fixed-length, when they are good enough to answer.
+
+    Many senders trim the padding of ISA06/ISA08; a clearinghouse still knows who sent it and
+    rejects the interchange with a TA1 instead of staying silent. None when the fields are not
+    plausible (a qualifier, an id, a date or time, a control number or usage out of shape).
+    """
+    text = data[:512].decode("latin-1").lstrip("\ufeff \r\n\t")
+    if len(text) < 4 or not text.startswith("ISA") or text[3].isalnum():
+        return None
+    fields = text.split(text[3])
+    if len(fields) < 17:
+        return None
+    found = LooseHeader(
+        sender_qualifier=fields[5].strip(),
+        sender=fields[6].strip(),
+        receiver_qualifier=fields[7].strip(),
+        receiver=fields[8].strip(),
+        date=fields[9].strip(),
+        time=fields[10].strip(),
+        control=fields[13].strip(),
+        usage=fields[15].strip()[:1],
+    )
+    good = (
+        _QUALIFIER.fullmatch(found.sender_qualifier)
+        and _QUALIFIER.fullmatch(found.receiver_qualifier)
+        and _ISA_ID.fullmatch(found.sender)
+        and _ISA_ID.fullmatch(found.receiver)
+        and re.fullmatch(r"[0-9]{6}", found.date)
+        and re.fullmatch(r"[0-9]{4}", found.time)
+        and re.fullmatch(r"[0-9]{9}", found.control)
+        and found.usage in ("P", "T", "I")
+    )
+    return found if good else None
