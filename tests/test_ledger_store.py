@@ -494,7 +494,7 @@ def test_reason_filter_matches_codes_and_their_parts(
     code: str, wanted: str, expected: bool
 ) -> None:
     """`queue list --reason` matches a whole code or one of its parts, never a fragment."""
-    from gateway.ledger.store import _code_matches
+    from gateway.ledger.repository import _code_matches
 
     assert expected == _code_matches(code, wanted)
 
