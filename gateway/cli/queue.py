@@ -22,7 +22,7 @@ from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
-from gateway.ledger.queue import (
+from gateway.ledger.correction_rules import (
     QueueRuleError,
     correction_document,
     correction_file_name,

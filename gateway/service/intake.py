@@ -30,7 +30,12 @@ from gateway.codes.dated import DatedCodes
 from gateway.edits import Finding
 from gateway.encounters import CheckResult, EncounterFormat, check_stream, detect_format
 from gateway.ledger.adapt import reasons_from_findings
-from gateway.ledger.queue import REJECTION_KEY, CorrectionDocument, QueueRuleError, read_correction
+from gateway.ledger.correction_rules import (
+    REJECTION_KEY,
+    CorrectionDocument,
+    QueueRuleError,
+    read_correction,
+)
 from gateway.ledger.records import IncomingClaim, Reason
 from gateway.partners import Partners
 

@@ -60,7 +60,7 @@ import structlog
 from gateway.cli.queue import resubmit_claim, sync_correction_files
 from gateway.config import ConfigError, Settings
 from gateway.encounters.completeness import looks_complete
-from gateway.ledger.queue import QueueRuleError
+from gateway.ledger.correction_rules import QueueRuleError
 from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
 from gateway.ledger.store import Ledger, UnknownClaimError
 from gateway.ledger.workers import WorkerIdInUseError, WorkerPresence
