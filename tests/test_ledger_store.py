@@ -403,7 +403,7 @@ async def test_resolve_and_withdraw_close_items(ledger: Ledger) -> None:
     bad = (Reason("E", "bad"),)
     await ledger.record_claims([incoming("C1", findings=bad), incoming("C2", findings=bad)])
     await ledger.resolve("C1", "billed on paper")
-    await ledger.withdraw("C2", "duplicate of C9")
+    await ledger.void_before_adjudication("C2", "duplicate of C9")
     assert [S.RESOLVED, S.VOIDED] == await states(ledger, ["C1", "C2"])
     history = await ledger.claim_history("C1")
     assert history is not None

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from gateway.cli import main
-from gateway.cli.queue import sync_correction_files
 from gateway.ledger.reconcile import (
     Adjustment,
     ClaimAcknowledgement,
@@ -35,6 +34,7 @@ from gateway.ledger.reconcile import (
 )
 from gateway.ledger.records import ClaimSent, GroupSent, IncomingClaim, SetSent, SubmissionIntent
 from gateway.ledger.store import Ledger
+from gateway.service.correction_files import sync_correction_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = json.loads((ROOT / "samples" / "encounters" / "professional-self.json").read_text())

@@ -5,16 +5,19 @@
   payer claim control number is known), send a replacement ``7`` or a void ``8`` with REF*F8
   carrying that number; a partner marked ``frequency_1_only`` (e.g. Medicare) always gets ``1``.
 - :func:`correction_document` is what ``corrections/<claim_id>.json`` holds: the encounter as last
-  submitted plus a ``rejection`` block; :func:`read_correction` takes such a document back (the
-  staff member edited the encounter and dropped the file into the encounter inbox).
+  submitted plus a ``rejection`` block (:func:`correction_text` is that file's text);
+  :func:`read_correction` takes such a document back (the staff member edited the encounter and
+  dropped the file into the encounter inbox).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from gateway.ledger.lifecycle import ClaimState
@@ -29,6 +32,7 @@ __all__ = [
     "VoidPlan",
     "correction_document",
     "correction_file_name",
+    "correction_text",
     "item_data",
     "plan_resubmission",
     "plan_void",
@@ -183,6 +187,25 @@ def correction_document(item: QueueItem) -> dict[str, Any]:
         ),
     }
     return document
+
+
+def correction_text(item: QueueItem) -> str:
+    """The text of ``corrections/<claim_id>.json``: the correction document as indented JSON
+    (money as decimal strings, dates ISO 8601), ending in a newline."""
+    return (
+        json.dumps(correction_document(item), default=_json_value, indent=2, ensure_ascii=False)
+        + "\n"
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def read_correction(document: Mapping[str, Any]) -> CorrectionDocument | None:

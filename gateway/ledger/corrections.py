@@ -64,7 +64,7 @@ class CorrectionsRepository(Repository):
             claim_id, S.RESOLVED, "resolved", f"resolved by a person: {note}", note
         )
 
-    async def withdraw(self, claim_id: str, note: str) -> None:
+    async def void_before_adjudication(self, claim_id: str, note: str) -> None:
         """Void a claim the payer never adjudicated: nothing is sent; the claim is ``voided``."""
         await self._close_by_person(
             claim_id,
