@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from gateway.edits import FindingCode, finding
-from gateway.ledger.adapt import reasons_from_findings
 from gateway.ledger.control_numbers import LedgerControlNumbers
 from gateway.ledger.correction_rules import (
     QueueRuleError,
@@ -21,6 +20,7 @@ from gateway.ledger.correction_rules import (
     plan_resubmission,
     plan_void,
     read_correction,
+    reasons_from_findings,
 )
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import ClaimRecord, QueueItem, Reason

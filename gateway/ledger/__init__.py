@@ -10,8 +10,8 @@ Modules (import them directly; this package imports nothing, so the pure parts s
   ``repository``: ``files``, ``intake`` (claims and versions), ``batching`` (the claim queue
   and its leases), ``submissions`` (control numbers, interchanges sent), ``responses`` (apply,
   hold, release), ``corrections`` (the correction queue), ``status`` and ``transports``.
-- ``reconcile``: pure matching of TA1/999/277CA/835 views to what we sent; ``adapt`` fills the
-  views from the readers' models and the submission record from the builder's.
+- ``reconcile``: pure matching of the TA1/999/277CA/835 models (``gateway.models``) to what we
+  sent; the 837 builder's record becomes a submission in ``submissions``.
 - ``correction_rules``: the resubmission rules of DESIGN.md section 6 and the correction
   documents; ``resubmission``: resubmitting or voiding a claim in the ledger under those rules.
 - ``control_numbers``: ``LedgerControlNumbers``, the builder's allocator backed by the ledger.

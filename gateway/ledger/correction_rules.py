@@ -15,13 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.ledger.lifecycle import ClaimState
-from gateway.ledger.records import ClaimRecord, QueueItem
+from gateway.ledger.records import ClaimRecord, QueueItem, Reason
+from gateway.transactions.claim837_envelope import ClaimLeftOut
+
+if TYPE_CHECKING:
+    from gateway.edits import Finding
 
 __all__ = [
     "ADJUDICATED_STATES",
@@ -37,6 +41,7 @@ __all__ = [
     "plan_resubmission",
     "plan_void",
     "read_correction",
+    "reasons_from_findings",
 ]
 
 S = ClaimState
@@ -223,3 +228,16 @@ def read_correction(document: Mapping[str, Any]) -> CorrectionDocument | None:
             f"{encounter.get('claim_id')!r}; keep the claim id as it was"
         )
     return CorrectionDocument(claim_id, encounter, rejection)
+
+
+def reasons_from_findings(findings: Iterable[Finding | ClaimLeftOut]) -> tuple[Reason, ...]:
+    """Scrubber findings (errors only) or builder left-outs as correction reasons."""
+    reasons: list[Reason] = []
+    for found in findings:
+        if isinstance(found, ClaimLeftOut):
+            reasons.append(
+                Reason("BUILD", found.reason, found.path, "correct the encounter and resubmit")
+            )
+        elif found.is_error:
+            reasons.append(Reason(str(found.code), found.message, found.path, found.hint))
+    return tuple(reasons)

@@ -10,7 +10,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -19,11 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.ledger import tables as t
 from gateway.ledger.lifecycle import CORRECTION_STATES, ClaimState, transition
 from gateway.ledger.reconcile import (
+    Document,
     Response,
     SentClaim,
     SentSnapshot,
+    kind_of,
     reconcile,
     references,
+    responses_in,
 )
 from gateway.ledger.records import (
     ClaimEvent,
@@ -31,10 +34,6 @@ from gateway.ledger.records import (
     Reason,
     Unmatched,
 )
-
-if TYPE_CHECKING:
-    from gateway.ledger.adapt import Document
-
 from gateway.ledger.repository import (
     _DEADLOCK_RETRIES,
     HELD_SOURCE,
@@ -67,9 +66,10 @@ class ResponsesRepository(SubmissionsRepository):
     ) -> ApplyResult:
         """Reconcile parsed responses with what we sent and apply the events, in one transaction.
 
-        ``response`` is one view or every view read from one file (``adapt.views_of``), applied
-        in order. The same content (``content_hash``) twice is a no-op reported as
-        ``duplicate``; events already applied from another copy are skipped by key.
+        ``response`` is one response or every one read from one file
+        (``reconcile.responses_in``), applied in order. The same content (``content_hash``)
+        twice is a no-op reported as ``duplicate``; events already applied from another copy are
+        skipped by key.
         """
         views: Sequence[Response] = (
             list(response) if isinstance(response, (list, tuple)) else [response]  # type: ignore[list-item]
@@ -213,11 +213,9 @@ class ResponsesRepository(SubmissionsRepository):
         partner: str | None = None,
     ) -> ApplyResult:
         """Apply a document from ``gateway.transactions`` (TA1, 999, 277CA or 835 document, or
-        one streamed 835 ``Remittance``): :func:`gateway.ledger.adapt.views_of` + apply."""
-        from gateway.ledger.adapt import kind_of, views_of
-
+        one streamed 835 ``Remittance``): :func:`gateway.ledger.reconcile.responses_in` + apply."""
         return await self.apply_response(
-            views_of(document),
+            responses_in(document),
             content_hash=content_hash,
             kind=kind_of(document),
             file_id=file_id,

@@ -14,6 +14,9 @@ from gateway.ledger.reconcile import (
     normalize_control_number,
 )
 from gateway.ledger.records import (
+    ClaimSent,
+    GroupSent,
+    SetSent,
     SubmissionIntent,
     SubmissionRecord,
 )
@@ -283,6 +286,27 @@ class SubmissionsRepository(Repository):
     async def record_built(self, sent: InterchangeSent, file_name: str) -> int:
         """Write-ahead for an interchange from the 837 builder (``InterchangeSent``): its claims
         become batched; returns the submission id for ``record_submission_success``."""
-        from gateway.ledger.adapt import intent_from_sent
-
         return await self.record_submission_intent(intent_from_sent(sent, file_name))
+
+
+def intent_from_sent(sent: InterchangeSent, file_name: str) -> SubmissionIntent:
+    """The write-ahead record of an interchange the 837 builder produced (claims at their
+    current versions, with their REF*6R line control numbers)."""
+    sets = tuple(
+        SetSent(
+            tx.st02,
+            tuple(ClaimSent(c.claim_id, None, tuple(c.line_control_numbers)) for c in tx.claims),
+        )
+        for tx in sent.transactions
+    )
+    return SubmissionIntent(
+        sent.partner,
+        _kind_label(str(sent.kind)),
+        sent.isa13,
+        file_name,
+        (GroupSent(sent.gs06, sets),),
+    )
+
+
+def _kind_label(kind: str) -> str:
+    return {"professional": "837P", "institutional": "837I"}.get(kind, kind)
