@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import ClaimRecord, QueueItem, Reason
-from gateway.transactions.claim837_envelope import ClaimLeftOut
 
 if TYPE_CHECKING:
     from gateway.edits import Finding
+    from gateway.transactions.claim837_envelope import ClaimLeftOut
 
 __all__ = [
     "ADJUDICATED_STATES",
@@ -232,6 +232,8 @@ def read_correction(document: Mapping[str, Any]) -> CorrectionDocument | None:
 
 def reasons_from_findings(findings: Iterable[Finding | ClaimLeftOut]) -> tuple[Reason, ...]:
     """Scrubber findings (errors only) or builder left-outs as correction reasons."""
+    from gateway.transactions.claim837_envelope import ClaimLeftOut  # the builder loads lazily
+
     reasons: list[Reason] = []
     for found in findings:
         if isinstance(found, ClaimLeftOut):
