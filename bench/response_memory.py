@@ -130,7 +130,7 @@ async def _whole_file(config: Path, path: Path) -> dict[str, Any]:
     import hashlib
 
     from gateway.config import load_settings
-    from gateway.ledger.adapt import views_of
+    from gateway.ledger.reconcile import responses_in
     from gateway.ledger.store import Ledger
     from gateway.service.responses import document_hash, read_response_file
 
@@ -144,7 +144,7 @@ async def _whole_file(config: Path, path: Path) -> dict[str, Any]:
         for index, document in enumerate(found.documents):
             kind = found.kinds[index]
             result = await ledger.apply_response(
-                views_of(document), content_hash=document_hash(digest, index, kind), kind=kind
+                responses_in(document), content_hash=document_hash(digest, index, kind), kind=kind
             )
             changes += result.state_changes
     finally:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from gateway.ledger.adapt import from_implementation_acknowledgement
+from gateway.ledger.reconcile import segment_error_claim
 from gateway.models.acknowledgements import ImplementationAcknowledgementDocument
 from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.transactions.reader import to_data
@@ -141,11 +141,12 @@ def test_ik401_with_a_repetition_and_no_component() -> None:
 
 @pytest.mark.parametrize("name", list(DELIMITERS))
 def test_business_unit_context_names_the_claim(name: str) -> None:
-    """CTX*CLM01<ISA16><id> is read as identifier and claim id, and the ledger's view of the 999
-    puts the claim on the segment error whatever the separator."""
+    """CTX*CLM01<ISA16><id> is read as identifier and claim id, and the ledger puts the claim on
+    the segment error whatever the separator."""
     document = read(interchange(BODY, DELIMITERS[name]))
-    view = from_implementation_acknowledgement(document.acknowledgements[0])
-    assert ["VFP-0007", ""] == [e.claim_id for e in view.groups[0].sets[0].errors]
+    (ack,) = document.acknowledgements
+    errors = ack.groups[0].transaction_sets[0].segment_errors
+    assert ["VFP-0007", ""] == [segment_error_claim(e) for e in errors]
 
 
 def test_a_claim_id_holding_a_colon_under_another_isa16_stays_whole() -> None:

@@ -3,6 +3,7 @@ files, summarize."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import stat
@@ -24,6 +25,14 @@ SAMPLES = ROOT / "samples" / "encounters"
 PARTNERS = ROOT / "config" / "partners"
 
 
+def config(tmp: Path) -> Path:
+    """A gateway configuration with its workspace (and ledger, state/gateway.db) in ``tmp``."""
+    path = tmp / "gateway.toml"
+    if not path.exists():
+        path.write_text('[workspace]\nroot = "."\n')
+    return path
+
+
 def run(tmp: Path, *files: Path | str, extra: tuple[str, ...] = ()) -> int:
     """Run the command with --json in this process; its exit code."""
     argv = [
@@ -33,8 +42,8 @@ def run(tmp: Path, *files: Path | str, extra: tuple[str, ...] = ()) -> int:
         str(tmp / "out"),
         "--partners-dir",
         str(PARTNERS),
-        "--control-numbers",
-        str(tmp / "state" / "numbers.json"),
+        "--config",
+        str(config(tmp)),
         "--json",
         *extra,
     ]
@@ -121,7 +130,7 @@ def test_unreadable_json_is_left_out_with_its_place(
 def test_control_numbers_never_repeat_across_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A second run continues the ISA13/GS06/ST02 sequences of the first (same counter file)."""
+    """A second run continues the ISA13/GS06/ST02 sequences of the first (same ledger)."""
     run(tmp_path, SAMPLES / "professional-self.json")
     first = summary(capsys)["files"][0]
     run(tmp_path, SAMPLES / "professional-self.json")
@@ -186,8 +195,8 @@ def test_file_our_validator_rejects_is_kept_as_invalid(
             str(tmp_path / "out"),
             "--partners-dir",
             str(PARTNERS),
-            "--control-numbers",
-            str(tmp_path / "state" / "numbers.json"),
+            "--config",
+            str(config(tmp_path)),
         ]
     )
     text = capsys.readouterr().out
@@ -261,8 +270,8 @@ def test_runs_as_a_subprocess_with_a_text_summary(tmp_path: Path) -> None:
             str(tmp_path / "out"),
             "--partners-dir",
             str(PARTNERS),
-            "--control-numbers",
-            str(tmp_path / "n.json"),
+            "--config",
+            str(config(tmp_path)),
         ],
         capture_output=True,
         text=True,
@@ -275,11 +284,12 @@ def test_runs_as_a_subprocess_with_a_text_summary(tmp_path: Path) -> None:
 
 
 def test_a_file_is_never_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A fresh control-number file would reuse ISA13 1: the run stops (exit 2) instead of
+    """A fresh ledger would reuse ISA13 1: the run stops (exit 2) instead of
     replacing the file already in the folder, and leaves no temporary file behind."""
     assert run(tmp_path, SAMPLES / "professional-self.json") == 0
     before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
-    (tmp_path / "state" / "numbers.json").unlink()
+    for ledger in (tmp_path / "state").glob("gateway.db*"):  # a fresh ledger starts at ISA13 1
+        ledger.unlink()
     capsys.readouterr()
     assert run(tmp_path, SAMPLES / "professional-self.json") == 2
     assert "already exists" in capsys.readouterr().err
@@ -298,3 +308,42 @@ def test_a_folder_stands_for_its_encounter_files(
     code = run(tmp_path, folder)
     out = summary(capsys)
     assert (code, out["encounters_read"], out["claims"]) == (0, 2, 2)
+
+
+def _numbers(sent: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(partner, counter, value) of every control number in one interchange's summary."""
+    partner = sent["partner"]
+    found = {(partner, "isa13", str(sent["isa13"])), (partner, "gs06", str(sent["gs06"]))}
+    found |= {(partner, "st02", str(t["st02"])) for t in sent["transactions"]}
+    return found
+
+
+def test_build_837_and_the_service_allocate_from_one_ledger_without_collisions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Interchanges built by the service's allocator and by `gateway build-837` on the same
+    ledger, interleaved, never share an ISA13, GS06 or ST02 for a partner."""
+    from gateway.ledger.control_numbers import LedgerControlNumbers
+    from gateway.ledger.store import Ledger
+    from gateway.models import Encounter
+    from gateway.transactions.claim837 import build_837
+
+    url = f"sqlite:///{tmp_path / 'state' / 'gateway.db'}"  # the ledger config(tmp_path) names
+    data = json.loads((SAMPLES / "professional-self.json").read_text())
+    partners = load_partners(PARTNERS)
+
+    async def service_builds() -> list[set[tuple[str, str, str]]]:
+        async with await Ledger.open(url) as ledger:
+            allocator = LedgerControlNumbers.for_running_loop(ledger)  # as the submitter does
+            encounters = [Encounter.model_validate(data)]
+            result = await asyncio.to_thread(build_837, encounters, partners, allocator)
+        return [_numbers(b.sent.as_dict()) for b in result.interchanges]
+
+    built: list[set[tuple[str, str, str]]] = []
+    for _round in range(2):
+        built += asyncio.run(service_builds())
+        assert run(tmp_path, SAMPLES / "professional-self.json") == 0
+        built += [_numbers(f) for f in summary(capsys)["files"]]
+    every = [n for numbers in built for n in numbers]
+    assert len(built) == 4
+    assert len(every) == len(set(every))

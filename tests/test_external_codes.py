@@ -86,7 +86,8 @@ def test_build_837_keeps_a_file_with_a_payer_state_na_as_invalid(
     source = tmp_path / "na.json"
     source.write_text(json.dumps(_with_payer_state("NA")))
     argv = ["build-837", str(source), "-o", str(tmp_path / "out"), "--partners-dir"]
-    argv += [str(PARTNERS), "--control-numbers", str(tmp_path / "numbers.json"), "--json"]
+    (tmp_path / "gateway.toml").write_text('[workspace]\nroot = "."\n')  # its ledger: numbers
+    argv += [str(PARTNERS), "--config", str(tmp_path / "gateway.toml"), "--json"]
     assert 1 == main(argv)
     (written,) = json.loads(capsys.readouterr().out)["files"]
     assert written["path"].endswith(".x12.invalid")

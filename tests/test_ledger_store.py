@@ -17,20 +17,6 @@ import sqlalchemy as sa
 
 from gateway.ledger import tables
 from gateway.ledger.lifecycle import ClaimState, InvalidTransitionError
-from gateway.ledger.reconcile import (
-    Adjustment,
-    ClaimAcknowledgement,
-    ClaimStatus,
-    ElementError,
-    GroupAck,
-    ImplementationAck,
-    InterchangeAck,
-    Remittance,
-    RemittanceClaim,
-    SegmentError,
-    SetAck,
-    StatusCode,
-)
 from gateway.ledger.records import (
     ClaimSent,
     GroupSent,
@@ -41,6 +27,7 @@ from gateway.ledger.records import (
 )
 from gateway.ledger.store import Ledger, LedgerError, UnknownClaimError, sqlalchemy_url
 from gateway.ledger.testing import fresh_postgres_database, postgres_available
+from tests.support import responses as r
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 S = ClaimState
@@ -292,18 +279,12 @@ async def test_999_rejection_opens_items_and_is_idempotent(ledger: Ledger) -> No
     """A 999 rejecting a set rejects its claim with IK3/IK4 reasons; a second apply is a no-op."""
     await ledger.record_claims([incoming("C1"), incoming("C2")])
     await submit(ledger, ["C1", "C2"])
-    error = SegmentError("NM1", "12", "8", "segment has data element errors", "2010BA")
-    error = SegmentError(
-        error.tag, error.position, error.code, error.meaning, error.loop,
-        (ElementError("9", "7", "invalid code value", "67"),),
+    error = r.segment_error(
+        "NM1", "12", "8", "segment has data element errors", "2010BA",
+        (r.element_error("9", "7", "invalid code value", "67"),),
     )  # fmt: skip
-    ack = ImplementationAck(
-        (
-            GroupAck(
-                "201", "P", (SetAck("0001", "A"), SetAck("0002", "R", (("5", "errors"),), (error,)))
-            ),
-        )
-    )
+    sets = (r.set_ack("0001", "A"), r.set_ack("0002", "R", (("5", "errors"),), (error,)))
+    ack = r.ack999((r.group_ack("201", "P", sets),))
     result = await ledger.apply_response(ack, content_hash="h999", kind="999")
     again = await ledger.apply_response(ack, content_hash="h999", kind="999")
     copy = await ledger.apply_response(ack, content_hash="h999-copy", kind="999")
@@ -328,11 +309,11 @@ async def test_ta1_rejection_and_unmatched_interchange(ledger: Ledger) -> None:
     await ledger.record_claims([incoming("C1"), incoming("C2")])
     await submit(ledger, ["C1", "C2"], isa13="000000555")
     result = await ledger.apply_response(
-        InterchangeAck("000000555", "R", "008", "invalid receiver id"),
+        r.ta1("000000555", "R", "008", "invalid receiver id"),
         content_hash="t1",
         kind="TA1",
     )
-    stray = await ledger.apply_response(InterchangeAck("999", "A"), content_hash="t2", kind="TA1")
+    stray = await ledger.apply_response(r.ta1("999", "A"), content_hash="t2", kind="TA1")
     assert [S.REJECTED, S.REJECTED] == await states(ledger, ["C1", "C2"])
     assert (2, ()) == (result.state_changes, result.unmatched)
     assert ["999"] == [u.reference for u in stray.unmatched]
@@ -347,7 +328,7 @@ async def test_acknowledgement_before_success_is_recorded_matches(ledger: Ledger
     intent = SubmissionIntent("demo", "837P", "000000777", "early.x12", (GroupSent("77", sets),))
     sub = await ledger.record_submission_intent(intent)
     result = await ledger.apply_response(
-        InterchangeAck("000000777", "A", "000", "no error"), content_hash="early", kind="TA1"
+        r.ta1("000000777", "A", "000", "no error"), content_hash="early", kind="TA1"
     )
     assert () == result.unmatched
     assert [S.SUBMITTED, S.SUBMITTED] == await states(ledger, ["C1", "C2"])
@@ -360,22 +341,25 @@ async def test_payment_lifecycle_with_reversal_and_history(ledger: Ledger) -> No
     """277CA then 835 paid, then reversal and corrected claim: the history tells the whole story."""
     await ledger.record_claims([incoming("C1", "200.00"), incoming("C2", "50.00")])
     await submit(ledger, ["C1", "C2"])
-    ack = ClaimAcknowledgement(
+    ack = r.ack277(
         "PAYER",
         (
-            ClaimStatus("C1", (StatusCode("A2", "20"),), "PCN1"),
-            ClaimStatus("C2", (StatusCode("A7", "562", "85", "rejected", "NPI"),)),
+            r.claim_status("C1", (r.status_code("A2", "20"),), "PCN1"),
+            r.claim_status("C2", (r.status_code("A7", "562", "85", "rejected", "NPI"),)),
         ),
     )
     await ledger.apply_response(ack, content_hash="277", kind="277CA")
-    paid = RemittanceClaim("C1", "1", Decimal("200.00"), Decimal("150.00"), Decimal("50.00"),
-                           "PCN1", (Adjustment("PR", "1", Decimal("50.00")),))  # fmt: skip
-    await ledger.apply_response(Remittance("T1", "87726", (paid,)), content_hash="835a", kind="835")
-    reversal = RemittanceClaim("C1", "22", Decimal("-200.00"), Decimal("-150.00"), None, "PCN1")
-    corrected = RemittanceClaim("C1", "1", Decimal("200.00"), Decimal("180.00"), Decimal("20.00"),
-                                "PCN1", (Adjustment("PR", "2", Decimal("20.00")),))  # fmt: skip
+    paid = r.remittance_claim("C1", "1", Decimal("200.00"), Decimal("150.00"), Decimal("50.00"),
+                              "PCN1", (r.adjustment("PR", "1", Decimal("50.00")),))  # fmt: skip
+    first = r.remittance("T1", "87726", (paid,))
+    await ledger.apply_response(first, content_hash="835a", kind="835")
+    reversal = r.remittance_claim("C1", "22", Decimal("-200.00"), Decimal("-150.00"), None, "PCN1")
+    corrected = r.remittance_claim(
+        "C1", "1", Decimal("200.00"), Decimal("180.00"), Decimal("20.00"),
+        "PCN1", (r.adjustment("PR", "2", Decimal("20.00")),),
+    )  # fmt: skip
     await ledger.apply_response(
-        Remittance("T2", "87726", (reversal, corrected)), content_hash="835b", kind="835"
+        r.remittance("T2", "87726", (reversal, corrected)), content_hash="835b", kind="835"
     )
     claim = await ledger.claim("C1")
     history = await ledger.claim_history("C1")
@@ -403,7 +387,7 @@ async def test_resolve_and_withdraw_close_items(ledger: Ledger) -> None:
     bad = (Reason("E", "bad"),)
     await ledger.record_claims([incoming("C1", findings=bad), incoming("C2", findings=bad)])
     await ledger.resolve("C1", "billed on paper")
-    await ledger.withdraw("C2", "duplicate of C9")
+    await ledger.void_before_adjudication("C2", "duplicate of C9")
     assert [S.RESOLVED, S.VOIDED] == await states(ledger, ["C1", "C2"])
     history = await ledger.claim_history("C1")
     assert history is not None
@@ -494,7 +478,7 @@ def test_reason_filter_matches_codes_and_their_parts(
     code: str, wanted: str, expected: bool
 ) -> None:
     """`queue list --reason` matches a whole code or one of its parts, never a fragment."""
-    from gateway.ledger.store import _code_matches
+    from gateway.ledger.repository import _code_matches
 
     assert expected == _code_matches(code, wanted)
 
@@ -503,9 +487,9 @@ async def test_a_replacement_starts_unpaid(ledger: Ledger) -> None:
     """A denied claim resubmitted as a new version carries no payment until its own 835."""
     await ledger.record_claims([incoming("C1")])
     await submit(ledger, ["C1"])
-    denied = RemittanceClaim("C1", "1", Decimal("100.00"), Decimal("0"), Decimal("0"), "PCN",
-                             (Adjustment("CO", "50", Decimal("100.00")),))  # fmt: skip
-    await ledger.apply_response(Remittance("T", "P", (denied,)), content_hash="835", kind="835")
+    denied = r.remittance_claim("C1", "1", Decimal("100.00"), Decimal("0"), Decimal("0"), "PCN",
+                             (r.adjustment("CO", "50", Decimal("100.00")),))  # fmt: skip
+    await ledger.apply_response(r.remittance("T", "P", (denied,)), content_hash="835", kind="835")
     before = await ledger.claim("C1")
     await ledger.record_claims([incoming("C1")], origin="resubmit")
     after = await ledger.claim("C1")
@@ -529,7 +513,7 @@ async def test_workers_racing_on_the_same_input_record_it_once(ledger_url: str) 
             *(led.record_claims([incoming("C1"), incoming("C2")]) for led in (first, second))
         )
         await submit(first, ["C1", "C2"])
-        ack = ImplementationAck((GroupAck("201", "A"),))
+        ack = r.ack999((r.group_ack("201", "A"),))
         applied = await asyncio.gather(
             *(led.apply_response(ack, content_hash="same", kind="999") for led in (first, second))
         )
@@ -573,7 +557,7 @@ async def test_control_numbers_shared_by_two_partners_need_the_partner(ledger: L
         sets = (SetSent("0001", (ClaimSent(claim_id),)),)
         intent = SubmissionIntent(partner, "837P", "1", f"{partner}.x12", (GroupSent("1", sets),))
         await ledger.record_submission_success(await ledger.record_submission_intent(intent))
-    ack = ImplementationAck((GroupAck("1", "A", (SetAck("0001", "A"),)),))
+    ack = r.ack999((r.group_ack("1", "A", (r.set_ack("0001", "A"),)),))
     blind = await ledger.apply_response(ack, content_hash="a", kind="999")
     known = await ledger.apply_response(ack, content_hash="b", kind="999", partner="other")
     assert ["1"] == [u.reference for u in blind.unmatched]

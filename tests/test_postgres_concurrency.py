@@ -298,7 +298,7 @@ async def test_a_response_rolled_back_by_a_deadlock_is_applied_again(
     files about the same claims), the response is applied again, once, instead of failing."""
     from sqlalchemy.exc import DBAPIError
 
-    from gateway.ledger.reconcile import GroupAck, ImplementationAck
+    from tests.support import responses as r
 
     ledger = await Ledger.open(url, upgrade=False)
     try:
@@ -317,7 +317,7 @@ async def test_a_response_rolled_back_by_a_deadlock_is_applied_again(
 
         monkeypatch.setattr(ledger, "_apply_response", deadlock_once)
         result = await ledger.apply_response(
-            ImplementationAck((GroupAck("201", "A"),)), content_hash="h", kind="999"
+            r.ack999((r.group_ack("201", "A"),)), content_hash="h", kind="999"
         )
         claim = await ledger.claim("C1")
     finally:

@@ -21,20 +21,10 @@ from typing import Any
 import pytest
 
 from gateway.cli import main
-from gateway.cli.queue import sync_correction_files
-from gateway.ledger.reconcile import (
-    Adjustment,
-    ClaimAcknowledgement,
-    ClaimStatus,
-    GroupAck,
-    ImplementationAck,
-    Remittance,
-    RemittanceClaim,
-    SetAck,
-    StatusCode,
-)
 from gateway.ledger.records import ClaimSent, GroupSent, IncomingClaim, SetSent, SubmissionIntent
 from gateway.ledger.store import Ledger
+from gateway.service.correction_files import sync_correction_files
+from tests.support import responses as r
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = json.loads((ROOT / "samples" / "encounters" / "professional-self.json").read_text())
@@ -86,37 +76,37 @@ async def _populate(url: str) -> None:
             )
             await ledger.record_submission_success(await ledger.record_submission_intent(intent))
         await ledger.apply_response(
-            ImplementationAck((GroupAck("1", "R", (SetAck("0001", "R", (("5", "errors"),)),)),)),
+            r.ack999((r.group_ack("1", "R", (r.set_ack("0001", "R", (("5", "errors"),)),)),)),
             content_hash="999",
             kind="999",
         )
-        accepted = (StatusCode("A2", "20"),)
+        accepted = (r.status_code("A2", "20"),)
         await ledger.apply_response(
-            ClaimAcknowledgement(
+            r.ack277(
                 "PAYER",
                 (
-                    ClaimStatus("P1", (StatusCode("A7", "562", "85", "invalid", "NPI"),)),
-                    ClaimStatus("D1", accepted, "PCN-D1"),
-                    ClaimStatus("M1", accepted, "PCN-M1"),
-                    ClaimStatus("OK", accepted, "PCN-OK"),
+                    r.claim_status("P1", (r.status_code("A7", "562", "85", "invalid", "NPI"),)),
+                    r.claim_status("D1", accepted, "PCN-D1"),
+                    r.claim_status("M1", accepted, "PCN-M1"),
+                    r.claim_status("OK", accepted, "PCN-OK"),
                 ),
             ),
             content_hash="277",
             kind="277CA",
         )
-        denial = (Adjustment("CO", "50", Decimal("227.50"), "not medically necessary"),)
+        denial = (r.adjustment("CO", "50", Decimal("227.50"), "not medically necessary"),)
         await ledger.apply_response(
-            Remittance(
+            r.remittance(
                 "TRACE1",
                 "87726",
                 (
-                    RemittanceClaim(
+                    r.remittance_claim(
                         "D1", "4", Decimal("227.50"), Decimal("0"), None, "PCN-D1", denial
                     ),
-                    RemittanceClaim(
+                    r.remittance_claim(
                         "M1", "4", Decimal("227.50"), Decimal("0"), None, "PCN-M1", denial
                     ),
-                    RemittanceClaim(
+                    r.remittance_claim(
                         "OK", "1", Decimal("227.50"), Decimal("227.50"), None, "PCN-OK"
                     ),
                 ),
@@ -301,10 +291,10 @@ def test_tail_follows_new_items(workspace: Path) -> None:
 
 async def _reject_ok(url: str) -> None:
     async with await Ledger.open(url) as ledger:
-        reversal = RemittanceClaim("OK", "22", Decimal("-227.50"), Decimal("-227.50"))
-        denial = RemittanceClaim("OK", "4", Decimal("227.50"), Decimal("0"))
+        reversal = r.remittance_claim("OK", "22", Decimal("-227.50"), Decimal("-227.50"))
+        denial = r.remittance_claim("OK", "4", Decimal("227.50"), Decimal("0"))
         await ledger.apply_response(
-            Remittance("T2", "87726", (reversal, denial)), content_hash="835-2", kind="835"
+            r.remittance("T2", "87726", (reversal, denial)), content_hash="835-2", kind="835"
         )
 
 

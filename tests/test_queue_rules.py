@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 
 from gateway.edits import FindingCode, finding
-from gateway.ledger.adapt import reasons_from_findings
 from gateway.ledger.control_numbers import LedgerControlNumbers
-from gateway.ledger.lifecycle import ClaimState
-from gateway.ledger.queue import (
+from gateway.ledger.correction_rules import (
     QueueRuleError,
     correction_document,
     correction_file_name,
     plan_resubmission,
     plan_void,
     read_correction,
+    reasons_from_findings,
 )
+from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import ClaimRecord, QueueItem, Reason
 from gateway.ledger.store import Ledger
 from gateway.transactions.control_numbers import ControlNumberAllocator, ControlNumberError

@@ -9,26 +9,10 @@ from decimal import Decimal
 import pytest
 
 from gateway.ledger.lifecycle import ClaimState
-from gateway.ledger.reconcile import (
-    Adjustment,
-    ClaimAcknowledgement,
-    ClaimStatus,
-    ElementError,
-    GroupAck,
-    ImplementationAck,
-    InterchangeAck,
-    LineStatus,
-    Reconciliation,
-    Remittance,
-    RemittanceClaim,
-    RemittanceLine,
-    SegmentError,
-    SentClaim,
-    SentSnapshot,
-    SetAck,
-    StatusCode,
-    reconcile,
-)
+from gateway.ledger.reconcile import Reconciliation, SentClaim, SentSnapshot, reconcile
+from gateway.models.acknowledgements import StatusCode
+from gateway.models.remittance import Adjustment, Claim, ServiceLine
+from tests.support import responses as r
 
 S = ClaimState
 D = Decimal
@@ -77,7 +61,7 @@ TA1_CASES = {
 def test_ta1_matches_by_isa13(status: str, expected: list[tuple[str, ClaimState | None]]) -> None:
     """A TA1 applies to every claim of the interchange named by its ISA13 (zeros ignored)."""
     result = reconcile(
-        InterchangeAck("000000101", status, "008", "invalid receiver"),
+        r.ta1("000000101", status, "008", "invalid receiver"),
         snapshot(sent("A"), sent("B")),
     )
     assert expected == targets(result)
@@ -86,7 +70,7 @@ def test_ta1_matches_by_isa13(status: str, expected: list[tuple[str, ClaimState 
 
 def test_ta1_rejection_reason_names_the_note_code() -> None:
     """The TA105 note code and its meaning become the correction reason."""
-    result = reconcile(InterchangeAck("101", "R", "025", "duplicate ISA13"), snapshot(sent("A")))
+    result = reconcile(r.ta1("101", "R", "025", "duplicate ISA13"), snapshot(sent("A")))
     reason = result.events[0].reasons[0]
     assert ("TA1-025", "duplicate ISA13", "interchange ISA13 101") == (
         reason.code,
@@ -97,7 +81,7 @@ def test_ta1_rejection_reason_names_the_note_code() -> None:
 
 def test_ta1_for_an_unknown_interchange_is_unmatched() -> None:
     """A TA1 naming an ISA13 we never sent produces no event and one unmatched entry."""
-    result = reconcile(InterchangeAck("777", "R"), snapshot(sent("A")))
+    result = reconcile(r.ta1("777", "R"), snapshot(sent("A")))
     assert ([], ["777"]) == (targets(result), [u.reference for u in result.unmatched])
 
 
@@ -106,18 +90,18 @@ def test_ta1_for_an_unknown_interchange_is_unmatched() -> None:
 
 def test_999_partial_acceptance_looks_at_each_ik5() -> None:
     """AK9 P: each set follows its own IK5; IK3/IK4 errors become the rejection reasons."""
-    error = SegmentError(
+    error = r.segment_error(
         "CLM", "25", "8", "segment has data element errors", "2300",
-        (ElementError("5-3", "7", "invalid code value", "1325"),),
+        (r.element_error("5-3", "7", "invalid code value", "1325"),),
     )  # fmt: skip
-    ack = ImplementationAck(
+    ack = r.ack999(
         (
-            GroupAck(
+            r.group_ack(
                 "201",
                 "P",
                 (
-                    SetAck("0001", "A"),
-                    SetAck("0002", "R", (("5", "one or more errors"),), (error,)),
+                    r.set_ack("0001", "A"),
+                    r.set_ack("0002", "R", (("5", "one or more errors"),), (error,)),
                 ),
             ),
         )
@@ -142,15 +126,18 @@ GROUP_CASES = {
 def test_999_sets_not_listed_follow_the_group(status: str, expected: ClaimState | None) -> None:
     """Sets missing from the 999 take the AK9 verdict; with P they are recorded unchanged."""
     result = reconcile(
-        ImplementationAck((GroupAck("201", status),)), snapshot(sent("A"), sent("B"))
+        r.ack999((r.group_ack("201", status),)), snapshot(sent("A"), sent("B"))
     )
     assert [("A", expected), ("B", expected)] == targets(result)
 
 
 def test_999_unknown_group_and_set_are_unmatched() -> None:
     """An AK1 for a group we never sent, or an AK2 for a set not in it, is kept as unmatched."""
-    ack = ImplementationAck(
-        (GroupAck("999", "A", (SetAck("1", "A"),)), GroupAck("201", "A", (SetAck("0042", "R"),)))
+    ack = r.ack999(
+        (
+            r.group_ack("999", "A", (r.set_ack("1", "A"),)),
+            r.group_ack("201", "A", (r.set_ack("0042", "R"),)),
+        )
     )
     result = reconcile(ack, snapshot(sent("A")))
     assert ["999", "201/42"] == [u.reference for u in result.unmatched]
@@ -160,7 +147,7 @@ def test_999_unknown_group_and_set_are_unmatched() -> None:
 def test_999_after_the_claim_moved_on_is_recorded_without_change() -> None:
     """A late 999 for a claim already paid is recorded but leaves the state alone."""
     result = reconcile(
-        ImplementationAck((GroupAck("201", "A", (SetAck("1", "A"),)),)), snapshot(sent("A", S.PAID))
+        r.ack999((r.group_ack("201", "A", (r.set_ack("1", "A"),)),)), snapshot(sent("A", S.PAID))
     )
     assert [("A", None)] == targets(result)
     assert "already paid" in result.events[0].cause
@@ -171,7 +158,7 @@ def test_999_for_an_earlier_version_does_not_touch_the_new_one() -> None:
     snap = snapshot(sent("A"))
     snap.groups["201"]["1"] = [sent("A", S.QUEUED, version=2, sent_version=1)]
     snap.claims["A"] = sent("A", S.QUEUED, version=2)
-    result = reconcile(ImplementationAck((GroupAck("201", "R", (SetAck("1", "R"),)),)), snap)
+    result = reconcile(r.ack999((r.group_ack("201", "R", (r.set_ack("1", "R"),)),)), snap)
     assert ([("A", None)], 1) == (targets(result), result.events[0].version)
 
 
@@ -180,7 +167,7 @@ def test_999_for_an_earlier_version_does_not_touch_the_new_one() -> None:
 
 def stc(category: str, status: str = "20", entity: str = "") -> StatusCode:
     """A status code without meanings."""
-    return StatusCode(category, status, entity)
+    return r.status_code(category, status, entity)
 
 
 STC_CASES = {
@@ -200,24 +187,24 @@ STC_CASES = {
 @pytest.mark.parametrize(("codes", "expected"), STC_CASES.values(), ids=STC_CASES.keys())
 def test_277ca_categories(codes: list[StatusCode], expected: ClaimState | None) -> None:
     """The STC category decides accepted, payer_rejected or nothing."""
-    ack = ClaimAcknowledgement("CH", (ClaimStatus("A", tuple(codes)),))
+    ack = r.ack277("CH", (r.claim_status("A", tuple(codes)),))
     assert [("A", expected)] == targets(reconcile(ack, snapshot(sent("A"))))
 
 
 def test_277ca_reader_classification_is_preferred() -> None:
     """When the reader classified a status, that verdict is used over the category table."""
-    code = StatusCode("ZZ", "1", classification="rejected")
-    ack = ClaimAcknowledgement("CH", (ClaimStatus("A", (code,)),))
+    code = r.status_code("ZZ", "1", classification="rejected")
+    ack = r.ack277("CH", (r.claim_status("A", (code,)),))
     assert [("A", S.PAYER_REJECTED)] == targets(reconcile(ack, snapshot(sent("A"))))
 
 
 def test_277ca_keeps_the_payer_claim_number_and_line_reasons() -> None:
     """REF*1K is carried; a rejected line (REF*FJ) adds a reason naming the line."""
-    line = LineStatus(
-        "A-2", (StatusCode("A7", "454", "", "invalid", "procedure code"),), "HC:99213"
+    line = r.line_status(
+        "A-2", (r.status_code("A7", "454", "", "invalid", "procedure code"),), "HC:99213"
     )
-    ack = ClaimAcknowledgement(
-        "PAYER", (ClaimStatus("A", (stc("A3", "21"),), "PCN-9", lines=(line,)),)
+    ack = r.ack277(
+        "PAYER", (r.claim_status("A", (stc("A3", "21"),), "PCN-9", lines=(line,)),)
     )
     event = reconcile(ack, snapshot(sent("A"))).events[0]
     assert "PCN-9" == event.payer_claim_control_number
@@ -227,8 +214,8 @@ def test_277ca_keeps_the_payer_claim_number_and_line_reasons() -> None:
 
 def test_277ca_unknown_line_control_number_is_noted() -> None:
     """A line control number we never sent is flagged in the event detail."""
-    line = LineStatus("ZZZ", (stc("A2"),))
-    ack = ClaimAcknowledgement("CH", (ClaimStatus("A", (stc("A2"),), lines=(line,)),))
+    line = r.line_status("ZZZ", (stc("A2"),))
+    ack = r.ack277("CH", (r.claim_status("A", (stc("A2"),), lines=(line,)),))
     detail = reconcile(ack, snapshot(sent("A"))).events[0].detail
     assert "not among the lines we sent" in detail["lines"][0]["unmatched"]
 
@@ -236,11 +223,11 @@ def test_277ca_unknown_line_control_number_is_noted() -> None:
 def test_clearinghouse_a1_then_payer_a2_then_payer_a3() -> None:
     """Several 277CAs for one claim: accepted, accepted again, then payer_rejected."""
     snap = snapshot(sent("A"))
-    first = reconcile(ClaimAcknowledgement("CH", (ClaimStatus("A", (stc("A1", "19"),)),)), snap)
+    first = reconcile(r.ack277("CH", (r.claim_status("A", (stc("A1", "19"),)),)), snap)
     snap.claims["A"] = sent("A", S.ACCEPTED)
     snap.event_keys.update(e.key for e in first.events)
-    second = reconcile(ClaimAcknowledgement("PAYER", (ClaimStatus("A", (stc("A2"),)),)), snap)
-    third = reconcile(ClaimAcknowledgement("PAYER", (ClaimStatus("A", (stc("A3"),)),)), snap)
+    second = reconcile(r.ack277("PAYER", (r.claim_status("A", (stc("A2"),)),)), snap)
+    third = reconcile(r.ack277("PAYER", (r.claim_status("A", (stc("A3"),)),)), snap)
     assert [("A", S.ACCEPTED)] == targets(first)
     assert [("A", S.ACCEPTED)] == targets(second)
     assert [("A", S.PAYER_REJECTED)] == targets(third)
@@ -248,14 +235,14 @@ def test_clearinghouse_a1_then_payer_a2_then_payer_a3() -> None:
 
 def test_277ca_unknown_claim_is_unmatched() -> None:
     """A TRN02 we never sent is unmatched, with the statuses kept."""
-    ack = ClaimAcknowledgement("CH", (ClaimStatus("NOPE", (stc("A7"),)),))
+    ack = r.ack277("CH", (r.claim_status("NOPE", (stc("A7"),)),))
     result = reconcile(ack, snapshot(sent("A")))
     assert (["NOPE"], []) == ([u.reference for u in result.unmatched], targets(result))
 
 
 def test_277ca_after_the_835_is_recorded_without_change() -> None:
     """Out of order: a 277CA acceptance arriving after payment keeps the claim paid."""
-    ack = ClaimAcknowledgement("PAYER", (ClaimStatus("A", (stc("A2"),), "PCN1"),))
+    ack = r.ack277("PAYER", (r.claim_status("A", (stc("A2"),), "PCN1"),))
     event = reconcile(ack, snapshot(sent("A", S.PAID))).events[0]
     assert (None, "PCN1") == (event.target, event.payer_claim_control_number)
 
@@ -268,21 +255,21 @@ def clp(
     code: str,
     paid: str,
     adjustments: tuple[Adjustment, ...] = (),
-    lines: tuple[RemittanceLine, ...] = (),
+    lines: tuple[ServiceLine, ...] = (),
     charge: str = "100.00",
-) -> RemittanceClaim:
+) -> Claim:
     """A CLP with amounts, claim-level CAS and lines."""
-    return RemittanceClaim(claim_id, code, D(charge), D(paid), None, "PCN", adjustments, lines)
+    return r.remittance_claim(claim_id, code, D(charge), D(paid), None, "PCN", adjustments, lines)
 
 
 def cas(group: str, reason: str, amount: str) -> Adjustment:
     """One CAS triplet."""
-    return Adjustment(group, reason, D(amount))
+    return r.adjustment(group, reason, D(amount))
 
 
-def line(number: str, paid: str, *adjustments: Adjustment) -> RemittanceLine:
+def line(number: str, paid: str, *adjustments: Adjustment) -> ServiceLine:
     """A 50.00 service line."""
-    return RemittanceLine(number, "HC:99213", D("50.00"), D(paid), adjustments)
+    return r.remittance_line(number, "HC:99213", D("50.00"), D(paid), adjustments)
 
 
 REMIT_CASES = {
@@ -313,32 +300,65 @@ REMIT_CASES = {
 
 @pytest.mark.parametrize(("remit", "expected"), REMIT_CASES.values(), ids=REMIT_CASES.keys())
 def test_835_outcome_from_amounts_and_codes(
-    remit: RemittanceClaim, expected: ClaimState | None
+    remit: Claim, expected: ClaimState | None
 ) -> None:
     """Paid, partial and denied are judged from CLP04 and the CARCs, not from CLP02 alone."""
     current = S.PAID if remit.status_code == "22" else S.ACCEPTED
-    result = reconcile(Remittance("TR1", "87726", (remit,)), snapshot(sent("A", current)))
+    result = reconcile(r.remittance("TR1", "87726", (remit,)), snapshot(sent("A", current)))
     assert [("A", expected)] == targets(result)
 
 
 def test_835_reader_outcome_is_preferred() -> None:
     """When the reader judged the outcome, reconciliation follows it."""
-    remit = RemittanceClaim("A", "1", D("100"), D("100"), outcome="partially_paid")
-    result = reconcile(Remittance("TR1", "", (remit,)), snapshot(sent("A", S.ACCEPTED)))
+    remit = r.remittance_claim("A", "1", D("100"), D("100"), outcome="partially_paid")
+    result = reconcile(r.remittance("TR1", "", (remit,)), snapshot(sent("A", S.ACCEPTED)))
     assert [("A", S.PARTIALLY_PAID)] == targets(result)
+
+
+#: (CAS group, CARC, amount, CLP04 paid) -> the outcome; codes compare as the TR3 writes them.
+OUTCOME_RULE_CASES = {
+    "PR owed by the patient": (("PR", "1", "100"), "0", "patient_responsibility", []),
+    "lower-case pr is not PR: a denial": (("pr", "1", "100"), "0", "denied", ["pr-1"]),
+    "expected reduction CO-45": (("CO", "45", "20"), "80.00", "paid", []),
+    "CO-50 on a paid claim": (("CO", "50", "20"), "80.00", "partially_paid", ["CO-50"]),
+    "lower-case co-50 denies all the same": (("co", "50", "100"), "0", "denied", ["co-50"]),
+}
+
+
+@pytest.mark.parametrize(
+    ("adjusted", "paid", "outcome", "reasons"),
+    OUTCOME_RULE_CASES.values(),
+    ids=OUTCOME_RULE_CASES.keys(),
+)
+def test_one_claim_outcome_rule_for_the_reader_and_reconciliation(
+    adjusted: tuple[str, str, str], paid: str, outcome: str, reasons: list[str]
+) -> None:
+    """The 835 reader's ``claim_outcome`` and reconciliation's denial reasons use one rule
+    (``is_denial``): a code in another case than the TR3's is not the same code."""
+    from gateway.transactions.remittance import claim_outcome, is_denial
+
+    remit = clp("A", "1", paid, (cas(*adjusted),))
+    assert outcome == str(claim_outcome(remit).value)
+    result = reconcile(r.remittance("TR1", "87726", (remit,)), snapshot(sent("A", S.ACCEPTED)))
+    (event,) = result.events
+    assert outcome == event.detail["outcome"]
+    denials = [a for a in remit.adjustments if is_denial(a, frozenset({"45"}))]
+    assert reasons == [f"{a.group}-{a.reason}" for a in denials]
+    denied = reasons if outcome == "denied" else []  # only a denial opens a correction item
+    assert denied == [x.code for x in event.reasons]
 
 
 def test_denial_reasons_name_the_carc_and_the_line() -> None:
     """A denial's reasons list each denial-type CAS with its group, code and line."""
     remit = clp("A", "1", "0", (cas("CO", "16", "40"),), (line("A-2", "0", cas("CO", "97", "60")),))
-    event = reconcile(Remittance("T", "P", (remit,)), snapshot(sent("A"))).events[0]
+    event = reconcile(r.remittance("T", "P", (remit,)), snapshot(sent("A"))).events[0]
     assert ["CO-16", "CO-97"] == [r.code for r in event.reasons]
     assert ["claim", "service line A-2 (HC:99213)"] == [r.where for r in event.reasons]
 
 
 def test_reversal_then_corrected_claim_in_one_835() -> None:
     """CLP02 22 then the corrected CLP: the claim goes paid -> reversed -> partially_paid."""
-    remit = Remittance(
+    remit = r.remittance(
         "T2",
         "87726",
         (
@@ -353,20 +373,20 @@ def test_reversal_then_corrected_claim_in_one_835() -> None:
 
 def test_reversal_of_a_void_makes_the_claim_voided() -> None:
     """When the version sent was a void (frequency 8), the payer's reversal voids the claim."""
-    remit = Remittance("T3", "P", (clp("A", "22", "-100.00", charge="-100.00"),))
+    remit = r.remittance("T3", "P", (clp("A", "22", "-100.00", charge="-100.00"),))
     result = reconcile(remit, snapshot(sent("A", S.ACCEPTED, frequency="8")))
     assert [("A", S.VOIDED)] == targets(result)
 
 
 def test_835_before_any_acknowledgement() -> None:
     """Out of order: an 835 for a claim only submitted moves it straight to paid."""
-    result = reconcile(Remittance("T", "P", (clp("A", "1", "100.00"),)), snapshot(sent("A")))
+    result = reconcile(r.remittance("T", "P", (clp("A", "1", "100.00"),)), snapshot(sent("A")))
     assert [("A", S.PAID)] == targets(result)
 
 
 def test_835_unknown_claim_and_unknown_line() -> None:
     """An unknown CLP01 is unmatched; an unknown REF*6R is flagged on the matched claim."""
-    remit = Remittance(
+    remit = r.remittance(
         "T",
         "P",
         (clp("NOPE", "1", "10.00"), clp("A", "1", "100.00", lines=(line("X-9", "50.00"),))),
@@ -378,7 +398,7 @@ def test_835_unknown_claim_and_unknown_line() -> None:
 
 def test_835_charge_difference_is_noted() -> None:
     """A CLP03 different from what we billed is recorded in the detail (split or repriced)."""
-    remit = Remittance("T", "P", (clp("A", "1", "90.00", charge="90.00"),))
+    remit = r.remittance("T", "P", (clp("A", "1", "90.00", charge="90.00"),))
     detail = reconcile(remit, snapshot(sent("A"))).events[0].detail
     assert "we billed 100.00" in detail["charge_differs"]
 
@@ -388,7 +408,7 @@ def test_835_charge_difference_is_noted() -> None:
 
 def test_the_same_response_twice_yields_nothing_new() -> None:
     """Once a response's event keys are known, reconciling it again produces no events."""
-    remit = Remittance("T", "P", (clp("A", "1", "100.00"),))
+    remit = r.remittance("T", "P", (clp("A", "1", "100.00"),))
     snap = snapshot(sent("A", S.ACCEPTED))
     first = reconcile(remit, snap)
     snap.event_keys.update(e.key for e in first.events)
@@ -398,7 +418,7 @@ def test_the_same_response_twice_yields_nothing_new() -> None:
 
 def test_a_repeated_clp_in_one_file_counts_once() -> None:
     """The same CLP twice in one 835 produces one event."""
-    remit = Remittance("T", "P", (clp("A", "1", "100.00"), clp("A", "1", "100.00")))
+    remit = r.remittance("T", "P", (clp("A", "1", "100.00"), clp("A", "1", "100.00")))
     result = reconcile(remit, snapshot(sent("A", S.ACCEPTED)))
     assert (1, 1) == (len(result.events), result.skipped)
 
@@ -406,20 +426,20 @@ def test_a_repeated_clp_in_one_file_counts_once() -> None:
 def test_keys_are_bounded_in_length() -> None:
     """Event keys stay within the 200 characters the ledger stores, even for long input."""
     long_id = "X" * 300
-    ack = ClaimAcknowledgement("CH" * 100, (ClaimStatus(long_id, (stc("A2"),)),))
+    ack = r.ack277("CH" * 100, (r.claim_status(long_id, (stc("A2"),)),))
     snap = SentSnapshot(claims={long_id: sent(long_id)})
     assert len(reconcile(ack, snap).events[0].key) <= 200
 
 
 def test_a_response_for_a_claim_not_yet_sent_is_recorded_only() -> None:
     """A 277CA for a claim whose current version is still queued leaves it queued."""
-    ack = ClaimAcknowledgement("CH", (ClaimStatus("A", (stc("A7"),)),))
+    ack = r.ack277("CH", (r.claim_status("A", (stc("A7"),)),))
     assert [("A", None)] == targets(reconcile(ack, snapshot(sent("A", S.QUEUED))))
 
 
 def test_a_277ca_resent_after_resubmission_does_not_reject_the_new_version() -> None:
     """The same rejection re-sent in another file after the claim was resubmitted is skipped."""
-    ack = ClaimAcknowledgement("PAYER", (ClaimStatus("A", (stc("A3"),), status_date="2026-11-20"),))
+    ack = r.ack277("PAYER", (r.claim_status("A", (stc("A3"),), status_date="2026-11-20"),))
     first = reconcile(ack, snapshot(sent("A")))
     resubmitted = snapshot(sent("A", S.SUBMITTED, version=2))
     resubmitted.event_keys.update(e.key for e in first.events)

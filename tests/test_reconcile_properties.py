@@ -10,38 +10,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.ledger.lifecycle import ClaimState, transition
-from gateway.ledger.reconcile import (
-    Adjustment,
-    ClaimAcknowledgement,
-    ClaimStatus,
-    GroupAck,
-    ImplementationAck,
-    InterchangeAck,
-    Remittance,
-    RemittanceClaim,
-    Response,
-    SentClaim,
-    SentSnapshot,
-    SetAck,
-    StatusCode,
-    reconcile,
-)
+from gateway.ledger.reconcile import Response, SentClaim, SentSnapshot, reconcile
+from tests.support import responses as r
 
 CLAIMS = ["A", "B", "C"]
 
 ta1 = st.builds(
-    InterchangeAck, st.just("101"), st.sampled_from("AER"), st.sampled_from(["", "025"])
+    r.ta1, st.just("101"), st.sampled_from("AER"), st.sampled_from(["", "025"])
 )
 ack999 = st.builds(
-    lambda statuses, group: ImplementationAck(
-        (GroupAck("201", group, tuple(SetAck(str(n), s) for n, s in enumerate(statuses, 1))),)
+    lambda statuses, group: r.ack999(
+        (r.group_ack("201", group, tuple(r.set_ack(str(n), s) for n, s in enumerate(statuses, 1))),)
     ),
     st.lists(st.sampled_from("AER"), max_size=3),
     st.sampled_from("AEPR"),
 )
-stc = st.builds(StatusCode, st.sampled_from(["A1", "A2", "A3", "A7", "P1", "A0"]), st.just("20"))
+stc = st.builds(r.status_code, st.sampled_from(["A1", "A2", "A3", "A7", "P1", "A0"]), st.just("20"))
 ack277 = st.builds(
-    lambda rows: ClaimAcknowledgement("SRC", tuple(ClaimStatus(c, s, p) for c, s, p in rows)),
+    lambda rows: r.ack277("SRC", tuple(r.claim_status(c, s, p) for c, s, p in rows)),
     st.lists(
         st.tuples(st.sampled_from(CLAIMS), st.lists(stc, min_size=1, max_size=2).map(tuple),
                   st.sampled_from([None, "PCN"])),
@@ -50,10 +36,10 @@ ack277 = st.builds(
 )  # fmt: skip
 money = st.sampled_from([Decimal("0"), Decimal("40.00"), Decimal("100.00"), Decimal("-100.00")])
 adjustment = st.builds(
-    Adjustment, st.sampled_from(["CO", "PR", "OA"]), st.sampled_from(["45", "50", "1"]), money
+    r.adjustment, st.sampled_from(["CO", "PR", "OA"]), st.sampled_from(["45", "50", "1"]), money
 )
 clp = st.builds(
-    RemittanceClaim,
+    r.remittance_claim,
     st.sampled_from(CLAIMS),
     st.sampled_from(["1", "2", "4", "22", "23", "25"]),
     st.just(Decimal("100.00")),
@@ -63,7 +49,7 @@ clp = st.builds(
     st.lists(adjustment, max_size=2).map(tuple),
 )
 remit = st.builds(
-    Remittance, st.sampled_from(["T1", "T2"]), st.just("P"), st.lists(clp, max_size=3).map(tuple)
+    r.remittance, st.sampled_from(["T1", "T2"]), st.just("P"), st.lists(clp, max_size=3).map(tuple)
 )
 responses = st.lists(st.one_of(ta1, ack999, ack277, remit), max_size=8)
 

@@ -7,9 +7,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.ledger.adapt import kind_of, views_of
 from gateway.ledger.lifecycle import ClaimState
-from gateway.ledger.reconcile import Reconciliation, SentClaim, SentSnapshot, reconcile
+from gateway.ledger.reconcile import (
+    Reconciliation,
+    SentClaim,
+    SentSnapshot,
+    kind_of,
+    reconcile,
+    responses_in,
+)
 from gateway.transactions.reader import read_documents
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "x12"
@@ -17,11 +23,11 @@ S = ClaimState
 
 
 def run(name: str, snap: SentSnapshot) -> tuple[str, list[Reconciliation]]:
-    """Read a sample, adapt each response in it and reconcile against ``snap`` in order."""
+    """Read a sample and reconcile each response in it against ``snap``, in order."""
     (document,) = read_documents((SAMPLES / name).read_bytes())
     results = []
-    for view in views_of(document):
-        result = reconcile(view, snap)
+    for response in responses_in(document):
+        result = reconcile(response, snap)
         for event in result.events:
             if event.target is not None:
                 claim = snap.claims[event.claim_id]
@@ -109,7 +115,7 @@ def test_ta1_sample_rejects_interchange_17() -> None:
 
 def test_partner_for_matches_the_sender_to_a_partner(tmp_path: Path) -> None:
     """A response's ISA06 names the partner whose ISA08 we send to; none or two is no answer."""
-    from gateway.ledger.adapt import partner_for
+    from gateway.ledger.reconcile import partner_for
     from gateway.partners import load_partners
 
     demo = (SAMPLES.parent.parent / "config" / "partners" / "demo-clearinghouse.toml").read_text()

@@ -18,8 +18,8 @@ import pytest
 import structlog
 
 from gateway.config import Settings, load_settings
-from gateway.ledger.adapt import intent_from_sent
 from gateway.ledger.lifecycle import ClaimState
+from gateway.ledger.submissions import intent_from_sent
 from gateway.logs import configure_logging
 from gateway.service.pipeline import Service
 from gateway.service.submit import file_name_for

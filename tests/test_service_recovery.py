@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from gateway.config import load_settings
-from gateway.ledger.adapt import intent_from_sent
 from gateway.ledger.control_numbers import LedgerControlNumbers
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import SubmissionRecord
+from gateway.ledger.submissions import intent_from_sent
 from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from gateway.ledger.workers import WorkerPresence
 from gateway.models import Encounter

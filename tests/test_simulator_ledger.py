@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from gateway.ledger.adapt import intent_from_sent, kind_of, views_of
 from gateway.ledger.control_numbers import LedgerControlNumbers
 from gateway.ledger.lifecycle import ClaimState
+from gateway.ledger.reconcile import kind_of, responses_in
 from gateway.ledger.records import IncomingClaim
 from gateway.ledger.store import Ledger
+from gateway.ledger.submissions import intent_from_sent
 from gateway.models.encounter import Encounter
 from gateway.partners import load_partners
 from gateway.simulator import SimulatorState, respond
@@ -101,7 +102,7 @@ async def test_every_claim_reaches_the_state_the_simulator_decided(ledger: Ledge
         for response in answer.responses:
             (document,) = read_documents(response.data)
             applied = await ledger.apply_response(
-                views_of(document),
+                responses_in(document),
                 content_hash=hashlib.sha256(response.data).hexdigest(),
                 kind=kind_of(document),
             )

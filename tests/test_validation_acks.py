@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from gateway.ledger.adapt import from_implementation_acknowledgement
+from gateway.ledger.reconcile import element_error_position, segment_error_claim
 from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.validation import pyx12_adapter
 from gateway.validation.acks import AckError, AckHeader, ack_999, ack_ta1
@@ -153,10 +153,14 @@ def test_our_999_read_back_puts_each_error_on_its_claim() -> None:
     """Our 999, read by our own reader, gives the ledger the claim of each segment error."""
     text = ack_999(validate(THREE_BROKEN), HEADER, source=THREE_BROKEN)
     document = read_implementation_acknowledgement(read_segments(text.encode("ascii")))
-    view = from_implementation_acknowledgement(document.acknowledgements[0])
-    errors = view.groups[0].sets[0].errors
+    errors = document.acknowledgements[0].groups[0].transaction_sets[0].segment_errors
     assert [
-        (e.tag, e.claim_id, tuple((x.position, x.data_element) for x in e.elements)) for e in errors
+        (
+            e.segment_id,
+            segment_error_claim(e),
+            tuple((element_error_position(x), x.data_element_reference) for x in e.element_errors),
+        )
+        for e in errors
     ] == [
         ("DTP", "CLAIM0000000", ()),
         ("DMG", "", (("2", "1251"),)),

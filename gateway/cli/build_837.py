@@ -8,12 +8,18 @@ renamed into place. Unless ``--no-validate``, each file is checked first: by our
 or with ``--reference pyx12`` by pyx12 in a worker thread while the next one is built. A file the
 check finds errors in is kept as ``<name>.invalid`` instead (so that nothing picking up ``*.x12``
 sends it). Exit 1 when a claim was left out or a file is invalid.
+
+Control numbers (ISA13, GS06, ST02) come from the ledger of ``--config``, the same sequences
+the service allocates from, so a file built here never repeats a number the service sent (and
+the other way round). The build runs in a worker thread; the ledger stays on the event loop.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import functools
 import io
 import os
 import sys
@@ -23,19 +29,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps, open_input
+from gateway.cli.db import add_config_argument, run_with_ledger
+from gateway.config import Settings
 from gateway.encounters import check_stream
 from gateway.models import Encounter, Kind
-from gateway.partners import PartnerConfigError, TradingPartner, load_partners
+from gateway.partners import PartnerConfigError, Partners, TradingPartner, load_partners
 from gateway.transactions.batching import Batcher, Output
 from gateway.transactions.claim837 import ClaimLeftOut, InterchangeSent
-from gateway.transactions.control_numbers import ControlNumberError, FileControlNumbers
+from gateway.transactions.control_numbers import ControlNumberAllocator, ControlNumberError
 from gateway.validation.pyx12_adapter import Pyx12Report, check_in_thread
 from gateway.validation.validator import validate
 from gateway.x12 import Defect, Severity
+
+if TYPE_CHECKING:
+    from gateway.ledger.store import Ledger
 
 KIND_LABEL = {Kind.PROFESSIONAL: "837P", Kind.INSTITUTIONAL: "837I"}
 #: What the summary calls each checker (``--reference`` picks pyx12).
@@ -79,13 +90,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="trading partner files (default: config/partners)",
     )
     parser.add_argument(
-        "--control-numbers",
-        default="state/control-numbers.json",
-        metavar="FILE",
-        help="file keeping the last ISA13/GS06/ST02 per partner, so numbers never repeat "
-        "(default: state/control-numbers.json)",
-    )
-    parser.add_argument(
         "--created",
         metavar="YYYY-MM-DDTHH:MM",
         help="date and time to stamp in ISA/GS/BHT (default: now, UTC)",
@@ -96,6 +100,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the date the scrubber judges future dates against (default: today)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_config_argument(parser)  # its ledger hands out the control numbers
     parser.set_defaults(func=run)
 
 
@@ -136,8 +141,8 @@ class _FileOutputs:
         for existing in (final, final.with_name(final.name + ".invalid")):
             if existing.exists():
                 raise UsageError(
-                    f"{existing} already exists: ISA13 {isa13} was used before, so the control "
-                    "numbers file is not the one used for that folder (see --control-numbers)"
+                    f"{existing} already exists: ISA13 {isa13} was used before, so the ledger "
+                    "handing out control numbers is not the one used for that folder (see --config)"
                 )
         temp = self.folder / f".{final.name}.tmp"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -226,9 +231,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{folder}: is not a folder")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     inputs = _input_files(args.files)
-    counters_path = Path(args.control_numbers)
-    counters_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    allocator = FileControlNumbers(counters_path)
+
+    async def action(ledger: Ledger, _settings: Settings) -> int:
+        from gateway.ledger.control_numbers import LedgerControlNumbers
+
+        allocator = LedgerControlNumbers.for_running_loop(ledger)
+        build = functools.partial(_build, args, partners, inputs, folder, created, today)
+        return await asyncio.to_thread(build, allocator)
+
+    return run_with_ledger(args, action, create=True)
+
+
+def _build(
+    args: argparse.Namespace,
+    partners: Partners,
+    inputs: list[str],
+    folder: Path,
+    created: datetime,
+    today: date,
+    allocator: ControlNumberAllocator,
+) -> int:
+    """Read, batch, write and check (in a worker thread: ``allocator`` waits on the ledger)."""
     outputs = _FileOutputs(folder, validate=not args.no_validate, reference=args.reference)
     # the per-claim record is only printed with --json; without it memory stays flat
     batcher = Batcher(partners, allocator, outputs, created=created, keep_claims=args.json)

@@ -9,7 +9,7 @@ from gateway.cli import EXIT_OK, UsageError
 from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
-from gateway.ledger.queue import item_data
+from gateway.ledger.correction_rules import item_data
 from gateway.ledger.records import ClaimHistory, EventRecord
 
 if TYPE_CHECKING:

@@ -1,8 +1,7 @@
 """``gateway queue``: the correction queue (list, tail, show, resubmit, void, resolve).
 
-Also the one place correction files are written: :func:`write_correction_file` and
-:func:`sync_correction_files` (``corrections/<claim_id>.json``, owner-only, atomic), which the
-service calls after intake and after each response, and :func:`remove_correction_file`.
+Argument parsing and printing only: the resubmission workflow is
+:mod:`gateway.ledger.resubmission`, the correction files :mod:`gateway.service.correction_files`.
 """
 
 from __future__ import annotations
@@ -10,104 +9,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from pydantic import ValidationError
 
 from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
-from gateway.ledger.queue import (
+from gateway.ledger.correction_rules import (
     QueueRuleError,
     correction_document,
-    correction_file_name,
     item_data,
-    plan_resubmission,
-    plan_void,
     read_correction,
 )
-from gateway.ledger.records import ClaimRecord, IncomingClaim, IntakeOutcome, QueueItem
+from gateway.ledger.records import ClaimRecord, QueueItem
+from gateway.ledger.resubmission import resubmit_claim, void_claim
+from gateway.service.correction_files import remove_correction_file
 
 if TYPE_CHECKING:
     from gateway.ledger.store import Ledger
 
-__all__ = [
-    "ResubmitResult",
-    "incoming_from_encounter",
-    "register",
-    "remove_correction_file",
-    "resubmit_claim",
-    "sync_correction_files",
-    "write_correction_file",
-]
-
-
-# ------------------------------------------------------------------------------ correction files
-
-
-def write_correction_file(folder: Path, item: QueueItem) -> Path:
-    """Write ``corrections/<claim_id>.json`` for an open item (atomic, owner-only)."""
-    from gateway.service.files import atomic_write
-
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / correction_file_name(item.claim_id)
-    text = dumps(correction_document(item), indent=2) + "\n"
-    return atomic_write(path, text.encode("utf-8"))
-
-
-def remove_correction_file(folder: Path, claim_id: str) -> bool:
-    """Remove the claim's correction file once its item is closed; whether one was there."""
-    try:
-        path = folder / correction_file_name(claim_id)
-    except QueueRuleError:
-        return False
-    if path.is_symlink() or not path.is_file():
-        return False
-    path.unlink()
-    return True
-
-
-async def sync_correction_files(ledger: Ledger, folder: Path) -> tuple[int, int]:
-    """Make ``folder`` hold exactly one file per open item: (files written, files removed).
-
-    A file is rewritten when its item changed (new reasons, new version); files of items that are
-    no longer open are removed (the claim was resubmitted, voided or resolved).
-    """
-    items = await ledger.open_items()
-    written = removed = 0
-    wanted: set[str] = set()
-    for item in items:
-        try:
-            name = correction_file_name(item.claim_id)
-        except QueueRuleError:
-            continue
-        wanted.add(name)
-        path = folder / name
-        fresh = dumps(correction_document(item), indent=2) + "\n"
-        try:
-            current = path.read_text(encoding="utf-8") if path.is_file() else None
-        except OSError:
-            current = None
-        if current != fresh:
-            await asyncio.to_thread(write_correction_file, folder, item)
-            written += 1
-    if folder.is_dir():
-        for path in folder.glob("*.json"):
-            if path.name in wanted or path.is_symlink():
-                continue
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(data, dict) and "rejection" in data:  # only files we wrote
-                path.unlink()
-                removed += 1
-    return written, removed
+__all__ = ["register"]
 
 
 # ------------------------------------------------------------------------------ the commands
@@ -305,39 +229,6 @@ def _load_json(path: str) -> dict[str, Any]:
     return data
 
 
-def incoming_from_encounter(
-    data: Mapping[str, Any], *, default_partner: str
-) -> tuple[IncomingClaim | None, list[str]]:
-    """Check an encounter (contract and scrubber); the claim to record, or the errors found."""
-    from gateway.edits import scrub
-    from gateway.models.encounter import Encounter
-
-    try:
-        encounter = Encounter.model_validate(dict(data))
-    except ValidationError as exc:
-        errors = [
-            f"{'.'.join(str(p) for p in err['loc']) or '(encounter)'}: {err['msg']}"
-            for err in exc.errors()
-        ]
-        return None, errors
-    findings = scrub(encounter)
-    errors = [str(f) for f in findings if f.is_error]
-    if errors:
-        return None, errors
-    dumped = encounter.model_dump(mode="json")
-    claim = IncomingClaim(
-        claim_id=encounter.claim_id,
-        kind=str(encounter.kind),
-        partner=encounter.partner or default_partner,
-        payer_id=encounter.payer.id,
-        payer_name=encounter.payer.name,
-        total_charge=encounter.computed_total_charge,
-        encounter=dumped,
-        frequency=str(encounter.frequency),
-    )
-    return claim, []
-
-
 def _frequency_1_only(settings: Settings, partner: str) -> bool:
     from gateway.partners import PartnerConfigError, load_partners
 
@@ -393,96 +284,23 @@ def run_resubmit(args: argparse.Namespace) -> int:
     return run_with_ledger(args, action)
 
 
-@dataclass(frozen=True)
-class ResubmitResult:
-    """What a resubmission did: ``outcome`` is None when nothing was recorded (see ``errors``)."""
-
-    message: str
-    outcome: IntakeOutcome | None
-    errors: tuple[str, ...] = ()
-
-
-async def resubmit_claim(
-    ledger: Ledger,
-    claim_id: str,
-    encounter: Mapping[str, Any] | None,
-    *,
-    frequency_1_only: Callable[[str], bool],
-    origin: str = "resubmit",
-    file_id: int | None = None,
-) -> ResubmitResult:
-    """Resubmit ``claim_id`` with ``encounter`` (None: as last sent) under the rules of section 6.
-
-    The encounter is given the right frequency and REF*F8, checked against the contract and the
-    scrubber, and recorded as the claim's next version (queued). The service calls this for a
-    correction file dropped into the encounter inbox (``origin="correction-file"``);
-    ``frequency_1_only(partner)`` says whether a partner takes only frequency 1. Raises
-    ``QueueRuleError`` when the encounter names another claim, ``UnknownClaimError`` for an
-    unknown claim id.
-    """
-    from gateway.ledger.store import UnknownClaimError
-
-    claim = await ledger.claim(claim_id)
-    if claim is None:
-        raise UnknownClaimError(f"no claim {claim_id} in the ledger")
-    if encounter is None:
-        encounter = dict((await ledger.claim_version(claim_id)).encounter)
-    plan = plan_resubmission(claim, encounter, frequency_1_only=frequency_1_only(claim.partner))
-    incoming, errors = incoming_from_encounter(plan.encounter, default_partner=claim.partner)
-    if incoming is None:
-        message = f"claim {claim_id} is still invalid; nothing was resubmitted:"
-        return ResubmitResult(message, None, tuple(errors))
-    (outcome,) = await ledger.record_claims([incoming], origin=origin, file_id=file_id)
-    if outcome.outcome == "duplicate":
-        message = (
-            f"claim {claim_id} is {claim.state}: it is still in flight, so there is nothing "
-            "to resubmit"
-        )
-        return ResubmitResult(message, None)
-    message = (
-        f"claim {claim_id} resubmitted as version {outcome.version} "
-        f"(frequency {plan.frequency}): {plan.explanation}; now {outcome.state}"
-    )
-    return ResubmitResult(message, outcome)
-
-
 def run_void(args: argparse.Namespace) -> int:
     """Run ``gateway queue void ID``."""
 
     async def action(ledger: Ledger, settings: Settings) -> int:
         claim = await _claim_or_fail(ledger, args.claim_id)
-        encounter = dict((await ledger.claim_version(claim.claim_id)).encounter)
-        try:
-            plan = plan_void(
-                claim, encounter, frequency_1_only=_frequency_1_only(settings, claim.partner)
-            )
-        except QueueRuleError as exc:
-            print(str(exc))
+        result = await void_claim(
+            ledger,
+            claim.claim_id,
+            args.note,
+            frequency_1_only=lambda partner: _frequency_1_only(settings, partner),
+        )
+        print(result.message)
+        for error in result.errors:
+            print(f"  {error}")
+        if not result.done:
             return EXIT_INVALID
-        if not plan.send:
-            from gateway.ledger.lifecycle import InvalidTransitionError
-
-            try:
-                await ledger.withdraw(claim.claim_id, args.note)
-            except InvalidTransitionError:
-                print(f"claim {claim.claim_id} is {claim.state}: it cannot be voided now")
-                return EXIT_INVALID
-        else:
-            assert plan.encounter is not None
-            incoming, errors = incoming_from_encounter(
-                plan.encounter, default_partner=claim.partner
-            )
-            if incoming is None:
-                print(f"the void of claim {claim.claim_id} could not be built:")
-                for error in errors:
-                    print(f"  {error}")
-                return EXIT_INVALID
-            (outcome,) = await ledger.record_claims([incoming], origin="void")
-            if outcome.outcome == "duplicate":
-                print(f"claim {claim.claim_id} is {claim.state}: it cannot be voided now")
-                return EXIT_INVALID
         remove_correction_file(settings.workspace.corrections, claim.claim_id)
-        print(f"claim {claim.claim_id}: {plan.explanation}")
         return EXIT_OK
 
     return run_with_ledger(args, action)

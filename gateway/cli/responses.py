@@ -113,8 +113,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_release(args: argparse.Namespace) -> int:
     """Run ``gateway responses release FILE``."""
-    from gateway.cli.queue import sync_correction_files
     from gateway.logs import configure_logging
+    from gateway.service.correction_files import sync_correction_files
     from gateway.service.posting import ReleaseError, release_held_file
 
     by = args.by or _login()
@@ -157,8 +157,8 @@ def run_release(args: argparse.Namespace) -> int:
 
 def run_dismiss(args: argparse.Namespace) -> int:
     """Run ``gateway responses dismiss FILE --note TEXT``."""
-    from gateway.cli.queue import sync_correction_files
     from gateway.logs import configure_logging
+    from gateway.service.correction_files import sync_correction_files
     from gateway.service.posting import ReleaseError, dismiss_held_file
 
     by = args.by or _login()

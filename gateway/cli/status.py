@@ -10,8 +10,8 @@ from gateway.cli import EXIT_OK
 from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
+from gateway.ledger.correction_rules import item_data
 from gateway.ledger.lifecycle import ClaimState
-from gateway.ledger.queue import item_data
 from gateway.ledger.records import StatusSummary, TransportState
 
 if TYPE_CHECKING:

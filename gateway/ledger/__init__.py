@@ -6,10 +6,14 @@ Modules (import them directly; this package imports nothing, so the pure parts s
   ``InvalidTransitionError``.
 - ``tables`` and ``migrations``: the SQLAlchemy Core tables and their Alembic migrations.
 - ``store``: ``Ledger``, the async store (SQLite in WAL mode through aiosqlite, PostgreSQL
-  through asyncpg).
-- ``reconcile``: pure matching of TA1/999/277CA/835 views to what we sent; ``adapt`` fills the
-  views from the readers' models and the submission record from the builder's.
-- ``queue``: the resubmission rules of DESIGN.md section 6 and the correction documents.
+  through asyncpg): a thin facade over its repositories, each a module over the shared base
+  ``repository``: ``files``, ``intake`` (claims and versions), ``batching`` (the claim queue
+  and its leases), ``submissions`` (control numbers, interchanges sent), ``responses`` (apply,
+  hold, release), ``corrections`` (the correction queue), ``status`` and ``transports``.
+- ``reconcile``: pure matching of the TA1/999/277CA/835 models (``gateway.models``) to what we
+  sent; the 837 builder's record becomes a submission in ``submissions``.
+- ``correction_rules``: the resubmission rules of DESIGN.md section 6 and the correction
+  documents; ``resubmission``: resubmitting or voiding a claim in the ledger under those rules.
 - ``control_numbers``: ``LedgerControlNumbers``, the builder's allocator backed by the ledger.
 - ``records``: the plain records going in and out.
 
@@ -24,5 +28,5 @@ What the service does with it, in order::
     await ledger.record_submission_success(submission, file_id=...)      # submitted
     await ledger.abandon_submission(submission, reason)                  # or back to queued
     result = await ledger.apply_document(document, content_hash=sha256, partner=name)
-    await sync_correction_files(ledger, settings.workspace.corrections)  # gateway.cli.queue
+    await sync_correction_files(ledger, settings.workspace.corrections)  # service.correction_files
 """

@@ -14,9 +14,11 @@ A response that would move a claim backwards (a 999 after the 835) is recorded w
 change. Every event carries a key built from what it says, so the same answer applied twice, in the
 same file or a re-sent copy, is recognised and skipped.
 
-The inputs are narrow views (:class:`InterchangeAck`, :class:`ImplementationAck`,
-:class:`ClaimAcknowledgement`, :class:`Remittance`); ``gateway.ledger.adapt`` fills them from the
-typed models of ``gateway.models``.
+The inputs are the readers' models of ``gateway.models`` (a ``Response``: one TA1, 999, 277CA or
+835 transaction set); :func:`responses_in` takes them out of a parsed file (a ``Document``),
+:func:`partner_for` names the trading partner a file came from. The claim outcome of an 835 claim
+is the reader's (``gateway.transactions.remittance.claim_outcome``), and so is the test of what
+counts as a denial (``is_denial``).
 """
 
 from __future__ import annotations
@@ -25,34 +27,47 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway import codes
 from gateway.ledger.lifecycle import ClaimState, is_allowed
 from gateway.ledger.records import ClaimEvent, Reason, Unmatched
+from gateway.models.acknowledgements import (
+    ClaimAcknowledgement,
+    ClaimAcknowledgementDocument,
+    ClaimStatus,
+    ElementError,
+    ImplementationAcknowledgement,
+    ImplementationAcknowledgementDocument,
+    InterchangeAcknowledgement,
+    InterchangeAcknowledgementDocument,
+    SegmentError,
+    StatusCode,
+    StatusInformation,
+    TransactionSetResponse,
+)
+from gateway.models.remittance import Adjustment, Claim, Remittance, RemittanceDocument, ServiceLine
+from gateway.models.responses import Envelope
+from gateway.transactions.remittance import is_denial
+
+if TYPE_CHECKING:
+    from gateway.partners import Partners
 
 __all__ = [
-    "Adjustment",
-    "ClaimAcknowledgement",
-    "ClaimStatus",
-    "ElementError",
-    "GroupAck",
-    "ImplementationAck",
-    "InterchangeAck",
-    "LineStatus",
+    "Document",
     "Reconciliation",
-    "Remittance",
-    "RemittanceClaim",
-    "RemittanceLine",
-    "SegmentError",
+    "Response",
     "SentClaim",
     "SentSnapshot",
     "SentView",
-    "SetAck",
-    "StatusCode",
+    "element_error_position",
+    "kind_of",
     "normalize_control_number",
+    "partner_for",
     "reconcile",
     "references",
+    "responses_in",
+    "segment_error_claim",
 ]
 
 S = ClaimState
@@ -133,169 +148,78 @@ class SentSnapshot:
         return _number(number) in self.ambiguous_numbers
 
 
-# --------------------------------------------------------------------------- responses (views)
+# --------------------------------------------------------------------------- responses
+
+Response = (
+    InterchangeAcknowledgement | ImplementationAcknowledgement | ClaimAcknowledgement | Remittance
+)
+"""One answer reconciled at a time: a TA1, a 999, a 277CA, or one 835 transaction set."""
+
+Document = (
+    InterchangeAcknowledgementDocument
+    | ImplementationAcknowledgementDocument
+    | ClaimAcknowledgementDocument
+    | RemittanceDocument
+    | Remittance
+)
+"""What the readers of ``gateway.transactions`` return for a response file (or one 835 set)."""
 
 
-@dataclass(frozen=True)
-class InterchangeAck:
-    """A TA1: our ISA13 and the verdict (TA104 A/E/R, TA105 note code)."""
-
-    control_number: str
-    status: str
-    note_code: str = ""
-    note_meaning: str = ""
-
-
-@dataclass(frozen=True)
-class ElementError:
-    """An IK4: element position, data element number, error code and its meaning."""
-
-    position: str
-    code: str
-    meaning: str = ""
-    data_element: str = ""
+def kind_of(document: Document) -> str:
+    """``TA1``, ``999``, ``277CA`` or ``835``: the response kind the ledger records."""
+    if isinstance(document, InterchangeAcknowledgementDocument):
+        return "TA1"
+    if isinstance(document, ImplementationAcknowledgementDocument):
+        return "999"
+    if isinstance(document, ClaimAcknowledgementDocument):
+        return "277CA"
+    return "835"
 
 
-@dataclass(frozen=True)
-class SegmentError:
-    """An IK3 with its IK4s: segment tag, position in the set, loop, code and meaning."""
-
-    tag: str
-    position: str
-    code: str
-    meaning: str = ""
-    loop: str = ""
-    elements: tuple[ElementError, ...] = ()
-    #: The claim the error is in, when the 999 says so (CTX*CLM01:<claim id>).
-    claim_id: str = ""
-
-
-@dataclass(frozen=True)
-class SetAck:
-    """An AK2 loop: our ST02, the IK5 verdict, IK5 codes and the segment errors."""
-
-    st02: str
-    status: str
-    codes: tuple[tuple[str, str], ...] = ()  # IK502..IK506 (code, meaning)
-    errors: tuple[SegmentError, ...] = ()
+def responses_in(document: Document) -> list[Response]:
+    """Every acknowledgement or remittance in ``document``, in file order."""
+    if isinstance(
+        document,
+        (
+            InterchangeAcknowledgementDocument,
+            ImplementationAcknowledgementDocument,
+            ClaimAcknowledgementDocument,
+        ),
+    ):
+        return list(document.acknowledgements)
+    if isinstance(document, RemittanceDocument):
+        return list(document.remittances)
+    return [document]
 
 
-@dataclass(frozen=True)
-class GroupAck:
-    """An AK1 loop: our GS06, the sets, and the AK9 verdict."""
+def partner_for(document: Document, partners: Partners) -> str | None:
+    """The trading partner a response came from: the one whose ISA08 receiver id (where our files
+    go) is the response's ISA06 sender id. None when no partner, or more than one, matches.
 
-    gs06: str
-    status: str
-    sets: tuple[SetAck, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImplementationAck:
-    """A 999: its groups. ``isa13`` is the 999's own interchange number (for keys only)."""
-
-    groups: tuple[GroupAck, ...]
-
-
-@dataclass(frozen=True)
-class StatusCode:
-    """One STC composite: category, status, entity, with meanings."""
-
-    category: str
-    status: str = ""
-    entity: str = ""
-    category_meaning: str = ""
-    status_meaning: str = ""
-    entity_meaning: str = ""
-    #: The reader's verdict (accepted / rejected / pending ...); empty: judged from the category.
-    classification: str = ""
-
-    @property
-    def text(self) -> str:
-        """``A7:562:85`` style code."""
-        return ":".join(p for p in (self.category, self.status, self.entity) if p)
+    Pass it to ``Ledger.apply_response(partner=...)``: control numbers are unique per partner
+    only, so with several partners a GS06 or ISA13 alone can name two different files.
+    """
+    senders = {e.sender_id.strip().upper() for e in _envelopes(document) if e.sender_id.strip()}
+    if len(senders) != 1:
+        return None
+    (sender,) = senders
+    names = [p.name for p in partners if p.isa_receiver_id.strip().upper() == sender]
+    return names[0] if len(names) == 1 else None
 
 
-@dataclass(frozen=True)
-class LineStatus:
-    """A 2220D service line status: REF*FJ line control number, procedure and its STCs."""
-
-    line_control_number: str
-    statuses: tuple[StatusCode, ...]
-    procedure: str = ""
-
-
-@dataclass(frozen=True)
-class ClaimStatus:
-    """A 2200D claim status of a 277CA."""
-
-    claim_id: str  # TRN02
-    statuses: tuple[StatusCode, ...]
-    payer_claim_control_number: str | None = None  # REF*1K
-    clearinghouse_claim_id: str | None = None  # REF*D9
-    total_charge: Decimal | None = None
-    status_date: str = ""
-    lines: tuple[LineStatus, ...] = ()
-
-
-@dataclass(frozen=True)
-class ClaimAcknowledgement:
-    """A 277CA: who sent it (information source) and its claims."""
-
-    source: str
-    claims: tuple[ClaimStatus, ...]
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """A CAS triplet: group code, CARC, amount (positive reduces payment), meaning."""
-
-    group: str
-    reason: str
-    amount: Decimal
-    meaning: str = ""
-
-
-@dataclass(frozen=True)
-class RemittanceLine:
-    """A 2110 service line: REF*6R, procedure, charge, paid, adjustments, remark codes."""
-
-    line_control_number: str
-    procedure: str
-    charge: Decimal
-    paid: Decimal
-    adjustments: tuple[Adjustment, ...] = ()
-    remarks: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class RemittanceClaim:
-    """A 2100 claim payment: CLP and what hangs under it."""
-
-    claim_id: str  # CLP01
-    status_code: str  # CLP02
-    charge: Decimal  # CLP03
-    paid: Decimal  # CLP04
-    patient_responsibility: Decimal | None = None  # CLP05
-    payer_claim_control_number: str | None = None  # CLP07
-    adjustments: tuple[Adjustment, ...] = ()
-    lines: tuple[RemittanceLine, ...] = ()
-    remarks: tuple[tuple[str, str], ...] = ()
-    status_meaning: str = ""
-    #: The reader's judgement (``gateway.models.remittance.ClaimOutcome`` value); empty: judged
-    #: here by the same rule (amounts and adjustment codes, not CLP02 alone).
-    outcome: str = ""
-
-
-@dataclass(frozen=True)
-class Remittance:
-    """An 835: trace number (TRN02), payer id, and the claims in file order."""
-
-    trace_number: str
-    payer_id: str
-    claims: tuple[RemittanceClaim, ...]
-
-
-Response = InterchangeAck | ImplementationAck | ClaimAcknowledgement | Remittance
+def _envelopes(document: Document) -> list[Envelope]:
+    if isinstance(
+        document,
+        (
+            InterchangeAcknowledgementDocument,
+            ImplementationAcknowledgementDocument,
+            ClaimAcknowledgementDocument,
+        ),
+    ):
+        return [a.envelope for a in document.acknowledgements]
+    if isinstance(document, RemittanceDocument):
+        return [r.header.envelope for r in document.remittances]
+    return [document.header.envelope]
 
 
 @dataclass(frozen=True)
@@ -358,16 +282,16 @@ class _Run:
 
 def reconcile(response: Response, view: SentView) -> Reconciliation:
     """The events ``response`` implies for the claims in ``view``, and what matched nothing."""
-    if isinstance(response, InterchangeAck):
+    if isinstance(response, InterchangeAcknowledgement):
         return _ta1(response, view)
-    if isinstance(response, ImplementationAck):
+    if isinstance(response, ImplementationAcknowledgement):
         return _999(response, view)
     if isinstance(response, ClaimAcknowledgement):
         return _277ca(response, view)
     return _835(response, view)
 
 
-def _ta1(ack: InterchangeAck, view: SentView) -> Reconciliation:
+def _ta1(ack: InterchangeAcknowledgement, view: SentView) -> Reconciliation:
     run = _Run("TA1", view)
     isa13 = _number(ack.control_number)
     claims = view.interchange(isa13)
@@ -408,14 +332,14 @@ def _unknown(view: SentView, number: str, reason: str) -> str:
     return reason
 
 
-def _ta1d(ack: InterchangeAck) -> dict[str, Any]:
+def _ta1d(ack: InterchangeAcknowledgement) -> dict[str, Any]:
     return {"status": ack.status, "note_code": ack.note_code, "note": ack.note_meaning}
 
 
-def _999(ack: ImplementationAck, view: SentView) -> Reconciliation:
+def _999(ack: ImplementationAcknowledgement, view: SentView) -> Reconciliation:
     run = _Run("999", view)
     for group in ack.groups:
-        gs06 = _number(group.gs06)
+        gs06 = _number(group.group_control_number)
         sent_sets = view.group(gs06)
         if sent_sets is None:
             run.unmatched.append(
@@ -423,8 +347,8 @@ def _999(ack: ImplementationAck, view: SentView) -> Reconciliation:
             )
             continue
         answered: set[str] = set()
-        for set_ack in group.sets:
-            st02 = _number(set_ack.st02)
+        for set_ack in group.transaction_sets:
+            st02 = _number(set_ack.control_number)
             answered.add(st02)
             claims = sent_sets.get(st02)
             if claims is None:
@@ -465,12 +389,12 @@ def _999_set(
     gs06: str,
     st02: str,
     status: str,
-    answer: SetAck | tuple[Reason, ...],
+    answer: TransactionSetResponse | tuple[Reason, ...],
     claims: Sequence[SentClaim],
 ) -> None:
     """Events for the claims of one set; ``answer`` is its AK2 loop, or the group's reasons."""
     status = status.upper()
-    by_group = not isinstance(answer, SetAck)
+    by_group = not isinstance(answer, TransactionSetResponse)
     via = f"AK9 {status} for group {gs06}" if by_group else f"IK5 {status}"
     for claim in claims:
         key = f"999:{gs06}:{st02}:{claim.claim_id}:{claim.sent_version}:{status}"
@@ -486,42 +410,67 @@ def _999_set(
             run.add(claim, S.REJECTED, cause, key, reasons=reasons, **extra)
 
 
-def _set_reasons(set_ack: SetAck, claim_id: str) -> tuple[Reason, ...]:
+def _set_reasons(set_ack: TransactionSetResponse, claim_id: str) -> tuple[Reason, ...]:
     """The reasons for one claim of a rejected set: the errors in this claim (or in no named
     claim), and one line naming the other claims whose errors took this one down with the set."""
     reasons: list[Reason] = []
     others: list[str] = []
     action = "correct the claim data named here, then resubmit the claim (frequency 1)"
-    for error in set_ack.errors:
-        if error.claim_id and error.claim_id != claim_id:
-            if error.claim_id not in others:
-                others.append(error.claim_id)
+    st02 = set_ack.control_number
+    for error in set_ack.segment_errors:
+        in_claim = segment_error_claim(error)
+        if in_claim and in_claim != claim_id:
+            if in_claim not in others:
+                others.append(in_claim)
             continue
-        place = f"position {error.position} in the set" if error.position else "the set"
-        if error.loop:
-            place += f", loop {error.loop}"
-        where = f"segment {error.tag} ({place})"
-        if error.code:
-            reasons.append(Reason(f"IK304-{error.code}", error.meaning, where, action))
-        for element in error.elements:
-            elem_where = f"{_element_name(error.tag, element.position)} in {where}"
-            if element.data_element:
-                elem_where += f", data element {element.data_element}"
-            reasons.append(Reason(f"IK403-{element.code}", element.meaning, elem_where, action))
+        position = "" if error.segment_position is None else str(error.segment_position)
+        place = f"position {position} in the set" if position else "the set"
+        if error.loop_id:
+            place += f", loop {error.loop_id}"
+        tag = error.segment_id
+        where = f"segment {tag} ({place})"
+        if error.error_code:
+            reasons.append(Reason(f"IK304-{error.error_code}", error.error_meaning, where, action))
+        for element in error.element_errors:
+            at = element_error_position(element)
+            elem_where = f"{_element_name(tag, at)} in {where}"
+            if element.data_element_reference:
+                elem_where += f", data element {element.data_element_reference}"
+            reasons.append(
+                Reason(f"IK403-{element.error_code}", element.error_meaning, elem_where, action)
+            )
     if others:
         reasons.append(
             Reason(
                 "IK5-SET",
                 "rejected with its transaction set because of errors in another claim",
-                "claim " + ", ".join(others) + f" of transaction set {set_ack.st02}",
+                "claim " + ", ".join(others) + f" of transaction set {st02}",
                 "nothing to correct in this claim: resubmit it as it is (frequency 1)",
             )
         )
-    for code, meaning in set_ack.codes:
-        reasons.append(Reason(f"IK502-{code}", meaning, f"transaction set {set_ack.st02}", action))
+    for coded in set_ack.error_codes:
+        where = f"transaction set {st02}"
+        reasons.append(Reason(f"IK502-{coded.code}", coded.meaning, where, action))
     if not reasons and set_ack.status.upper() not in ("A", "E"):
         reasons.append(Reason(f"IK501-{set_ack.status}", "transaction set rejected", "", action))
     return tuple(reasons)
+
+
+def segment_error_claim(error: SegmentError) -> str:
+    """The claim a 999 segment error is in: its CTX*CLM01:<id> business-unit context, if the
+    999 gave one (else empty)."""
+    for context in error.contexts:
+        if context.context_name.upper() == "CLM01" and context.context_reference:
+            return context.context_reference
+    return ""
+
+
+def element_error_position(error: ElementError) -> str:
+    """IK401 (and its component): ``5`` or ``5-3``; empty when the 999 gave none."""
+    element, component = error.element_position, error.component_position
+    if element is None:
+        return ""
+    return f"{element}" if component is None else f"{element}-{component}"
 
 
 def _element_name(tag: str, position: str) -> str:
@@ -532,53 +481,50 @@ def _element_name(tag: str, position: str) -> str:
     return f"{tag}{int(element):02d}" + (f"-{component}" if component else "")
 
 
-#: STC categories: accepted (forwarded, received, accepted, split) and rejected.
-_STC_ACCEPTED = frozenset({"A0", "A1", "A2", "A5"})
-_STC_REJECTED = frozenset({"A3", "A4", "A6", "A7", "A8"})
-
-
 def _277ca(ack: ClaimAcknowledgement, view: SentView) -> Reconciliation:
     run = _Run("277CA", view)
+    source = _source(ack)
     for status in ack.claims:
+        statuses = _codes(status.statuses)
         claim = view.claim(status.claim_id)
         if claim is None:
             run.unmatched.append(
                 Unmatched(
                     status.claim_id,
                     "277CA claim status for a claim id (TRN02) we never sent",
-                    {"statuses": [s.text for s in status.statuses], "source": ack.source},
+                    {"statuses": [_stc_text(s) for s in statuses], "source": source},
                 )
             )
             continue
-        verdicts = {_stc_class(s) for s in status.statuses}
+        verdicts = {_stc_class(s) for s in statuses}
         line_reasons, line_detail = _277_lines(status, claim)
-        codes = ",".join(sorted(s.text for s in status.statuses))
+        codes = ",".join(sorted(_stc_text(s) for s in statuses))
         lines_key = ",".join(
-            f"{ln.line_control_number}={'/'.join(s.text for s in ln.statuses)}"
+            f"{ln.line_control_number}={'/'.join(_stc_text(s) for s in _codes(ln.statuses))}"
             for ln in status.lines
         )
         key = (
             # No version in the key: the same status re-sent after a resubmission (same source,
             # codes, date and payer number) is the old fact again, not news about the new version.
-            f"277CA:{claim.claim_id}:{ack.source}:{codes}:"
-            f"{status.payer_claim_control_number or ''}:{status.status_date}:{lines_key}"
+            f"277CA:{claim.claim_id}:{source}:{codes}:"
+            f"{status.payer_claim_control_number}:{_status_date(status)}:{lines_key}"
         )
         detail: dict[str, Any] = {
-            "statuses": [_stc_dict(s) for s in status.statuses],
-            "source": ack.source,
+            "statuses": [_stc_dict(s) for s in statuses],
+            "source": source,
         }
         if status.clearinghouse_claim_id:
             detail["clearinghouse_claim_id"] = status.clearinghouse_claim_id
         if line_detail:
             detail["lines"] = line_detail
         extra: dict[str, Any] = {
-            "payer_claim_control_number": status.payer_claim_control_number,
+            "payer_claim_control_number": status.payer_claim_control_number or None,
             "detail": detail,
         }
-        who = f" from {ack.source}" if ack.source else ""
+        who = f" from {source}" if source else ""
         if "rejected" in verdicts:
             reasons = tuple(
-                _stc_reason(s) for s in status.statuses if _stc_class(s) == "rejected"
+                _stc_reason(s) for s in statuses if _stc_class(s) == "rejected"
             ) + tuple(line_reasons)
             cause = f"rejected by 277CA{who} ({codes})"
             run.add(claim, S.PAYER_REJECTED, cause, key, reasons=reasons, **extra)
@@ -600,12 +546,13 @@ def _277_lines(status: ClaimStatus, claim: SentClaim) -> tuple[list[Reason], lis
     for line in status.lines:
         entry: dict[str, Any] = {
             "line_control_number": line.line_control_number,
-            "statuses": [_stc_dict(s) for s in line.statuses],
+            "statuses": [_stc_dict(s) for s in _codes(line.statuses)],
         }
         if known and line.line_control_number not in known:
             entry["unmatched"] = "line control number (REF*FJ) not among the lines we sent"
         detail.append(entry)
-        for stc in line.statuses:
+        procedure = ":".join([line.procedure_code, *line.modifiers]) if line.procedure_code else ""
+        for stc in _codes(line.statuses):
             if _stc_class(stc) == "rejected":
                 reason = _stc_reason(stc)
                 reasons.append(
@@ -613,25 +560,47 @@ def _277_lines(status: ClaimStatus, claim: SentClaim) -> tuple[list[Reason], lis
                         reason.code,
                         reason.meaning,
                         f"service line {line.line_control_number}"
-                        + (f" ({line.procedure})" if line.procedure else ""),
+                        + (f" ({procedure})" if procedure else ""),
                         reason.action,
                     )
                 )
     return reasons, detail
 
 
+def _source(ack: ClaimAcknowledgement) -> str:
+    """Who sent the statuses: the first information source's name (else its id)."""
+    if not ack.information_sources:
+        return ""
+    first = ack.information_sources[0]
+    return first.name or first.identifier
+
+
+def _codes(statuses: Sequence[StatusInformation]) -> list[StatusCode]:
+    """Every STC composite of a claim's (or line's) statuses, in order."""
+    return [code for info in statuses for code in info.codes]
+
+
+def _status_date(status: ClaimStatus) -> str:
+    """The first STC02 effective date of the claim's statuses (ISO 8601), else empty."""
+    for info in status.statuses:
+        if info.effective_date is not None:
+            return info.effective_date.isoformat()
+    return ""
+
+
+def _stc_text(stc: StatusCode) -> str:
+    """``A7:562:85`` style code."""
+    return ":".join(p for p in (stc.category, stc.status, stc.entity) if p)
+
+
 def _stc_class(stc: StatusCode) -> str:
-    if stc.classification:
-        return stc.classification
-    category = stc.category.upper()
-    if category in _STC_REJECTED:
-        return "rejected"
-    return "accepted" if category in _STC_ACCEPTED else "other"
+    """The reader's verdict for the status (``accepted``, ``rejected``, ``pending`` ...)."""
+    return str(stc.classification.value)
 
 
 def _stc_dict(stc: StatusCode) -> dict[str, str]:
     return {
-        "code": stc.text,
+        "code": _stc_text(stc),
         "category": stc.category_meaning,
         "status": stc.status_meaning,
         "entity": stc.entity_meaning,
@@ -644,28 +613,31 @@ def _stc_reason(stc: StatusCode) -> Reason:
     )
     where = f"entity {stc.entity}" + (f" ({stc.entity_meaning})" if stc.entity_meaning else "")
     return Reason(
-        f"STC-{stc.text}",
+        f"STC-{_stc_text(stc)}",
         meaning or "rejected by the payer or clearinghouse",
         where if stc.entity else "claim",
         "correct what the status names, then resubmit the claim (frequency 1)",
     )
 
 
-def _expected_reductions() -> frozenset[str]:
+def _reductions() -> frozenset[str]:
     """CARCs that lower the payment without denying anything (``gateway/codes/outcome_rules``)."""
     return frozenset(codes.table("outcome_rules"))
 
 
-def _is_denial(adjustment: Adjustment) -> bool:
-    return (
-        adjustment.group.upper() != "PR"
-        and adjustment.reason.upper() not in _expected_reductions()
-        and adjustment.amount > ZERO
-    )
+def _procedure(line: ServiceLine) -> str:
+    """``99213:25`` (the procedure and its modifiers), else the revenue code."""
+    if line.procedure is not None:
+        return ":".join([line.procedure.code, *line.procedure.modifiers])
+    return line.revenue_code
 
 
 def _835(remit: Remittance, view: SentView) -> Reconciliation:
     run = _Run("835", view)
+    trace = remit.header.trace_number
+    payer = remit.header.payer
+    payer_id = payer.identifier if payer is not None else ""
+    reductions = _reductions()
     for clp in remit.claims:
         claim = view.claim(clp.claim_id)
         if claim is None:
@@ -673,15 +645,16 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
                 Unmatched(
                     clp.claim_id,
                     "835 claim payment for a claim id (CLP01) we never sent",
-                    {"status": clp.status_code, "paid": str(clp.paid), "trace": remit.trace_number},
+                    {"status": clp.status_code, "paid": str(clp.paid_amount), "trace": trace},
                 )
             )
             continue
-        denials = _denials(clp)
-        reasons = tuple(denials)
+        reasons = tuple(_denials(clp, reductions))
         line_detail = _835_lines(clp, claim)
         code = clp.status_code
-        outcome = clp.outcome or _outcome(clp, denials)
+        paid, charge = clp.paid_amount, clp.total_charge
+        payer_claim = clp.payer_claim_control_number or None
+        outcome = str(clp.outcome.value)  # the reader's claim_outcome
         target: ClaimState | None
         if outcome == "reversed":
             target = S.VOIDED if claim.frequency == "8" else S.REVERSED
@@ -692,14 +665,14 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
         elif outcome == "not_our_claim":
             target, what = S.DENIED, "not this payer's claim (CLP02 23)"
         elif outcome == "denied":
-            target, what = S.DENIED, f"denied: paid {clp.paid} (CLP02 {code})"
+            target, what = S.DENIED, f"denied: paid {paid} (CLP02 {code})"
         elif outcome == "patient_responsibility":
             target = S.PAID
             what = f"adjudicated: nothing payable by the payer, the patient owes (CLP02 {code})"
         elif outcome == "partially_paid":
-            target, what = S.PARTIALLY_PAID, f"partially paid {clp.paid} of {clp.charge}"
+            target, what = S.PARTIALLY_PAID, f"partially paid {paid} of {charge}"
         else:
-            target, what = S.PAID, f"paid {clp.paid} of {clp.charge}"
+            target, what = S.PAID, f"paid {paid} of {charge}"
         if target == S.DENIED and not reasons:
             meaning = clp.status_meaning or outcome.replace("_", " ")
             reasons = (
@@ -710,76 +683,55 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
                     "review the remittance, correct and resubmit or appeal",
                 ),
             )
-        key = (
-            f"835:{remit.trace_number}:{clp.claim_id}:{code}:{clp.paid}:{clp.charge}:"
-            f"{clp.payer_claim_control_number or ''}"
-        )
+        key = f"835:{trace}:{clp.claim_id}:{code}:{paid}:{charge}:{clp.payer_claim_control_number}"
         detail: dict[str, Any] = {
             "outcome": outcome,
             "status_code": code,
             "status": clp.status_meaning,
-            "charge": str(clp.charge),
-            "paid": str(clp.paid),
-            "trace_number": remit.trace_number,
-            "payer_id": remit.payer_id,
+            "charge": str(charge),
+            "paid": str(paid),
+            "trace_number": trace,
+            "payer_id": payer_id,
             "adjustments": [_adj_dict(a) for a in clp.adjustments],
-            "remarks": [{"code": c, "meaning": m} for c, m in clp.remarks],
+            "remarks": [{"code": r.code, "meaning": r.meaning} for r in clp.remarks],
         }
         if clp.patient_responsibility is not None:
             detail["patient_responsibility"] = str(clp.patient_responsibility)
         if line_detail:
             detail["lines"] = line_detail
-        if clp.charge != claim.total_charge and code != "22":
-            detail["charge_differs"] = f"we billed {claim.total_charge}, the 835 shows {clp.charge}"
+        if charge != claim.total_charge and code != "22":
+            detail["charge_differs"] = f"we billed {claim.total_charge}, the 835 shows {charge}"
         run.add(
             claim,
             target,
             f"835 {what}",
             key,
-            amount=clp.paid,
-            paid_amount=clp.paid,
+            amount=paid,
+            paid_amount=paid,
             patient_responsibility=clp.patient_responsibility,
-            payer_claim_control_number=clp.payer_claim_control_number,
+            payer_claim_control_number=payer_claim,
             reasons=reasons if target == S.DENIED else (),
             detail=detail,
         )
     return run.result()
 
 
-def _outcome(clp: RemittanceClaim, denials: Sequence[Reason]) -> str:
-    """The rule of ``gateway.transactions.remittance.claim_outcome``, for views without one."""
-    code = clp.status_code
-    if code in ("22", "23", "25"):
-        return {"22": "reversed", "23": "not_our_claim", "25": "predetermination"}[code]
-    if clp.paid > ZERO:
-        return "partially_paid" if denials else "paid"
-    if code == "4" or denials:
-        return "denied"
-    patient = sum((a.amount for a in clp.adjustments if a.group.upper() == "PR"), start=ZERO) + sum(
-        (a.amount for ln in clp.lines for a in ln.adjustments if a.group.upper() == "PR"),
-        start=ZERO,
-    )
-    if patient > ZERO or (clp.patient_responsibility or ZERO) > ZERO:
-        return "patient_responsibility"
-    return "denied"
-
-
-def _denials(clp: RemittanceClaim) -> list[Reason]:
+def _denials(clp: Claim, reductions: frozenset[str]) -> list[Reason]:
     action = "correct the claim and resubmit (7 with the payer claim number), or appeal"
     found: list[Reason] = []
     for adj in clp.adjustments:
-        if _is_denial(adj):
+        if is_denial(adj, reductions):
             found.append(_carc_reason(adj, "claim", action))
     for line in clp.lines:
         for adj in line.adjustments:
-            if _is_denial(adj):
-                where = f"service line {line.line_control_number or '?'} ({line.procedure})"
+            if is_denial(adj, reductions):
+                where = f"service line {line.line_control_number or '?'} ({_procedure(line)})"
                 found.append(_carc_reason(adj, where, action))
     return found
 
 
 def _carc_reason(adj: Adjustment, where: str, action: str) -> Reason:
-    meaning = adj.meaning or "claim adjustment reason"
+    meaning = adj.reason_meaning or "claim adjustment reason"
     return Reason(f"{adj.group}-{adj.reason}", f"{meaning} ({adj.amount})", where, action)
 
 
@@ -788,23 +740,23 @@ def _adj_dict(adj: Adjustment) -> dict[str, str]:
         "group": adj.group,
         "reason": adj.reason,
         "amount": str(adj.amount),
-        "meaning": adj.meaning,
+        "meaning": adj.reason_meaning,
     }
 
 
-def _835_lines(clp: RemittanceClaim, claim: SentClaim) -> list[dict[str, Any]]:
+def _835_lines(clp: Claim, claim: SentClaim) -> list[dict[str, Any]]:
     known = set(claim.line_control_numbers)
     out: list[dict[str, Any]] = []
     for line in clp.lines:
         entry: dict[str, Any] = {
             "line_control_number": line.line_control_number,
-            "procedure": line.procedure,
+            "procedure": _procedure(line),
             "charge": str(line.charge),
             "paid": str(line.paid),
             "adjustments": [_adj_dict(a) for a in line.adjustments],
         }
         if line.remarks:
-            entry["remarks"] = [{"code": c, "meaning": m} for c, m in line.remarks]
+            entry["remarks"] = [{"code": r.code, "meaning": r.meaning} for r in line.remarks]
         if known and line.line_control_number and line.line_control_number not in known:
             entry["unmatched"] = "line control number (REF*6R) not among the lines we sent"
         out.append(entry)
@@ -829,10 +781,10 @@ def references(response: Response) -> tuple[list[str], list[str], list[str]]:
     isa13s: list[str] = []
     gs06s: list[str] = []
     claim_ids: list[str] = []
-    if isinstance(response, InterchangeAck):
+    if isinstance(response, InterchangeAcknowledgement):
         isa13s.append(_number(response.control_number))
-    elif isinstance(response, ImplementationAck):
-        gs06s.extend(_number(g.gs06) for g in response.groups)
+    elif isinstance(response, ImplementationAcknowledgement):
+        gs06s.extend(_number(g.group_control_number) for g in response.groups)
     elif isinstance(response, ClaimAcknowledgement):
         claim_ids.extend(c.claim_id for c in response.claims)
     else:

@@ -29,8 +29,13 @@ from typing import Any, BinaryIO
 from gateway.codes.dated import DatedCodes
 from gateway.edits import Finding
 from gateway.encounters import CheckResult, EncounterFormat, check_stream, detect_format
-from gateway.ledger.adapt import reasons_from_findings
-from gateway.ledger.queue import REJECTION_KEY, CorrectionDocument, QueueRuleError, read_correction
+from gateway.ledger.correction_rules import (
+    REJECTION_KEY,
+    CorrectionDocument,
+    QueueRuleError,
+    read_correction,
+    reasons_from_findings,
+)
 from gateway.ledger.records import IncomingClaim, Reason
 from gateway.partners import Partners
 

@@ -57,14 +57,15 @@ from typing import Any, Literal
 
 import structlog
 
-from gateway.cli.queue import resubmit_claim, sync_correction_files
 from gateway.config import ConfigError, Settings
 from gateway.encounters.completeness import looks_complete
-from gateway.ledger.queue import QueueRuleError
+from gateway.ledger.correction_rules import QueueRuleError
 from gateway.ledger.records import FileRecord, IncomingClaim, IntakeOutcome
+from gateway.ledger.resubmission import resubmit_claim
 from gateway.ledger.store import Ledger, UnknownClaimError
 from gateway.ledger.workers import WorkerIdInUseError, WorkerPresence
 from gateway.partners import Partners
+from gateway.service.correction_files import sync_correction_files
 from gateway.service.files import (
     ClaimedFile,
     FileProblem,

@@ -26,8 +26,7 @@ from typing import Any
 import structlog
 
 from gateway.config import Settings
-from gateway.ledger.adapt import Document, views_of
-from gateway.ledger.reconcile import Response
+from gateway.ledger.reconcile import Document, Response, responses_in
 from gateway.ledger.records import FileRecord, HeldClaim, Reason
 from gateway.ledger.store import Ledger
 from gateway.models.acknowledgements import (
@@ -135,7 +134,7 @@ def _units(
             if held_only:
                 continue
             document = _read_document(path, detected)
-            yield _Apply(kind, document_hash(digest, index, kind), views_of(document), document)
+            yield _Apply(kind, document_hash(digest, index, kind), responses_in(document), document)
             continue
         yield from _remittance_units(path, digest, index, check, held_only=held_only)
 
@@ -194,7 +193,7 @@ def _remittance_units(
                     yield _Hold(held, batch)
             elif (held is not None) == held_only:
                 # a set's end, or a full batch: (a part of) the set joins the pending views
-                pending.extend(views_of(Remittance(header=header, claims=batch)))
+                pending.extend(responses_in(Remittance(header=header, claims=batch)))
                 pending_claims += len(batch)
                 if pending_claims >= BATCH_CLAIMS:
                     yield flush()

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from gateway.ledger.adapt import Document, kind_of
+from gateway.ledger.reconcile import Document, kind_of
 from gateway.models.remittance import RemittanceHeader
 from gateway.models.responses import Finding
 from gateway.service.files import FileProblem

@@ -39,10 +39,11 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from gateway.ledger.adapt import intent_from_sent, reasons_from_findings
 from gateway.ledger.control_numbers import LedgerControlNumbers
+from gateway.ledger.correction_rules import reasons_from_findings
 from gateway.ledger.records import QueuedClaim, Reason, SubmissionRecord
 from gateway.ledger.store import Ledger, LedgerError
+from gateway.ledger.submissions import intent_from_sent
 from gateway.ledger.workers import WorkerPresence
 from gateway.models import Encounter, Kind
 from gateway.partners import Partners

@@ -8,7 +8,7 @@ numbers (``InterchangeSent`` / ``TransactionSent`` / ``ClaimSent``), and which c
 out and why (``ClaimLeftOut``).
 
 >>> result = build_837(encounters, load_partners(Path("config/partners")),
-...                    FileControlNumbers(Path("state/control-numbers.json")))  # doctest: +SKIP
+...                    MemoryAllocator())  # doctest: +SKIP
 >>> for built in result.interchanges:                                           # doctest: +SKIP
 ...     built.sent.isa13, [t.claim_ids for t in built.sent.transactions]
 """

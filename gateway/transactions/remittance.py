@@ -129,18 +129,22 @@ def claim_outcome(claim: Claim, reductions: frozenset[str] | None = None) -> Cla
         reductions = frozenset(codes.table("outcome_rules"))
     denied = False
     patient = False
-    for adj in claim.adjustments:
+    for adj in (*claim.adjustments, *(a for line in claim.lines for a in line.adjustments)):
         if adj.group == "PR":
             patient = patient or adj.amount > 0
-        elif adj.reason not in reductions and adj.amount > 0:
+        elif is_denial(adj, reductions):
             denied = True
-    for line in claim.lines:
-        for adj in line.adjustments:
-            if adj.group == "PR":
-                patient = patient or adj.amount > 0
-            elif adj.reason not in reductions and adj.amount > 0:
-                denied = True
     return _verdict(status, claim.paid_amount, claim.patient_responsibility, denied, patient)
+
+
+def is_denial(adjustment: Adjustment, reductions: frozenset[str]) -> bool:
+    """Whether a CAS adjustment denies (part of) the claim: a positive amount that is neither
+    patient responsibility (group ``PR``) nor an expected reduction (``reductions``, the CARCs
+    of ``gateway/codes/outcome_rules`` such as 45). Codes are compared as the TR3 writes them
+    (upper case): ``pr`` is not ``PR``. The reader's hot loop applies the same test inline."""
+    if adjustment.group == "PR" or adjustment.reason in reductions:
+        return False
+    return adjustment.amount > 0
 
 
 def _verdict(
@@ -918,6 +922,7 @@ __all__ = [
     "RemittanceItem",
     "RemittanceReader",
     "claim_outcome",
+    "is_denial",
     "iter_remittance",
     "read_remittance",
 ]

@@ -5,20 +5,27 @@
   payer claim control number is known), send a replacement ``7`` or a void ``8`` with REF*F8
   carrying that number; a partner marked ``frequency_1_only`` (e.g. Medicare) always gets ``1``.
 - :func:`correction_document` is what ``corrections/<claim_id>.json`` holds: the encounter as last
-  submitted plus a ``rejection`` block; :func:`read_correction` takes such a document back (the
-  staff member edited the encounter and dropped the file into the encounter inbox).
+  submitted plus a ``rejection`` block (:func:`correction_text` is that file's text);
+  :func:`read_correction` takes such a document back (the staff member edited the encounter and
+  dropped the file into the encounter inbox).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from gateway.ledger.lifecycle import ClaimState
-from gateway.ledger.records import ClaimRecord, QueueItem
+from gateway.ledger.records import ClaimRecord, QueueItem, Reason
+
+if TYPE_CHECKING:
+    from gateway.edits import Finding
+    from gateway.transactions.claim837_envelope import ClaimLeftOut
 
 __all__ = [
     "ADJUDICATED_STATES",
@@ -29,10 +36,12 @@ __all__ = [
     "VoidPlan",
     "correction_document",
     "correction_file_name",
+    "correction_text",
     "item_data",
     "plan_resubmission",
     "plan_void",
     "read_correction",
+    "reasons_from_findings",
 ]
 
 S = ClaimState
@@ -185,6 +194,25 @@ def correction_document(item: QueueItem) -> dict[str, Any]:
     return document
 
 
+def correction_text(item: QueueItem) -> str:
+    """The text of ``corrections/<claim_id>.json``: the correction document as indented JSON
+    (money as decimal strings, dates ISO 8601), ending in a newline."""
+    return (
+        json.dumps(correction_document(item), default=_json_value, indent=2, ensure_ascii=False)
+        + "\n"
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
 def read_correction(document: Mapping[str, Any]) -> CorrectionDocument | None:
     """A corrected encounter from a correction file, or None when it has no ``rejection``."""
     rejection = document.get(REJECTION_KEY)
@@ -200,3 +228,18 @@ def read_correction(document: Mapping[str, Any]) -> CorrectionDocument | None:
             f"{encounter.get('claim_id')!r}; keep the claim id as it was"
         )
     return CorrectionDocument(claim_id, encounter, rejection)
+
+
+def reasons_from_findings(findings: Iterable[Finding | ClaimLeftOut]) -> tuple[Reason, ...]:
+    """Scrubber findings (errors only) or builder left-outs as correction reasons."""
+    from gateway.transactions.claim837_envelope import ClaimLeftOut  # the builder loads lazily
+
+    reasons: list[Reason] = []
+    for found in findings:
+        if isinstance(found, ClaimLeftOut):
+            reasons.append(
+                Reason("BUILD", found.reason, found.path, "correct the encounter and resubmit")
+            )
+        elif found.is_error:
+            reasons.append(Reason(str(found.code), found.message, found.path, found.hint))
+    return tuple(reasons)
