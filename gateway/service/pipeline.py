@@ -11,7 +11,7 @@
   be claims leave a quarantine record (``gateway.service.unreadable``); a file written to after it
   was taken is read again; a file that fails ``MAX_ATTEMPTS`` times is quarantined. A correction
   document from ``corrections/`` dropped back in resubmits its claim by the rules of
-  ``gateway.ledger.queue``.
+  ``gateway.ledger.correction_rules``.
 - **batching and submission**: ``gateway.service.submit.Submitter`` (write-ahead, exactly once).
 - **responses**: pulled from each partner's transport into the responses inbox, claimed, checked
   in one streamed pass (``gateway.service.responses``: complete envelopes, 835 balancing, TR3),
