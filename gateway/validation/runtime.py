@@ -36,10 +36,17 @@ class Runtime:
             found = self._checkers[external_codes] = ElementChecker(codes)
         return found
 
-    def map_for(self, icvn: str, vriic: str, fic: str) -> Program | None:
-        """The program for a group, looked up in ``maps.xml`` the way pyx12 does."""
+    def program_for_group(
+        self, interchange_version: str, group_version: str, functional_id: str
+    ) -> Program | None:
+        """The compiled guide for a functional group: ISA12 (``00501``), GS08 (``005010X222A1``)
+        and GS01 (``HC``) looked up in pyx12's ``maps.xml`` (there: icvn, vriic and fic)."""
         for entry in self.specs.index:
-            if entry.icvn == icvn and entry.vriic == vriic and entry.fic == fic:
+            if (
+                entry.icvn == interchange_version
+                and entry.vriic == group_version
+                and entry.fic == functional_id
+            ):
                 return self.programs.get(entry.file)
         return None
 

@@ -423,3 +423,197 @@ class EnvelopeChecker:
         )
         self._st = None
         self.in_set = False
+
+
+def _as_int(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+#: A trail finding: the envelope level it belongs to (``isa``, ``gs`` or ``st``), its code, and
+#: what to say.
+TrailFinding = tuple[str, DefectCode, str]
+
+
+class ControlTrail:
+    """The envelope bookkeeping of pyx12's reader (``x12file``), for the TR3 validator.
+
+    ``EnvelopeChecker`` above reports envelope defects where the tokenizer meets them; the
+    validator must place them exactly where pyx12 does (its agreement tests hold it to that), so it
+    keeps pyx12's stack of open envelopes instead: ``check`` is given each envelope segment's
+    elements and returns what pyx12's reader finds there (duplicate control numbers, trailers that
+    do not match or count their headers, envelopes closed out of order); ``open`` is what is still
+    open (reported at the end of the input).
+    """
+
+    __slots__ = ("_gs_count", "_gs_ids", "_isa_ids", "_st_count", "_st_ids", "open")
+
+    def __init__(self) -> None:
+        self.open: list[
+            tuple[str, str]
+        ] = []  # (ISA | GS | ST, its control number), outermost first
+        self._isa_ids: list[str] = []
+        self._gs_ids: list[str] = []
+        self._st_ids: list[str] = []
+        self._gs_count = 0
+        self._st_count = 0
+
+    def check(self, tag: str, els: list[str], sub: str, segments: int) -> list[TrailFinding]:
+        """The findings for one envelope segment (``els`` without the tag); ``segments`` is the
+        set's segment count including this one (SE01's value when right)."""
+        if tag == "ISA":
+            return self._isa(els)
+        if tag == "GS":
+            return self._gs(els, sub)
+        if tag == "ST":
+            return self._st(els, sub)
+        if tag == "IEA":
+            return self._iea(els, sub)
+        if tag == "GE":
+            return self._ge(els, sub)
+        return self._se(els, sub, segments)
+
+    def _isa(self, els: list[str]) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        if len(els) != 16:
+            found.append(
+                ("isa", DefectCode.TA1_024, f"The ISA has {len(els)} elements instead of 16.")
+            )
+        control = els[12] if len(els) > 12 else ""
+        if control in self._isa_ids:
+            found.append(
+                (
+                    "isa",
+                    DefectCode.TA1_025,
+                    f"Interchange control number {control!r} is used twice in this file.",
+                )
+            )
+        self.open.append(("ISA", control))
+        self._isa_ids.append(control)
+        self._gs_count = 0
+        self._gs_ids = []
+        return found
+
+    def _gs(self, els: list[str], sub: str) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        control = els[5].rstrip(sub) if len(els) > 5 else ""
+        if control in self._gs_ids:
+            found.append(
+                (
+                    "gs",
+                    DefectCode.AK905_19,
+                    f"Group control number {control!r} is used twice in this interchange.",
+                )
+            )
+        self._gs_count += 1
+        self._gs_ids.append(control)
+        self.open.append(("GS", control))
+        self._st_count = 0
+        self._st_ids = []
+        return found
+
+    def _st(self, els: list[str], sub: str) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        control = els[1].rstrip(sub) if len(els) > 1 else ""
+        if control in self._st_ids:
+            found.append(
+                (
+                    "st",
+                    DefectCode.IK502_23,
+                    f"Transaction set control number {control!r} is used twice in this group.",
+                )
+            )
+        self._st_count += 1
+        self._st_ids.append(control)
+        self.open.append(("ST", control))
+        return found
+
+    def _iea(self, els: list[str], sub: str) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        trail = self.open
+        if trail and trail[-1][0] != "ISA":
+            found.append(
+                (
+                    "isa",
+                    DefectCode.TA1_024,
+                    f"The {trail[-1][0]} envelope is not closed before IEA.",
+                )
+            )
+            del trail[-1]
+        iea = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+        if not trail:
+            found.append(("isa", DefectCode.TA1_024, "IEA without an open ISA."))
+            return found
+        if trail[-1][1] != iea[1]:
+            found.append(
+                (
+                    "isa",
+                    DefectCode.TA1_001,
+                    f"IEA02 ({iea[1]!r}) does not match ISA13 ({trail[-1][1]!r}).",
+                )
+            )
+        if _as_int(iea[0]) != self._gs_count:
+            found.append(
+                (
+                    "isa",
+                    DefectCode.TA1_021,
+                    f"IEA01 says {iea[0]!r} functional groups; there are {self._gs_count}.",
+                )
+            )
+        del trail[-1]
+        return found
+
+    def _ge(self, els: list[str], sub: str) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        trail = self.open
+        if trail and trail[-1][0] != "GS":
+            found.append(
+                ("gs", DefectCode.AK905_3, f"The {trail[-1][0]} envelope is not closed before GE.")
+            )
+            del trail[-1]
+        ge = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+        if trail:
+            if trail[-1][1] != ge[1]:
+                found.append(
+                    (
+                        "gs",
+                        DefectCode.AK905_4,
+                        f"GE02 ({ge[1]!r}) does not match GS06 ({trail[-1][1]!r}).",
+                    )
+                )
+            if _as_int(ge[0]) != self._st_count:
+                found.append(
+                    (
+                        "gs",
+                        DefectCode.AK905_5,
+                        f"GE01 says {ge[0]!r} transaction sets; there are {self._st_count}.",
+                    )
+                )
+            del trail[-1]
+        return found
+
+    def _se(self, els: list[str], sub: str, segments: int) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        trail = self.open
+        se = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+        if trail:
+            if trail[-1][0] != "ST" or trail[-1][1] != se[1]:
+                found.append(
+                    (
+                        "st",
+                        DefectCode.IK502_3,
+                        f"SE02 ({se[1]!r}) does not match ST02 ({trail[-1][1]!r}).",
+                    )
+                )
+            if _as_int(se[0]) != segments:
+                found.append(
+                    (
+                        "st",
+                        DefectCode.IK502_4,
+                        f"SE01 says {se[0]!r} segments; the set has {segments}.",
+                    )
+                )
+            del trail[-1]
+        return found
