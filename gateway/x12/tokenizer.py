@@ -11,7 +11,6 @@ written by UTF-8 systems read correctly.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from itertools import chain, count, repeat
@@ -35,17 +34,28 @@ CHUNK_SIZE = 1 << 16  # small chunks keep the working set in cache: faster than 
 _TAG = attrgetter("tag")
 
 try:  # the hot path in C; the Python below is the reference and the fallback
-    if os.environ.get("GATEWAY_X12_PURE_PYTHON"):
-        raise ImportError("GATEWAY_X12_PURE_PYTHON is set")
     from gateway.x12 import _speedups
-except ImportError:  # built without a C compiler, or turned off: the Python path below, then
+except ImportError:  # built without a C compiler: the Python path below, then
     _speedups = None  # type: ignore[assignment]
 _Splitter = Callable[[str, str, str, Span, type[Segment]], tuple[list[Segment], int, bool, int]]
 _STATUS_TAIL = 0  # split_regular stopped at an incomplete segment (else at an irregular one)
 _split_regular: _Splitter | None = _speedups.split_regular if _speedups is not None else None
 
 ACCELERATED = _split_regular is not None
-"""Whether the tokenizer's C hot path is in use (``GATEWAY_X12_PURE_PYTHON=1`` turns it off)."""
+"""Whether the tokenizer's C hot path is in use (``use_accelerated(False)`` turns it off)."""
+
+PURE_PYTHON_ENV = "GATEWAY_X12_PURE_PYTHON"
+"""The environment switch the entry points (the CLI, the benches, the tests) honour: when it is
+set they call ``use_accelerated(False)``. This module never reads the environment itself."""
+
+
+def use_accelerated(enabled: bool) -> bool:
+    """Turn the C hot path on (when it was built) or off for the tokenizers made from now on;
+    returns whether it is in use."""
+    global _split_regular, ACCELERATED  # the process-wide choice, made once at start
+    _split_regular = _speedups.split_regular if enabled and _speedups is not None else None
+    ACCELERATED = _split_regular is not None
+    return ACCELERATED
 
 
 def _valid_tag(tag: str) -> bool:
