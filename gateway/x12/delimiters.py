@@ -59,7 +59,7 @@ class DetectedHeader:
     irregular: str | None = None
 
 
-def detect(isa: str) -> DetectedHeader | None:
+def detect_isa(isa: str) -> DetectedHeader | None:
     """Read the delimiters from text that starts with ``ISA``.
 
     The fixed positions are used when they hold together (element separator at offset 3 and at every
@@ -188,7 +188,7 @@ def detect_wrap(text: str) -> tuple[int, str] | None:
     full = complete[:-1]  # the last record (of the file, or of what came so far) may be short
     if width < 20 or any(len(line) != width for line in full) or len(complete[-1]) > width:
         return None
-    header = detect(("".join(complete) + lines[-1])[: ISA_LENGTH + 64])
+    header = detect_isa(("".join(complete) + lines[-1])[: ISA_LENGTH + 64])
     if header is None or header.delimiters.segment in "\r\n":
         return None
     term = header.delimiters.segment

@@ -18,7 +18,13 @@ from operator import attrgetter
 from typing import BinaryIO
 
 from gateway.x12.defects import LENIENT, Defect, DefectCode, Policy, Severity, X12Error
-from gateway.x12.delimiters import ISA_LENGTH, Delimiters, detect, detect_headless, detect_wrap
+from gateway.x12.delimiters import (
+    ISA_LENGTH,
+    Delimiters,
+    detect_headless,
+    detect_isa,
+    detect_wrap,
+)
 from gateway.x12.envelope import ENVELOPE_TAGS, EnvelopeChecker
 from gateway.x12.location import Location
 from gateway.x12.segment import _NEW, Segment, Span, Wrap
@@ -314,7 +320,7 @@ class Tokenizer:
                     self._skip_junk(junk)
                     buf = buf[start:]
                 return buf
-            header = detect(buf[start : start + ISA_LENGTH + 64])
+            header = detect_isa(buf[start : start + ISA_LENGTH + 64])
             if header is None:
                 # "ISA" inside some other text: skip past it
                 self._skip_junk(buf[: start + 3])
