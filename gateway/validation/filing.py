@@ -18,6 +18,7 @@ from gateway.validation.results import (
     fast_location,
 )
 from gateway.x12 import Defect, DefectCode, Location, Severity
+from gateway.x12.envelope import read_isa
 
 CACHE_LIMIT = 20_000  # memo entries kept per map node before a cache is cleared (bounds memory)
 RESEND = "Correct the file at its source and send it again."
@@ -309,7 +310,7 @@ class Filer:
     ) -> ValidationResult:
         interchanges = []
         for i in self.interchanges:
-            isa = i.isa + [""] * 16
+            isa = read_isa(i.isa)
 
             groups = tuple(
                 GroupResult(
@@ -339,15 +340,15 @@ class Filer:
             )
             interchanges.append(
                 InterchangeResult(
-                    isa[12],
-                    isa[4],
-                    isa[5].strip(),
-                    isa[6],
-                    isa[7].strip(),
-                    isa[8],
-                    isa[9],
-                    isa[14],
-                    isa[13] == "1",
+                    isa.control_number,
+                    isa.sender_qualifier,
+                    isa.sender_id.strip(),
+                    isa.receiver_qualifier,
+                    isa.receiver_id.strip(),
+                    isa.date,
+                    isa.time,
+                    isa.usage_indicator,
+                    isa.acknowledgment_requested == "1",
                     groups,
                     tuple(i.defects),
                     i.index,
