@@ -50,14 +50,12 @@ _split_regular: _Splitter | None = _speedups.split_regular if _speedups is not N
 ACCELERATED = _split_regular is not None
 """Whether the tokenizer's C hot path is in use (``use_accelerated(False)`` turns it off)."""
 
+#: The switch the entry points (CLI, benches, tests) read: set, they call use_accelerated(False)
 PURE_PYTHON_ENV = "GATEWAY_X12_PURE_PYTHON"
-"""The environment switch the entry points (the CLI, the benches, the tests) honour: when it is
-set they call ``use_accelerated(False)``. This module never reads the environment itself."""
 
 
 def use_accelerated(enabled: bool) -> bool:
-    """Turn the C hot path on (when it was built) or off for the tokenizers made from now on;
-    returns whether it is in use."""
+    """Turn the C path on (if built) or off for tokenizers made from now on; whether it is on."""
     global _split_regular, ACCELERATED  # the process-wide choice, made once at start
     _split_regular = _speedups.split_regular if enabled and _speedups is not None else None
     ACCELERATED = _split_regular is not None
