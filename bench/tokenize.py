@@ -31,6 +31,10 @@ CHUNK = 1 << 16
 
 def run_ours(path: str) -> int:
     from gateway.x12 import read_segments
+    from gateway.x12.tokenizer import PURE_PYTHON_ENV, use_accelerated
+
+    if os.environ.get(PURE_PYTHON_ENV):  # the documented switch: the pure-Python reference
+        use_accelerated(False)
 
     count = 0
     with open(path, "rb") as stream:

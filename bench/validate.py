@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gateway.spec_cache import install_spec_cache  # noqa: E402
 from gateway.validation.spec import SUPPORTED_MAPS  # noqa: E402
 from gateway.validation.validator import Options, reset_caches, validate  # noqa: E402
 from tests.test_validation_samples import claims_837p, remittance_835  # noqa: E402
@@ -98,6 +99,7 @@ def main() -> int:
     parser.add_argument("--pyx12-claims", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    install_spec_cache()  # ours loads its maps from the compiled-spec cache, as the CLI does
     pyx12_run = _pyx12()
     options = Options(external_codes=True)  # our default, and what pyx12 checks by default
     print(f"{'input':<34}{'MB':>8}{'ours MB/s':>12}{'pyx12 MB/s':>12}{'ratio':>9}")

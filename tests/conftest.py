@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from gateway.x12.tokenizer import PURE_PYTHON_ENV, use_accelerated
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # tests never read or write the user's own data folder, where `gateway codes update` installs lists
 os.environ["GATEWAY_DATA_DIR"] = tempfile.mkdtemp(prefix="gateway-test-data-")
+if os.environ.get(PURE_PYTHON_ENV):  # the documented switch holds for a test run too
+    use_accelerated(False)
 
 
 def corpus_dir() -> Path | None:

@@ -150,3 +150,34 @@ def test_worker_thread_writes_nothing_beside_anything(tmp_path: Path) -> None:
         os.chdir(cwd)
     assert report.ok
     assert before == set(os.listdir(tmp_path))
+
+
+def test_pyx12_logs_reach_no_handler_and_the_logger_is_left_as_found() -> None:
+    """pyx12's log records (which quote values) stay out of the application's handlers while a
+    check runs, and the ``pyx12`` logger is configured only for that time, not at import."""
+    import logging
+
+    secret = "ZQXJVW" * 20
+    bad = VALID_837P.replace("NM1*QC*1*SMITH*LILY~", f"NM1*QC*1*{secret}*LILY~", 1)
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    pyx12_logger = logging.getLogger("pyx12")
+    handlers_before = list(pyx12_logger.handlers)
+    assert pyx12_logger.propagate
+    root = logging.getLogger()
+    keep = Keep(logging.DEBUG)
+    root.addHandler(keep)
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        assert not check(bad.encode()).ok
+    finally:
+        root.removeHandler(keep)
+        root.setLevel(level)
+    assert not [r for r in seen if r.name.startswith("pyx12")]
+    assert pyx12_logger.propagate
+    assert pyx12_logger.handlers == handlers_before

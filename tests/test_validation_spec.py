@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.spec_cache import SpecFileCache, default_cache_dir
 from gateway.validation import compiled
 from gateway.validation.spec import (
     MAXINT,
@@ -80,16 +81,33 @@ def test_bad_map_name_is_refused() -> None:
 def test_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled specs are cached privately per pyx12 version and read back equal."""
     monkeypatch.setenv("GATEWAY_CACHE_DIR", str(tmp_path / "cache"))
-    built = compiled.build()
-    path = compiled.cache_file()
+    cache = SpecFileCache(default_cache_dir())
+    built = compiled.build(cache)
+    path = cache.path(compiled.cache_key())
+    assert path.parent == tmp_path / "cache"
     assert compiled.pyx12_version() in path.name
     assert path.stat().st_mode & 0o777 == 0o600
-    assert built == compiled._read(path)
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert built == cache.load(compiled.cache_key())
 
 
-def test_corrupt_cache_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     """A damaged cache file is not used (the maps are parsed again)."""
-    monkeypatch.setenv("GATEWAY_CACHE_DIR", str(tmp_path))
-    path = compiled.cache_file()
-    path.write_bytes(b"not a pickle")
-    assert compiled._read(path) is None
+    cache = SpecFileCache(tmp_path)
+    cache.path(compiled.cache_key()).write_bytes(b"not a pickle")
+    assert cache.load(compiled.cache_key()) is None
+
+
+def test_installed_cache_is_filled_and_then_used(tmp_path: Path) -> None:
+    """With a cache installed, the specs are parsed once and kept, then loaded from the cache."""
+    cache = SpecFileCache(tmp_path)
+    compiled.specs.cache_clear()
+    compiled.use_spec_cache(cache)
+    try:
+        first = compiled.specs()
+        assert cache.load(compiled.cache_key()) == first
+        compiled.specs.cache_clear()
+        assert compiled.specs() == first
+    finally:
+        compiled.use_spec_cache(None)
+        compiled.specs.cache_clear()

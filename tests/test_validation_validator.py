@@ -216,7 +216,7 @@ _VALID = [
 )
 def test_fast_path_never_hides_a_finding(which: int, changes: list[tuple[int, str]]) -> None:
     """The generated fast test says "clean" exactly when the element checks find nothing."""
-    from gateway.validation.validator import _runtime
+    from gateway.validation.runtime import shared_runtime as _runtime
 
     tag, spec = _segment_specs()[which]
     values = list(_VALID[which])

@@ -22,7 +22,7 @@ from gateway.x12 import (
     Tokenizer,
     Writer,
     X12Error,
-    detect,
+    detect_isa,
     read_segments,
     serialize,
 )
@@ -202,7 +202,7 @@ def test_irregular_isa_is_read_with_a_warning() -> None:
 
 def test_4010_isa11_is_not_a_repetition_separator() -> None:
     """Before version 00402 ISA11 is a standards identifier ('U'), not a delimiter."""
-    header = detect(isa(Delimiters()).replace("*^*00501*", "*U*00401*"))
+    header = detect_isa(isa(Delimiters()).replace("*^*00501*", "*U*00401*"))
     assert header is not None
     assert header.delimiters.repetition is None
 
@@ -301,7 +301,7 @@ def test_unterminated_last_segment() -> None:
 def test_a_non_ascii_digit_in_the_isa_version_is_not_a_crash() -> None:
     """'²'.isdigit() is true but int('²') fails: ISA12 must be read as ASCII digits."""
     header = isa(Delimiters()).replace("00501", "\u00b200501"[:5])
-    assert detect(header) is not None
+    assert detect_isa(header) is not None
     reader = read_segments(header.encode("latin-1") + b"IEA*0*000000101~")
     assert [s.tag for s in reader] == ["ISA", "IEA"]
 
@@ -537,7 +537,7 @@ def test_writer_isa_is_fixed_width_and_newline_optional() -> None:
     )
     assert len(text) == 107
     assert text.endswith("*:~\n")
-    header = detect(text)
+    header = detect_isa(text)
     assert header is not None
     assert header.delimiters == Delimiters()
 

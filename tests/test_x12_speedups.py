@@ -263,3 +263,15 @@ def test_several_interchanges_with_other_delimiters() -> None:
     )
     rows = assert_same((first + second).encode(), 3, 50, 1 << 16)
     assert [r[0] for r in rows].count("ISA") == 2
+
+
+def test_use_accelerated_switches_new_tokenizers_and_back() -> None:
+    """``use_accelerated(False)`` (what the entry points call for GATEWAY_X12_PURE_PYTHON) makes new
+    tokenizers take the pure-Python path; ``use_accelerated(True)`` brings the C path back."""
+    try:
+        assert tokenizer_module.use_accelerated(False) is False
+        assert not tokenizer_module.ACCELERATED
+        assert tokenizer_module.Tokenizer()._accelerated is None
+    finally:
+        assert tokenizer_module.use_accelerated(True) is True
+    assert tokenizer_module.Tokenizer()._accelerated is split_regular

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -92,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_in(words))
     args = parser.parse_args(words)
+    _set_up_engines()
     try:
         code = int(args.func(args))
     except UsageError as exc:
@@ -102,6 +104,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         code = EXIT_OK
     return code
+
+
+def _set_up_engines() -> None:
+    """The validator's compiled maps kept in the user's cache folder; the tokenizer's C hot path
+    off when ``GATEWAY_X12_PURE_PYTHON`` is set."""
+    from gateway.spec_cache import install_spec_cache
+    from gateway.x12.tokenizer import PURE_PYTHON_ENV, use_accelerated
+
+    install_spec_cache()
+    if os.environ.get(PURE_PYTHON_ENV):
+        use_accelerated(False)
 
 
 def run() -> None:

@@ -49,6 +49,14 @@ from gateway.transactions.claim837_common import (
 )
 from gateway.transactions.control_numbers import ControlNumberAllocator
 from gateway.x12 import X12Error
+from gateway.x12.envelope import (
+    GroupHeader,
+    InterchangeHeader,
+    ge_segment,
+    gs_segment,
+    iea_segment,
+    isa_segment,
+)
 
 __all__ = [
     "MAX_CLAIMS_PER_HL",
@@ -248,35 +256,38 @@ class InterchangeWriter:
         p = self.partner
         self.isa13 = f"{self.allocator.next_isa13(p.name):09d}"
         self.gs06 = str(self.allocator.next_gs06(p.name))
-        w = self.w
-        isa = w.isa(
-            p.authorization_qualifier,  # ISA01
-            p.authorization_information,  # ISA02
-            p.security_qualifier,  # ISA03
-            p.security_information,  # ISA04
-            p.isa_sender_qualifier,  # ISA05
-            p.isa_sender_id,  # ISA06
-            p.isa_receiver_qualifier,  # ISA07
-            p.isa_receiver_id,  # ISA08
-            self._date[2:],  # ISA09 interchange date YYMMDD
-            self._time,  # ISA10 interchange time HHMM
-            "00501",  # ISA12 interchange control version number
-            self.isa13,  # ISA13 interchange control number
-            p.acknowledgment_requested,  # ISA14 acknowledgment requested (TA1)
-            p.usage_indicator,  # ISA15 usage indicator T/P
+        isa = isa_segment(
+            self.w,
+            InterchangeHeader(
+                sender_qualifier=p.isa_sender_qualifier,
+                sender_id=p.isa_sender_id,
+                receiver_qualifier=p.isa_receiver_qualifier,
+                receiver_id=p.isa_receiver_id,
+                date=self._date[2:],  # ISA09 interchange date YYMMDD
+                time=self._time,  # ISA10 interchange time HHMM
+                control_number=self.isa13,
+                acknowledgment_requested=p.acknowledgment_requested,  # ISA14 (TA1)
+                usage_indicator=p.usage_indicator,  # ISA15 T/P
+                version="00501",  # ISA12 interchange control version number
+                authorization_qualifier=p.authorization_qualifier,
+                authorization_information=p.authorization_information,
+                security_qualifier=p.security_qualifier,
+                security_information=p.security_information,
+            ),
         )
         # GS01 HC health care claim, GS02/GS03 application sender/receiver codes, GS04 date,
         # GS05 time, GS06 group control number, GS07 X (ASC X12), GS08 version/release/industry
-        gs = w.segment(
-            "GS",
-            "HC",
-            p.gs_sender_code,
-            p.gs_receiver_code,
-            self._date,
-            self._time,
-            self.gs06,
-            "X",
-            self.implementation,
+        gs = gs_segment(
+            self.w,
+            GroupHeader(
+                functional_id="HC",
+                application_sender=p.gs_sender_code,
+                application_receiver=p.gs_receiver_code,
+                date=self._date,
+                time=self._time,
+                control_number=self.gs06,
+                version=self.implementation,
+            ),
         )
         return isa + gs
 
@@ -353,8 +364,7 @@ class InterchangeWriter:
         """GE and IEA, and the record of the whole interchange."""
         if not self._sets:
             raise RuntimeError("an interchange needs at least one transaction set")
-        w = self.w
-        text = w.segment("GE", str(len(self._sets)), self.gs06) + w.segment("IEA", "1", self.isa13)
+        text = ge_segment(self.w, len(self._sets), self.gs06) + iea_segment(self.w, 1, self.isa13)
         sent = InterchangeSent(
             partner=self.partner.name,
             kind=self.kind,

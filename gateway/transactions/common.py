@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from gateway.models.responses import Envelope, Finding, FindingSeverity, SourceLocation
 from gateway.x12 import Defect, Location, Segment
+from gateway.x12.envelope import read_isa
 
 _CACHE_LIMIT = 8192
 AMOUNTS: dict[str, Decimal] = {}
@@ -116,15 +117,16 @@ class EnvelopeTracker:
         """Take note of an ISA or GS segment (other segments are ignored)."""
         tag = seg.tag
         if tag == "ISA":
+            isa = read_isa(seg.elements)
             self._interchange = (
-                seg.get(13).strip(),
-                seg.get(6).strip(),
-                seg.get(5).strip(),
-                seg.get(8).strip(),
-                seg.get(7).strip(),
-                parse_date(seg.get(9).strip()),
-                seg.get(10).strip(),
-                seg.get(15).strip(),
+                isa.control_number.strip(),
+                isa.sender_id.strip(),
+                isa.sender_qualifier.strip(),
+                isa.receiver_id.strip(),
+                isa.receiver_qualifier.strip(),
+                parse_date(isa.date.strip()),
+                isa.time.strip(),
+                isa.usage_indicator.strip(),
             )
             self._group = ("", "", "", "", "")
         elif tag == "GS":

@@ -38,6 +38,14 @@ from gateway.validation.validator import (
     ValidationResult,
 )
 from gateway.x12 import Defect, DefectCode, Delimiters, Severity, Writer, read_segments
+from gateway.x12.envelope import (
+    GroupHeader,
+    InterchangeHeader,
+    ge_segment,
+    gs_segment,
+    iea_segment,
+    isa_segment,
+)
 
 __all__ = ["AckError", "AckHeader", "ack_999", "ack_ta1"]
 
@@ -252,13 +260,19 @@ def _usage(value: str) -> str:
 
 
 def _isa_back(w: Writer, isa: InterchangeResult, header: AckHeader, when: datetime) -> str:
-    return w.isa(
-        "00", "", "00", "",
-        _safe(isa.receiver_qualifier, 2), _safe(isa.receiver, 15),
-        _safe(isa.sender_qualifier, 2), _safe(isa.sender, 15),
-        when.strftime("%y%m%d"), when.strftime("%H%M"), "00501",
-        f"{header.interchange_control:09d}", "0", _usage(header.usage or isa.usage),
-    )  # fmt: skip
+    """The answer's ISA: the acknowledged interchange's sender and receiver swapped."""
+    back = InterchangeHeader(
+        sender_qualifier=_safe(isa.receiver_qualifier, 2),
+        sender_id=_safe(isa.receiver, 15),
+        receiver_qualifier=_safe(isa.sender_qualifier, 2),
+        receiver_id=_safe(isa.sender, 15),
+        date=when.strftime("%y%m%d"),
+        time=when.strftime("%H%M"),
+        control_number=f"{header.interchange_control:09d}",
+        acknowledgment_requested="0",
+        usage_indicator=_usage(header.usage or isa.usage),
+    )
+    return isa_segment(w, back)
 
 
 def ack_999(
@@ -282,15 +296,24 @@ def ack_999(
     first_isa, first_group = answerable[0]
     out = [
         _isa_back(w, first_isa, header, when),
-        w.segment("GS", "FA", _safe(first_group.receiver, 15), _safe(first_group.sender, 15),
-                  when.strftime("%Y%m%d"),
-                  when.strftime("%H%M"), str(header.group_control), "X", VERSION_999),
-    ]  # fmt: skip
+        gs_segment(
+            w,
+            GroupHeader(
+                functional_id="FA",
+                application_sender=_safe(first_group.receiver, 15),
+                application_receiver=_safe(first_group.sender, 15),
+                date=when.strftime("%Y%m%d"),
+                time=when.strftime("%H%M"),
+                control_number=str(header.group_control),
+                version=VERSION_999,
+            ),
+        ),
+    ]
     claims = _claims_of((s for _, g in answerable for s in g.sets), source)
     for number, (_, group) in enumerate(answerable, 1):
         out.extend(_group_999(w, group, number, claims))
-    out.append(w.segment("GE", str(len(answerable)), str(header.group_control)))
-    out.append(w.segment("IEA", "1", f"{header.interchange_control:09d}"))
+    out.append(ge_segment(w, len(answerable), str(header.group_control)))
+    out.append(iea_segment(w, 1, f"{header.interchange_control:09d}"))
     return "".join(out)
 
 
@@ -356,5 +379,5 @@ def ack_ta1(result: ValidationResult, header: AckHeader | None = None) -> str:
                 "TA1", _safe(isa.control, 9), _safe(isa.date, 6), _safe(isa.time, 4), status, note
             )
         )
-    out.append(w.segment("IEA", "0", f"{header.interchange_control:09d}"))
+    out.append(iea_segment(w, 0, f"{header.interchange_control:09d}"))  # a TA1 is no group
     return "".join(out)

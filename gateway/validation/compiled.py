@@ -1,25 +1,35 @@
-"""The compiled spec cache: pyx12's maps parsed once per pyx12 version, then loaded in milliseconds.
+"""The compiled specs: pyx12's maps parsed once per pyx12 version, then loaded in milliseconds.
 
-Parsing the XML maps takes a few hundred milliseconds; the parsed, frozen ``Specs`` are pickled into
-the user's cache folder (``$XDG_CACHE_HOME/x12-claim-gateway`` or ``~/.cache/...``), keyed by the
-pyx12 version and this module's format number. Nothing is ever written into site-packages. The
-cache is private (folder 0o700, file 0o600) and is read only when it belongs to the current user;
-a missing, stale or unreadable cache is rebuilt from the maps.
+Parsing the XML maps takes a few hundred milliseconds. Where the parsed, frozen ``Specs`` are kept
+between runs is the caller's decision, not this layer's: an entry point (the CLI, the service, a
+benchmark) installs a ``SpecCache`` with ``use_spec_cache`` (``gateway.spec_cache`` keeps
+them in the user's private cache folder); without one the maps are simply parsed once per process.
+A cache is asked for the specs under ``cache_key()`` (the pyx12 version and this module's format
+number) and given freshly parsed ones to keep.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pickle
-import tempfile
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
+from typing import Protocol
 
 from gateway.validation.spec import Specs, load_specs
 
 FORMAT = 1  # bump when the spec dataclasses change shape
+
+
+class SpecCache(Protocol):
+    """Somewhere to keep compiled specs between runs."""
+
+    def load(self, key: str) -> Specs | None:
+        """The specs kept under ``key``, or None (missing, stale, unreadable or not ours)."""
+
+    def store(self, key: str, specs: Specs) -> None:
+        """Keep ``specs`` under ``key`` (failing quietly: the maps can always be parsed again)."""
+
+
+_installed: list[SpecCache] = []  # at most one: the cache an entry point installed
 
 
 def pyx12_version() -> str:
@@ -30,61 +40,31 @@ def pyx12_version() -> str:
         return "unknown"
 
 
-def cache_dir() -> Path:
-    """Where compiled specs are kept: ``GATEWAY_CACHE_DIR``, else the XDG user cache folder."""
-    named = os.environ.get("GATEWAY_CACHE_DIR")
-    if named:
-        return Path(named)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "x12-claim-gateway"
+def cache_key() -> str:
+    """The name compiled specs are kept under: the pyx12 version and this module's format."""
+    return f"specs-pyx12-{pyx12_version()}-v{FORMAT}"
 
 
-def cache_file(folder: Path | None = None) -> Path:
-    """The cache file for the installed pyx12 version."""
-    return (folder or cache_dir()) / f"specs-pyx12-{pyx12_version()}-v{FORMAT}.pickle"
+def use_spec_cache(cache: SpecCache | None) -> None:
+    """Keep compiled specs in ``cache`` from now on (None: parse the maps once per process)."""
+    _installed[:] = [cache] if cache is not None else []
 
 
-def _read(path: Path) -> Specs | None:
-    try:
-        info = path.stat()
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            return None  # someone else's file: never unpickle it
-        with path.open("rb") as fh:
-            loaded = pickle.load(fh)  # noqa: S301 -- our own private cache file, owner-checked
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
-    return loaded if isinstance(loaded, Specs) else None
-
-
-def _write(path: Path, specs: Specs) -> None:
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".specs-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(specs, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        return  # a read-only home is fine: we simply parse the maps every time
-
-
-def build(folder: Path | None = None) -> Specs:
-    """Parse the maps and store them in the cache (returns the fresh specs)."""
+def build(cache: SpecCache | None = None) -> Specs:
+    """Parse the maps and give them to ``cache`` to keep (returns the fresh specs)."""
     specs = load_specs()
-    _write(cache_file(folder), specs)
+    if cache is not None:
+        cache.store(cache_key(), specs)
     return specs
 
 
 @lru_cache(maxsize=1)
 def specs() -> Specs:
-    """The specs for the supported guides: from the cache when present, else parsed and cached."""
-    path = cache_file()
-    cached = _read(path)
-    if cached is not None:
-        return cached
-    return build(path.parent)
+    """The specs for the supported guides: from the installed cache when it has them, else parsed
+    (and given to the cache)."""
+    cache = _installed[0] if _installed else None
+    if cache is not None:
+        cached = cache.load(cache_key())
+        if cached is not None:
+            return cached
+    return build(cache)

@@ -32,10 +32,38 @@ from gateway.x12 import Defect, DefectCode, Location, read_segments
 
 __all__ = ["Pyx12Report", "check", "check_in_thread", "shutdown"]
 
-# pyx12 logs every finding with the offending value in it (PHI); we report them as defects instead.
-_PYX12_LOG = logging.getLogger("pyx12")
-_PYX12_LOG.addHandler(logging.NullHandler())
-_PYX12_LOG.propagate = False
+
+class _QuietPyx12Logs:
+    """pyx12 logs every finding with the offending value in it (PHI); we report them as defects
+    instead. While any check runs (threads may overlap), the ``pyx12`` logger keeps its records to
+    itself: a null handler, no propagation to the application's handlers. When the last check
+    ends, the logger is as it was: nothing is reconfigured at import."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._handler = logging.NullHandler()
+        self._propagate = True
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                logger = logging.getLogger("pyx12")
+                self._propagate = logger.propagate
+                logger.addHandler(self._handler)
+                logger.propagate = False
+            self._running += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0:
+                logger = logging.getLogger("pyx12")
+                logger.removeHandler(self._handler)
+                logger.propagate = self._propagate
+
+
+_quiet_pyx12_logs = _QuietPyx12Logs()
 
 _SEGMENT_CODES: dict[str, str] = {
     "1": "unrecognized segment ID",
@@ -87,6 +115,11 @@ def check(data: bytes, *, file: str | None = None) -> Pyx12Report:
 
     Never raises for bad input: an unreadable file or a pyx12 failure is reported as a defect.
     """
+    with _quiet_pyx12_logs:
+        return _check(data, file)
+
+
+def _check(data: bytes, file: str | None) -> Pyx12Report:
     import pyx12.errors  # pyx12 is a heavy import: load it on first use
     import pyx12.params
     import pyx12.x12n_document

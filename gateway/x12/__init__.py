@@ -11,7 +11,7 @@ Standard library only, no I/O: bytes in, segments and defects out (and the rever
 
 from gateway.x12.defects import LENIENT, STRICT, Defect, DefectCode, Policy, Severity, X12Error
 from gateway.x12.delimiters import DEFAULT as DEFAULT_DELIMITERS
-from gateway.x12.delimiters import Delimiters, detect
+from gateway.x12.delimiters import Delimiters, detect_isa
 from gateway.x12.envelope import ENVELOPE_TAGS
 from gateway.x12.location import Location
 from gateway.x12.segment import Segment
@@ -35,7 +35,7 @@ __all__ = [
     "Tokenizer",
     "Writer",
     "X12Error",
-    "detect",
+    "detect_isa",
     "read_segments",
     "serialize",
 ]

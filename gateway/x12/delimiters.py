@@ -59,7 +59,7 @@ class DetectedHeader:
     irregular: str | None = None
 
 
-def detect(isa: str) -> DetectedHeader | None:
+def detect_isa(isa: str) -> DetectedHeader | None:
     """Read the delimiters from text that starts with ``ISA``.
 
     The fixed positions are used when they hold together (element separator at offset 3 and at every
@@ -188,10 +188,30 @@ def detect_wrap(text: str) -> tuple[int, str] | None:
     full = complete[:-1]  # the last record (of the file, or of what came so far) may be short
     if width < 20 or any(len(line) != width for line in full) or len(complete[-1]) > width:
         return None
-    header = detect(("".join(complete) + lines[-1])[: ISA_LENGTH + 64])
+    header = detect_isa(("".join(complete) + lines[-1])[: ISA_LENGTH + 64])
     if header is None or header.delimiters.segment in "\r\n":
         return None
     term = header.delimiters.segment
     if all(line.rstrip(" ").endswith(term) for line in complete):
         return None  # one segment per line (perhaps padded): nothing runs over a line break
     return width, newline
+
+
+@dataclass(frozen=True, slots=True)
+class FixedIsaHeader:
+    """An ISA read at its fixed positions as they stand (pyx12's reading, for the validator)."""
+
+    delimiters: tuple[str, str, str, str]  # segment terminator, element, component, repetition
+    version: str  # ISA12, the interchange control version (00501)
+
+
+def fixed_isa_header(text: str) -> FixedIsaHeader | None:
+    """The delimiters and version at the ISA's fixed positions (105, 3, 104, 82; 84-88), unchecked.
+
+    ``detect_isa`` is the tolerant reader (irregular widths, line breaks before the terminator);
+    the TR3 validator reads the header exactly as pyx12 does, so that its findings fall where
+    pyx12's fall. None when ``text`` does not start with 106 characters of ``ISA``.
+    """
+    if len(text) < ISA_LENGTH or not text.startswith("ISA"):
+        return None
+    return FixedIsaHeader((text[105], text[3], text[104], text[82]), text[84:89])

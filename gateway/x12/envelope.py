@@ -1,17 +1,27 @@
-"""Envelope checks: ISA/IEA, GS/GE and ST/SE pairing, control numbers and counts.
+"""Envelopes, in one place: the ISA read into named values, the envelope segments written from
+values, and the envelope checks (ISA/IEA, GS/GE and ST/SE pairing, control numbers and counts).
 
-The checker is fed envelope segments (and told of data segments found outside a transaction set) by
-the tokenizer as they stream past, so it costs nothing per ordinary segment and keeps only the open
-envelope in memory (plus the control numbers seen, to catch duplicates).
+``read_isa`` is the one ISA reader (``InterchangeHeader``); ``isa_segment``, ``gs_segment``,
+``ge_segment`` and ``iea_segment`` the one envelope writer (the 837 builder, the 999/TA1 writers and
+the simulator write their envelopes with them). ``EnvelopeChecker`` is fed envelope segments (and
+told of data segments found outside a transaction set) by the tokenizer as they stream past, so it
+costs nothing per ordinary segment and keeps only the open envelope in memory (plus the control
+numbers seen, to catch duplicates); ``ControlTrail`` is pyx12's reader bookkeeping of the same
+envelopes, for the TR3 validator, whose findings must fall where pyx12's fall.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gateway.x12.defects import Defect, DefectCode, Severity
 from gateway.x12.location import Location
 from gateway.x12.segment import Segment
+
+if TYPE_CHECKING:
+    from gateway.x12.serializer import Writer
 
 ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
@@ -423,3 +433,306 @@ class EnvelopeChecker:
         )
         self._st = None
         self.in_set = False
+
+
+def _as_int(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+#: A trail finding: the envelope level it belongs to (``isa``, ``gs`` or ``st``), its code, and
+#: what to say.
+TrailFinding = tuple[str, DefectCode, str]
+
+
+class ControlTrail:
+    """The envelope bookkeeping of pyx12's reader (``x12file``), for the TR3 validator.
+
+    ``EnvelopeChecker`` above reports envelope defects where the tokenizer meets them; the
+    validator must place them exactly where pyx12 does (its agreement tests hold it to that), so it
+    keeps pyx12's stack of open envelopes instead: ``check`` is given each envelope segment's
+    elements and returns what pyx12's reader finds there (duplicate control numbers, trailers that
+    do not match or count their headers, envelopes closed out of order); ``open`` is what is still
+    open (reported at the end of the input).
+    """
+
+    __slots__ = ("_gs_count", "_gs_ids", "_isa_ids", "_st_count", "_st_ids", "open")
+
+    def __init__(self) -> None:
+        self.open: list[
+            tuple[str, str]
+        ] = []  # (ISA | GS | ST, its control number), outermost first
+        self._isa_ids: list[str] = []
+        self._gs_ids: list[str] = []
+        self._st_ids: list[str] = []
+        self._gs_count = 0
+        self._st_count = 0
+
+    def check(self, tag: str, els: list[str], sub: str, segments: int) -> list[TrailFinding]:
+        """The findings for one envelope segment (``els`` without the tag); ``segments`` is the
+        set's segment count including this one (SE01's value when right)."""
+        if tag == "ISA":
+            return self._isa(els)
+        if tag == "GS":
+            return self._gs(els, sub)
+        if tag == "ST":
+            return self._st(els, sub)
+        if tag == "IEA":
+            return self._iea(els, sub)
+        if tag == "GE":
+            return self._ge(els, sub)
+        return self._se(els, sub, segments)
+
+    def _isa(self, els: list[str]) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        if len(els) != 16:
+            found.append(
+                ("isa", DefectCode.TA1_024, f"The ISA has {len(els)} elements instead of 16.")
+            )
+        control = els[12] if len(els) > 12 else ""
+        if control in self._isa_ids:
+            found.append(
+                (
+                    "isa",
+                    DefectCode.TA1_025,
+                    f"Interchange control number {control!r} is used twice in this file.",
+                )
+            )
+        self.open.append(("ISA", control))
+        self._isa_ids.append(control)
+        self._gs_count = 0
+        self._gs_ids = []
+        return found
+
+    def _gs(self, els: list[str], sub: str) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        control = els[5].rstrip(sub) if len(els) > 5 else ""
+        if control in self._gs_ids:
+            found.append(
+                (
+                    "gs",
+                    DefectCode.AK905_19,
+                    f"Group control number {control!r} is used twice in this interchange.",
+                )
+            )
+        self._gs_count += 1
+        self._gs_ids.append(control)
+        self.open.append(("GS", control))
+        self._st_count = 0
+        self._st_ids = []
+        return found
+
+    def _st(self, els: list[str], sub: str) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        control = els[1].rstrip(sub) if len(els) > 1 else ""
+        if control in self._st_ids:
+            found.append(
+                (
+                    "st",
+                    DefectCode.IK502_23,
+                    f"Transaction set control number {control!r} is used twice in this group.",
+                )
+            )
+        self._st_count += 1
+        self._st_ids.append(control)
+        self.open.append(("ST", control))
+        return found
+
+    def _iea(self, els: list[str], sub: str) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        trail = self.open
+        if trail and trail[-1][0] != "ISA":
+            found.append(
+                (
+                    "isa",
+                    DefectCode.TA1_024,
+                    f"The {trail[-1][0]} envelope is not closed before IEA.",
+                )
+            )
+            del trail[-1]
+        iea = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+        if not trail:
+            found.append(("isa", DefectCode.TA1_024, "IEA without an open ISA."))
+            return found
+        if trail[-1][1] != iea[1]:
+            found.append(
+                (
+                    "isa",
+                    DefectCode.TA1_001,
+                    f"IEA02 ({iea[1]!r}) does not match ISA13 ({trail[-1][1]!r}).",
+                )
+            )
+        if _as_int(iea[0]) != self._gs_count:
+            found.append(
+                (
+                    "isa",
+                    DefectCode.TA1_021,
+                    f"IEA01 says {iea[0]!r} functional groups; there are {self._gs_count}.",
+                )
+            )
+        del trail[-1]
+        return found
+
+    def _ge(self, els: list[str], sub: str) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        trail = self.open
+        if trail and trail[-1][0] != "GS":
+            found.append(
+                ("gs", DefectCode.AK905_3, f"The {trail[-1][0]} envelope is not closed before GE.")
+            )
+            del trail[-1]
+        ge = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+        if trail:
+            if trail[-1][1] != ge[1]:
+                found.append(
+                    (
+                        "gs",
+                        DefectCode.AK905_4,
+                        f"GE02 ({ge[1]!r}) does not match GS06 ({trail[-1][1]!r}).",
+                    )
+                )
+            if _as_int(ge[0]) != self._st_count:
+                found.append(
+                    (
+                        "gs",
+                        DefectCode.AK905_5,
+                        f"GE01 says {ge[0]!r} transaction sets; there are {self._st_count}.",
+                    )
+                )
+            del trail[-1]
+        return found
+
+    def _se(self, els: list[str], sub: str, segments: int) -> list[TrailFinding]:
+        found: list[TrailFinding] = []
+        trail = self.open
+        se = [e.rstrip(sub) for e in els[:2]] + ["", ""]
+        if trail:
+            if trail[-1][0] != "ST" or trail[-1][1] != se[1]:
+                found.append(
+                    (
+                        "st",
+                        DefectCode.IK502_3,
+                        f"SE02 ({se[1]!r}) does not match ST02 ({trail[-1][1]!r}).",
+                    )
+                )
+            if _as_int(se[0]) != segments:
+                found.append(
+                    (
+                        "st",
+                        DefectCode.IK502_4,
+                        f"SE01 says {se[0]!r} segments; the set has {segments}.",
+                    )
+                )
+            del trail[-1]
+        return found
+
+
+# -- the interchange and group headers as values: read and written here ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InterchangeHeader:
+    """An ISA's values by name (ISA11 and ISA16 are the repetition and component separators,
+    which belong to the delimiters). Read values stand as in the file (fixed-width padding kept)."""
+
+    sender_qualifier: str  # ISA05 interchange ID qualifier
+    sender_id: str  # ISA06 interchange sender ID
+    receiver_qualifier: str  # ISA07 interchange ID qualifier
+    receiver_id: str  # ISA08 interchange receiver ID
+    date: str  # ISA09 interchange date YYMMDD
+    time: str  # ISA10 interchange time HHMM
+    control_number: str  # ISA13 interchange control number (nine digits)
+    acknowledgment_requested: str = "0"  # ISA14: 1 asks for a TA1
+    usage_indicator: str = "P"  # ISA15: P production, T test
+    version: str = "00501"  # ISA12 interchange control version number
+    authorization_qualifier: str = "00"  # ISA01
+    authorization_information: str = ""  # ISA02
+    security_qualifier: str = "00"  # ISA03
+    security_information: str = ""  # ISA04
+
+
+@dataclass(frozen=True, slots=True)
+class GroupHeader:
+    """A GS's values by name."""
+
+    functional_id: str  # GS01 functional identifier code (HC, FA, HP, HN)
+    application_sender: str  # GS02 application sender's code
+    application_receiver: str  # GS03 application receiver's code
+    date: str  # GS04 CCYYMMDD
+    time: str  # GS05 HHMM
+    control_number: str  # GS06 group control number
+    version: str  # GS08 version / release / industry identifier code
+    agency: str = "X"  # GS07 responsible agency code (X: ASC X12)
+
+
+def read_isa(elements: Sequence[str]) -> InterchangeHeader:
+    """The one ISA reader: ISA01-ISA16 (the elements after the tag) as named values, as they stand;
+    absent elements read as empty."""
+    e = [*elements[:16], *[""] * (16 - len(elements))]
+    return InterchangeHeader(
+        sender_qualifier=e[4],
+        sender_id=e[5],
+        receiver_qualifier=e[6],
+        receiver_id=e[7],
+        date=e[8],
+        time=e[9],
+        control_number=e[12],
+        acknowledgment_requested=e[13],
+        usage_indicator=e[14],
+        version=e[11],
+        authorization_qualifier=e[0],
+        authorization_information=e[1],
+        security_qualifier=e[2],
+        security_information=e[3],
+    )
+
+
+def isa_segment(writer: Writer, header: InterchangeHeader) -> str:
+    """The fixed-width ISA for ``header`` (fields padded to their widths; ISA11 and ISA16 from the
+    writer's delimiters)."""
+    h = header
+    return writer.isa(
+        h.authorization_qualifier,  # ISA01
+        h.authorization_information,  # ISA02
+        h.security_qualifier,  # ISA03
+        h.security_information,  # ISA04
+        h.sender_qualifier,  # ISA05
+        h.sender_id,  # ISA06
+        h.receiver_qualifier,  # ISA07
+        h.receiver_id,  # ISA08
+        h.date,  # ISA09
+        h.time,  # ISA10
+        h.version,  # ISA12
+        h.control_number,  # ISA13
+        h.acknowledgment_requested,  # ISA14
+        h.usage_indicator,  # ISA15
+    )
+
+
+def gs_segment(writer: Writer, header: GroupHeader) -> str:
+    """The GS for ``header``."""
+    h = header
+    return writer.segment(
+        "GS",
+        h.functional_id,
+        h.application_sender,
+        h.application_receiver,
+        h.date,
+        h.time,
+        h.control_number,
+        h.agency,
+        h.version,
+    )
+
+
+def ge_segment(writer: Writer, sets: int, group_control_number: str) -> str:
+    """The GE closing a group of ``sets`` transaction sets (GE01) with GS06 repeated (GE02)."""
+    return writer.segment("GE", str(sets), group_control_number)
+
+
+def iea_segment(writer: Writer, groups: int, interchange_control_number: str) -> str:
+    """The IEA closing an interchange of ``groups`` functional groups (IEA01; 0 for one holding
+    only TA1s) with ISA13 repeated (IEA02)."""
+    return writer.segment("IEA", str(groups), interchange_control_number)

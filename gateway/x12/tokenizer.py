@@ -11,7 +11,6 @@ written by UTF-8 systems read correctly.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from itertools import chain, count, repeat
@@ -19,7 +18,13 @@ from operator import attrgetter
 from typing import BinaryIO
 
 from gateway.x12.defects import LENIENT, Defect, DefectCode, Policy, Severity, X12Error
-from gateway.x12.delimiters import ISA_LENGTH, Delimiters, detect, detect_headless, detect_wrap
+from gateway.x12.delimiters import (
+    ISA_LENGTH,
+    Delimiters,
+    detect_headless,
+    detect_isa,
+    detect_wrap,
+)
 from gateway.x12.envelope import ENVELOPE_TAGS, EnvelopeChecker
 from gateway.x12.location import Location
 from gateway.x12.segment import _NEW, Segment, Span, Wrap
@@ -35,17 +40,26 @@ CHUNK_SIZE = 1 << 16  # small chunks keep the working set in cache: faster than 
 _TAG = attrgetter("tag")
 
 try:  # the hot path in C; the Python below is the reference and the fallback
-    if os.environ.get("GATEWAY_X12_PURE_PYTHON"):
-        raise ImportError("GATEWAY_X12_PURE_PYTHON is set")
     from gateway.x12 import _speedups
-except ImportError:  # built without a C compiler, or turned off: the Python path below, then
+except ImportError:  # built without a C compiler: the Python path below, then
     _speedups = None  # type: ignore[assignment]
 _Splitter = Callable[[str, str, str, Span, type[Segment]], tuple[list[Segment], int, bool, int]]
 _STATUS_TAIL = 0  # split_regular stopped at an incomplete segment (else at an irregular one)
 _split_regular: _Splitter | None = _speedups.split_regular if _speedups is not None else None
 
 ACCELERATED = _split_regular is not None
-"""Whether the tokenizer's C hot path is in use (``GATEWAY_X12_PURE_PYTHON=1`` turns it off)."""
+"""Whether the tokenizer's C hot path is in use (``use_accelerated(False)`` turns it off)."""
+
+#: The switch the entry points (CLI, benches, tests) read: set, they call use_accelerated(False)
+PURE_PYTHON_ENV = "GATEWAY_X12_PURE_PYTHON"
+
+
+def use_accelerated(enabled: bool) -> bool:
+    """Turn the C path on (if built) or off for tokenizers made from now on; whether it is on."""
+    global _split_regular, ACCELERATED  # the process-wide choice, made once at start
+    _split_regular = _speedups.split_regular if enabled and _speedups is not None else None
+    ACCELERATED = _split_regular is not None
+    return ACCELERATED
 
 
 def _valid_tag(tag: str) -> bool:
@@ -304,7 +318,7 @@ class Tokenizer:
                     self._skip_junk(junk)
                     buf = buf[start:]
                 return buf
-            header = detect(buf[start : start + ISA_LENGTH + 64])
+            header = detect_isa(buf[start : start + ISA_LENGTH + 64])
             if header is None:
                 # "ISA" inside some other text: skip past it
                 self._skip_junk(buf[: start + 3])
