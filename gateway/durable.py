@@ -91,7 +91,8 @@ def fsync_directory(folder: Path) -> None:
 
 
 def ensure_private_dir(folder: Path) -> None:
-    """Create ``folder`` and missing parents (0o700), each made durable in its parent."""
+    """Create ``folder`` and missing parents (0o700 whatever the umask), each made durable in
+    its parent. An existing folder is left as it is."""
     missing: list[Path] = []
     current = folder
     while not current.is_dir():
@@ -104,6 +105,7 @@ def ensure_private_dir(folder: Path) -> None:
             item.mkdir(mode=PRIVATE_DIR_MODE)
         except FileExistsError:
             continue
+        item.chmod(PRIVATE_DIR_MODE)  # whatever the umask
         fsync_directory(item.parent)
 
 
