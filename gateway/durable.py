@@ -3,6 +3,7 @@
 - ``atomic_write``: a temp file in the same folder (``.<name>.<random>.tmp``), fsync, then
   ``os.replace`` (or, never replacing, ``rename_no_replace``: ``renameat2(RENAME_NOREPLACE)``, so
   no file ever has two names), then fsync the folder; the file is owner-only (0o600).
+- ``private_temp``: the temp file under it, for writers that stream (then rename it themselves).
 - ``ensure_private_dir``: ``mkdir -p`` where each folder created is owner-only (0o700) and made
   durable in its parent.
 - ``set_private_umask()``, ``fsync_directory``, ``fit_name`` (a stored name that fits NAME_MAX),
@@ -25,8 +26,9 @@ import os
 import re
 import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = [
     "CRASH_VARIABLE",
@@ -43,6 +45,7 @@ __all__ = [
     "is_own_temp",
     "numbered_name",
     "open_nofollow",
+    "private_temp",
     "rename_no_replace",
     "set_private_umask",
     "temp_prefix",
@@ -207,6 +210,30 @@ def temp_prefix(name: str) -> str:
     return "." + fit_name(name, reserve=len("..") + 8 + len(".tmp")) + "."
 
 
+@contextlib.contextmanager
+def private_temp(
+    folder: Path, name: str, *, mode: int = PRIVATE_FILE_MODE
+) -> Iterator[tuple[BinaryIO, Path]]:
+    """A new temp file in ``folder`` for the file ``name`` (``.<name>.<random>.tmp``, given
+    ``mode``), yielded open for writing with its path, flushed and fsynced when the block ends.
+
+    The one way the gateway writes a file before renaming it into place: the caller renames the
+    temp file (``os.replace``, ``rename_no_replace``, a move that never overwrites) and removes it
+    when that fails. When the block raises, the temp file is removed.
+    """
+    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(name), suffix=".tmp")
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), mode)
+            yield out, temp
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
 def atomic_write(
     path: Path, data: bytes, *, overwrite: bool = True, mode: int = PRIVATE_FILE_MODE
 ) -> Path:
@@ -218,14 +245,9 @@ def atomic_write(
     the rename never replaces and never leaves the file under two names (``rename_no_replace``).
     """
     folder = path.parent
-    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(path.name), suffix=".tmp")
-    temp = Path(temp_name)
+    with private_temp(folder, path.name, mode=mode) as (out, temp):
+        out.write(data)
     try:
-        with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), mode)
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
         if overwrite:
             os.replace(temp, path)
         else:

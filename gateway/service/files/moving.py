@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import stat
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ from gateway.durable import (
     fsync_directory,
     numbered_name,
     open_nofollow,
+    private_temp,
     rename_no_replace,
-    temp_prefix,
 )
 from gateway.service.files.common import _STORED_RESERVE, CHUNK_SIZE, ERROR_SUFFIX, FileProblem
 from gateway.service.files.inbox import printable_name
@@ -169,16 +168,12 @@ def _copy_no_replace(source: Path, target: Path) -> bool:
         except FileExistsError:
             return False
         return True
-    fd, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=temp_prefix(target.name), suffix=".tmp"
-    )
-    temp = Path(temp_name)
+    with (
+        open(source, "rb", opener=open_nofollow) as handle,
+        private_temp(target.parent, target.name) as (out, temp),
+    ):
+        shutil.copyfileobj(handle, out, CHUNK_SIZE)
     try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb", opener=open_nofollow) as handle:
-            os.fchmod(out.fileno(), PRIVATE_FILE_MODE)
-            shutil.copyfileobj(handle, out, CHUNK_SIZE)
-            out.flush()
-            os.fsync(out.fileno())
         rename_no_replace(temp, target)
     except FileExistsError:
         temp.unlink(missing_ok=True)
