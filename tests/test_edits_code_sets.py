@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from gateway.codes import procedures
 from gateway.codes.dated import DatedCodes, Span, Validity
-from gateway.edits import Finding, FindingCode, scrub
-from gateway.encounters import check_file
+from gateway.edits import Finding, FindingCode, check_file, scrub
 from gateway.models import Encounter
 from gateway.service.demo import demo_encounters
 from tests.strategies import (

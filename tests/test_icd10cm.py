@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from gateway.cli import main
 from gateway.codes import icd10cm
-from gateway.edits import Finding, scrub
-from gateway.encounters import check_file
+from gateway.edits import Finding, check_file, scrub
 from gateway.models import Encounter
 from tests.strategies import encounters, sample_dict, with_changes
 
