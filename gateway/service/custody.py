@@ -41,9 +41,7 @@ from gateway.service.files import (
     sha256_file,
     tidy_folder,
 )
-from gateway.service.intake import (
-    ParsedEncounters,
-)
+from gateway.service.intake import ParsedEncounters
 from gateway.service.submit import Submitter
 from gateway.service.transport_health import TransportHealth
 from gateway.service.transports import (

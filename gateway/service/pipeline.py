@@ -79,9 +79,7 @@ from gateway.service.files import (
     file_state,
     release_claimed,
 )
-from gateway.service.intake import (
-    ParsedEncounters,
-)
+from gateway.service.intake import ParsedEncounters
 from gateway.service.intake_files import file_ends
 from gateway.service.recovery import (
     TAKEOVER_CHECK_SECONDS,
