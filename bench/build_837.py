@@ -3,7 +3,7 @@
 Generates N encounters (default 100,000) as JSON Lines by varying the contract examples (new claim
 ids, members, dates and charges; a mix of professional and institutional, self and dependent), then:
 
-1. parse+scrub: ``gateway.encounters.check_stream`` over the file (contract + scrubber), streamed;
+1. parse+scrub: ``gateway.edits.check_stream`` over the file (contract + scrubber), streamed;
 2. build: the same stream into ``Batcher`` writing 837 files to a temporary folder (the time spent
    in the builder only, parse+scrub excluded);
 3. pyx12: the reference check on the first ``--pyx12-claims`` claims' worth of output (all of it
@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from typing import Any  # noqa: E402
 
-from gateway.encounters import check_stream  # noqa: E402
+from gateway.edits import check_stream  # noqa: E402
 from gateway.models import Kind  # noqa: E402
 from gateway.partners import TradingPartner, load_partners  # noqa: E402
 from gateway.transactions.batching import Batcher, MemoryOutputs, Output  # noqa: E402

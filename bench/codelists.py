@@ -33,10 +33,10 @@ from typing import Any  # noqa: E402
 
 from gateway import codes  # noqa: E402
 from gateway.codes import procedures, published  # noqa: E402
+from gateway.demo import demo_encounters  # noqa: E402
 from gateway.edits import RULES, procedure_codes, scrub  # noqa: E402
 from gateway.edits.rules import Rule  # noqa: E402
 from gateway.models import Encounter  # noqa: E402
-from gateway.service.demo import demo_encounters  # noqa: E402
 
 CODE_SET_RULES = (
     procedure_codes.procedure_code_sets,

@@ -1,7 +1,7 @@
 """Benchmark: claims per second end to end with several gateway workers, and the harness for it.
 
 A workspace made like ``gateway demo``'s (the demo partner, its directory transport), generated
-encounters (``gateway.service.demo.demo_encounters``: professional and institutional claims, some
+encounters (``gateway.demo.demo_encounters``: professional and institutional claims, some
 the scrubber refuses) dropped into the inbox in files of 500, then ``gateway run --worker-id wN``
 processes: 1, 2 and 4 of them on one PostgreSQL database, and 1 on SQLite, in the same run. The
 clock runs from the moment the files are dropped until every clean claim is in an 837 handed to
@@ -47,8 +47,8 @@ from typing import IO, Any  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from gateway.demo import SETTLED, demo_encounters, prepare_workspace  # noqa: E402
 from gateway.ledger.store import sqlalchemy_url  # noqa: E402
-from gateway.service.demo import SETTLED, demo_encounters, prepare_workspace  # noqa: E402
 from gateway.x12 import read_segments  # noqa: E402
 
 __all__ = ["Audit", "Cluster", "audit", "ledger_counts"]

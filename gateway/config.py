@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from gateway.cli import UsageError
 from gateway.codes.dated import DatedCodes
 from gateway.codes.procedures import CptFileError, cpt_codes
+from gateway.durable import ensure_private_dir
+from gateway.errors import UsageError
 from gateway.partners import PartnerConfigError, Partners, load_partners
 
 __all__ = [
@@ -354,19 +355,7 @@ def load_settings(
 
 def _make_private_dirs(folder: Path) -> None:
     """``mkdir -p`` where each folder created gets mode 0o700 whatever the umask."""
-    missing: list[Path] = []
-    current = folder
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for item in reversed(missing):
-        try:
-            item.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        item.chmod(0o700)
+    ensure_private_dir(folder)
     if not folder.is_dir():
         raise ConfigError(str(folder), "", "is not a folder; the workspace needs a folder here")
 

@@ -122,9 +122,9 @@ def test_a_crash_when_the_old_name_would_be_removed_leaves_one_file_with_one_nam
 
 _FALLBACK_CRASH = """
 import pathlib, sys
-from gateway.service import files
-files._renameat2 = None  # a kernel or file system without RENAME_NOREPLACE
-files.atomic_write(pathlib.Path(sys.argv[1]) / "X.x12", b"ISA*payload~", overwrite=False)
+from gateway import durable
+durable._renameat2 = None  # a kernel or file system without RENAME_NOREPLACE
+durable.atomic_write(pathlib.Path(sys.argv[1]) / "X.x12", b"ISA*payload~", overwrite=False)
 """
 
 
@@ -156,9 +156,9 @@ def test_without_renameat2_writes_and_moves_still_never_replace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The link-then-unlink fallback refuses a taken name and moves under a numbered one."""
-    from gateway.service import files
+    from gateway import durable
 
-    monkeypatch.setattr(files, "_renameat2", None)
+    monkeypatch.setattr(durable, "_renameat2", None)
     atomic_write(tmp_path / "a.x12", b"one", overwrite=False)
     with pytest.raises(FileExistsError):
         atomic_write(tmp_path / "a.x12", b"two", overwrite=False)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.demo import demo_encounters, prepare_workspace, sample_files
 from gateway.edits import scrub
 from gateway.models import Encounter
-from gateway.service.demo import demo_encounters, prepare_workspace, sample_files
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY = str(Path(sys.executable).parent / "gateway")

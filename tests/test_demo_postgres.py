@@ -13,11 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from gateway.ledger.databases import create_postgres_database, drop_postgres_database
-from gateway.ledger.lifecycle import ClaimState
-from gateway.ledger.store import Ledger
-from gateway.ledger.testing import fresh_postgres_database, postgres_available
-from gateway.service.demo import (
+from gateway.demo import (
     DEMO_DATABASE_PREFIX,
     prepare_workspace,
     previous_demo_ledger,
@@ -25,6 +21,10 @@ from gateway.service.demo import (
     run_demo,
     sample_files,
 )
+from gateway.ledger.databases import create_postgres_database, drop_postgres_database
+from gateway.ledger.lifecycle import ClaimState
+from gateway.ledger.store import Ledger
+from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from tests.conftest import IN_CI
 from tests.test_ledger_store import incoming
 

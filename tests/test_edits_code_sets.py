@@ -17,10 +17,9 @@ from hypothesis import HealthCheck, given, settings
 
 from gateway.codes import procedures
 from gateway.codes.dated import DatedCodes, Span, Validity
-from gateway.edits import Finding, FindingCode, scrub
-from gateway.encounters import check_file
+from gateway.demo import demo_encounters
+from gateway.edits import Finding, FindingCode, check_file, scrub
 from gateway.models import Encounter
-from gateway.service.demo import demo_encounters
 from tests.strategies import (
     CPT_HCPCS,
     EARLIEST_SERVICE,
@@ -397,7 +396,7 @@ def test_pos_49_and_57_read_as_2003() -> None:
 
 SAMPLE_FOLDERS = [
     Path(__file__).resolve().parent.parent / "samples" / "encounters",
-    Path(__file__).resolve().parent.parent / "gateway" / "service" / "demo_samples",
+    Path(__file__).resolve().parent.parent / "gateway" / "demo_samples",
 ]
 
 

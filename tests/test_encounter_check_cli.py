@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
-from gateway.edits import FindingCode
-from gateway.encounters import check_stream
+from gateway.edits import FindingCode, check_stream
 from tests.strategies import DELETE, SAMPLES, sample_dict, with_changes
 
 TODAY = ["--today", "2026-11-23"]

@@ -13,10 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.edits import FindingCode
+from gateway.edits import FindingCode, check_stream
 from gateway.encounters import (
     EncounterFormat,
-    check_stream,
     detect_format,
     read_encounter_file,
     read_encounters,

@@ -290,13 +290,13 @@ def test_contract_findings_hide_input_values() -> None:
 
 
 def test_json_schema_is_up_to_date() -> None:
-    """schemas/encounter.schema.json is generated (python -m gateway.models.encounter_schema)."""
+    """schemas/encounter.schema.json is generated (python tools/write_schemas.py)."""
     stored = (ROOT / "schemas" / "encounter.schema.json").read_text(encoding="utf-8")
     assert schema_text() == stored
 
 
 def test_xsd_is_up_to_date() -> None:
-    """schemas/encounter.xsd is generated (python -m gateway.encounters.write_xsd)."""
+    """schemas/encounter.xsd is generated (python tools/write_schemas.py)."""
     stored = (ROOT / "schemas" / "encounter.xsd").read_text(encoding="utf-8")
     assert xsd_text() == stored
 

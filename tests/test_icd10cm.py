@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from gateway.cli import main
 from gateway.codes import icd10cm
-from gateway.edits import Finding, scrub
-from gateway.encounters import check_file
+from gateway.edits import Finding, check_file, scrub
 from gateway.models import Encounter
 from tests.strategies import encounters, sample_dict, with_changes
 
@@ -333,7 +332,7 @@ def test_a_date_beyond_the_data_warns_once_and_never_errs() -> None:
 SAMPLE_FILES = sorted(
     [
         *(ROOT / "samples" / "encounters").iterdir(),
-        *(ROOT / "gateway/service/demo_samples").iterdir(),
+        *(ROOT / "gateway/demo_samples").iterdir(),
     ]
 )
 

@@ -125,9 +125,7 @@ GROUP_CASES = {
 @pytest.mark.parametrize(("status", "expected"), GROUP_CASES.values(), ids=GROUP_CASES.keys())
 def test_999_sets_not_listed_follow_the_group(status: str, expected: ClaimState | None) -> None:
     """Sets missing from the 999 take the AK9 verdict; with P they are recorded unchanged."""
-    result = reconcile(
-        r.ack999((r.group_ack("201", status),)), snapshot(sent("A"), sent("B"))
-    )
+    result = reconcile(r.ack999((r.group_ack("201", status),)), snapshot(sent("A"), sent("B")))
     assert [("A", expected), ("B", expected)] == targets(result)
 
 
@@ -203,9 +201,7 @@ def test_277ca_keeps_the_payer_claim_number_and_line_reasons() -> None:
     line = r.line_status(
         "A-2", (r.status_code("A7", "454", "", "invalid", "procedure code"),), "HC:99213"
     )
-    ack = r.ack277(
-        "PAYER", (r.claim_status("A", (stc("A3", "21"),), "PCN-9", lines=(line,)),)
-    )
+    ack = r.ack277("PAYER", (r.claim_status("A", (stc("A3", "21"),), "PCN-9", lines=(line,)),))
     event = reconcile(ack, snapshot(sent("A"))).events[0]
     assert "PCN-9" == event.payer_claim_control_number
     assert ["STC-A3:21", "STC-A7:454"] == [r.code for r in event.reasons]
@@ -299,9 +295,7 @@ REMIT_CASES = {
 
 
 @pytest.mark.parametrize(("remit", "expected"), REMIT_CASES.values(), ids=REMIT_CASES.keys())
-def test_835_outcome_from_amounts_and_codes(
-    remit: Claim, expected: ClaimState | None
-) -> None:
+def test_835_outcome_from_amounts_and_codes(remit: Claim, expected: ClaimState | None) -> None:
     """Paid, partial and denied are judged from CLP04 and the CARCs, not from CLP02 alone."""
     current = S.PAID if remit.status_code == "22" else S.ACCEPTED
     result = reconcile(r.remittance("TR1", "87726", (remit,)), snapshot(sent("A", current)))

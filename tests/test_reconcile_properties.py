@@ -15,9 +15,7 @@ from tests.support import responses as r
 
 CLAIMS = ["A", "B", "C"]
 
-ta1 = st.builds(
-    r.ta1, st.just("101"), st.sampled_from("AER"), st.sampled_from(["", "025"])
-)
+ta1 = st.builds(r.ta1, st.just("101"), st.sampled_from("AER"), st.sampled_from(["", "025"]))
 ack999 = st.builds(
     lambda statuses, group: r.ack999(
         (r.group_ack("201", group, tuple(r.set_ack(str(n), s) for n, s in enumerate(statuses, 1))),)

@@ -19,7 +19,7 @@ import pytest
 from gateway.config import load_settings
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import IncomingClaim, Reason
-from gateway.service import intake, pipeline
+from gateway.service import encounter_intake, intake, pipeline
 from gateway.service.pipeline import Service
 from tests.test_service import encounter, write_config
 
@@ -168,7 +168,7 @@ async def test_a_file_that_fails_every_time_is_quarantined_not_retried_forever(
     def boom(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("reader exploded")
 
-    monkeypatch.setattr(pipeline, "read_batches", boom)
+    monkeypatch.setattr(encounter_intake, "read_batches", boom)
     (ws.encounters_inbox / "a.jsonl").write_bytes(line(1))
     for _ in range(pipeline.MAX_ATTEMPTS - 1):
         await service.run_once()
@@ -265,7 +265,7 @@ async def test_a_large_file_is_recorded_in_batches_and_a_failed_batch_is_resumed
     """Claims go to the ledger a batch at a time; a failure after some batches puts the file
     back, and the next attempt records the rest: every claim exactly once."""
     monkeypatch.setattr(intake, "BATCH_CLAIMS", 3)
-    monkeypatch.setattr(pipeline, "read_batches", _small_batches)
+    monkeypatch.setattr(encounter_intake, "read_batches", _small_batches)
     ws = service.settings.workspace
     (ws.encounters_inbox / "a.jsonl").write_bytes(b"".join(line(n) for n in range(1, 11)))
     real = service.ledger.record_claims

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 IMPORT_TRANSPORTS = "import gateway.service.transports"
 #: What `gateway run` and `gateway demo` load once they start (their modules import lazily).
-IMPORT_SERVICE = "import gateway.service.pipeline, gateway.service.demo"
+IMPORT_SERVICE = "import gateway.service.pipeline, gateway.demo"
 CLI = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
 
 

@@ -15,13 +15,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.errors import UsageError
+
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main", "run"]
+
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A problem with how the command was called or configured (exit 2)."""
 
 
 def _command_modules() -> list[str]:

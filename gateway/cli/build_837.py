@@ -35,7 +35,7 @@ from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps, open_input
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
-from gateway.encounters import check_stream
+from gateway.edits import check_stream
 from gateway.models import Encounter, Kind
 from gateway.partners import PartnerConfigError, Partners, TradingPartner, load_partners
 from gateway.transactions.batching import Batcher, Output
@@ -320,7 +320,7 @@ def _read(
 ) -> Iterator[tuple[str, Encounter | None, dict[str, Any]]]:
     """(source, encounter or None, why it was left out) for every encounter of a file.
 
-    Reading and the contract and scrubber checks are ``gateway.encounters.check_stream``'s.
+    Reading and the contract and scrubber checks are ``gateway.edits.check_stream``'s.
     """
     with open_input(path) as stream:
         for result in check_stream(stream, name=path, today=today):

@@ -18,8 +18,7 @@ from typing import Any, TextIO
 from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
 from gateway.codes.dated import DatedCodes
-from gateway.edits import CATALOGUE
-from gateway.encounters import CheckResult, check_file, check_stream
+from gateway.edits import CATALOGUE, CheckResult, check_file, check_stream
 
 ENCOUNTER_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xml")
 

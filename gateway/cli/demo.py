@@ -46,15 +46,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run ``gateway demo``."""
-    from gateway.logs import configure_logging
-    from gateway.service.demo import (
+    from gateway.demo import (
         DemoError,
         prepare_workspace,
         previous_demo_ledger,
         render_report,
         run_demo,
     )
-    from gateway.service.files import set_private_umask
+    from gateway.durable import ensure_private_dir, set_private_umask
+    from gateway.logs import configure_logging
 
     if not 0 <= args.claims <= 20_000:
         raise UsageError("--claims: expected a number from 0 to 20000")
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     except (DemoError, OSError) as exc:
         raise UsageError(str(exc)) from None
     logs = config.parent / "logs"
-    logs.mkdir(mode=0o700, exist_ok=True)
+    ensure_private_dir(logs)
     fd = os.open(logs / "gateway.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as log_stream:
         configure_logging(log_format="json", level="info", stream=log_stream)

@@ -20,11 +20,9 @@ specs. Everything loads lazily, once per process. Codes are written without the 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import pickle
 import re
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +31,8 @@ from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+from gateway.durable import atomic_write, ensure_private_dir
 
 FORMAT = 1  # bump when ``Tabular`` changes shape
 
@@ -180,17 +180,8 @@ def _read(path: Path) -> Tabular | None:
 
 def _write(path: Path, built: Tabular) -> None:
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".icd10cm-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(built, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        ensure_private_dir(path.parent)
+        atomic_write(path, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         return  # a read-only home is fine: the tabular is simply rebuilt in each process
 

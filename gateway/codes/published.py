@@ -18,13 +18,14 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+from gateway.durable import atomic_write, ensure_private_dir
 
 __all__ = [
     "LISTS",
@@ -309,7 +310,7 @@ def install(kind: str, data: bytes, *, name: str, as_of: date | None = None) -> 
         raise ListFileError(f"{name}: not UTF-8 text (byte {exc.start})") from None
     parsed = parse_list(kind, text, name=name)
     folder = user_codes_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    ensure_private_dir(folder)
     table = LISTS[kind].table
     rows = ["\t".join(COLUMNS)]
     for entry in parsed.entries.values():
@@ -339,14 +340,4 @@ def install(kind: str, data: bytes, *, name: str, as_of: date | None = None) -> 
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` owner-only, through a temporary file and an atomic rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text.encode("utf-8"))

@@ -5,7 +5,6 @@
 ...     record.encounter, record.findings
 """
 
-from gateway.encounters.check import CheckResult, check_file, check_record, check_stream
 from gateway.encounters.contract import EncounterRecord, validate_encounter
 from gateway.encounters.reader import (
     EncounterFormat,
@@ -17,12 +16,8 @@ from gateway.encounters.xml_reader import encounter_to_xml
 from gateway.encounters.xsd import xsd_text
 
 __all__ = [
-    "CheckResult",
     "EncounterFormat",
     "EncounterRecord",
-    "check_file",
-    "check_record",
-    "check_stream",
     "detect_format",
     "encounter_to_xml",
     "read_encounter_file",

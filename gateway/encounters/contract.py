@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gateway.edits.findings import Finding, finding
-from gateway.edits.findings import FindingCode as C
 from gateway.encounters.partial import partial_encounter
 from gateway.models.encounter import Encounter
 from gateway.models.encounter_types import CLAIM_ID_PATTERN
+from gateway.models.findings import Finding, finding
+from gateway.models.findings import FindingCode as C
 
 __all__ = ["ENUM_CODES", "EncounterRecord", "claim_id_of", "json_path", "validate_encounter"]
 

@@ -20,9 +20,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, BinaryIO
 
-from gateway.edits.findings import Finding, finding
-from gateway.edits.findings import FindingCode as C
 from gateway.encounters.contract import EncounterRecord, claim_id_of, validate_encounter
+from gateway.models.findings import Finding, finding
+from gateway.models.findings import FindingCode as C
 
 __all__ = ["MAX_DEPTH", "MAX_ENCOUNTER_BYTES", "read_json", "read_json_lines"]
 

@@ -7,11 +7,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from gateway.edits.findings import FindingCode as C
-from gateway.edits.findings import finding
 from gateway.encounters.contract import EncounterRecord
 from gateway.encounters.json_reader import read_json, read_json_lines
 from gateway.encounters.xml_reader import read_xml
+from gateway.models.findings import FindingCode as C
+from gateway.models.findings import finding
 
 __all__ = ["EncounterFormat", "detect_format", "read_encounter_file", "read_encounters"]
 

@@ -18,8 +18,6 @@ from typing import Any, BinaryIO
 from lxml import etree
 from pydantic import BaseModel
 
-from gateway.edits.findings import Finding, finding
-from gateway.edits.findings import FindingCode as C
 from gateway.encounters.contract import (
     ENUM_CODES,
     EncounterRecord,
@@ -29,6 +27,8 @@ from gateway.encounters.contract import (
 from gateway.encounters.shape import ITEM_NAMES, field_shapes, shape_of
 from gateway.encounters.xsd import xsd_text
 from gateway.models.encounter import Encounter
+from gateway.models.findings import Finding, finding
+from gateway.models.findings import FindingCode as C
 
 __all__ = ["element_to_data", "encounter_to_xml", "load_schema", "read_xml"]
 

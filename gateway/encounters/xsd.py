@@ -1,6 +1,6 @@
 """Generate the XML Schema of the encounter contract from the pydantic model.
 
-``schemas/encounter.xsd`` is this generator's output (``python -m gateway.encounters.write_xsd``
+``schemas/encounter.xsd`` is this generator's output (``python tools/write_schemas.py``
 writes it; a test fails when it is stale), and the XML reader validates against the same text, so
 the XML and JSON forms of the contract are one definition. Element names are the JSON field names;
 list items are named by ``ITEM_NAMES``; optional fields are ``minOccurs="0"``; children may come in

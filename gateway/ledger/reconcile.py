@@ -51,7 +51,7 @@ from gateway.models.responses import Envelope
 from gateway.transactions.remittance import is_denial
 
 if TYPE_CHECKING:
-    from gateway.partners import Partners
+    from gateway.models.partner import Partners
 
 __all__ = [
     "Document",

@@ -4,7 +4,7 @@ An ``Encounter`` is the typed, frozen form of one encounter file object (see
 ``schemas/encounter.schema.json``, generated from these models, and the normative examples in
 ``samples/encounters/``). The model checks types, shapes and code lists; the scrubber
 (``gateway.edits``) checks everything a clearinghouse would reject and reports it by code and path.
-Run ``python -m gateway.models.encounter_schema`` to regenerate the JSON schema.
+Run ``python tools/write_schemas.py`` to regenerate the JSON schema.
 """
 
 from __future__ import annotations

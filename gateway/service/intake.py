@@ -27,8 +27,8 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 from gateway.codes.dated import DatedCodes
-from gateway.edits import Finding
-from gateway.encounters import CheckResult, EncounterFormat, check_stream, detect_format
+from gateway.edits import CheckResult, Finding, check_stream
+from gateway.encounters import EncounterFormat, detect_format
 from gateway.ledger.correction_rules import (
     REJECTION_KEY,
     CorrectionDocument,

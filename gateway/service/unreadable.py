@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.service.files import ensure_private_dir, fsync_directory, move_no_overwrite
+from gateway.durable import ensure_private_dir, fsync_directory, private_temp
+from gateway.service.files import move_no_overwrite
 from gateway.service.intake import UnreadableLog
 
 __all__ = ["UNREADABLE_KIND", "record_name", "write_unreadable_record"]
@@ -47,20 +46,15 @@ def record_name(name: str) -> str:
 def _copy_lines(source: Path, lines: Any, folder: Path, name: str) -> Path:
     """Copy the given line numbers (ascending) of ``source`` into ``folder/name``, streamed."""
     wanted = iter(sorted(set(lines)))
-    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".unreadable.", suffix=".tmp")
-    temp = Path(temp_name)
+    with source.open("rb") as handle, private_temp(folder, name) as (out, temp):
+        target = next(wanted, None)
+        for number, raw in enumerate(handle, start=1):
+            if target is None:
+                break
+            if number == target:
+                out.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                target = next(wanted, None)
     try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as handle:
-            os.fchmod(out.fileno(), 0o600)
-            target = next(wanted, None)
-            for number, raw in enumerate(handle, start=1):
-                if target is None:
-                    break
-                if number == target:
-                    out.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                    target = next(wanted, None)
-            out.flush()
-            os.fsync(out.fileno())
         return move_no_overwrite(temp, folder, name)
     finally:
         temp.unlink(missing_ok=True)
@@ -111,15 +105,10 @@ def write_unreadable_record(
         "records": unreadable.as_dict(),
     }
     text = json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
-    fd, temp_name = tempfile.mkstemp(dir=quarantine_dir, prefix=".unreadable.", suffix=".tmp")
-    temp = Path(temp_name)
+    stem = lines_path.name if lines_path is not None else f"{base}.unreadable"
+    with private_temp(quarantine_dir, f"{stem}.error.json") as (out, temp):
+        out.write(text.encode("utf-8"))
     try:
-        with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o600)
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        stem = lines_path.name if lines_path is not None else f"{base}.unreadable"
         report_path = move_no_overwrite(temp, quarantine_dir, f"{stem}.error.json")
     finally:
         temp.unlink(missing_ok=True)

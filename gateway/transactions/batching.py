@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Protocol
 
 from gateway.models import Encounter, Kind
-from gateway.partners import Partners, TradingPartner
+from gateway.models.partner import Partners, TradingPartner
 from gateway.transactions.claim837_envelope import (
     ClaimLeftOut,
     InterchangeSent,

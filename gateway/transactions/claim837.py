@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.models import Encounter
-from gateway.partners import Partners
+from gateway.models.partner import Partners
 from gateway.transactions.batching import Batcher, BuiltInterchange, MemoryOutputs
 from gateway.transactions.claim837_common import ClaimBuildError
 from gateway.transactions.claim837_envelope import (

@@ -37,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.models import Encounter, Kind
-from gateway.partners import TradingPartner
+from gateway.models.partner import TradingPartner
 from gateway.transactions import claim837_institutional as institutional
 from gateway.transactions import claim837_professional as professional
 from gateway.transactions.claim837_common import (

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gateway.codes.dated import DatedCodes
-from gateway.edits import Finding, scrub
+from gateway.edits.findings import Finding
+from gateway.edits.scrubber import scrub
 from gateway.encounters.contract import EncounterRecord, position_of
 from gateway.encounters.partial import withheld
 from gateway.encounters.reader import EncounterFormat, read_encounter_file, read_encounters

@@ -233,7 +233,7 @@ async def _own_database(config: Path, settings: Settings, env: dict[str, str]) -
 
 def sample_files() -> list[tuple[str, bytes]]:
     """The sample encounter files shipped with the package (copies of ``samples/encounters``)."""
-    root = resources.files("gateway.service") / "demo_samples"
+    root = resources.files("gateway") / "demo_samples"
     found = [
         (item.name, item.read_bytes())
         for item in root.iterdir()
@@ -243,7 +243,7 @@ def sample_files() -> list[tuple[str, bytes]]:
 
 
 def _template(name: str) -> dict[str, Any]:
-    data = (resources.files("gateway.service") / "demo_samples" / name).read_bytes()
+    data = (resources.files("gateway") / "demo_samples" / name).read_bytes()
     loaded: dict[str, Any] = json.loads(data)
     return loaded
 
