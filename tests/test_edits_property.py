@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from gateway.edits import FindingCode, rules, scrub
+from gateway.edits import FindingCode, rules_parties, scrub
+from gateway.edits.context import Context
 from gateway.models import Encounter
 from tests.strategies import LATEST_SERVICE, encounter_dicts, encounters
 
@@ -65,6 +66,6 @@ def _with_odd_text(draw: st.DrawFn) -> Encounter:
 @given(_with_odd_text())
 def test_one_pass_text_check_agrees_with_the_field_by_field_walk(encounter: Encounter) -> None:
     """The quick all-text check passes exactly the encounters the per-value walk finds clean."""
-    walked = list(rules._text_findings(encounter))
-    assert (walked == []) == rules._text_is_clean(encounter)
-    assert walked == list(rules.text(encounter, rules.Context(today=date(2026, 11, 23))))
+    walked = list(rules_parties._text_findings(encounter))
+    assert (walked == []) == rules_parties._text_is_clean(encounter)
+    assert walked == list(rules_parties.text(encounter, Context(today=date(2026, 11, 23))))

@@ -19,16 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from gateway.codes import icd10cm
 from gateway.edits import codelists as cl
+from gateway.edits.context import Context
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
 from gateway.models.encounter import Encounter
-
-if TYPE_CHECKING:
-    from gateway.edits.rules import Context
 
 SHOWN_CODES = 10  # codes listed in a fix before "and N more"
 EXTERNAL_CAUSE_CHAPTER = ("V", "W", "X", "Y")  # V00-Y99

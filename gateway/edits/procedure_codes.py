@@ -18,17 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import TYPE_CHECKING
 
 from gateway.codes import procedures
 from gateway.codes.dated import DatedCodes, Validity, Verdict, quarter_name
 from gateway.edits import codelists as cl
+from gateway.edits.context import Context
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
 from gateway.models.encounter import Encounter
-
-if TYPE_CHECKING:  # rules.py lists these rules in RULES: import its Context for types only
-    from gateway.edits.rules import Context
 
 __all__ = ["cpt_codes", "procedure_code_sets"]
 
