@@ -7,7 +7,9 @@ A ``Transport`` has four operations, and the pipeline never knows which transpor
   a failed upload is never reported as a success. Putting the same bytes under the same name again
   succeeds (a resend after a crash); different bytes under a taken name are refused.
 - ``list_responses()``: the names of the response files waiting (no dotfiles, ``.tmp``, ``.part``).
-- ``fetch(name)``: a response file's bytes.
+- ``fetch(name)``: a response file's bytes; ``fetch_to(name, out)`` writes them into a local file
+  in chunks instead (what ``pull_responses`` uses: a response of any size is pulled in bounded
+  memory, and refused as soon as it passes the size limit).
 - ``mark_fetched(name)``: once the response is stored safely on our side, move it out of the way
   (into a ``fetched`` folder) or delete it, as configured.
 
@@ -27,33 +29,38 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import io
 import os
 import socket
 import stat
+import tempfile
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, BinaryIO, Literal, NoReturn, TypeVar
 
 import structlog
 from cryptography.utils import CryptographyDeprecationWarning
 
 from gateway.config import ConfigError, WorkspaceSettings
 from gateway.service.files import (
+    CHUNK_SIZE,
     FileProblem,
     FileTooLargeError,
     SettleTracker,
     atomic_write,
+    crash_point,
+    fit_name,
     fsync_directory,
     is_candidate_name,
     move_no_overwrite,
     numbered_name,
     quarantine_file,
     read_file_sync,
-    write_new_file,
+    rename_no_replace,
 )
 
 # asyncssh names algorithms that cryptography deprecates (DSA, TripleDES...) when it loads; the
@@ -159,6 +166,18 @@ class Transport(ABC):
     @abstractmethod
     async def fetch(self, name: str) -> bytes:
         """The bytes of the response file ``name``."""
+
+    async def fetch_to(self, name: str, out: BinaryIO) -> int:
+        """Write the response ``name`` into ``out`` (a local file open for writing, positioned at
+        its start) and return its size.
+
+        The directory and SFTP transports stream it in chunks of ``CHUNK_SIZE`` (memory stays
+        bounded whatever the size) and raise ``ResponseRefusedError`` (``too-large``) as soon as
+        the size limit is passed. This default writes what ``fetch`` returns (for transports that
+        hold their responses in memory)."""
+        data = await self.fetch(name)
+        await asyncio.to_thread(out.write, data)
+        return len(data)
 
     @abstractmethod
     async def mark_fetched(self, name: str) -> None:
@@ -270,6 +289,17 @@ class DirectoryTransport(Transport):
         except (OSError, ValueError) as exc:
             raise TransportError(f"{self.label}: fetch {name}: {exc}") from exc
 
+    async def fetch_to(self, name: str, out: BinaryIO) -> int:
+        check_name(name)
+        drop = self._drop(f"fetch {name}")
+        try:
+            return await asyncio.to_thread(_copy_limited, drop / name, out, self.max_bytes)
+        except FileTooLargeError as exc:
+            message = f"{self.label}: fetch {name}: {exc}"
+            raise ResponseRefusedError(message, code="too-large") from exc
+        except (OSError, ValueError) as exc:
+            raise TransportError(f"{self.label}: fetch {name}: {exc}") from exc
+
     async def set_aside(self, name: str, folder: Path, problem: FileProblem) -> Path | None:
         check_name(name)
         source = self._drop(f"set {name} aside") / name
@@ -296,6 +326,23 @@ class DirectoryTransport(Transport):
         except OSError as exc:
             raise TransportError(f"{self.label}: mark {name} fetched: {exc}") from exc
         self._tracker.forget(source)
+
+
+def _copy_limited(path: Path, out: BinaryIO, max_bytes: int) -> int:
+    """Copy the file at ``path`` into ``out`` in chunks; ``FileTooLargeError`` as soon as more
+    than ``max_bytes`` (it may grow while it is read). Symlinks are refused."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    with open(os.open(path, flags), "rb", buffering=0) as source:
+        size = os.fstat(source.fileno()).st_size
+        if size > max_bytes:
+            raise FileTooLargeError(path, size, max_bytes)
+        total = 0
+        while chunk := source.read(CHUNK_SIZE):
+            total += len(chunk)
+            if total > max_bytes:
+                raise FileTooLargeError(path, total, max_bytes)
+            out.write(chunk)
+    return total
 
 
 def _same_content(path: Path, data: bytes) -> bool:
@@ -520,13 +567,21 @@ class SftpTransport(Transport):
                 conn.abort()
 
     async def _with_retries(
-        self, what: str, operation: Callable[[asyncssh.SFTPClient], Awaitable[_T]]
+        self,
+        what: str,
+        operation: Callable[[asyncssh.SFTPClient], Awaitable[_T]],
+        *,
+        per_step: bool = False,
     ) -> _T:
-        """Run ``operation`` with a connected client, retrying network errors with back-off."""
+        """Run ``operation`` with a connected client, retrying network errors with back-off.
+        ``operation_timeout`` bounds the whole operation, or with ``per_step`` each of its
+        steps (the operation applies it itself: a streamed download)."""
         delays = self.retry.delays()
         for attempt in range(1, self.retry.attempts + 1):
             try:
                 client = await self._client()
+                if per_step:
+                    return await operation(client)
                 return await asyncio.wait_for(operation(client), self.operation_timeout)
             except TransportError:
                 raise
@@ -725,22 +780,45 @@ class SftpTransport(Transport):
         return sorted(names)
 
     async def fetch(self, name: str) -> bytes:
-        check_name(name)
-        return await self._with_retries(f"fetch {name}", lambda sftp: self._fetch(sftp, name))
+        buffer = io.BytesIO()
+        await self.fetch_to(name, buffer)
+        return buffer.getvalue()
 
-    async def _fetch(self, sftp: asyncssh.SFTPClient, name: str) -> bytes:
+    async def fetch_to(self, name: str, out: BinaryIO) -> int:
+        check_name(name)
+        return await self._with_retries(
+            f"fetch {name}", lambda sftp: self._fetch_to(sftp, name, out), per_step=True
+        )
+
+    async def _fetch_to(self, sftp: asyncssh.SFTPClient, name: str, out: BinaryIO) -> int:
+        """Download ``name`` into ``out`` chunk by chunk (a retry starts ``out`` over); each
+        step, not the whole download, has ``operation_timeout`` (a large file on a slow line
+        is not cut off while it keeps moving)."""
         path = str(self.inbound_dir / name)
-        async with sftp.open(path, "rb") as remote:
-            size = (await remote.stat()).size or 0
+        await asyncio.to_thread(_rewind, out)
+        step = self.operation_timeout
+        remote = await asyncio.wait_for(sftp.open(path, "rb"), step)
+        async with remote:
+            size = (await asyncio.wait_for(remote.stat(), step)).size or 0
             if size > self.max_bytes:
-                raise TransportError(
-                    f"{self.label}: fetch {name}: {size} bytes is more than the limit of "
-                    f"{self.max_bytes} bytes"
-                )
-            data: bytes = await remote.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
-            raise TransportError(f"{self.label}: fetch {name}: larger than {self.max_bytes} bytes")
-        return data
+                self._too_large(name, size)
+            total = 0
+            while True:
+                chunk: bytes = await asyncio.wait_for(remote.read(CHUNK_SIZE), step)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > self.max_bytes:  # it grew while being read
+                    self._too_large(name, total)
+                await asyncio.to_thread(out.write, chunk)
+        return total
+
+    def _too_large(self, name: str, size: int) -> NoReturn:
+        raise ResponseRefusedError(
+            f"{self.label}: fetch {name}: {size} bytes is more than the limit of "
+            f"{self.max_bytes} bytes",
+            code="too-large",
+        )
 
     async def mark_fetched(self, name: str) -> None:
         check_name(name)
@@ -764,6 +842,11 @@ class SftpTransport(Transport):
             await sftp.rename(source, target)
             return
         raise TransportError(f"{self.label}: mark {name} fetched: no free name")  # pragma: no cover
+
+
+def _rewind(out: BinaryIO) -> None:
+    out.seek(0)
+    out.truncate()
 
 
 def _plain_name(name: str) -> bool:
@@ -808,28 +891,70 @@ async def pull_responses(
 ) -> list[Path]:
     """Copy every waiting response into ``inbox``, then mark it fetched; returns the new files.
 
-    A response is marked fetched only once it is safely on disk (written atomically, never over
-    another file), so a crash in between fetches it again next time, and the ledger recognises
-    the copy by its content hash. A response that cannot be fetched for a reason retrying will
-    not cure (too large, unreadable) is moved to ``quarantine`` with its ``.error.json`` where
-    the transport can (``Transport.set_aside``), else left where it is; either way it is logged
-    and passed to ``on_refused`` once, not at every pull. A network failure stops the pull and is
-    raised (the caller tries again later).
+    Each response is streamed into a temp file in ``inbox`` (``Transport.fetch_to``: bounded
+    memory whatever its size), fsynced, and given its name without ever replacing another file.
+    It is marked fetched only once it is safely on disk, so a crash in between fetches it again
+    next time, and the ledger recognises the copy by its content hash. A response that cannot be
+    fetched for a reason retrying will not cure (too large, unreadable) is moved to
+    ``quarantine`` with its ``.error.json`` where the transport can (``Transport.set_aside``),
+    else left where it is; either way it is logged and passed to ``on_refused`` once, not at
+    every pull. A network failure stops the pull and is raised (the caller tries again later).
     """
     stored: list[Path] = []
     for name in await transport.list_responses():
         try:
-            data = await transport.fetch(name)
+            path = await _store_response(transport, inbox, name)
         except TransportError as exc:
             if exc.retryable:
                 raise
             await _refuse_response(transport, name, exc, quarantine, on_refused)
             continue
-        path = await asyncio.to_thread(write_new_file, inbox, name, data)
+        crash_point("after-response-stored")
         await transport.mark_fetched(name)
         _log.info("response fetched", transport=transport.label, file=name, stored_as=path.name)
         stored.append(path)
     return stored
+
+
+async def _store_response(transport: Transport, inbox: Path, name: str) -> Path:
+    """Stream the response ``name`` into ``inbox`` as ``name`` (``name-2``... if taken).
+
+    The bytes go to an owner-only temp file of the form ``atomic_write`` uses (a dotfile ending
+    ``.tmp``: watchers ignore it and ``tidy_folder`` removes one a crash left), which is fsynced
+    and then renamed without replacing anything (``rename_no_replace``); the folder is fsynced.
+    Whatever fails on the way (a refusal at the size limit, a dropped line), the temp file goes.
+    """
+    prefix = "." + fit_name(name, reserve=len("..") + 8 + len(".tmp")) + "."
+    fd, temp_name = await asyncio.to_thread(
+        tempfile.mkstemp, dir=inbox, prefix=prefix, suffix=".tmp"
+    )
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            await transport.fetch_to(name, out)
+            await asyncio.to_thread(_flush_and_sync, out)
+        return await asyncio.to_thread(_name_new_file, temp, inbox, name)
+    except BaseException:
+        await asyncio.to_thread(temp.unlink, missing_ok=True)
+        raise
+
+
+def _flush_and_sync(out: BinaryIO) -> None:
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _name_new_file(temp: Path, folder: Path, name: str) -> Path:
+    """Rename ``temp`` to ``folder/name``, or ``name-2``, ``name-3``... if taken; never replaces."""
+    for n in range(1, 100_000):
+        target = folder / (name if n == 1 else numbered_name(name, n))
+        try:
+            rename_no_replace(temp, target)
+        except FileExistsError:
+            continue
+        fsync_directory(folder)
+        return target
+    raise FileExistsError(f"no free name for {name} in {folder}")  # pragma: no cover
 
 
 #: Responses already reported as refused (transport label, name): each is logged once.
