@@ -136,18 +136,24 @@ def test_a_response_growing_past_the_limit_is_refused_mid_stream(tmp_path: Path)
 async def test_a_fetch_failing_mid_stream_leaves_no_temp_and_is_not_marked_fetched(
     tmp_path: Path,
 ) -> None:
-    """A line dropped halfway through: the error is raised, the partial temp file removed."""
+    """A line dropped halfway through: the error is raised, the partial temp file (named as
+    ``tidy_folder`` finds a crash's leftovers) removed, and the response not marked fetched."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
+    during: list[str] = []
 
     class Dropping(InMemoryTransport):
         async def fetch_to(self, name: str, out: BinaryIO) -> int:
+            during.extend(p.name for p in inbox.iterdir())
             out.write(b"ISA*half of it")
             raise TransportError("connection lost", retryable=True)
 
     transport = Dropping(responses={"835.x12": b"ISA*all of it~"})
     with pytest.raises(TransportError, match="connection lost"):
         await pull_responses(transport, inbox)
+    assert len(during) == 1
+    assert is_own_temp(during[0])
+    assert during[0].startswith(".835.x12.")
     assert (list(inbox.iterdir()), transport.fetched, list(transport.responses)) == (
         [], [], ["835.x12"]
     )  # fmt: skip
