@@ -9,7 +9,13 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from gateway.service.transports import RetryPolicy, SftpTransport, TransportError
+from gateway.service.files import CHUNK_SIZE, FileProblem
+from gateway.service.transports import (
+    RetryPolicy,
+    SftpTransport,
+    TransportError,
+    pull_responses,
+)
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
 
@@ -23,6 +29,9 @@ class Faults:
     #: Answer every write with an SFTP failure (a full disk, say).
     fail_writes: bool = False
     writes_seen: int = 0
+    #: Abort the whole SSH connection at this read (1-based; 0: never), once.
+    drop_at_read: int = 0
+    reads_seen: int = 0
 
 
 class FaultySftpServer(asyncssh.SFTPServer):
@@ -42,6 +51,14 @@ class FaultySftpServer(asyncssh.SFTPServer):
             raise asyncssh.SFTPFailure("no space left on the test server")
         written: int = super().write(file_obj, offset, data)  # type: ignore[assignment]
         return written
+
+    def read(self, file_obj: object, offset: int, size: int) -> bytes:
+        self.faults.reads_seen += 1
+        if self.faults.reads_seen == self.faults.drop_at_read:
+            self.connection.abort()
+            raise asyncssh.SFTPConnectionLost("dropped by the test server")
+        data: bytes = super().read(file_obj, offset, size)  # type: ignore[assignment]
+        return data
 
 
 @dataclass
@@ -354,3 +371,55 @@ async def test_an_encrypted_key_without_its_passphrase_is_a_clear_error(
         await transport.list_responses()
     async with server.transport(client_keys=[locked], passphrase="pw") as unlocked:
         assert await unlocked.list_responses() == []
+
+
+async def test_a_large_remote_response_is_pulled_streamed_and_whole(
+    server: Server, tmp_path: Path
+) -> None:
+    """A 3.5 MiB response is downloaded chunk by chunk into the inbox, then moved to fetched/."""
+    data = (b"ISA*835*streamed~" * (CHUNK_SIZE // 4))[: 3 * CHUNK_SIZE + CHUNK_SIZE // 2]
+    (server.root / "inbound" / "835.x12").write_bytes(data)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    async with server.transport() as transport:
+        stored = await pull_responses(transport, inbox)
+    assert [(p.name, p.read_bytes() == data) for p in stored] == [("835.x12", True)]
+    assert sorted(p.name for p in inbox.iterdir()) == ["835.x12"]
+    assert (server.root / "inbound" / "fetched" / "835.x12").is_file()
+    assert server.faults.reads_seen > 4  # many reads, not one whole-file request
+
+
+async def test_a_connection_dropped_mid_download_is_retried_and_stored_once(
+    server: Server, tmp_path: Path
+) -> None:
+    """A download cut after its first chunks starts over: the stored copy is whole, not doubled."""
+    data = (b"ISA*835*retried~" * (CHUNK_SIZE // 4))[: 2 * CHUNK_SIZE + 3]
+    (server.root / "inbound" / "835.x12").write_bytes(data)
+    server.faults.drop_at_read = 5
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sleep = SleepRecorder()
+    async with server.transport(sleep=sleep) as transport:
+        stored = await pull_responses(transport, inbox)
+    assert [(p.name, p.read_bytes() == data) for p in stored] == [("835.x12", True)]
+    assert len(sleep.delays) == 1
+
+
+async def test_an_oversized_remote_response_is_refused_as_too_large_by_a_pull(
+    server: Server, tmp_path: Path
+) -> None:
+    """Over the limit: refused with the too-large code, left on the server, nothing in the inbox."""
+    (server.root / "inbound" / "big.x12").write_bytes(b"x" * (CHUNK_SIZE + 1))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    refused: list[tuple[str, str]] = []
+
+    async def on_refused(name: str, problem: FileProblem, where: Path | None) -> None:
+        refused.append((name, problem.code))
+
+    async with server.transport(max_bytes=CHUNK_SIZE) as transport:
+        stored = await pull_responses(
+            transport, inbox, quarantine=tmp_path / "quarantine", on_refused=on_refused
+        )
+    assert (stored, list(inbox.iterdir()), refused) == ([], [], [("big.x12", "too-large")])
+    assert (server.root / "inbound" / "big.x12").is_file()

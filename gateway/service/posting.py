@@ -1,10 +1,10 @@
 """Posting responses to the ledger: pass 2 of applying a response file, and releasing held files.
 
 ``post_response`` streams the file a second time (pass 1 is
-``gateway.service.responses.check_response_file``) and applies it in bounded memory: a TA1, 999
-or 277CA document at a time, an 835 in batches of about ``BATCH_CLAIMS`` claims (consecutive sets
-share a batch; a small file is one), each batch applied in its own ledger transaction under a key
-derived from the file's hash and the batch number (``unit_hash``), so a restart after a crash
+``gateway.service.responses.check_response_file``) and applies it in bounded memory: a TA1 or 999
+document at a time, a 277CA or an 835 in batches of about ``BATCH_CLAIMS`` claims (consecutive
+sets share a batch; a small file is one), each batch applied in its own ledger transaction under a
+key derived from the file's hash and the batch number (``unit_hash``), so a restart after a crash
 applies the rest and nothing twice. The claims of an
 835 set held for review (it does not balance) are not posted: each gets an event and a correction
 item saying which balance failed and by how much (``Ledger.hold_claims``).
@@ -30,6 +30,7 @@ from gateway.ledger.reconcile import Document, Response, responses_in
 from gateway.ledger.records import FileRecord, HeldClaim, Reason
 from gateway.ledger.store import Ledger
 from gateway.models.acknowledgements import (
+    ClaimAcknowledgement,
     ClaimAcknowledgementDocument,
     ImplementationAcknowledgementDocument,
     InterchangeAcknowledgementDocument,
@@ -46,7 +47,10 @@ from gateway.service.responses import (
 )
 from gateway.service.submit import crash_point
 from gateway.transactions.ack999 import read_implementation_acknowledgement
-from gateway.transactions.claim_ack import read_claim_acknowledgement
+from gateway.transactions.claim_ack import (
+    read_claim_acknowledgement,
+    read_claim_acknowledgement_parts,
+)
 from gateway.transactions.remittance import RemittanceReader
 from gateway.transactions.ta1 import read_interchange_acknowledgement
 from gateway.x12 import read_segments
@@ -64,7 +68,7 @@ __all__ = [
     "release_held_file",
 ]
 
-#: Claims of an 835 applied per ledger transaction (bounds memory and transaction size).
+#: Claims of an 835 or a 277CA applied per ledger transaction (bounds memory and transaction size).
 BATCH_CLAIMS = 500
 #: The kind the ledger records for each kind ``detect`` names.
 LEDGER_KINDS = {"835": "835", "277CA": "277CA", "277": "277CA", "999": "999", "997": "999",
@@ -130,6 +134,10 @@ def _units(
     """What to apply (or hold), in file order, one document or one batch of claims at a time."""
     for index, detected in enumerate(check.kinds):
         kind = LEDGER_KINDS[detected]
+        if kind == "277CA":
+            if not held_only:
+                yield from _claim_ack_units(path, digest, index)
+            continue
         if kind != "835":
             if held_only:
                 continue
@@ -147,6 +155,42 @@ def _read_document(path: Path, kind: str) -> Document:
         if kind in ("999", "997"):
             return read_implementation_acknowledgement(segments)
         return read_interchange_acknowledgement(segments)
+
+
+def _claim_ack_units(path: Path, digest: str, index: int) -> Iterator[_Apply]:
+    """A 277CA's claims in batches of about ``BATCH_CLAIMS``, cut and keyed as an 835's are
+    (``unit_hash``): the parts of consecutive sets join a batch until it is full. A file of fewer
+    claims is one batch, applied under the document's key as before; each claim's statuses are
+    applied on their own, so a batch boundary changes nothing in what is posted."""
+    pending: list[Response] = []
+    acks: list[ClaimAcknowledgement] = []
+    pending_claims = 0
+    number = 0
+
+    def flush() -> _Apply:
+        nonlocal pending, acks, pending_claims, number
+        key = unit_hash(digest, index, "277CA", number)
+        document = ClaimAcknowledgementDocument(acknowledgements=acks)
+        unit = _Apply("277CA", key, pending, document)
+        pending, acks, pending_claims, number = [], [], 0, number + 1
+        return unit
+
+    with path.open("rb") as stream:
+        taken = 0  # claims of the current set already in a batch
+        parts = read_claim_acknowledgement_parts(read_segments(stream), BATCH_CLAIMS)
+        for part, last in parts:
+            if last and not part.claims and taken:
+                taken = 0
+                continue  # the set's end right after a full batch: nothing left of it
+            taken = 0 if last else taken + len(part.claims)
+            pending.append(part)
+            if not acks or acks[-1].envelope != part.envelope:
+                acks.append(ClaimAcknowledgement(envelope=part.envelope))
+            pending_claims += len(part.claims)
+            if pending_claims >= BATCH_CLAIMS:
+                yield flush()
+    if pending:
+        yield flush()
 
 
 def _remittance_units(

@@ -10,7 +10,8 @@ STCs is (category A3, A4, A6, A7, A8), else ``pending`` when any is pending, els
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import date
 
 from gateway import codes
@@ -266,6 +267,45 @@ def read_claim_acknowledgement(segments: Iterable[Segment]) -> ClaimAcknowledgem
         document.transaction = "277"
     document.summary = summarize(document)
     return document
+
+
+def read_claim_acknowledgement_parts(
+    segments: Iterable[Segment], claims_per_part: int
+) -> Iterator[tuple[ClaimAcknowledgement, bool]]:
+    """The 277 transaction sets in ``segments`` in parts of at most ``claims_per_part`` claims
+    (for applying a large 277CA in bounded memory), each with whether it ends its set.
+
+    A part is a ``ClaimAcknowledgement`` with the set's envelope, BHT, information sources and
+    receivers and the next claims, read as ``read_claim_acknowledgement`` reads them; only one
+    part is held at a time (billing providers already handed out are dropped). Every set gives
+    at least one part (its last, possibly with no claims after a full part)."""
+    envelope = EnvelopeTracker()
+    reader: _SetReader | None = None
+    findings: list[Finding] = []
+    for seg in segments:
+        tag = seg.tag
+        if reader is not None:
+            if tag == "SE" or tag in _ENVELOPE:
+                reader.finish()
+                yield reader.ack, True
+                reader = None
+                if tag == "SE":
+                    continue
+            else:
+                reader.segment(seg)
+                findings.clear()  # parsing notes are not needed to apply the statuses
+                ack = reader.ack
+                if len(ack.claims) >= claims_per_part:
+                    yield replace(ack, claims=ack.claims, providers=ack.providers), False
+                    ack.claims = []
+                    ack.providers = []
+                continue
+        envelope.update(seg)
+        if tag == "ST" and seg.get(1) == "277":
+            reader = _SetReader(ClaimAcknowledgement(envelope=envelope.envelope(seg)), findings)
+    if reader is not None:
+        reader.finish()
+        yield reader.ack, True
 
 
 def summarize(document: ClaimAcknowledgementDocument) -> ClaimAcknowledgementSummary:

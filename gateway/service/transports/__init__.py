@@ -7,7 +7,9 @@ A ``Transport`` has four operations, and the pipeline never knows which transpor
   a failed upload is never reported as a success. Putting the same bytes under the same name again
   succeeds (a resend after a crash); different bytes under a taken name are refused.
 - ``list_responses()``: the names of the response files waiting (no dotfiles, ``.tmp``, ``.part``).
-- ``fetch(name)``: a response file's bytes.
+- ``fetch(name)``: a response file's bytes; ``fetch_to(name, out)`` writes them into a local file
+  in chunks instead (what ``pull_responses`` uses: a response of any size is pulled in bounded
+  memory, and refused as soon as it passes the size limit).
 - ``mark_fetched(name)``: once the response is stored safely on our side, move it out of the way
   (into a ``fetched`` folder) or delete it, as configured.
 

@@ -7,10 +7,11 @@ See ``gateway.service.transports`` for the contract of the four operations. This
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from gateway.service.files import FileProblem, is_candidate_name
 
@@ -94,6 +95,18 @@ class Transport(ABC):
     @abstractmethod
     async def fetch(self, name: str) -> bytes:
         """The bytes of the response file ``name``."""
+
+    async def fetch_to(self, name: str, out: BinaryIO) -> int:
+        """Write the response ``name`` into ``out`` (a local file open for writing, positioned at
+        its start) and return its size.
+
+        The directory and SFTP transports stream it in chunks of ``CHUNK_SIZE`` (memory stays
+        bounded whatever the size) and raise ``ResponseRefusedError`` (``too-large``) as soon as
+        the size limit is passed. This default writes what ``fetch`` returns (for transports that
+        hold their responses in memory)."""
+        data = await self.fetch(name)
+        await asyncio.to_thread(out.write, data)
+        return len(data)
 
     @abstractmethod
     async def mark_fetched(self, name: str) -> None:

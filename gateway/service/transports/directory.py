@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 from pathlib import Path
+from typing import BinaryIO
 
 from gateway.service.files import (
+    CHUNK_SIZE,
     FileProblem,
     FileTooLargeError,
     SettleTracker,
@@ -106,6 +109,17 @@ class DirectoryTransport(Transport):
         except (OSError, ValueError) as exc:
             raise TransportError(f"{self.label}: fetch {name}: {exc}") from exc
 
+    async def fetch_to(self, name: str, out: BinaryIO) -> int:
+        check_name(name)
+        drop = self._drop(f"fetch {name}")
+        try:
+            return await asyncio.to_thread(_copy_limited, drop / name, out, self.max_bytes)
+        except FileTooLargeError as exc:
+            message = f"{self.label}: fetch {name}: {exc}"
+            raise ResponseRefusedError(message, code="too-large") from exc
+        except (OSError, ValueError) as exc:
+            raise TransportError(f"{self.label}: fetch {name}: {exc}") from exc
+
     async def set_aside(self, name: str, folder: Path, problem: FileProblem) -> Path | None:
         check_name(name)
         source = self._drop(f"set {name} aside") / name
@@ -132,6 +146,23 @@ class DirectoryTransport(Transport):
         except OSError as exc:
             raise TransportError(f"{self.label}: mark {name} fetched: {exc}") from exc
         self._tracker.forget(source)
+
+
+def _copy_limited(path: Path, out: BinaryIO, max_bytes: int) -> int:
+    """Copy the file at ``path`` into ``out`` in chunks; ``FileTooLargeError`` as soon as more
+    than ``max_bytes`` (it may grow while it is read). Symlinks are refused."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    with open(os.open(path, flags), "rb", buffering=0) as source:
+        size = os.fstat(source.fileno()).st_size
+        if size > max_bytes:
+            raise FileTooLargeError(path, size, max_bytes)
+        total = 0
+        while chunk := source.read(CHUNK_SIZE):
+            total += len(chunk)
+            if total > max_bytes:
+                raise FileTooLargeError(path, total, max_bytes)
+            out.write(chunk)
+    return total
 
 
 def _same_content(path: Path, data: bytes) -> bool:

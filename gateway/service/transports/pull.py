@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import structlog
 
-from gateway.service.files import FileProblem, write_new_file
+from gateway.service.files import (
+    FileProblem,
+    crash_point,
+    fit_name,
+    fsync_directory,
+    numbered_name,
+    rename_no_replace,
+)
 from gateway.service.transports.base import ResponseRefusedError, Transport, TransportError
 
 __all__ = ["OnRefused", "poll_responses", "pull_responses"]
@@ -28,28 +38,70 @@ async def pull_responses(
 ) -> list[Path]:
     """Copy every waiting response into ``inbox``, then mark it fetched; returns the new files.
 
-    A response is marked fetched only once it is safely on disk (written atomically, never over
-    another file), so a crash in between fetches it again next time, and the ledger recognises
-    the copy by its content hash. A response that cannot be fetched for a reason retrying will
-    not cure (too large, unreadable) is moved to ``quarantine`` with its ``.error.json`` where
-    the transport can (``Transport.set_aside``), else left where it is; either way it is logged
-    and passed to ``on_refused`` once, not at every pull. A network failure stops the pull and is
-    raised (the caller tries again later).
+    Each response is streamed into a temp file in ``inbox`` (``Transport.fetch_to``: bounded
+    memory whatever its size), fsynced, and given its name without ever replacing another file.
+    It is marked fetched only once it is safely on disk, so a crash in between fetches it again
+    next time, and the ledger recognises the copy by its content hash. A response that cannot be
+    fetched for a reason retrying will not cure (too large, unreadable) is moved to
+    ``quarantine`` with its ``.error.json`` where the transport can (``Transport.set_aside``),
+    else left where it is; either way it is logged and passed to ``on_refused`` once, not at
+    every pull. A network failure stops the pull and is raised (the caller tries again later).
     """
     stored: list[Path] = []
     for name in await transport.list_responses():
         try:
-            data = await transport.fetch(name)
+            path = await _store_response(transport, inbox, name)
         except TransportError as exc:
             if exc.retryable:
                 raise
             await _refuse_response(transport, name, exc, quarantine, on_refused)
             continue
-        path = await asyncio.to_thread(write_new_file, inbox, name, data)
+        crash_point("after-response-stored")
         await transport.mark_fetched(name)
         _log.info("response fetched", transport=transport.label, file=name, stored_as=path.name)
         stored.append(path)
     return stored
+
+
+async def _store_response(transport: Transport, inbox: Path, name: str) -> Path:
+    """Stream the response ``name`` into ``inbox`` as ``name`` (``name-2``... if taken).
+
+    The bytes go to an owner-only temp file of the form ``atomic_write`` uses (a dotfile ending
+    ``.tmp``: watchers ignore it and ``tidy_folder`` removes one a crash left), which is fsynced
+    and then renamed without replacing anything (``rename_no_replace``); the folder is fsynced.
+    Whatever fails on the way (a refusal at the size limit, a dropped line), the temp file goes.
+    """
+    prefix = "." + fit_name(name, reserve=len("..") + 8 + len(".tmp")) + "."
+    fd, temp_name = await asyncio.to_thread(
+        tempfile.mkstemp, dir=inbox, prefix=prefix, suffix=".tmp"
+    )
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            await transport.fetch_to(name, out)
+            await asyncio.to_thread(_flush_and_sync, out)
+        return await asyncio.to_thread(_name_new_file, temp, inbox, name)
+    except BaseException:
+        await asyncio.to_thread(temp.unlink, missing_ok=True)
+        raise
+
+
+def _flush_and_sync(out: BinaryIO) -> None:
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _name_new_file(temp: Path, folder: Path, name: str) -> Path:
+    """Rename ``temp`` to ``folder/name``, or ``name-2``, ``name-3``... if taken; never replaces."""
+    for n in range(1, 100_000):
+        target = folder / (name if n == 1 else numbered_name(name, n))
+        try:
+            rename_no_replace(temp, target)
+        except FileExistsError:
+            continue
+        fsync_directory(folder)
+        return target
+    raise FileExistsError(f"no free name for {name} in {folder}")  # pragma: no cover
 
 
 #: Responses already reported as refused (transport label, name): each is logged once.

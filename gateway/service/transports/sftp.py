@@ -8,21 +8,23 @@ than the pinned one (with the known_hosts line), our key refused, a network prob
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 import stat
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
+from typing import BinaryIO, NoReturn, TypeVar
 
 import structlog
 from cryptography.utils import CryptographyDeprecationWarning
 
-from gateway.service.files import numbered_name
+from gateway.service.files import CHUNK_SIZE, numbered_name
 from gateway.service.transports.base import (
     DEFAULT_MAX_BYTES,
     ErrorKind,
+    ResponseRefusedError,
     Transport,
     TransportError,
     check_name,
@@ -217,13 +219,21 @@ class SftpTransport(Transport):
                 conn.abort()
 
     async def _with_retries(
-        self, what: str, operation: Callable[[asyncssh.SFTPClient], Awaitable[_T]]
+        self,
+        what: str,
+        operation: Callable[[asyncssh.SFTPClient], Awaitable[_T]],
+        *,
+        per_step: bool = False,
     ) -> _T:
-        """Run ``operation`` with a connected client, retrying network errors with back-off."""
+        """Run ``operation`` with a connected client, retrying network errors with back-off.
+        ``operation_timeout`` bounds the whole operation, or with ``per_step`` each of its
+        steps (the operation applies it itself: a streamed download)."""
         delays = self.retry.delays()
         for attempt in range(1, self.retry.attempts + 1):
             try:
                 client = await self._client()
+                if per_step:
+                    return await operation(client)
                 return await asyncio.wait_for(operation(client), self.operation_timeout)
             except TransportError:
                 raise
@@ -422,22 +432,45 @@ class SftpTransport(Transport):
         return sorted(names)
 
     async def fetch(self, name: str) -> bytes:
-        check_name(name)
-        return await self._with_retries(f"fetch {name}", lambda sftp: self._fetch(sftp, name))
+        buffer = io.BytesIO()
+        await self.fetch_to(name, buffer)
+        return buffer.getvalue()
 
-    async def _fetch(self, sftp: asyncssh.SFTPClient, name: str) -> bytes:
+    async def fetch_to(self, name: str, out: BinaryIO) -> int:
+        check_name(name)
+        return await self._with_retries(
+            f"fetch {name}", lambda sftp: self._fetch_to(sftp, name, out), per_step=True
+        )
+
+    async def _fetch_to(self, sftp: asyncssh.SFTPClient, name: str, out: BinaryIO) -> int:
+        """Download ``name`` into ``out`` chunk by chunk (a retry starts ``out`` over); each
+        step, not the whole download, has ``operation_timeout`` (a large file on a slow line
+        is not cut off while it keeps moving)."""
         path = str(self.inbound_dir / name)
-        async with sftp.open(path, "rb") as remote:
-            size = (await remote.stat()).size or 0
+        await asyncio.to_thread(_rewind, out)
+        step = self.operation_timeout
+        remote = await asyncio.wait_for(sftp.open(path, "rb"), step)
+        async with remote:
+            size = (await asyncio.wait_for(remote.stat(), step)).size or 0
             if size > self.max_bytes:
-                raise TransportError(
-                    f"{self.label}: fetch {name}: {size} bytes is more than the limit of "
-                    f"{self.max_bytes} bytes"
-                )
-            data: bytes = await remote.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
-            raise TransportError(f"{self.label}: fetch {name}: larger than {self.max_bytes} bytes")
-        return data
+                self._too_large(name, size)
+            total = 0
+            while True:
+                chunk: bytes = await asyncio.wait_for(remote.read(CHUNK_SIZE), step)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > self.max_bytes:  # it grew while being read
+                    self._too_large(name, total)
+                await asyncio.to_thread(out.write, chunk)
+        return total
+
+    def _too_large(self, name: str, size: int) -> NoReturn:
+        raise ResponseRefusedError(
+            f"{self.label}: fetch {name}: {size} bytes is more than the limit of "
+            f"{self.max_bytes} bytes",
+            code="too-large",
+        )
 
     async def mark_fetched(self, name: str) -> None:
         check_name(name)
@@ -461,6 +494,11 @@ class SftpTransport(Transport):
             await sftp.rename(source, target)
             return
         raise TransportError(f"{self.label}: mark {name} fetched: no free name")  # pragma: no cover
+
+
+def _rewind(out: BinaryIO) -> None:
+    out.seek(0)
+    out.truncate()
 
 
 def _plain_name(name: str) -> bool:
