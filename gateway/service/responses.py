@@ -48,6 +48,7 @@ from gateway.transactions.remittance import (
 )
 from gateway.validation.validator import ValidationResult, validate
 from gateway.x12 import Defect, DefectCode, Segment, Severity, read_segments
+from gateway.x12.envelope import read_isa
 
 __all__ = [
     "INCOMPLETE_CODES",
@@ -300,7 +301,8 @@ def _watch(segments: Iterable[Segment], found: Detected, check: ResponseCheck) -
             group_version = seg.get(8)
         elif tag == "ISA":
             if len(check.interchanges) < _MAX_INTERCHANGES:
-                check.interchanges.append(f"{seg.get(6).strip()}/{seg.get(13).strip()}")
+                isa = read_isa(seg.elements)
+                check.interchanges.append(f"{isa.sender_id.strip()}/{isa.control_number.strip()}")
         elif tag == "TA1":
             found.kinds["TA1"] = found.kinds.get("TA1", 0) + 1
         elif tag == "CLM":
@@ -448,7 +450,7 @@ def _isa12(data: bytes | Path) -> str:
         with data.open("rb") as stream:
             return _isa12(stream.read(4096))
     for segment in read_segments(data):
-        return segment[12].strip() if segment.tag == "ISA" else ""
+        return read_isa(segment.elements).version.strip() if segment.tag == "ISA" else ""
     return ""
 
 
