@@ -19,7 +19,7 @@ from typing import IO, BinaryIO
 from gateway.cli import EXIT_INVALID, EXIT_OK
 from gateway.cli._common import dumps, open_input
 from gateway.models.remittance import Claim, RemittanceHeader, RemittanceSummary
-from gateway.models.responses import Finding
+from gateway.models.responses import ResponseFinding
 from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.transactions.claim_ack import read_claim_acknowledgement
 from gateway.transactions.common import from_defect
@@ -104,7 +104,7 @@ def _detect(path: str) -> tuple[Detected, list[Defect], bool]:
     return found, (list(reader.defects) if whole else []), whole
 
 
-def _report(path: str, findings: list[Finding], err: IO[str]) -> None:
+def _report(path: str, findings: list[ResponseFinding], err: IO[str]) -> None:
     for finding in findings:
         err.write(f"{path}: {finding}\n")
 
@@ -124,7 +124,7 @@ def _read_document(path: str, kind: str) -> tuple[Document, list[Defect]]:
 
 def _write_remittance(
     path: str, out: IO[str], *, summary_only: bool
-) -> tuple[RemittanceSummary, list[Finding], list[Defect]]:
+) -> tuple[RemittanceSummary, list[ResponseFinding], list[Defect]]:
     """Stream an 835 file as JSON (claim by claim) unless only the summary is wanted."""
     with _opened(path) as stream:
         segments = read_segments(stream)
@@ -211,7 +211,7 @@ def _parse_models(args: argparse.Namespace) -> int:
         )
     envelope_reported = False
     for kind in readable:
-        findings: list[Finding]
+        findings: list[ResponseFinding]
         if kind == "835":
             summary, findings, defects = _write_remittance(path, out, summary_only=summary_only)
             shown: object = summary

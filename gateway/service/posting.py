@@ -35,7 +35,7 @@ from gateway.models.acknowledgements import (
     InterchangeAcknowledgementDocument,
 )
 from gateway.models.remittance import Claim, Remittance, RemittanceHeader
-from gateway.models.responses import Finding
+from gateway.models.responses import ResponseFinding
 from gateway.service.files import ERROR_SUFFIX, archive_file, move_no_overwrite, sha256_file_sync
 from gateway.service.responses import (
     HeldSet,
@@ -205,7 +205,7 @@ def _remittance_units(
 def _hold_claims(held: HeldSet, claims: list[Claim], digest: str, name: str) -> list[HeldClaim]:
     """Each claim of a held set, with the findings that hold it as correction reasons."""
     set_level = [f for f in held.findings if f.claim_id is None]
-    own: dict[str, list[Finding]] = {}
+    own: dict[str, list[ResponseFinding]] = {}
     for finding in held.findings:
         if finding.claim_id is not None:
             own.setdefault(finding.claim_id, []).append(finding)
@@ -248,7 +248,7 @@ def _hold_claims(held: HeldSet, claims: list[Claim], digest: str, name: str) -> 
     return out
 
 
-def _reason(finding: Finding, where_set: str) -> Reason:
+def _reason(finding: ResponseFinding, where_set: str) -> Reason:
     where = f"{finding.location} in {where_set}" if finding.location is not None else where_set
     meaning = finding.message
     if finding.difference is not None:

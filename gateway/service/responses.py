@@ -35,7 +35,7 @@ from pathlib import Path
 
 from gateway.ledger.reconcile import Document, kind_of
 from gateway.models.remittance import RemittanceHeader
-from gateway.models.responses import Finding
+from gateway.models.responses import ResponseFinding
 from gateway.service.files import FileProblem
 from gateway.transactions.detect import READABLE, Detected, detect
 from gateway.transactions.detect import kind_of as set_kind
@@ -168,7 +168,7 @@ class HeldSet:
     trace_number: str  # TRN02
     payment: str  # BPR02 as read
     claims: int
-    findings: tuple[Finding, ...]  # the set's hold findings (balance, invalid amounts), in order
+    findings: tuple[ResponseFinding, ...]  # the set's hold findings (balance, bad amounts)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready data for the file's record (at most ``MAX_RECORDED_FINDINGS`` findings)."""
@@ -349,13 +349,13 @@ def _count_finding(check: ResponseCheck, found: dict[str, object]) -> None:
         check.findings.append(found)
 
 
-def _where(finding: Finding) -> dict[str, object] | None:
+def _where(finding: ResponseFinding) -> dict[str, object] | None:
     if finding.location is None:
         return None
     return {k: v for k, v in asdict(finding.location).items() if v is not None}
 
 
-def _finding_dict(finding: Finding) -> dict[str, object]:
+def _finding_dict(finding: ResponseFinding) -> dict[str, object]:
     """A reader finding as JSON-ready data (amounts as decimal strings; no PHI)."""
     out: dict[str, object] = {
         "code": finding.code,
