@@ -23,7 +23,7 @@ from gateway.models.responses import ResponseFinding
 from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.transactions.claim_ack import read_claim_acknowledgement
 from gateway.transactions.common import from_defect
-from gateway.transactions.detect import READABLE, Detected, detect
+from gateway.transactions.detect import READABLE, Detected, detect_transactions
 from gateway.transactions.reader import Document, summary_object, summary_table, to_json
 from gateway.transactions.remittance import RemittanceEnd, RemittanceReader
 from gateway.transactions.ta1 import read_interchange_acknowledgement
@@ -100,7 +100,7 @@ def _detect(path: str) -> tuple[Detected, list[Defect], bool]:
         head = stream.read(DETECT_BYTES)
         whole = not stream.read(1)
     reader = read_segments(head)
-    found = detect(reader)
+    found = detect_transactions(reader)
     return found, (list(reader.defects) if whole else []), whole
 
 
@@ -187,7 +187,7 @@ def _parse_models(args: argparse.Namespace) -> int:
             return 1
         if not whole:
             with _opened(path) as stream:
-                found = detect(read_segments(stream))
+                found = detect_transactions(read_segments(stream))
         primary = found.primary or ""
         info = {
             "transaction": primary,

@@ -66,7 +66,7 @@ __all__ = [
 
 #: Claims of an 835 applied per ledger transaction (bounds memory and transaction size).
 BATCH_CLAIMS = 500
-#: The kind the ledger records for each kind ``detect`` names.
+#: The kind the ledger records for each kind ``detect_transactions`` names.
 LEDGER_KINDS = {"835": "835", "277CA": "277CA", "277": "277CA", "999": "999", "997": "999",
                 "TA1": "TA1"}  # fmt: skip
 _REASONS_PER_CLAIM = 10

@@ -37,8 +37,7 @@ from gateway.ledger.reconcile import Document, kind_of
 from gateway.models.remittance import RemittanceHeader
 from gateway.models.responses import ResponseFinding
 from gateway.service.files import FileProblem
-from gateway.transactions.detect import READABLE, Detected, detect
-from gateway.transactions.detect import kind_of as set_kind
+from gateway.transactions.detect import READABLE, Detected, detect_transactions, set_kind
 from gateway.transactions.reader import read_documents
 from gateway.transactions.remittance import (
     AMOUNT_INVALID,
@@ -288,7 +287,7 @@ def check_response_file(path: Path, name: str) -> ResponseCheck:
 
 
 def _watch(segments: Iterable[Segment], found: Detected, check: ResponseCheck) -> Iterator[Segment]:
-    """Pass segments on, noting what ``detect`` notes and the interchanges."""
+    """Pass segments on, noting what ``detect_transactions`` notes and the interchanges."""
     functional_id = group_version = ""
     for seg in segments:
         tag = seg.tag
@@ -456,7 +455,7 @@ def _isa12(data: bytes | Path) -> str:
 
 def _why_nothing(data: bytes, name: str) -> FileProblem:
     reader = read_segments(data)
-    found = detect(reader)
+    found = detect_transactions(reader)
     return _nothing_readable(found, list(reader.defects), name)
 
 
