@@ -36,6 +36,7 @@ from gateway.codes import icd10cm  # noqa: E402
 from gateway.edits import RULES, scrub  # noqa: E402
 from gateway.edits.diagnosis_codes import CODE_SET_RULES  # noqa: E402
 from gateway.models import Encounter  # noqa: E402
+from gateway.spec_cache import install_tabular_cache  # noqa: E402
 
 SAMPLES = ROOT / "samples" / "encounters"
 TODAY = date(2027, 1, 15)
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
+    install_tabular_cache()  # the tabular from the user's cache folder, as the CLI has it
     pool = code_pool()
     encounters = generate(args.encounters, pool)
     shape_rules = tuple(rule for rule in RULES if rule not in CODE_SET_RULES)

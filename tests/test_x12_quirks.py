@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.transactions.claim_ack import read_claim_acknowledgement
-from gateway.transactions.detect import detect
+from gateway.transactions.detect import detect_transactions
 from gateway.transactions.reader import read_documents, to_data
 from gateway.transactions.remittance import read_remittance
 from gateway.transactions.ta1 import read_interchange_acknowledgement
@@ -461,7 +461,7 @@ def test_ta1_only_file_reads_without_defects() -> None:
     doc = read_interchange_acknowledgement(read_segments(data))
     (ack,) = doc.acknowledgements
     assert ("000000017", "R", "022") == (ack.control_number, ack.status, ack.note_code)
-    assert {"TA1": 1} == detect(read_segments(data)).kinds
+    assert {"TA1": 1} == detect_transactions(read_segments(data)).kinds
 
 
 def test_ta1_counted_in_iea01_is_only_a_warning() -> None:
@@ -686,7 +686,7 @@ def test_interchanges_with_different_delimiters_in_one_file() -> None:
     assert first.count(b"\n") + 1 == isas[1].line
     assert list(range(len(segments))) == [s.index for s in segments]
     assert [] == [c for c in codes_of(data) if c != "X12-TRAILING-SEPARATOR"]
-    kinds = detect(read_segments(data)).kinds
+    kinds = detect_transactions(read_segments(data)).kinds
     assert {"835": 2, "999": 1, "TA1": 1} == kinds
     docs = read_documents(data)
     assert ["835", "999", "TA1"] == [d.transaction for d in docs]
@@ -695,7 +695,7 @@ def test_interchanges_with_different_delimiters_in_one_file() -> None:
 def test_interchanges_joined_without_line_break() -> None:
     data = sample("999", line="") + sample("277CA", line="", control="000000002")
     assert [] == codes_of(data)
-    assert {"999": 1, "277CA": 1} == detect(read_segments(data)).kinds
+    assert {"999": 1, "277CA": 1} == detect_transactions(read_segments(data)).kinds
 
 
 def test_duplicate_interchange_control_number_in_one_file() -> None:

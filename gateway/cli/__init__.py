@@ -107,12 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _set_up_engines() -> None:
-    """The validator's compiled maps kept in the user's cache folder; the tokenizer's C hot path
-    off when ``GATEWAY_X12_PURE_PYTHON`` is set."""
-    from gateway.spec_cache import install_spec_cache
+    """The validator's compiled maps and the ICD-10-CM tabular kept in the user's cache folder;
+    the tokenizer's C hot path off when ``GATEWAY_X12_PURE_PYTHON`` is set."""
+    from gateway.spec_cache import install_spec_cache, install_tabular_cache
     from gateway.x12.tokenizer import PURE_PYTHON_ENV, use_accelerated
 
     install_spec_cache()
+    install_tabular_cache()
     if os.environ.get(PURE_PYTHON_ENV):
         use_accelerated(False)
 

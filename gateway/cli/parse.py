@@ -19,11 +19,11 @@ from typing import IO, BinaryIO
 from gateway.cli import EXIT_INVALID, EXIT_OK
 from gateway.cli._common import dumps, open_input
 from gateway.models.remittance import Claim, RemittanceHeader, RemittanceSummary
-from gateway.models.responses import Finding
+from gateway.models.responses import ResponseFinding
 from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.transactions.claim_ack import read_claim_acknowledgement
 from gateway.transactions.common import from_defect
-from gateway.transactions.detect import READABLE, Detected, detect
+from gateway.transactions.detect import READABLE, Detected, detect_transactions
 from gateway.transactions.reader import Document, summary_object, summary_table, to_json
 from gateway.transactions.remittance import RemittanceEnd, RemittanceReader
 from gateway.transactions.ta1 import read_interchange_acknowledgement
@@ -100,11 +100,11 @@ def _detect(path: str) -> tuple[Detected, list[Defect], bool]:
         head = stream.read(DETECT_BYTES)
         whole = not stream.read(1)
     reader = read_segments(head)
-    found = detect(reader)
+    found = detect_transactions(reader)
     return found, (list(reader.defects) if whole else []), whole
 
 
-def _report(path: str, findings: list[Finding], err: IO[str]) -> None:
+def _report(path: str, findings: list[ResponseFinding], err: IO[str]) -> None:
     for finding in findings:
         err.write(f"{path}: {finding}\n")
 
@@ -124,7 +124,7 @@ def _read_document(path: str, kind: str) -> tuple[Document, list[Defect]]:
 
 def _write_remittance(
     path: str, out: IO[str], *, summary_only: bool
-) -> tuple[RemittanceSummary, list[Finding], list[Defect]]:
+) -> tuple[RemittanceSummary, list[ResponseFinding], list[Defect]]:
     """Stream an 835 file as JSON (claim by claim) unless only the summary is wanted."""
     with _opened(path) as stream:
         segments = read_segments(stream)
@@ -187,7 +187,7 @@ def _parse_models(args: argparse.Namespace) -> int:
             return 1
         if not whole:
             with _opened(path) as stream:
-                found = detect(read_segments(stream))
+                found = detect_transactions(read_segments(stream))
         primary = found.primary or ""
         info = {
             "transaction": primary,
@@ -211,7 +211,7 @@ def _parse_models(args: argparse.Namespace) -> int:
         )
     envelope_reported = False
     for kind in readable:
-        findings: list[Finding]
+        findings: list[ResponseFinding]
         if kind == "835":
             summary, findings, defects = _write_remittance(path, out, summary_only=summary_only)
             shown: object = summary

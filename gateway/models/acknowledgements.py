@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from gateway.models.responses import DOC_CONFIG, CodedValue, Envelope, Finding
+from gateway.models.responses import DOC_CONFIG, CodedValue, Envelope, ResponseFinding
 
 # -- TA1 -------------------------------------------------------------------------------------------
 
@@ -79,7 +79,7 @@ class InterchangeAcknowledgementDocument:
         default_factory=InterchangeAcknowledgementSummary
     )
     """Counts."""
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[ResponseFinding] = field(default_factory=list)
     """Problems found reading the file."""
 
 
@@ -257,7 +257,7 @@ class ImplementationAcknowledgementDocument:
         default_factory=ImplementationAcknowledgementSummary
     )
     """Counts."""
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[ResponseFinding] = field(default_factory=list)
     """Problems found reading the file."""
 
 
@@ -492,7 +492,7 @@ class ClaimAcknowledgementDocument:
     """One per ST/SE, across every interchange and group of the file."""
     summary: ClaimAcknowledgementSummary = field(default_factory=ClaimAcknowledgementSummary)
     """Counts."""
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[ResponseFinding] = field(default_factory=list)
     """Problems found reading the file."""
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from gateway.models.responses import DOC_CONFIG, Envelope, Finding
+from gateway.models.responses import DOC_CONFIG, Envelope, ResponseFinding
 
 
 class ClaimOutcome(StrEnum):
@@ -389,7 +389,7 @@ class Remittance:
     """PLB adjustments."""
     summary: RemittanceSummary = field(default_factory=RemittanceSummary)
     """Totals and the balancing verdict of this transaction set."""
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[ResponseFinding] = field(default_factory=list)
     """Balancing and reading findings of this transaction set."""
 
 
@@ -405,7 +405,7 @@ class RemittanceDocument:
     """One per ST/SE, across every interchange and group of the file."""
     summary: RemittanceSummary = field(default_factory=RemittanceSummary)
     """Totals over the whole file."""
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[ResponseFinding] = field(default_factory=list)
     """Every finding of the file: envelope defects, reading problems, imbalances."""
 
 

@@ -63,7 +63,7 @@ class SourceLocation:
 
 
 @dataclass(slots=True)
-class Finding:
+class ResponseFinding:
     """One problem found while reading a response: a stable code, where it is, and the amounts.
 
     Balancing findings carry the amount the file states (``actual``), the amount its parts add up to
@@ -156,7 +156,7 @@ __all__ = [
     "DOC_CONFIG",
     "CodedValue",
     "Envelope",
-    "Finding",
     "FindingSeverity",
+    "ResponseFinding",
     "SourceLocation",
 ]

@@ -36,7 +36,7 @@ from gateway.models.acknowledgements import (
     InterchangeAcknowledgementDocument,
 )
 from gateway.models.remittance import Claim, Remittance, RemittanceHeader
-from gateway.models.responses import Finding
+from gateway.models.responses import ResponseFinding
 from gateway.service.files import ERROR_SUFFIX, archive_file, move_no_overwrite, sha256_file_sync
 from gateway.service.responses import (
     HeldSet,
@@ -70,7 +70,7 @@ __all__ = [
 
 #: Claims of an 835 or a 277CA applied per ledger transaction (bounds memory and transaction size).
 BATCH_CLAIMS = 500
-#: The kind the ledger records for each kind ``detect`` names.
+#: The kind the ledger records for each kind ``detect_transactions`` names.
 LEDGER_KINDS = {"835": "835", "277CA": "277CA", "277": "277CA", "999": "999", "997": "999",
                 "TA1": "TA1"}  # fmt: skip
 _REASONS_PER_CLAIM = 10
@@ -249,7 +249,7 @@ def _remittance_units(
 def _hold_claims(held: HeldSet, claims: list[Claim], digest: str, name: str) -> list[HeldClaim]:
     """Each claim of a held set, with the findings that hold it as correction reasons."""
     set_level = [f for f in held.findings if f.claim_id is None]
-    own: dict[str, list[Finding]] = {}
+    own: dict[str, list[ResponseFinding]] = {}
     for finding in held.findings:
         if finding.claim_id is not None:
             own.setdefault(finding.claim_id, []).append(finding)
@@ -292,7 +292,7 @@ def _hold_claims(held: HeldSet, claims: list[Claim], digest: str, name: str) -> 
     return out
 
 
-def _reason(finding: Finding, where_set: str) -> Reason:
+def _reason(finding: ResponseFinding, where_set: str) -> Reason:
     where = f"{finding.location} in {where_set}" if finding.location is not None else where_set
     meaning = finding.message
     if finding.difference is not None:

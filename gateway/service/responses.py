@@ -35,10 +35,9 @@ from pathlib import Path
 
 from gateway.ledger.reconcile import Document, kind_of
 from gateway.models.remittance import RemittanceHeader
-from gateway.models.responses import Finding
+from gateway.models.responses import ResponseFinding
 from gateway.service.files import FileProblem
-from gateway.transactions.detect import READABLE, Detected, detect
-from gateway.transactions.detect import kind_of as set_kind
+from gateway.transactions.detect import READABLE, Detected, detect_transactions, set_kind
 from gateway.transactions.reader import read_documents
 from gateway.transactions.remittance import (
     AMOUNT_INVALID,
@@ -48,6 +47,7 @@ from gateway.transactions.remittance import (
 )
 from gateway.validation.validator import ValidationResult, validate
 from gateway.x12 import Defect, DefectCode, Segment, Severity, read_segments
+from gateway.x12.envelope import read_isa
 
 __all__ = [
     "INCOMPLETE_CODES",
@@ -167,7 +167,7 @@ class HeldSet:
     trace_number: str  # TRN02
     payment: str  # BPR02 as read
     claims: int
-    findings: tuple[Finding, ...]  # the set's hold findings (balance, invalid amounts), in order
+    findings: tuple[ResponseFinding, ...]  # the set's hold findings (balance, bad amounts)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready data for the file's record (at most ``MAX_RECORDED_FINDINGS`` findings)."""
@@ -287,7 +287,7 @@ def check_response_file(path: Path, name: str) -> ResponseCheck:
 
 
 def _watch(segments: Iterable[Segment], found: Detected, check: ResponseCheck) -> Iterator[Segment]:
-    """Pass segments on, noting what ``detect`` notes and the interchanges."""
+    """Pass segments on, noting what ``detect_transactions`` notes and the interchanges."""
     functional_id = group_version = ""
     for seg in segments:
         tag = seg.tag
@@ -300,7 +300,8 @@ def _watch(segments: Iterable[Segment], found: Detected, check: ResponseCheck) -
             group_version = seg.get(8)
         elif tag == "ISA":
             if len(check.interchanges) < _MAX_INTERCHANGES:
-                check.interchanges.append(f"{seg.get(6).strip()}/{seg.get(13).strip()}")
+                isa = read_isa(seg.elements)
+                check.interchanges.append(f"{isa.sender_id.strip()}/{isa.control_number.strip()}")
         elif tag == "TA1":
             found.kinds["TA1"] = found.kinds.get("TA1", 0) + 1
         elif tag == "CLM":
@@ -347,13 +348,13 @@ def _count_finding(check: ResponseCheck, found: dict[str, object]) -> None:
         check.findings.append(found)
 
 
-def _where(finding: Finding) -> dict[str, object] | None:
+def _where(finding: ResponseFinding) -> dict[str, object] | None:
     if finding.location is None:
         return None
     return {k: v for k, v in asdict(finding.location).items() if v is not None}
 
 
-def _finding_dict(finding: Finding) -> dict[str, object]:
+def _finding_dict(finding: ResponseFinding) -> dict[str, object]:
     """A reader finding as JSON-ready data (amounts as decimal strings; no PHI)."""
     out: dict[str, object] = {
         "code": finding.code,
@@ -448,13 +449,13 @@ def _isa12(data: bytes | Path) -> str:
         with data.open("rb") as stream:
             return _isa12(stream.read(4096))
     for segment in read_segments(data):
-        return segment[12].strip() if segment.tag == "ISA" else ""
+        return read_isa(segment.elements).version.strip() if segment.tag == "ISA" else ""
     return ""
 
 
 def _why_nothing(data: bytes, name: str) -> FileProblem:
     reader = read_segments(data)
-    found = detect(reader)
+    found = detect_transactions(reader)
     return _nothing_readable(found, list(reader.defects), name)
 
 

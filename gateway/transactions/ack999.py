@@ -25,7 +25,7 @@ from gateway.models.acknowledgements import (
     SegmentError,
     TransactionSetResponse,
 )
-from gateway.models.responses import CodedValue, Finding
+from gateway.models.responses import CodedValue, ResponseFinding
 from gateway.transactions.common import EnvelopeTracker, at, warning
 from gateway.x12 import Segment
 
@@ -52,7 +52,7 @@ _BUSINESS_UNITS = frozenset(
 )
 
 
-def _context_identification(seg: Segment, findings: list[Finding]) -> tuple[str, str]:
+def _context_identification(seg: Segment, findings: list[ResponseFinding]) -> tuple[str, str]:
     """CTX01 (C998, first repetition) as context name and context reference.
 
     The two components are split on the interchange's component separator (ISA16). A sender that
@@ -80,7 +80,7 @@ def _context_identification(seg: Segment, findings: list[Finding]) -> tuple[str,
 
 
 def _positions(
-    seg: Segment, position: int, findings: list[Finding]
+    seg: Segment, position: int, findings: list[ResponseFinding]
 ) -> tuple[int | None, int | None, int | None]:
     """A C030 position in segment (element, component, repetition) split on ISA16, as numbers."""
     parts = seg.components(position)
@@ -99,7 +99,7 @@ def _positions(
     return numbers[0], numbers[1], numbers[2]
 
 
-def _context(seg: Segment, findings: list[Finding]) -> ErrorContext:
+def _context(seg: Segment, findings: list[ResponseFinding]) -> ErrorContext:
     name, reference = _context_identification(seg, findings)
     element, component, repetition = _positions(seg, 5, findings)
     references = seg.components(6)
@@ -124,7 +124,7 @@ def _coded(table: str, values: Iterable[str]) -> list[CodedValue]:
 class _SetReader:
     """Reads the segments of one 999/997 transaction set."""
 
-    def __init__(self, ack: ImplementationAcknowledgement, findings: list[Finding]) -> None:
+    def __init__(self, ack: ImplementationAcknowledgement, findings: list[ResponseFinding]) -> None:
         self.ack = ack
         self.findings = findings
         self.group: FunctionalGroupResponse | None = None

@@ -27,7 +27,7 @@ from gateway.models.acknowledgements import (
     StatusEntity,
     StatusInformation,
 )
-from gateway.models.responses import CodedValue, Finding
+from gateway.models.responses import CodedValue, ResponseFinding
 from gateway.transactions.common import EnvelopeTracker, at, parse_amount, parse_date, warning
 from gateway.x12 import Segment
 
@@ -72,7 +72,7 @@ def status_code(parts: list[str]) -> StatusCode:
     )
 
 
-def read_stc(seg: Segment, findings: list[Finding]) -> StatusInformation:
+def read_stc(seg: Segment, findings: list[ResponseFinding]) -> StatusInformation:
     """One STC segment with its meanings."""
     status_codes = [status_code(seg.components(1))]
     for position in (10, 11):
@@ -105,7 +105,7 @@ def _dates(seg: Segment) -> tuple[date | None, date | None]:
 class _SetReader:
     """Reads the segments of one 277 transaction set."""
 
-    def __init__(self, ack: ClaimAcknowledgement, findings: list[Finding]) -> None:
+    def __init__(self, ack: ClaimAcknowledgement, findings: list[ResponseFinding]) -> None:
         self.ack = ack
         self.findings = findings
         self.level = ""

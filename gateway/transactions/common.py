@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from gateway.models.responses import Envelope, Finding, FindingSeverity, SourceLocation
+from gateway.models.responses import Envelope, FindingSeverity, ResponseFinding, SourceLocation
 from gateway.x12 import Defect, Location, Segment
 from gateway.x12.envelope import read_isa
 
@@ -84,9 +84,9 @@ def at(seg: Segment, element: int | None = None, component: int | None = None) -
     )
 
 
-def from_defect(defect: Defect) -> Finding:
+def from_defect(defect: Defect) -> ResponseFinding:
     """An X12 engine defect (envelope, syntax) as a response finding."""
-    return Finding(
+    return ResponseFinding(
         code=str(defect.code),
         message=defect.message,
         severity=FindingSeverity(str(defect.severity)),
@@ -171,6 +171,6 @@ class EnvelopeTracker:
         )
 
 
-def warning(code: str, message: str, location: SourceLocation, hint: str = "") -> Finding:
+def warning(code: str, message: str, location: SourceLocation, hint: str = "") -> ResponseFinding:
     """A warning finding."""
-    return Finding(code, message, FindingSeverity.WARNING, location, hint=hint)
+    return ResponseFinding(code, message, FindingSeverity.WARNING, location, hint=hint)

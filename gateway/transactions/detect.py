@@ -1,8 +1,8 @@
 """Which transactions a file holds, from GS01, ST01 and GS08/ST03 (never from the file name).
 
-``kind_of`` names one transaction set (``835``, ``277CA``, ``277``, ``999``, ``997``, ``837P``,
-``837I``, ``837D`` or the bare ST01); ``detect`` walks segments and counts sets by kind, in the
-order the kinds first appear, with the TA1 segments counted as ``TA1``.
+``set_kind`` names one transaction set (``835``, ``277CA``, ``277``, ``999``, ``997``, ``837P``,
+``837I``, ``837D`` or the bare ST01); ``detect_transactions`` walks segments and counts sets by
+kind, in the order the kinds first appear, with the TA1 segments counted as ``TA1``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ READABLE = ("835", "277CA", "277", "999", "997", "TA1")
 """The kinds ``gateway parse`` reads into typed models."""
 
 
-def kind_of(functional_id: str, st01: str, version: str) -> str:
+def set_kind(functional_id: str, st01: str, version: str) -> str:
     """The kind of one transaction set from GS01, ST01 and GS08 (or ST03)."""
     st01 = st01.strip()
     version = version.strip().upper()
@@ -39,7 +39,8 @@ def kind_of(functional_id: str, st01: str, version: str) -> str:
 
 @dataclass
 class Detected:
-    """What ``detect`` found: sets per kind (first-seen order), claim segments and versions."""
+    """What ``detect_transactions`` found: sets per kind (first-seen order), CLM segments and
+    versions."""
 
     kinds: dict[str, int] = field(default_factory=dict)
     """Transaction sets (TA1 segments for ``TA1``) counted by kind, in the order first seen."""
@@ -59,7 +60,7 @@ class Detected:
         return next(iter(self.kinds), None)
 
 
-def detect(segments: Iterable[Segment]) -> Detected:
+def detect_transactions(segments: Iterable[Segment]) -> Detected:
     """Count the transaction sets of each kind in ``segments``."""
     found = Detected()
     functional_id = ""
@@ -67,7 +68,7 @@ def detect(segments: Iterable[Segment]) -> Detected:
     for seg in segments:
         tag = seg.tag
         if tag == "ST":
-            kind = kind_of(functional_id, seg.get(1), seg.get(3) or group_version)
+            kind = set_kind(functional_id, seg.get(1), seg.get(3) or group_version)
             found.kinds[kind] = found.kinds.get(kind, 0) + 1
             found.versions.setdefault(kind, seg.get(3) or group_version)
         elif tag == "GS":
@@ -80,4 +81,4 @@ def detect(segments: Iterable[Segment]) -> Detected:
     return found
 
 
-__all__ = ["READABLE", "Detected", "detect", "kind_of"]
+__all__ = ["READABLE", "Detected", "detect_transactions", "set_kind"]

@@ -23,7 +23,7 @@ from gateway.models.remittance import (
 from gateway.transactions.ack999 import read_implementation_acknowledgement
 from gateway.transactions.claim_ack import read_claim_acknowledgement
 from gateway.transactions.common import from_defect
-from gateway.transactions.detect import READABLE, detect
+from gateway.transactions.detect import READABLE, detect_transactions
 from gateway.transactions.remittance import read_remittance
 from gateway.transactions.ta1 import read_interchange_acknowledgement
 from gateway.x12 import read_segments
@@ -80,7 +80,7 @@ def read_documents(data: bytes) -> list[RemittanceDocument | Document]:
 
     Holds every claim of an 835 in memory: for large remittances use ``iter_remittance``.
     """
-    found = detect(read_segments(data))
+    found = detect_transactions(read_segments(data))
     documents: list[RemittanceDocument | Document] = []
     for kind in found.readable:
         reader = read_segments(data)

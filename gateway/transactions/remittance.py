@@ -6,7 +6,7 @@
 the claim being read is held, so a remittance of any size is read in bounded memory; the running
 ``summary`` of the whole file is kept on the reader. Sets that are not 835s are skipped.
 
-Balancing (SNIP type 3) is checked on the way and reported as located ``Finding``s with the
+Balancing (SNIP type 3) is checked on the way and reported as located ``ResponseFinding``s with the
 amounts; a file is never "fixed":
 
 - line: SVC02 - sum(line CAS) = SVC03                              (``835-LINE-BALANCE``)
@@ -45,7 +45,7 @@ from gateway.models.remittance import (
     RemittanceSummary,
     ServiceLine,
 )
-from gateway.models.responses import Finding, FindingSeverity
+from gateway.models.responses import FindingSeverity, ResponseFinding
 from gateway.transactions.common import (
     AMOUNTS,
     DATES,
@@ -80,7 +80,7 @@ class RemittanceEnd:
     header: RemittanceHeader
     provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
     summary: RemittanceSummary = field(default_factory=RemittanceSummary)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[ResponseFinding] = field(default_factory=list)
 
 
 RemittanceItem = RemittanceHeader | Claim | RemittanceEnd
@@ -177,7 +177,7 @@ class RemittanceReader:
         self._segments = segments
         self.summary = RemittanceSummary()
 
-        self.findings: list[Finding] = []
+        self.findings: list[ResponseFinding] = []
         """Every finding so far, across sets (at most ``MAX_FINDINGS`` kept)."""
         self.findings_dropped = 0
         """Findings not kept once ``MAX_FINDINGS`` was reached."""
@@ -195,7 +195,7 @@ class RemittanceReader:
         return next(self._iterator)
 
     # -- findings ---------------------------------------------------------------------------------
-    def _add(self, finding: Finding, local: list[Finding]) -> None:
+    def _add(self, finding: ResponseFinding, local: list[ResponseFinding]) -> None:
         if len(local) < MAX_FINDINGS:
             local.append(finding)
         if len(self.findings) < MAX_FINDINGS:
@@ -203,7 +203,7 @@ class RemittanceReader:
         else:
             self.findings_dropped += 1
 
-    def _amount(self, seg: Segment, position: int, local: list[Finding]) -> Decimal:
+    def _amount(self, seg: Segment, position: int, local: list[ResponseFinding]) -> Decimal:
         """A required amount; an invalid or missing one is reported and read as 0."""
         el = seg.elements
         text = el[position - 1] if position <= len(el) else ""
@@ -211,7 +211,7 @@ class RemittanceReader:
         if value is None:
             what = "missing" if not text else "not a number"
             self._add(
-                Finding(
+                ResponseFinding(
                     AMOUNT_INVALID,
                     f"{seg.tag}{position:02d} is {what}; read as 0 for the totals.",
                     location=at(seg, position),
@@ -222,7 +222,9 @@ class RemittanceReader:
             return _ZERO
         return value
 
-    def _optional_amount(self, seg: Segment, position: int, local: list[Finding]) -> Decimal | None:
+    def _optional_amount(
+        self, seg: Segment, position: int, local: list[ResponseFinding]
+    ) -> Decimal | None:
         el = seg.elements
         text = el[position - 1] if position <= len(el) else ""
         if not text:
@@ -230,7 +232,7 @@ class RemittanceReader:
         value = parse_amount(text)
         if value is None:
             self._add(
-                Finding(
+                ResponseFinding(
                     AMOUNT_INVALID,
                     f"{seg.tag}{position:02d} is not a number; left out.",
                     location=at(seg, position),
@@ -240,7 +242,7 @@ class RemittanceReader:
             )
         return value
 
-    def _date(self, seg: Segment, position: int, local: list[Finding]) -> date | None:
+    def _date(self, seg: Segment, position: int, local: list[ResponseFinding]) -> date | None:
         text = seg.get(position)
         if not text:
             return None
@@ -279,7 +281,7 @@ class RemittanceReader:
         line_segments: list[Segment] = []
         plbs: list[ProviderAdjustment] = []
         summary = RemittanceSummary()
-        local: list[Finding] = []
+        local: list[ResponseFinding] = []
         bpr: Segment | None = None
         st: Segment | None = None
         unknown = codes.UNKNOWN
@@ -656,7 +658,7 @@ class RemittanceReader:
         clp: Segment | None,
         line_segments: list[Segment],
         summary: RemittanceSummary,
-        local: list[Finding],
+        local: list[ResponseFinding],
     ) -> None:
         """Balance a claim and its lines, judge its outcome, and add it to the totals."""
         # one pass over the adjustments both sums them and judges them (see ``claim_outcome``)
@@ -763,12 +765,12 @@ class RemittanceReader:
         expected: Decimal,
         actual: Decimal,
         summary: RemittanceSummary,
-        local: list[Finding],
+        local: list[ResponseFinding],
     ) -> None:
         summary.balanced = False
         summary.imbalances += 1
         self._add(
-            Finding(
+            ResponseFinding(
                 code,
                 message,
                 FindingSeverity.ERROR,
@@ -789,7 +791,7 @@ class RemittanceReader:
         seg: Segment,
         plbs: list[ProviderAdjustment],
         summary: RemittanceSummary,
-        local: list[Finding],
+        local: list[ResponseFinding],
     ) -> None:
         provider = seg.get(1)
         fiscal = self._date(seg, 2, local)
@@ -819,7 +821,7 @@ class RemittanceReader:
         st: Segment | None,
         end: Segment | None,
         summary: RemittanceSummary,
-        local: list[Finding],
+        local: list[ResponseFinding],
     ) -> None:
         payment = header.payment_amount
         summary.payment_amount = payment

@@ -1,8 +1,9 @@
 """What the 277CA and 835 writers share: the answering envelope, safe text, amounts, SVC and dates.
 
-Pure functions over plain data, written with ``gateway.x12.Writer``. ``Addressing`` is the
-envelope of an answer (the 837's turned around); ``write_envelope`` wraps transaction sets in
-ISA/GS ... GE/IEA (deriving GE01 and IEA01), and ``write_interchange_rejection`` is the TA1 that
+Pure functions over plain data, written with ``gateway.x12.Writer`` (the envelope segments with
+the one envelope writer, ``gateway.x12.envelope``). ``Addressing`` is the envelope of an answer
+(the 837's turned around); ``write_envelope`` wraps transaction sets in ISA/GS ... GE/IEA
+(deriving GE01 and IEA01), and ``write_interchange_rejection`` is the TA1 that
 rejects an interchange whose header could only be read loosely.
 """
 
@@ -17,6 +18,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from gateway.transactions.claim837_common import amount, d8
 from gateway.transactions.claim837_reader import SubmittedLine
 from gateway.x12 import Delimiters, Writer
+from gateway.x12.envelope import (
+    GroupHeader,
+    InterchangeHeader,
+    ge_segment,
+    gs_segment,
+    iea_segment,
+    isa_segment,
+)
 
 __all__ = [
     "Addressing",
@@ -70,6 +79,21 @@ class Addressing:
     when: datetime
 
 
+def _interchange_header(to: Addressing, isa13: int) -> InterchangeHeader:
+    """The ISA of an answer: addressed back to the 837's sender, no TA1 asked for."""
+    return InterchangeHeader(
+        sender_qualifier=to.sender_qualifier,
+        sender_id=to.sender_id,
+        receiver_qualifier=to.receiver_qualifier,
+        receiver_id=to.receiver_id,
+        date=to.when.strftime("%y%m%d"),
+        time=to.when.strftime("%H%M"),
+        control_number=f"{isa13:09d}",
+        acknowledgment_requested="0",
+        usage_indicator=to.usage or "P",
+    )
+
+
 def write_envelope(
     w: Writer,
     to: Addressing,
@@ -80,19 +104,24 @@ def write_envelope(
 ) -> str:
     """ISA/GS around the transaction sets (each a list of segments from ST to SE)."""
     out = [
-        w.isa(
-            "00", "", "00", "",
-            to.sender_qualifier, to.sender_id, to.receiver_qualifier, to.receiver_id,
-            to.when.strftime("%y%m%d"), to.when.strftime("%H%M"), "00501",
-            f"{isa13:09d}", "0", to.usage or "P",
+        isa_segment(w, _interchange_header(to, isa13)),
+        gs_segment(
+            w,
+            GroupHeader(
+                functional_id=functional_id,
+                application_sender=to.gs_sender,
+                application_receiver=to.gs_receiver,
+                date=to.when.strftime("%Y%m%d"),
+                time=to.when.strftime("%H%M"),
+                control_number=str(isa13),
+                version=version,
+            ),
         ),
-        w.segment("GS", functional_id, to.gs_sender, to.gs_receiver, to.when.strftime("%Y%m%d"),
-                  to.when.strftime("%H%M"), str(isa13), "X", version),
-    ]  # fmt: skip
+    ]
     for body in sets:
         out.extend(body)
-    out.append(w.segment("GE", str(len(sets)), str(isa13)))
-    out.append(w.segment("IEA", "1", f"{isa13:09d}"))
+    out.append(ge_segment(w, len(sets), str(isa13)))
+    out.append(iea_segment(w, 1, f"{isa13:09d}"))
     return "".join(out)
 
 
@@ -130,11 +159,7 @@ def write_interchange_rejection(
     """
     w = Writer(Delimiters())
     return (
-        w.isa(
-            "00", "", "00", "", to.sender_qualifier, to.sender_id,
-            to.receiver_qualifier, to.receiver_id, to.when.strftime("%y%m%d"),
-            to.when.strftime("%H%M"), "00501", f"{isa13:09d}", "0", to.usage or "P",
-        )
+        isa_segment(w, _interchange_header(to, isa13))
         + w.segment("TA1", control, day, time, "R", note)
-        + w.segment("IEA", "0", f"{isa13:09d}")
-    ).encode()  # fmt: skip
+        + iea_segment(w, 0, f"{isa13:09d}")  # a TA1 is no group
+    ).encode()
