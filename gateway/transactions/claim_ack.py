@@ -281,7 +281,7 @@ def read_claim_acknowledgement_parts(
     at least one part (its last, possibly with no claims after a full part)."""
     envelope = EnvelopeTracker()
     reader: _SetReader | None = None
-    findings: list[Finding] = []
+    findings: list[ResponseFinding] = []
     for seg in segments:
         tag = seg.tag
         if reader is not None:
