@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from gateway.ledger import reports as report_queries
 from gateway.ledger import tables as t
 from gateway.ledger.lifecycle import CORRECTION_STATES, ClaimState, transition
 from gateway.ledger.reconcile import (
@@ -182,6 +183,11 @@ class Ledger:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    @property
+    def reports(self) -> report_queries.Reports:
+        """The revenue-cycle report queries over this ledger (``gateway.ledger.reports``)."""
+        return report_queries.Reports(self._engine)
 
     @property
     def dialect(self) -> str:
@@ -440,6 +446,7 @@ class Ledger:
                         "created_at": now,
                         "updated_at": now,
                     }
+                    | report_queries.claim_columns(claim.encounter)
                 )
                 events.append(
                     base
@@ -902,6 +909,7 @@ class Ledger:
             await self._set_states(conn, moved, target, now)
             if events:
                 await conn.execute(t.claim_events.insert(), events)
+                await report_queries.record_facts(conn, events)
 
     async def submissions(self, *, status: str | None = None) -> list[SubmissionRecord]:
         """Interchanges recorded (``status`` intent: written-ahead but not finished)."""
@@ -1424,6 +1432,7 @@ class Ledger:
             await conn.execute(statement, params_list)
         if rows:
             await conn.execute(t.claim_events.insert(), rows)
+            await report_queries.record_facts(conn, rows)
         return changes, tuple(opened)
 
     # ------------------------------------------------------------------ the queue
