@@ -86,7 +86,7 @@ claims = sa.Table(
     sa.Column("paid_amount", MONEY, nullable=True),  # CLP04 of the latest remittance
     sa.Column("patient_responsibility", MONEY, nullable=True),  # CLP05
     sa.Column("payer_claim_control_number", sa.String(50), nullable=True),  # REF*1K / CLP07
-    sa.Column("created_at", NOW, nullable=False),
+    sa.Column("created_at", NOW, nullable=False, index=True),  # indexed for the reports
     sa.Column("updated_at", NOW, nullable=False),
     sa.Column("lease_owner", sa.String(64), nullable=True),
     sa.Column("lease_until", NOW, nullable=True),

@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_claims_first_submitted_at"), "claims", ["first_submitted_at"], unique=False
     )
+    op.create_index(op.f("ix_claims_created_at"), "claims", ["created_at"], unique=False)
     # Claims submitted before this revision: their first submission from their history.
     op.execute(
         "UPDATE claims SET "
@@ -94,6 +95,7 @@ def downgrade() -> None:
     op.drop_table("remit_facts")
     op.drop_table("report_rejections")
     op.drop_index(op.f("ix_claims_first_submitted_at"), table_name="claims")
+    op.drop_index(op.f("ix_claims_created_at"), table_name="claims")
     with op.batch_alter_table("claims") as batch:
         for name in (
             "first_version",
