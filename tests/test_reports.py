@@ -48,6 +48,7 @@ from gateway.ledger.store import Ledger
 from tests.test_ledger_store import ledger_url  # noqa: F401  (the fixture, both databases)
 
 D = Decimal
+GATEWAY = str(Path(sys.executable).parent / "gateway")
 PERIOD = Period(date(2026, 1, 1), date(2026, 3, 31))
 PAYER_A, PAYER_B = "87726", "60054"
 
@@ -371,9 +372,29 @@ def test_csv_sections_read_back() -> None:
     assert [["# x"], ["a", "b"], ["1", "2.50"], ["y", ""], []] == rows
 
 
-# ------------------------------------------------------------------ against the demo's files
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--claims", "bogus"], "unknown cell 'bogus'"),
+        (["--claims", "paid=60054"], "needs --by"),
+        (["--from", "2026-02-30"], "give a date as YYYY-MM-DD"),
+        (["--from", "2026-03-01", "--to", "2026-02-01"], "is after --to"),
+    ],
+)
+def test_report_mistakes_say_what_to_do(tmp_path: Path, args: list[str], fragment: str) -> None:
+    """A wrong cell, group without --by or date is a usage error (exit 2) that says why."""
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'[ledger]\nurl = "sqlite:///{tmp_path}/gateway.db"\n')
+    subprocess.run([GATEWAY, "db", "upgrade", "--config", str(config)], check=True, timeout=120)
+    done = subprocess.run(
+        [GATEWAY, "report", *args, "--config", str(config)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert 2 == done.returncode
+    assert fragment in done.stderr
 
-GATEWAY = str(Path(sys.executable).parent / "gateway")
+
+# ------------------------------------------------------------------ against the demo's files
 
 
 def _segments(path: Path) -> list[list[str]]:
