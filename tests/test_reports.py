@@ -363,6 +363,21 @@ async def test_groupings_split_the_same_totals(ledger: Ledger) -> None:
     assert 6 == sum(r["submitted"] for r in weekly.records())
 
 
+async def test_a_claim_paid_without_a_277ca_passed_the_first_time(ledger_url: str) -> None:  # noqa: F811
+    """An 835 adjudicating the first version counts as acceptance when no 277CA came first."""
+    led = await Ledger.open(ledger_url)
+    try:
+        await led.record_claims([encounter_of("H", PAYER_A, "90", "2026-12-01")])
+        await send(led, "H", 1)
+        paid = RemittanceClaim("H", "1", D("90"), D("90"), None, "PH")
+        await apply(led, Remittance("T9", PAYER_A, (paid,)), "835")
+        today = Period.last_days(1)
+        row = row_of(await led.reports.summary(today))
+        assert (1, 1, 0) == (row["submitted"], row["accepted_first_pass"], row["denied_full"])
+    finally:
+        await led.close()
+
+
 def test_csv_sections_read_back() -> None:
     """The CSV output is one section per table that the csv module reads back."""
     from gateway.ledger.reports import Table

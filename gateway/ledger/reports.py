@@ -41,6 +41,7 @@ _ZERO = Decimal("0")
 _REJECTED = ("rejected", "payer_rejected")
 _DENIED_OUTCOMES = ("denied", "not_our_claim")
 _NOT_ADJUDICATED = ("reversed", "predetermination")
+_ADJUDICATED_STATES = ("paid", "partially_paid", "denied")
 #: Claims the payer still owes an answer or money on (A/R).
 OPEN_STATES = ("submitted", "acknowledged", "accepted", "rejected", "payer_rejected", "reversed")
 AGING_BUCKETS = ("0-30", "31-60", "61-90", "91-120", ">120")
@@ -355,12 +356,15 @@ class Reports:
         return sa.exists().where(*cond)
 
     def _accepted_first(self, c: Any) -> sa.ColumnElement[bool]:
+        """Accepted by a 277CA (or adjudicated by an 835) at its first version, never rejected."""
         e = t.claim_events
         accepted = sa.exists().where(
             e.c.claim_id == c.claim_id,
             e.c.version == c.first_version,
-            e.c.kind == "277ca",
-            e.c.to_state == "accepted",
+            sa.or_(
+                sa.and_(e.c.kind == "277ca", e.c.to_state == "accepted"),
+                sa.and_(e.c.kind == "835", e.c.to_state.in_(_ADJUDICATED_STATES)),
+            ),
         )
         return sa.and_(accepted, sa.not_(self._rejected_first(c)))
 

@@ -486,6 +486,7 @@ class Ledger:
                         paid_amount=None,
                         patient_responsibility=None,
                         updated_at=now,
+                        **report_queries.claim_columns(claim.encounter),
                     )
                 )
                 outcome = "resubmission"
