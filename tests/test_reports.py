@@ -378,6 +378,31 @@ async def test_a_claim_paid_without_a_277ca_passed_the_first_time(ledger_url: st
         await led.close()
 
 
+@pytest.mark.parametrize(
+    ("encounter", "expected"),
+    [
+        (
+            {"billing_provider": {"npi": "1"}, "rendering_provider": {"npi": "2"},
+             "service_lines": [{"service_date": "2026-02-03"}, {"service_date": "2026-02-01"}]},
+            ("1", "2", date(2026, 2, 1)),
+        ),
+        (
+            {"billing_provider": {"npi": "1"}, "attending_provider": {"npi": "3"},
+             "institutional": {"statement_from": "2026-01-30"},
+             "service_lines": [{"service_date": "2026-02-01"}]},
+            ("1", "3", date(2026, 1, 30)),
+        ),
+        ({"billing_provider": {"npi": "1"}, "service_lines": [{}]}, ("1", None, None)),
+    ],
+)  # fmt: skip
+def test_claim_columns_from_the_encounter(encounter: dict[str, Any], expected: Any) -> None:
+    """Billing NPI, rendering (or attending) NPI and the earliest date of service."""
+    from gateway.ledger.reports import claim_columns
+
+    got = claim_columns(encounter)
+    assert expected == (got["billing_npi"], got["rendering_npi"], got["service_date"])
+
+
 def test_csv_sections_read_back() -> None:
     """The CSV output is one section per table that the csv module reads back."""
     from gateway.ledger.reports import Table

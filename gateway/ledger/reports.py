@@ -58,9 +58,9 @@ def claim_columns(encounter: Mapping[str, Any]) -> dict[str, Any]:
     for line in encounter.get("service_lines") or ():
         if isinstance(line, Mapping) and line.get("service_date"):
             dates.append(str(line["service_date"]))
-    for key in ("statement_from", "statement_from_date", "admission_date"):
-        if encounter.get(key):
-            dates.append(str(encounter[key]))
+    block = encounter.get("institutional")
+    if isinstance(block, Mapping) and block.get("statement_from"):
+        dates.append(str(block["statement_from"]))  # the first day an 837I covers
     service_date: date | None = None
     if dates:
         try:
