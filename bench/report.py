@@ -76,6 +76,10 @@ def generate(n: int, today: date, seed: int = 15) -> Iterator[dict[str, list[dic
             roll = rnd.random()
             answered = roll > 0.05
             state = "submitted"
+            verdict: str | None = None
+            outcome: str | None = None
+            denied_first: Decimal | None = None
+            paid_at: datetime | None = None
             event("checked", sent - timedelta(hours=1), "queued")
             event("submitted", sent, "submitted")
             if answered:
@@ -84,6 +88,7 @@ def generate(n: int, today: date, seed: int = 15) -> Iterator[dict[str, list[dic
                 at277 = sent + timedelta(days=1)
                 if rejected:
                     state = "payer_rejected"
+                    verdict = "rejected"
                     event("277ca", at277, "payer_rejected")
                     stage = rnd.choice(("277CA-clearinghouse", "277CA-payer"))
                     code = rnd.choice(("STC-A7:562:85", "STC-A6:94:DN", "STC-A3:116:PR"))
@@ -104,6 +109,7 @@ def generate(n: int, today: date, seed: int = 15) -> Iterator[dict[str, list[dic
                     )  # fmt: skip
                 else:
                     state = "accepted"
+                    verdict = "accepted"
                     event("277ca", at277, "accepted")
                     if rnd.random() < 0.85:
                         paid_at = sent + timedelta(days=rnd.randrange(7, 60))
@@ -125,6 +131,7 @@ def generate(n: int, today: date, seed: int = 15) -> Iterator[dict[str, list[dic
                                 charge,
                             )
                         state = outcome
+                        denied_first = denied
                         event("835", paid_at, outcome)
                         co_all = co if outcome == "denied" else co + denied
                         rows["remit_facts"].append(
@@ -173,7 +180,9 @@ def generate(n: int, today: date, seed: int = 15) -> Iterator[dict[str, list[dic
                  "updated_at": sent, "billing_npi": f"10000000{i % 20:02d}",
                  "rendering_npi": f"20000000{i % 50:02d}",
                  "service_date": (sent - timedelta(days=rnd.randrange(0, 10))).date(),
-                 "first_submitted_at": sent, "first_version": 1}
+                 "first_submitted_at": sent, "first_version": 1, "intake_clean": True,
+                 "first_verdict": verdict, "first_outcome": outcome, "first_denied": denied_first,
+                 "first_paid_at": paid_at if outcome in ("paid", "partially_paid") else None}
             )  # fmt: skip
         yield rows
 
@@ -242,7 +251,11 @@ async def measure(url: str, n: int, days: int) -> list[tuple[str, float]]:
             ("--claims denied_full", lambda: q.claims(period, "denied_full")),
             ("--claims no_answer", lambda: q.claims(period, "no_answer")),
         ]
-        return [(label, await timed(run)) for label, run in runs]
+        out = []
+        for label, run in runs:
+            out.append((label, await timed(run)))
+            print(f"  {label}: {out[-1][1]:.3f} s", file=sys.stderr, flush=True)
+        return out
     finally:
         await ledger.close()
 

@@ -213,6 +213,11 @@ async def _set_times(ledger: Ledger) -> None:
                 .where(t.remit_facts.c.claim_id == cid, t.remit_facts.c.paid > 0)
                 .values(at=at(first[cid]) + timedelta(days=days))
             )
+            await conn.execute(
+                t.claims.update()
+                .where(t.claims.c.claim_id == cid)
+                .values(first_paid_at=at(first[cid]) + timedelta(days=days))
+            )
         await conn.execute(t.correction_items.update().values(opened_at=at("2026-02-01")))
         for (cid, version), days in closed_after.items():
             await conn.execute(

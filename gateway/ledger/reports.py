@@ -41,7 +41,6 @@ _ZERO = Decimal("0")
 _REJECTED = ("rejected", "payer_rejected")
 _DENIED_OUTCOMES = ("denied", "not_our_claim")
 _NOT_ADJUDICATED = ("reversed", "predetermination")
-_ADJUDICATED_STATES = ("paid", "partially_paid", "denied")
 #: Claims the payer still owes an answer or money on (A/R).
 OPEN_STATES = ("submitted", "acknowledged", "accepted", "rejected", "payer_rejected", "reversed")
 AGING_BUCKETS = ("0-30", "31-60", "61-90", "91-120", ">120")
@@ -50,8 +49,9 @@ AGING_BUCKETS = ("0-30", "31-60", "61-90", "91-120", ">120")
 # --------------------------------------------------------------------------- recording facts
 
 
-def claim_columns(encounter: Mapping[str, Any]) -> dict[str, Any]:
-    """A new claim's report columns from its encounter: billing and rendering NPI, first DOS."""
+def claim_columns(encounter: Mapping[str, Any], *, clean: bool | None = None) -> dict[str, Any]:
+    """A claim's report columns from its encounter: billing and rendering NPI, first DOS (and,
+    for a new claim, whether it passed the scrubber at intake)."""
     billing = encounter.get("billing_provider") or {}
     rendering = encounter.get("rendering_provider") or encounter.get("attending_provider") or {}
     dates: list[str] = []
@@ -67,7 +67,8 @@ def claim_columns(encounter: Mapping[str, Any]) -> dict[str, Any]:
             service_date = date.fromisoformat(min(dates)[:10])
         except ValueError:
             service_date = None
-    return {
+    extra = {} if clean is None else {"intake_clean": clean}
+    return extra | {
         "billing_npi": _text(billing.get("npi"), 15) if isinstance(billing, Mapping) else None,
         "rendering_npi": _text(rendering.get("npi"), 15)
         if isinstance(rendering, Mapping)
@@ -97,11 +98,64 @@ async def record_facts(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]])
     if rejections:
         await conn.execute(t.report_rejections.insert(), await _rejection_rows(conn, rejections))
     remits = [r for r in rows if r["kind"] == "835" and r.get("detail")]
+    facts: list[dict[str, Any]] = []
     if remits:
         facts, adjustments = _remit_rows(remits)
         await conn.execute(t.remit_facts.insert(), facts)
         if adjustments:
             await conn.execute(t.remit_adjustments.insert(), adjustments)
+    await _first_facts(conn, rows, rejections, facts)
+
+
+async def _first_facts(
+    conn: AsyncConnection,
+    rows: Sequence[Mapping[str, Any]],
+    rejections: Sequence[Mapping[str, Any]],
+    facts: Sequence[Mapping[str, Any]],
+) -> None:
+    """Keep on the claim what its first version's answers and its first adjudication were."""
+    c = t.claims.c
+    adjudicated = [f for f in facts if f["outcome"] not in _NOT_ADJUDICATED]
+    accepted = [
+        {"b_id": r["claim_id"], "b_v": r["version"]}
+        for r in rows
+        if r["kind"] == "277ca" and r.get("to_state") == "accepted"
+    ] + [{"b_id": f["claim_id"], "b_v": f["version"]} for f in adjudicated]
+    steps: list[tuple[Any, list[dict[str, Any]]]] = [
+        (
+            t.claims.update()
+            .where(c.claim_id == sa.bindparam("b_id"), c.first_version == sa.bindparam("b_v"))
+            .where(c.first_verdict.is_(None))
+            .values(first_verdict="accepted"),
+            accepted,
+        ),
+        (
+            # A rejection of the first version outweighs any acceptance, whatever came first.
+            t.claims.update()
+            .where(c.claim_id == sa.bindparam("b_id"), c.first_version == sa.bindparam("b_v"))
+            .values(first_verdict="rejected"),
+            [{"b_id": r["claim_id"], "b_v": r["version"]} for r in rejections],
+        ),
+        (
+            t.claims.update()
+            .where(c.claim_id == sa.bindparam("b_id"), c.first_outcome.is_(None))
+            .values(first_outcome=sa.bindparam("b_o"), first_denied=sa.bindparam("b_d")),
+            [{"b_id": f["claim_id"], "b_o": f["outcome"], "b_d": f["denied"]} for f in adjudicated],
+        ),
+        (
+            t.claims.update()
+            .where(c.claim_id == sa.bindparam("b_id"), c.first_paid_at.is_(None))
+            .values(first_paid_at=sa.bindparam("b_at")),
+            [
+                {"b_id": f["claim_id"], "b_at": f["at"]}
+                for f in facts
+                if f["paid"] > _ZERO and f["outcome"] != "reversed"
+            ],
+        ),
+    ]
+    for statement, params in steps:
+        for chunk in _chunks(params):
+            await conn.execute(statement, chunk)
 
 
 async def _rejection_rows(
@@ -349,54 +403,31 @@ class Reports:
 
     @staticmethod
     def _rejected_first(c: Any, stage: str | None = None) -> sa.ColumnElement[bool]:
+        if stage is None:
+            return c.first_verdict == "rejected"  # type: ignore[no-any-return]
         r = t.report_rejections
-        cond = [r.c.claim_id == c.claim_id, r.c.version == c.first_version]
-        if stage is not None:
-            cond.append(r.c.stage == stage)
-        return sa.exists().where(*cond)
-
-    def _accepted_first(self, c: Any) -> sa.ColumnElement[bool]:
-        """Accepted by a 277CA (or adjudicated by an 835) at its first version, never rejected."""
-        e = t.claim_events
-        accepted = sa.exists().where(
-            e.c.claim_id == c.claim_id,
-            e.c.version == c.first_version,
-            sa.or_(
-                sa.and_(e.c.kind == "277ca", e.c.to_state == "accepted"),
-                sa.and_(e.c.kind == "835", e.c.to_state.in_(_ADJUDICATED_STATES)),
-            ),
+        return sa.exists().where(
+            r.c.claim_id == c.claim_id, r.c.version == c.first_version, r.c.stage == stage
         )
-        return sa.and_(accepted, sa.not_(self._rejected_first(c)))
 
     @staticmethod
-    def _first_adjudication(claim_id: Any) -> sa.ScalarSelect[Any]:
-        """The id of a claim's first 835 adjudication (reversals and predeterminations aside)."""
-        f2 = t.remit_facts.alias("f2")
-        return (
-            sa.select(sa.func.min(f2.c.id))
-            .where(f2.c.claim_id == claim_id, f2.c.outcome.not_in(_NOT_ADJUDICATED))
-            .scalar_subquery()
-        )
+    def _accepted_first(c: Any) -> sa.ColumnElement[bool]:
+        """Accepted by a 277CA (or adjudicated by an 835) at its first version, never rejected."""
+        return c.first_verdict == "accepted"  # type: ignore[no-any-return]
 
-    def _adjudicated(self, c: Any) -> sa.ColumnElement[bool]:
-        f = t.remit_facts
-        return sa.exists().where(f.c.claim_id == c.claim_id, f.c.outcome.not_in(_NOT_ADJUDICATED))
+    @staticmethod
+    def _adjudicated(c: Any) -> sa.ColumnElement[bool]:
+        return c.first_outcome.is_not(None)  # type: ignore[no-any-return]
 
-    def _denied(self, c: Any, *, full: bool) -> sa.ColumnElement[bool]:
-        f = t.remit_facts
-        cond: sa.ColumnElement[bool] = f.c.outcome.in_(_DENIED_OUTCOMES)
-        if not full:
-            cond = sa.or_(cond, f.c.denied > 0)
-        return sa.exists().where(
-            f.c.claim_id == c.claim_id, f.c.id == self._first_adjudication(f.c.claim_id), cond
-        )
+    @staticmethod
+    def _denied(c: Any, *, full: bool) -> sa.ColumnElement[bool]:
+        """Denied in full (or, not ``full``, any line denied) at its first adjudication."""
+        denied: sa.ColumnElement[bool] = c.first_outcome.in_(_DENIED_OUTCOMES)
+        return denied if full else sa.or_(denied, c.first_denied > 0)
 
     @staticmethod
     def _paid(c: Any) -> sa.ColumnElement[bool]:
-        f = t.remit_facts
-        return sa.exists().where(
-            f.c.claim_id == c.claim_id, f.c.paid > 0, f.c.outcome != "reversed"
-        )
+        return c.first_paid_at.is_not(None)  # type: ignore[no-any-return]
 
     @staticmethod
     def _submissions(c: Any) -> sa.ScalarSelect[Any]:
@@ -529,30 +560,17 @@ class Reports:
 
     async def _denied_amounts(self, period: Period, by: str | None) -> list[Any]:
         c = t.claims.c
-        f = t.remit_facts
         g = self._group(by, c).label("g")
-        query = (
-            sa.select(g, sa.func.sum(f.c.denied))
-            .select_from(t.claims.join(f, f.c.claim_id == c.claim_id))
-            .where(self._cohort(c, period), f.c.id == self._first_adjudication(c.claim_id))
-            .group_by(g)
-        )
+        query = sa.select(g, sa.func.sum(c.first_denied)).where(self._cohort(c, period)).group_by(g)
         return await self._rows(query)
 
     async def _scrubber(self, period: Period, by: str | None) -> list[Any]:
         """Encounters received in the period (first version) and those clean at intake."""
         c = t.claims.c
-        e = t.claim_events
         g = self._group(by, c, c.created_at).label("g")
         query = (
-            sa.select(g, sa.func.count(), self._count(e.c.to_state != "invalid"))
-            .select_from(t.claims.join(e, e.c.claim_id == c.claim_id))
-            .where(
-                c.created_at >= period.lower,
-                c.created_at < period.upper,
-                e.c.kind == "checked",
-                e.c.version == 1,
-            )
+            sa.select(g, sa.func.count(), self._count(c.intake_clean.is_(True)))
+            .where(c.created_at >= period.lower, c.created_at < period.upper)
             .group_by(g)
         )
         return await self._rows(query)
@@ -614,7 +632,12 @@ class Reports:
                     sa.func.coalesce(sa.func.sum(a.c.amount), 0),
                 )
                 .select_from(t.claims.join(a, a.c.claim_id == c.claim_id))
-                .where(self._cohort(c, period), a.c.kind == kind, a.c.denial.is_(True))
+                .where(
+                    self._cohort(c, period),
+                    a.c.at >= period.lower,
+                    a.c.kind == kind,
+                    a.c.denial.is_(True),
+                )
                 .group_by(g, a.c.group_code, a.c.code)
                 .order_by(g, claims.desc(), sa.func.sum(a.c.amount).desc(), a.c.code)
             )
@@ -632,7 +655,12 @@ class Reports:
         query = (
             sa.select(proc, a.c.group_code, a.c.code, claims, sa.func.sum(a.c.amount))
             .select_from(t.claims.join(a, a.c.claim_id == c.claim_id))
-            .where(self._cohort(c, period), a.c.kind == "CARC", a.c.denial.is_(True))
+            .where(
+                self._cohort(c, period),
+                a.c.at >= period.lower,
+                a.c.kind == "CARC",
+                a.c.denial.is_(True),
+            )
             .group_by(proc, a.c.group_code, a.c.code)
             .order_by(claims.desc(), sa.func.sum(a.c.amount).desc(), proc, a.c.code)
             .limit(top)
@@ -668,7 +696,7 @@ class Reports:
                 sa.func.sum(sa.case((reversed_, -f.c.paid), else_=0)),
             )
             .select_from(t.claims.join(f, f.c.claim_id == c.claim_id))
-            .where(self._cohort(c, period))
+            .where(self._cohort(c, period), f.c.at >= period.lower)
             .group_by(g)
         )
         days = {k: (p50, p90, n) for k, p50, p90, n in await self._days_to_payment(period, by)}
@@ -700,12 +728,7 @@ class Reports:
 
     async def _days_to_payment(self, period: Period, by: str | None) -> list[Any]:
         c = t.claims.c
-        f = t.remit_facts
-        paid_at = (
-            sa.select(sa.func.min(f.c.at))
-            .where(f.c.claim_id == c.claim_id, f.c.paid > 0, f.c.outcome != "reversed")
-            .scalar_subquery()
-        )
+        paid_at = c.first_paid_at
         base = (
             sa.select(self._group(by, c).label("g"), paid_at.label("paid_at"), c.first_submitted_at)
             .where(self._cohort(c, period))
@@ -865,16 +888,10 @@ class Reports:
         name, _, arg = cell.partition(":")
         cond: sa.ColumnElement[bool]
         if name in ("scrubber_clean", "scrubber_dirty"):
-            e = t.claim_events
-            clean = (
-                e.c.to_state != "invalid" if name == "scrubber_clean" else e.c.to_state == "invalid"
-            )
             where: list[sa.ColumnElement[bool]] = [
                 c.created_at >= period.lower,
                 c.created_at < period.upper,
-                sa.exists().where(
-                    e.c.claim_id == c.claim_id, e.c.kind == "checked", e.c.version == 1, clean
-                ),
+                c.intake_clean.is_(name == "scrubber_clean"),
             ]
             if by is not None and group is not None:
                 where.append(self._group(by, c, c.created_at) == group)

@@ -446,7 +446,7 @@ class Ledger:
                         "created_at": now,
                         "updated_at": now,
                     }
-                    | report_queries.claim_columns(claim.encounter)
+                    | report_queries.claim_columns(claim.encounter, clean=not claim.findings)
                 )
                 events.append(
                     base

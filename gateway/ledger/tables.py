@@ -97,6 +97,11 @@ claims = sa.Table(
     sa.Column("service_date", sa.Date, nullable=True),
     sa.Column("first_submitted_at", NOW, nullable=True, index=True),
     sa.Column("first_version", sa.Integer, nullable=True),
+    sa.Column("intake_clean", sa.Boolean, nullable=True),  # its first version passed the scrubber
+    sa.Column("first_verdict", sa.String(8), nullable=True),  # accepted | rejected (first version)
+    sa.Column("first_outcome", sa.String(24), nullable=True),  # of its first 835 adjudication
+    sa.Column("first_denied", MONEY, nullable=True),  # denying adjustments of that adjudication
+    sa.Column("first_paid_at", NOW, nullable=True),  # the first 835 that paid more than zero
 )
 
 #: Every version of a claim as received: the original and each resubmission, void or replacement.
@@ -290,7 +295,7 @@ remit_facts = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("claim_id", sa.String(38), nullable=False, index=True),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("at", NOW, nullable=False),
+    sa.Column("at", NOW, nullable=False, index=True),
     sa.Column("outcome", sa.String(24), nullable=False),  # paid | denied | reversed | ...
     sa.Column("charge", MONEY, nullable=False),
     sa.Column("paid", MONEY, nullable=False),
@@ -306,7 +311,7 @@ remit_adjustments = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("claim_id", sa.String(38), nullable=False, index=True),
-    sa.Column("at", NOW, nullable=False),
+    sa.Column("at", NOW, nullable=False, index=True),
     sa.Column("procedure", sa.String(48), nullable=True),  # null: claim level
     sa.Column("kind", sa.String(4), nullable=False),  # CARC | RARC
     sa.Column("group_code", sa.String(2), nullable=True),

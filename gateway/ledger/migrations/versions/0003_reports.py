@@ -30,6 +30,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("service_date", sa.Date(), nullable=True))
         batch.add_column(sa.Column("first_submitted_at", _NOW, nullable=True))
         batch.add_column(sa.Column("first_version", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("intake_clean", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("first_verdict", sa.String(length=8), nullable=True))
+        batch.add_column(sa.Column("first_outcome", sa.String(length=24), nullable=True))
+        batch.add_column(sa.Column("first_denied", _MONEY, nullable=True))
+        batch.add_column(sa.Column("first_paid_at", _NOW, nullable=True))
     op.create_index(
         op.f("ix_claims_first_submitted_at"), "claims", ["first_submitted_at"], unique=False
     )
@@ -71,6 +76,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_remit_facts")),
     )
     op.create_index(op.f("ix_remit_facts_claim_id"), "remit_facts", ["claim_id"], unique=False)
+    op.create_index(op.f("ix_remit_facts_at"), "remit_facts", ["at"], unique=False)
     op.create_table(
         "remit_adjustments",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -87,6 +93,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_remit_adjustments_claim_id"), "remit_adjustments", ["claim_id"], unique=False
     )
+    op.create_index(op.f("ix_remit_adjustments_at"), "remit_adjustments", ["at"], unique=False)
 
 
 def downgrade() -> None:
@@ -98,6 +105,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_claims_created_at"), table_name="claims")
     with op.batch_alter_table("claims") as batch:
         for name in (
+            "first_paid_at",
+            "first_denied",
+            "first_outcome",
+            "first_verdict",
+            "intake_clean",
             "first_version",
             "first_submitted_at",
             "service_date",
