@@ -500,13 +500,13 @@ class Reports:
                 self._count(self._denied(c, full=True)),
                 self._count(self._denied(c, full=False)),
                 sa.func.sum(c.total_charge),
+                sa.func.sum(c.first_denied),
             )
             .where(self._cohort(c, period))
             .group_by(g)
             .order_by(g)
         )
         rows = await self._rows(query)
-        denied = dict(await self._denied_amounts(period, by))
         scrub = {k: (n, clean) for k, n, clean in await self._scrubber(period, by)}
         out = Table(
             "summary",
@@ -532,10 +532,10 @@ class Reports:
         keys = sorted({r[0] for r in rows} | set(scrub))
         by_key = {r[0]: r for r in rows}
         for key in keys:
-            r = by_key.get(key, (key, 0, 0, 0, 0, 0, 0, 0))
+            r = by_key.get(key, (key, 0, 0, 0, 0, 0, 0, 0, 0))
             n, clean = scrub.get(key, (0, 0))
             billed = _money(r[7])
-            denied_amount = _money(denied.get(key))
+            denied_amount = _money(r[8])
             out.rows.append(
                 (
                     key,
@@ -557,12 +557,6 @@ class Reports:
                 )
             )
         return out
-
-    async def _denied_amounts(self, period: Period, by: str | None) -> list[Any]:
-        c = t.claims.c
-        g = self._group(by, c).label("g")
-        query = sa.select(g, sa.func.sum(c.first_denied)).where(self._cohort(c, period)).group_by(g)
-        return await self._rows(query)
 
     async def _scrubber(self, period: Period, by: str | None) -> list[Any]:
         """Encounters received in the period (first version) and those clean at intake."""
