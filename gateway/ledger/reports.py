@@ -628,7 +628,6 @@ class Reports:
                 .select_from(t.claims.join(a, a.c.claim_id == c.claim_id))
                 .where(
                     self._cohort(c, period),
-                    a.c.at >= period.lower,
                     a.c.kind == kind,
                     a.c.denial.is_(True),
                 )
@@ -651,7 +650,6 @@ class Reports:
             .select_from(t.claims.join(a, a.c.claim_id == c.claim_id))
             .where(
                 self._cohort(c, period),
-                a.c.at >= period.lower,
                 a.c.kind == "CARC",
                 a.c.denial.is_(True),
             )
