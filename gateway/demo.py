@@ -44,6 +44,7 @@ from gateway.ledger.databases import (
 )
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import StatusSummary
+from gateway.ledger.reports import Period
 from gateway.ledger.store import LedgerError
 from gateway.service.files import atomic_write, ensure_private_dir
 from gateway.service.pipeline import Service
@@ -398,6 +399,9 @@ class DemoReport:
     rejected_by_reason: list[tuple[str, str, int]] = field(default_factory=list)
     queue_by_reason: list[tuple[str, str, int]] = field(default_factory=list)
     example_claim: str | None = None
+    #: First-pass acceptance and full denial rates of the run (``gateway.ledger.reports``).
+    clean_claim_rate: float | None = None
+    denial_rate: float | None = None
     #: The ledger's URL without its password (on PostgreSQL: the database made for this run).
     ledger: str = ""
 
@@ -541,6 +545,8 @@ async def _report(
     if example is None and items:
         example = items[0].claim_id
     stats = service.stats
+    today = datetime.now(UTC).date()
+    rates = (await ledger.reports.summary(Period(today - timedelta(days=3650), today))).records()
     return DemoReport(
         workspace=settings.workspace.root,
         config=config,
@@ -555,11 +561,17 @@ async def _report(
         rejected_by_reason=[(c, meanings[c], n) for c, n in rejected.most_common()],
         queue_by_reason=[(c, meanings[c], n) for c, n in queue.most_common()],
         example_claim=example,
+        clean_claim_rate=rates[0]["first_pass_rate"] if rates else None,
+        denial_rate=rates[0]["denial_rate"] if rates else None,
         ledger=make_url(settings.ledger_url).set(password=None).render_as_string(False),
     )
 
 
 # ------------------------------------------------------------------------------------ report
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}%"
 
 
 def _money(value: Decimal) -> str:
@@ -614,6 +626,12 @@ def render_report(report: DemoReport, shown_config: str) -> str:
         lines.append(f"      {code:<22} {n:>5}  {meaning[:60]}")
     if s.quarantined_files:
         lines.append(f"  quarantined files          {s.quarantined_files:>6}")
+    lines += [
+        f"  clean-claim rate           {_percent(report.clean_claim_rate):>6}   (accepted on first "
+        "submission; gateway report)",
+        f"  denial rate                {_percent(report.denial_rate):>6}   (denied in full / "
+        "adjudicated)",
+    ]
     example = report.example_claim or "DEMO-00001"
     # On PostgreSQL the demo's own database; named, as GATEWAY_LEDGER_URL would override it.
     env = ""

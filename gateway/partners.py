@@ -136,6 +136,9 @@ class _Reader:
         max_claims = claims.get("max_claims_per_transaction", DEFAULT_MAX_CLAIMS_PER_TRANSACTION)
         if isinstance(max_claims, bool) or not isinstance(max_claims, int) or max_claims < 1:
             raise self.fail("claims.max_claims_per_transaction", "must be a whole number >= 1")
+        no_answer = claims.get("no_answer_days", 30)
+        if isinstance(no_answer, bool) or not isinstance(no_answer, int) or no_answer < 1:
+            raise self.fail("claims.no_answer_days", "must be a whole number of days >= 1")
         sender_id = self.text(isa, "sender_id", max_length=15)
         receiver_id = self.text(isa, "receiver_id", max_length=15)
         phone = self.text(sub, "contact_phone", default="", max_length=256)
@@ -182,6 +185,7 @@ class _Reader:
             receiver_name=self.text(rcv, "name", max_length=60),
             receiver_id=self.text(rcv, "id", max_length=80),
             max_claims_per_transaction=max_claims,
+            no_answer_days=no_answer,
             frequency_1_only=self.boolean("claims", "frequency_1_only", False),
             default=self.boolean("", "default", False),
             delimiters=self.delimiters(),

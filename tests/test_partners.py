@@ -81,6 +81,7 @@ def test_defaults_fill_what_a_minimal_file_leaves_out(tmp_path: Path) -> None:
         (('name = "SUBMITTER"', 'name = "BAD*NAME"'), "submitter.name: holds a character"),
         (("[receiver]", "[claims]\nmax_claims_per_transaction = 0\n[receiver]"), "whole number"),
         (("[receiver]", '[claims]\nfrequency_1_only = "yes"\n[receiver]'), "true or false"),
+        (("[receiver]", "[claims]\nno_answer_days = 0\n[receiver]"), "claims.no_answer_days"),
         (("[receiver]", '[delimiters]\nelement = ":"\n[receiver]'), "[delimiters]"),
         (('id = "R1"', "id = 7"), "receiver.id: must be a string"),
         (("[receiver]\n", "[receivers]\n"), "[receiver]: this table is required"),

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.ledger import reports as report_queries
 from gateway.ledger import tables as t
 from gateway.ledger.lifecycle import transition
 from gateway.ledger.records import (
@@ -149,6 +150,7 @@ class IntakeRepository(Repository):
                         "created_at": now,
                         "updated_at": now,
                     }
+                    | report_queries.claim_columns(claim.encounter, clean=not claim.findings)
                 )
                 events.append(
                     base
@@ -188,6 +190,7 @@ class IntakeRepository(Repository):
                         paid_amount=None,
                         patient_responsibility=None,
                         updated_at=now,
+                        **report_queries.claim_columns(claim.encounter),
                     )
                 )
                 outcome = "resubmission"

@@ -24,6 +24,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from gateway.ledger import reports as report_queries
 from gateway.ledger.batching import BatchingRepository
 from gateway.ledger.files import FilesRepository
 from gateway.ledger.intake import IntakeRepository
@@ -93,6 +94,11 @@ class Ledger(
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    @property
+    def reports(self) -> report_queries.Reports:
+        """The revenue-cycle report queries over this ledger (``gateway.ledger.reports``)."""
+        return report_queries.Reports(self._engine)
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` (idempotent)."""

@@ -20,6 +20,9 @@ __all__ = [
     "functional_groups",
     "interchanges",
     "metadata",
+    "remit_adjustments",
+    "remit_facts",
+    "report_rejections",
     "responses",
     "submitted_claims",
     "transaction_sets",
@@ -83,10 +86,22 @@ claims = sa.Table(
     sa.Column("paid_amount", MONEY, nullable=True),  # CLP04 of the latest remittance
     sa.Column("patient_responsibility", MONEY, nullable=True),  # CLP05
     sa.Column("payer_claim_control_number", sa.String(50), nullable=True),  # REF*1K / CLP07
-    sa.Column("created_at", NOW, nullable=False),
+    sa.Column("created_at", NOW, nullable=False, index=True),  # indexed for the reports
     sa.Column("updated_at", NOW, nullable=False),
     sa.Column("lease_owner", sa.String(64), nullable=True),
     sa.Column("lease_until", NOW, nullable=True),
+    # For the reports (gateway/ledger/reports.py): who billed and rendered it, its first date of
+    # service, and when (and at which version) it was first submitted.
+    sa.Column("billing_npi", sa.String(15), nullable=True),
+    sa.Column("rendering_npi", sa.String(15), nullable=True),
+    sa.Column("service_date", sa.Date, nullable=True),
+    sa.Column("first_submitted_at", NOW, nullable=True, index=True),
+    sa.Column("first_version", sa.Integer, nullable=True),
+    sa.Column("intake_clean", sa.Boolean, nullable=True),  # its first version passed the scrubber
+    sa.Column("first_verdict", sa.String(8), nullable=True),  # accepted | rejected (first version)
+    sa.Column("first_outcome", sa.String(24), nullable=True),  # of its first 835 adjudication
+    sa.Column("first_denied", MONEY, nullable=True),  # denying adjustments of that adjudication
+    sa.Column("first_paid_at", NOW, nullable=True),  # the first 835 that paid more than zero
 )
 
 #: Every version of a claim as received: the original and each resubmission, void or replacement.
@@ -258,4 +273,49 @@ transport_states = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),  # failed attempts in a row
     sa.Column("next_attempt_at", NOW, nullable=True),
     sa.Column("updated_at", NOW, nullable=False),
+)
+
+
+#: For the reports: each rejection (TA1, 999, clearinghouse or payer 277CA) of a claim version.
+report_rejections = sa.Table(
+    "report_rejections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("claim_id", sa.String(38), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("at", NOW, nullable=False),
+    sa.Column("stage", sa.String(24), nullable=False),  # TA1 | 999 | 277CA-clearinghouse | ...
+    sa.Column("reason_code", sa.String(40), nullable=False),
+)
+
+#: For the reports: one row per 835 claim payment applied (CLP), with its sums of adjustments.
+remit_facts = sa.Table(
+    "remit_facts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("claim_id", sa.String(38), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("at", NOW, nullable=False, index=True),
+    sa.Column("outcome", sa.String(24), nullable=False),  # paid | denied | reversed | ...
+    sa.Column("charge", MONEY, nullable=False),
+    sa.Column("paid", MONEY, nullable=False),
+    sa.Column("co", MONEY, nullable=False),
+    sa.Column("pr", MONEY, nullable=False),
+    sa.Column("other", MONEY, nullable=False),
+    sa.Column("denied", MONEY, nullable=False),  # sum of the denying adjustments
+)
+
+#: For the reports: every CAS adjustment (with group code) and RARC of the 835s applied.
+remit_adjustments = sa.Table(
+    "remit_adjustments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("claim_id", sa.String(38), nullable=False, index=True),
+    sa.Column("at", NOW, nullable=False, index=True),
+    sa.Column("procedure", sa.String(48), nullable=True),  # null: claim level
+    sa.Column("kind", sa.String(4), nullable=False),  # CARC | RARC
+    sa.Column("group_code", sa.String(2), nullable=True),
+    sa.Column("code", sa.String(10), nullable=False),
+    sa.Column("amount", MONEY, nullable=True),
+    sa.Column("denial", sa.Boolean, nullable=False),
 )

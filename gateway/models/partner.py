@@ -65,6 +65,8 @@ class TradingPartner:
     max_claims_per_transaction: int = DEFAULT_MAX_CLAIMS_PER_TRANSACTION
     frequency_1_only: bool = False
     """The payer accepts only frequency 1 (original) on resubmission (e.g. Medicare)."""
+    no_answer_days: int = 30
+    """Days after submission with no response at all before ``gateway report aging`` lists it."""
     default: bool = False
     """The partner for encounters that name none."""
     # --- how files are written

@@ -1,0 +1,936 @@
+"""Revenue-cycle reports over the ledger: one query layer for the CLI, HTML and the console.
+
+Every measure is SQL (SQLAlchemy Core, the same on SQLite and PostgreSQL) over the claims first
+submitted in a period, grouped by payer, partner, billing or rendering provider, claim kind or
+month; no claim list is loaded into Python but the claim ids of one cell (:meth:`Reports.claims`).
+
+The ledger records the facts the reports read when it records events (:func:`record_facts`, called
+by the store after each batch of claim events): a claim's first submission, each rejection with its
+stage, each 835 claim payment with its sums, and its CAS adjustments and remark codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway import codes
+from gateway.ledger import tables as t
+
+__all__ = [
+    "BY",
+    "CELLS",
+    "DEFAULT_NO_ANSWER_DAYS",
+    "Period",
+    "Reports",
+    "Table",
+    "claim_columns",
+    "record_facts",
+]
+
+#: The groupings every report can be split by.
+BY = ("payer", "partner", "provider", "rendering", "kind", "month")
+DEFAULT_NO_ANSWER_DAYS = 30
+_ZERO = Decimal("0")
+_REJECTED = ("rejected", "payer_rejected")
+_DENIED_OUTCOMES = ("denied", "not_our_claim")
+_NOT_ADJUDICATED = ("reversed", "predetermination")
+#: Claims the payer still owes an answer or money on (A/R).
+OPEN_STATES = ("submitted", "acknowledged", "accepted", "rejected", "payer_rejected", "reversed")
+AGING_BUCKETS = ("0-30", "31-60", "61-90", "91-120", ">120")
+
+
+# --------------------------------------------------------------------------- recording facts
+
+
+def claim_columns(encounter: Mapping[str, Any], *, clean: bool | None = None) -> dict[str, Any]:
+    """A claim's report columns from its encounter: billing and rendering NPI, first DOS (and,
+    for a new claim, whether it passed the scrubber at intake)."""
+    billing = encounter.get("billing_provider") or {}
+    rendering = encounter.get("rendering_provider") or encounter.get("attending_provider") or {}
+    dates: list[str] = []
+    for line in encounter.get("service_lines") or ():
+        if isinstance(line, Mapping) and line.get("service_date"):
+            dates.append(str(line["service_date"]))
+    block = encounter.get("institutional")
+    if isinstance(block, Mapping) and block.get("statement_from"):
+        dates.append(str(block["statement_from"]))  # the first day an 837I covers
+    service_date: date | None = None
+    if dates:
+        try:
+            service_date = date.fromisoformat(min(dates)[:10])
+        except ValueError:
+            service_date = None
+    extra = {} if clean is None else {"intake_clean": clean}
+    return extra | {
+        "billing_npi": _text(billing.get("npi"), 15) if isinstance(billing, Mapping) else None,
+        "rendering_npi": _text(rendering.get("npi"), 15)
+        if isinstance(rendering, Mapping)
+        else None,
+        "service_date": service_date,
+    }
+
+
+def _text(value: Any, size: int) -> str | None:
+    return None if value in (None, "") else str(value)[:size]
+
+
+async def record_facts(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Record what the reports need from claim event rows just inserted (same transaction)."""
+    submitted = [r for r in rows if r["kind"] == "submitted"]
+    for chunk in _chunks(submitted):
+        await conn.execute(
+            t.claims.update()
+            .where(t.claims.c.claim_id == sa.bindparam("b_claim_id"))
+            .where(t.claims.c.first_submitted_at.is_(None))
+            .values(first_submitted_at=sa.bindparam("b_at"), first_version=sa.bindparam("b_v")),
+            [{"b_claim_id": r["claim_id"], "b_at": r["at"], "b_v": r["version"]} for r in chunk],
+        )
+    rejections = [
+        r for r in rows if r["kind"] in ("ta1", "999", "277ca") and r.get("to_state") in _REJECTED
+    ]
+    if rejections:
+        await conn.execute(t.report_rejections.insert(), await _rejection_rows(conn, rejections))
+    remits = [r for r in rows if r["kind"] == "835" and r.get("detail")]
+    facts: list[dict[str, Any]] = []
+    if remits:
+        facts, adjustments = _remit_rows(remits)
+        await conn.execute(t.remit_facts.insert(), facts)
+        if adjustments:
+            await conn.execute(t.remit_adjustments.insert(), adjustments)
+    await _first_facts(conn, rows, rejections, facts)
+
+
+async def _first_facts(
+    conn: AsyncConnection,
+    rows: Sequence[Mapping[str, Any]],
+    rejections: Sequence[Mapping[str, Any]],
+    facts: Sequence[Mapping[str, Any]],
+) -> None:
+    """Keep on the claim what its first version's answers and its first adjudication were."""
+    c = t.claims.c
+    adjudicated = [f for f in facts if f["outcome"] not in _NOT_ADJUDICATED]
+    accepted = [
+        {"b_id": r["claim_id"], "b_v": r["version"]}
+        for r in rows
+        if r["kind"] == "277ca" and r.get("to_state") == "accepted"
+    ] + [{"b_id": f["claim_id"], "b_v": f["version"]} for f in adjudicated]
+    steps: list[tuple[Any, list[dict[str, Any]]]] = [
+        (
+            t.claims.update()
+            .where(c.claim_id == sa.bindparam("b_id"), c.first_version == sa.bindparam("b_v"))
+            .where(c.first_verdict.is_(None))
+            .values(first_verdict="accepted"),
+            accepted,
+        ),
+        (
+            # A rejection of the first version outweighs any acceptance, whatever came first.
+            t.claims.update()
+            .where(c.claim_id == sa.bindparam("b_id"), c.first_version == sa.bindparam("b_v"))
+            .values(first_verdict="rejected"),
+            [{"b_id": r["claim_id"], "b_v": r["version"]} for r in rejections],
+        ),
+        (
+            t.claims.update()
+            .where(c.claim_id == sa.bindparam("b_id"), c.first_outcome.is_(None))
+            .values(first_outcome=sa.bindparam("b_o"), first_denied=sa.bindparam("b_d")),
+            [{"b_id": f["claim_id"], "b_o": f["outcome"], "b_d": f["denied"]} for f in adjudicated],
+        ),
+        (
+            t.claims.update()
+            .where(c.claim_id == sa.bindparam("b_id"), c.first_paid_at.is_(None))
+            .values(first_paid_at=sa.bindparam("b_at")),
+            [
+                {"b_id": f["claim_id"], "b_at": f["at"]}
+                for f in facts
+                if f["paid"] > _ZERO and f["outcome"] != "reversed"
+            ],
+        ),
+    ]
+    for statement, params in steps:
+        for chunk in _chunks(params):
+            await conn.execute(statement, chunk)
+
+
+async def _rejection_rows(
+    conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    payers: dict[str, tuple[str, str]] = {}
+    ids = sorted({r["claim_id"] for r in rows if r["kind"] == "277ca"})
+    for chunk in _chunks(ids):
+        result = await conn.execute(
+            sa.select(t.claims.c.claim_id, t.claims.c.payer_id, t.claims.c.payer_name).where(
+                t.claims.c.claim_id.in_(chunk)
+            )
+        )
+        for claim_id, payer_id, payer_name in result:
+            payers[claim_id] = ((payer_id or "").upper(), (payer_name or "").upper())
+    out = []
+    for r in rows:
+        detail = r.get("detail") or {}
+        reasons = detail.get("reasons") or [{}]
+        stage = r["kind"].upper()
+        if r["kind"] == "277ca":
+            source = str(detail.get("source") or "").strip().upper()
+            # A 277CA from the payer names it as the information source; else the clearinghouse.
+            stage = (
+                "277CA-payer"
+                if source and source in payers.get(r["claim_id"], ())
+                else ("277CA-clearinghouse")
+            )
+        out.append(
+            {
+                "claim_id": r["claim_id"],
+                "version": r["version"],
+                "at": r["at"],
+                "stage": stage,
+                "reason_code": str(reasons[0].get("code") or stage)[:40],
+            }
+        )
+    return out
+
+
+def _remit_rows(
+    rows: Sequence[Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    expected = frozenset(codes.table("outcome_rules"))
+    facts: list[dict[str, Any]] = []
+    adjustments: list[dict[str, Any]] = []
+    for r in rows:
+        d = r["detail"]
+        outcome = str(d.get("outcome") or "")
+        sums = {"CO": _ZERO, "PR": _ZERO, "other": _ZERO, "denied": _ZERO}
+        found: list[dict[str, Any]] = []
+        levels = [(None, d.get("adjustments") or (), d.get("remarks") or ())]
+        levels += [
+            (ln.get("procedure") or None, ln.get("adjustments") or (), ln.get("remarks") or ())
+            for ln in d.get("lines") or ()
+        ]
+        for procedure, adjs, remarks in levels:
+            for a in adjs:
+                group = str(a.get("group") or "").upper()
+                amount = Decimal(str(a.get("amount") or "0"))
+                reason = str(a.get("reason") or "")
+                denial = (
+                    outcome != "reversed"
+                    and group != "PR"
+                    and reason.upper() not in expected
+                    and amount > _ZERO
+                )
+                sums[group if group in ("CO", "PR") else "other"] += amount
+                if denial:
+                    sums["denied"] += amount
+                found.append(
+                    {
+                        "procedure": procedure[:48] if procedure else None,
+                        "kind": "CARC",
+                        "group_code": group[:2],
+                        "code": reason[:10],
+                        "amount": amount,
+                        "denial": denial,
+                    }
+                )
+            for remark in remarks:
+                found.append(
+                    {
+                        "procedure": procedure[:48] if procedure else None,
+                        "kind": "RARC",
+                        "group_code": None,
+                        "code": str(remark.get("code") or "")[:10],
+                        "amount": None,
+                        "denial": False,
+                    }
+                )
+        denied_claim = sums["denied"] > _ZERO or outcome in _DENIED_OUTCOMES
+        for a in found:
+            if a["kind"] == "RARC":
+                a["denial"] = denied_claim
+            adjustments.append(a | {"claim_id": r["claim_id"], "at": r["at"]})
+        facts.append(
+            {
+                "claim_id": r["claim_id"],
+                "version": r["version"],
+                "at": r["at"],
+                "outcome": outcome[:24],
+                "charge": Decimal(str(d.get("charge") or "0")),
+                "paid": Decimal(str(d.get("paid") or "0")),
+                "co": sums["CO"],
+                "pr": sums["PR"],
+                "other": sums["other"],
+                "denied": sums["denied"],
+            }
+        )
+    return facts, adjustments
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Period:
+    """First-submission dates from ``start`` to ``end``, both included (UTC days)."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def last_days(cls, days: int = 30, today: date | None = None) -> Period:
+        """The ``days`` days ending today."""
+        end = today or datetime.now(UTC).date()
+        return cls(end - timedelta(days=days - 1), end)
+
+    @property
+    def lower(self) -> datetime:
+        """The first instant of the period."""
+        return datetime.combine(self.start, time(), UTC)
+
+    @property
+    def upper(self) -> datetime:
+        """The first instant after the period."""
+        return datetime.combine(self.end + timedelta(days=1), time(), UTC)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report table: named columns, rows of plain values (str, int, float, Decimal, None)."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as dicts (column name: value)."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+#: Cells ``--claims`` can trace: each names a set of claims of the period.
+CELLS = (
+    "submitted",
+    "accepted_first_pass",
+    "rejected_first_pass",
+    "adjudicated",
+    "denied_full",
+    "denied_any",
+    "paid",
+    "resubmitted_more_than_once",
+    "no_answer",
+    "open",
+    *(f"aging:{b}" for b in AGING_BUCKETS),
+    "rejected:<stage>",
+    "carc:<group>-<code>",
+    "rarc:<code>",
+    "scrubber_clean",
+    "scrubber_dirty",
+)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if not whole else round(part / whole, 4)
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+class Reports:
+    """The report queries over one ledger's database (made by ``Ledger.reports``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    async def _rows(self, query: sa.Executable) -> list[Any]:
+        async with self._engine.connect() as conn, conn.begin():
+            return list((await conn.execute(query)).all())
+
+    # ------------------------------------------------------------------ expressions
+
+    def _days(self, later: Any, earlier: Any) -> sa.ColumnElement[Any]:
+        """Days (fractional) from ``earlier`` to ``later`` (timestamps)."""
+        if self._sqlite:
+            return sa.func.julianday(later) - sa.func.julianday(earlier)
+        return sa.extract("epoch", later - earlier) / 86400.0
+
+    def _age(self, as_of: date, c: Any) -> sa.ColumnElement[float]:
+        """Whole days from the claim's first date of service (else first submission) to as_of."""
+        if self._sqlite:
+            dos = sa.func.coalesce(c.service_date, sa.func.date(c.first_submitted_at))
+            return sa.func.julianday(sa.literal(as_of.isoformat())) - sa.func.julianday(dos)
+        dos = sa.func.coalesce(c.service_date, sa.cast(c.first_submitted_at, sa.Date))
+        return sa.cast(sa.literal(as_of, sa.Date) - dos, sa.Integer)
+
+    def _bucket(self, at: Any, fmt: str) -> sa.ColumnElement[str]:
+        """A timestamp's month (``YYYY-MM``) or week (the Monday, ``YYYY-MM-DD``)."""
+        if fmt == "month":
+            if self._sqlite:
+                return sa.func.strftime("%Y-%m", at)
+            return sa.func.to_char(at, "YYYY-MM")
+        if self._sqlite:
+            return sa.func.date(at, "weekday 0", "-6 days")
+        return sa.func.to_char(sa.func.date_trunc("week", at), "YYYY-MM-DD")
+
+    def _group(self, by: str | None, c: Any, at: Any = None) -> sa.ColumnElement[Any]:
+        if by is None:
+            return sa.literal("all")
+        column = {
+            "payer": c.payer_id,
+            "partner": c.partner,
+            "provider": c.billing_npi,
+            "rendering": c.rendering_npi,
+            "kind": c.kind,
+        }.get(by)
+        if column is not None:
+            return sa.func.coalesce(column, "?")
+        if by == "month":
+            return self._bucket(c.first_submitted_at if at is None else at, "month")
+        raise ValueError(f"--by {by}: use one of {', '.join(BY)}")
+
+    @staticmethod
+    def _cohort(c: Any, period: Period) -> sa.ColumnElement[bool]:
+        return sa.and_(c.first_submitted_at >= period.lower, c.first_submitted_at < period.upper)
+
+    # predicates over claims ``c`` (of the cohort)
+
+    @staticmethod
+    def _rejected_first(c: Any, stage: str | None = None) -> sa.ColumnElement[bool]:
+        if stage is None:
+            return c.first_verdict == "rejected"  # type: ignore[no-any-return]
+        r = t.report_rejections
+        return sa.exists().where(
+            r.c.claim_id == c.claim_id, r.c.version == c.first_version, r.c.stage == stage
+        )
+
+    @staticmethod
+    def _accepted_first(c: Any) -> sa.ColumnElement[bool]:
+        """Accepted by a 277CA (or adjudicated by an 835) at its first version, never rejected."""
+        return c.first_verdict == "accepted"  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _adjudicated(c: Any) -> sa.ColumnElement[bool]:
+        return c.first_outcome.is_not(None)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _denied(c: Any, *, full: bool) -> sa.ColumnElement[bool]:
+        """Denied in full (or, not ``full``, any line denied) at its first adjudication."""
+        denied: sa.ColumnElement[bool] = c.first_outcome.in_(_DENIED_OUTCOMES)
+        return denied if full else sa.or_(denied, c.first_denied > 0)
+
+    @staticmethod
+    def _paid(c: Any) -> sa.ColumnElement[bool]:
+        return c.first_paid_at.is_not(None)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _submissions(c: Any) -> sa.ScalarSelect[Any]:
+        e = t.claim_events
+        return (
+            sa.select(sa.func.count())
+            .where(e.c.claim_id == c.claim_id, e.c.kind == "submitted")
+            .scalar_subquery()
+        )
+
+    def _no_answer(
+        self, c: Any, as_of: date, days: Mapping[str, int], default: int
+    ) -> sa.ColumnElement[bool]:
+        e = t.claim_events
+        limit: Any = sa.literal(default)
+        if days:
+            limit = sa.case(
+                *((c.partner == p, sa.literal(n)) for p, n in sorted(days.items())),
+                else_=sa.literal(default),
+            )
+        as_of_at = datetime.combine(as_of + timedelta(days=1), time(), UTC)
+        answered = sa.exists().where(
+            e.c.claim_id == c.claim_id, e.c.kind.in_(("ta1", "999", "277ca", "835"))
+        )
+        return sa.and_(
+            self._days(
+                sa.literal(as_of_at, t.claims.c.first_submitted_at.type), c.first_submitted_at
+            )
+            > limit,
+            sa.not_(answered),
+        )
+
+    def _balance(self, c: Any) -> sa.ColumnElement[Any]:
+        f = t.remit_facts
+        settled = (
+            sa.select(sa.func.coalesce(sa.func.sum(f.c.paid + f.c.co + f.c.pr + f.c.other), 0))
+            .where(f.c.claim_id == c.claim_id, f.c.version == c.current_version)
+            .scalar_subquery()
+        )
+        balance: sa.ColumnElement[Any] = c.total_charge - settled
+        return balance
+
+    def _aging_bucket(self, c: Any, as_of: date) -> sa.ColumnElement[str]:
+        age = self._age(as_of, c)
+        return sa.case(
+            (age <= 30, "0-30"),
+            (age <= 60, "31-60"),
+            (age <= 90, "61-90"),
+            (age <= 120, "91-120"),
+            else_=">120",
+        )
+
+    @staticmethod
+    def _count(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.sum(sa.case((cond, 1), else_=0))
+
+    # ------------------------------------------------------------------ reports
+
+    async def summary(self, period: Period, by: str | None = None) -> Table:
+        """Scrubber pass, first-pass acceptance, rejections, denial rate and amounts per group."""
+        c = t.claims.c
+        g = self._group(by, c).label("g")
+        query = (
+            sa.select(
+                g,
+                sa.func.count(),
+                self._count(self._accepted_first(c)),
+                self._count(self._rejected_first(c)),
+                self._count(self._adjudicated(c)),
+                self._count(self._denied(c, full=True)),
+                self._count(self._denied(c, full=False)),
+                sa.func.sum(c.total_charge),
+                sa.func.sum(c.first_denied),
+            )
+            .where(self._cohort(c, period))
+            .group_by(g)
+            .order_by(g)
+        )
+        rows = await self._rows(query)
+        scrub = {k: (n, clean) for k, n, clean in await self._scrubber(period, by)}
+        out = Table(
+            "summary",
+            (
+                by or "group",
+                "encounters",
+                "scrubber_clean",
+                "scrubber_pass_rate",
+                "submitted",
+                "accepted_first_pass",
+                "first_pass_rate",
+                "rejected_first_pass",
+                "adjudicated",
+                "denied_full",
+                "denied_any",
+                "denial_rate",
+                "any_line_denial_rate",
+                "billed",
+                "denied_amount",
+                "denied_amount_rate",
+            ),
+        )
+        keys = sorted({r[0] for r in rows} | set(scrub))
+        by_key = {r[0]: r for r in rows}
+        for key in keys:
+            r = by_key.get(key, (key, 0, 0, 0, 0, 0, 0, 0, 0))
+            n, clean = scrub.get(key, (0, 0))
+            billed = _money(r[7])
+            denied_amount = _money(r[8])
+            out.rows.append(
+                (
+                    key,
+                    n,
+                    clean,
+                    _rate(clean, n),
+                    int(r[1]),
+                    int(r[2] or 0),
+                    _rate(int(r[2] or 0), int(r[1])),
+                    int(r[3] or 0),
+                    int(r[4] or 0),
+                    int(r[5] or 0),
+                    int(r[6] or 0),
+                    _rate(int(r[5] or 0), int(r[4] or 0)),
+                    _rate(int(r[6] or 0), int(r[4] or 0)),
+                    billed,
+                    denied_amount,
+                    None if not billed else round(float(denied_amount / billed), 4),
+                )
+            )
+        return out
+
+    async def _scrubber(self, period: Period, by: str | None) -> list[Any]:
+        """Encounters received in the period (first version) and those clean at intake."""
+        c = t.claims.c
+        g = self._group(by, c, c.created_at).label("g")
+        query = (
+            sa.select(g, sa.func.count(), self._count(c.intake_clean.is_(True)))
+            .where(c.created_at >= period.lower, c.created_at < period.upper)
+            .group_by(g)
+        )
+        return await self._rows(query)
+
+    async def rejections(self, period: Period, by: str | None = None) -> Table:
+        """First-submission rejections by stage and reason code (claims, per group)."""
+        c = t.claims.c
+        r = t.report_rejections
+        g = self._group(by, c).label("g")
+        query = (
+            sa.select(g, r.c.stage, r.c.reason_code, sa.func.count(sa.distinct(r.c.claim_id)))
+            .select_from(
+                t.claims.join(
+                    r, sa.and_(r.c.claim_id == c.claim_id, r.c.version == c.first_version)
+                )
+            )
+            .where(self._cohort(c, period))
+            .group_by(g, r.c.stage, r.c.reason_code)
+            .order_by(
+                g, r.c.stage, sa.func.count(sa.distinct(r.c.claim_id)).desc(), r.c.reason_code
+            )
+        )
+        rows = await self._rows(query)
+        return Table(
+            "rejections", (by or "group", "stage", "reason", "claims"), [tuple(x) for x in rows]
+        )
+
+    async def weekly_acceptance(self, period: Period) -> Table:
+        """First-pass acceptance by week of first submission."""
+        c = t.claims.c
+        week = self._bucket(c.first_submitted_at, "week").label("week")
+        query = (
+            sa.select(week, sa.func.count(), self._count(self._accepted_first(c)))
+            .where(self._cohort(c, period))
+            .group_by(week)
+            .order_by(week)
+        )
+        rows = await self._rows(query)
+        return Table(
+            "weekly_acceptance",
+            ("week", "submitted", "accepted_first_pass", "first_pass_rate"),
+            [(w, int(n), int(a or 0), _rate(int(a or 0), int(n))) for w, n, a in rows],
+        )
+
+    async def denials(self, period: Period, by: str | None = None, *, top: int = 10) -> list[Table]:
+        """Top denying CARCs (with group) and RARCs by claims and amount; by procedure too."""
+        c = t.claims.c
+        a = t.remit_adjustments
+        g = self._group(by, c).label("g")
+        tables = []
+        for kind, title in (("CARC", "top_carc"), ("RARC", "top_rarc")):
+            claims = sa.func.count(sa.distinct(a.c.claim_id))
+            query = (
+                sa.select(
+                    g,
+                    a.c.group_code,
+                    a.c.code,
+                    claims,
+                    sa.func.coalesce(sa.func.sum(a.c.amount), 0),
+                )
+                .select_from(t.claims.join(a, a.c.claim_id == c.claim_id))
+                .where(
+                    self._cohort(c, period),
+                    a.c.kind == kind,
+                    a.c.denial.is_(True),
+                )
+                .group_by(g, a.c.group_code, a.c.code)
+                .order_by(g, claims.desc(), sa.func.sum(a.c.amount).desc(), a.c.code)
+            )
+            rows = await self._rows(query)
+            kept: list[tuple[Any, ...]] = []
+            per: dict[Any, int] = {}
+            for key, group_code, code, n, amount in rows:
+                per[key] = per.get(key, 0) + 1
+                if per[key] <= top:
+                    label = f"{group_code}-{code}" if group_code else code
+                    kept.append((key, label, int(n), _money(amount)))
+            tables.append(Table(title, (by or "group", kind.lower(), "claims", "amount"), kept))
+        proc = sa.func.coalesce(a.c.procedure, "(claim)")
+        claims = sa.func.count(sa.distinct(a.c.claim_id))
+        query = (
+            sa.select(proc, a.c.group_code, a.c.code, claims, sa.func.sum(a.c.amount))
+            .select_from(t.claims.join(a, a.c.claim_id == c.claim_id))
+            .where(
+                self._cohort(c, period),
+                a.c.kind == "CARC",
+                a.c.denial.is_(True),
+            )
+            .group_by(proc, a.c.group_code, a.c.code)
+            .order_by(claims.desc(), sa.func.sum(a.c.amount).desc(), proc, a.c.code)
+            .limit(top)
+        )
+        rows = await self._rows(query)
+        tables.append(
+            Table(
+                "denials_by_procedure",
+                ("procedure", "carc", "claims", "amount"),
+                [(p, f"{gc}-{code}", int(n), _money(amt)) for p, gc, code, n, amt in rows],
+            )
+        )
+        return tables
+
+    async def payers(self, period: Period, by: str | None = "payer") -> Table:
+        """Money (billed, allowed, paid, CO, PR, other, reversals) and days to payment per group."""
+        c = t.claims.c
+        f = t.remit_facts
+        g = self._group(by, c).label("g")
+        billed = await self._rows(
+            sa.select(g, sa.func.count(), sa.func.sum(c.total_charge))
+            .where(self._cohort(c, period))
+            .group_by(g)
+        )
+        reversed_ = f.c.outcome == "reversed"
+        money = await self._rows(
+            sa.select(
+                g,
+                sa.func.sum(f.c.paid),
+                sa.func.sum(f.c.co),
+                sa.func.sum(f.c.pr),
+                sa.func.sum(f.c.other),
+                sa.func.sum(sa.case((reversed_, -f.c.paid), else_=0)),
+            )
+            .select_from(t.claims.join(f, f.c.claim_id == c.claim_id))
+            .where(self._cohort(c, period), f.c.at >= period.lower)
+            .group_by(g)
+        )
+        days = {k: (p50, p90, n) for k, p50, p90, n in await self._days_to_payment(period, by)}
+        sums = {r[0]: r[1:] for r in money}
+        out = Table(
+            "payers",
+            (
+                by or "group",
+                "claims",
+                "billed",
+                "allowed",
+                "paid",
+                "co",
+                "pr",
+                "other_adjustments",
+                "reversals",
+                "paid_claims",
+                "days_to_payment_median",
+                "days_to_payment_p90",
+            ),
+        )
+        for key, n, charge in sorted(billed, key=lambda r: str(r[0])):
+            paid, co, pr, other, rev = (_money(v) for v in sums.get(key, (0, 0, 0, 0, 0)))
+            p50, p90, paid_n = days.get(key, (None, None, 0))
+            out.rows.append(
+                (key, int(n), _money(charge), paid + pr, paid, co, pr, other, rev, paid_n, p50, p90)
+            )
+        return out
+
+    async def _days_to_payment(self, period: Period, by: str | None) -> list[Any]:
+        c = t.claims.c
+        paid_at = c.first_paid_at
+        base = (
+            sa.select(self._group(by, c).label("g"), paid_at.label("paid_at"), c.first_submitted_at)
+            .where(self._cohort(c, period))
+            .subquery()
+        )
+        d = (
+            sa.select(base.c.g, self._days(base.c.paid_at, base.c.first_submitted_at).label("d"))
+            .where(base.c.paid_at.is_not(None))
+            .subquery()
+        )
+        ranked = sa.select(
+            d.c.g,
+            d.c.d,
+            sa.func.row_number().over(partition_by=d.c.g, order_by=d.c.d).label("rn"),
+            sa.func.count().over(partition_by=d.c.g).label("n"),
+        ).subquery()
+        # Nearest rank: the median is the ceil(n/2)-th, the 90th percentile the ceil(0.9 n)-th.
+        query = sa.select(
+            ranked.c.g,
+            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.d))),
+            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n * 9 + 9) // 10, ranked.c.d))),
+            sa.func.max(ranked.c.n),
+        ).group_by(ranked.c.g)
+        rows = await self._rows(query)
+        return [(g, _round(p50), _round(p90), int(n)) for g, p50, p90, n in rows]
+
+    async def aging(
+        self,
+        period: Period,
+        by: str | None = "payer",
+        *,
+        no_answer_days: Mapping[str, int] | None = None,
+        default_days: int = DEFAULT_NO_ANSWER_DAYS,
+    ) -> list[Table]:
+        """Open balance by age since date of service (as of the period end); no-answer claims."""
+        c = t.claims.c
+        g = self._group(by, c).label("g")
+        bucket = self._aging_bucket(c, period.end).label("bucket")
+        balance = self._balance(c)
+        query = (
+            sa.select(g, bucket, sa.func.count(), sa.func.sum(balance))
+            .where(self._cohort(c, period), c.state.in_(OPEN_STATES))
+            .group_by(g, bucket)
+        )
+        rows = await self._rows(query)
+        cells: dict[Any, dict[str, tuple[int, Decimal]]] = {}
+        for key, b, n, amount in rows:
+            cells.setdefault(key, {})[b] = (int(n), _money(amount))
+        columns = [by or "group"]
+        for b in AGING_BUCKETS:
+            columns += [f"{b}_claims", f"{b}_balance"]
+        aging = Table("aging", (*columns, "total_balance"))
+        for key in sorted(cells, key=str):
+            row: list[Any] = [key]
+            total = _money(0)
+            for b in AGING_BUCKETS:
+                n, amount = cells[key].get(b, (0, _money(0)))
+                row += [n, amount]
+                total += amount
+            aging.rows.append((*row, total))
+        days = no_answer_days or {}
+        e_at = self._days(
+            sa.literal(
+                datetime.combine(period.end + timedelta(days=1), time(), UTC),
+                t.claims.c.first_submitted_at.type,
+            ),
+            c.first_submitted_at,
+        )
+        query = (
+            sa.select(c.claim_id, c.partner, c.payer_id, c.first_submitted_at, e_at, c.total_charge)
+            .where(self._cohort(c, period), self._no_answer(c, period.end, days, default_days))
+            .order_by(c.first_submitted_at, c.claim_id)
+        )
+        listed = await self._rows(query)
+        no_answer = Table(
+            "no_answer",
+            ("claim_id", "partner", "payer", "first_submitted", "days", "billed"),
+            [
+                (cid, p, payer, _iso(at), int(float(d)), _money(amt))
+                for cid, p, payer, at, d, amt in listed
+            ],
+        )
+        return [aging, no_answer]
+
+    async def rework(self, period: Period, by: str | None = None) -> list[Table]:
+        """Correction items opened in the period by source and reason; median days to close."""
+        c = t.claims.c
+        i = t.correction_items
+        g = self._group(by, c, i.c.opened_at).label("g")
+        days = self._days(i.c.closed_at, i.c.opened_at)
+        base = (
+            sa.select(
+                g,
+                i.c.source,
+                i.c.reason_code,
+                sa.case((i.c.closed_at.is_not(None), days)).label("d"),
+            )
+            .select_from(i.join(t.claims, c.claim_id == i.c.claim_id))
+            .where(i.c.opened_at >= period.lower, i.c.opened_at < period.upper)
+            .subquery()
+        )
+        keys = (base.c.g, base.c.source, base.c.reason_code)
+        counts = await self._rows(
+            sa.select(*keys, sa.func.count(), sa.func.count(base.c.d)).group_by(*keys)
+        )
+        closed = sa.select(*keys, base.c.d).where(base.c.d.is_not(None)).subquery()
+        ckeys = (closed.c.g, closed.c.source, closed.c.reason_code)
+        ranked = sa.select(
+            *ckeys,
+            closed.c.d,
+            sa.func.row_number().over(partition_by=ckeys, order_by=closed.c.d).label("rn"),
+            sa.func.count().over(partition_by=ckeys).label("n"),
+        ).subquery()
+        rkeys = (ranked.c.g, ranked.c.source, ranked.c.reason_code)
+        medians = await self._rows(
+            sa.select(*rkeys, ranked.c.d).where(ranked.c.rn == (ranked.c.n + 1) // 2)
+        )
+        median = {(k, s_, r): d for k, s_, r, d in medians}
+        rows = sorted(
+            ((k, s_, r, o, cl, median.get((k, s_, r))) for k, s_, r, o, cl in counts),
+            key=lambda x: (str(x[0]), str(x[1]), -int(x[3]), str(x[2])),
+        )
+        items = Table(
+            "rework",
+            (by or "group", "source", "reason", "opened", "closed", "median_days_to_close"),
+            [(k, s, r, int(o), int(cl), _round(m)) for k, s, r, o, cl, m in rows],
+        )
+        c2 = t.claims.c
+        g2 = self._group(by, c2).label("g")
+        resub = await self._rows(
+            sa.select(g2, sa.func.count(), self._count(self._submissions(c2) > 2))
+            .where(self._cohort(c2, period))
+            .group_by(g2)
+            .order_by(g2)
+        )
+        resubmitted = Table(
+            "resubmissions",
+            (by or "group", "submitted", "resubmitted_more_than_once"),
+            [(k, int(n), int(m or 0)) for k, n, m in resub],
+        )
+        return [items, resubmitted]
+
+    # ------------------------------------------------------------------ tracing
+
+    async def claims(
+        self,
+        period: Period,
+        cell: str,
+        *,
+        by: str | None = None,
+        group: str | None = None,
+        no_answer_days: Mapping[str, int] | None = None,
+        default_days: int = DEFAULT_NO_ANSWER_DAYS,
+    ) -> list[str]:
+        """The claim ids behind one cell (a name of :data:`CELLS`), optionally of one group."""
+        c = t.claims.c
+        name, _, arg = cell.partition(":")
+        cond: sa.ColumnElement[bool]
+        if name in ("scrubber_clean", "scrubber_dirty"):
+            where: list[sa.ColumnElement[bool]] = [
+                c.created_at >= period.lower,
+                c.created_at < period.upper,
+                c.intake_clean.is_(name == "scrubber_clean"),
+            ]
+            if by is not None and group is not None:
+                where.append(self._group(by, c, c.created_at) == group)
+            return [
+                r[0]
+                for r in await self._rows(sa.select(c.claim_id).where(*where).order_by(c.claim_id))
+            ]
+        a = t.remit_adjustments
+        simple: dict[str, Any] = {
+            "submitted": sa.true(),
+            "accepted_first_pass": self._accepted_first(c),
+            "rejected_first_pass": self._rejected_first(c),
+            "adjudicated": self._adjudicated(c),
+            "denied_full": self._denied(c, full=True),
+            "denied_any": self._denied(c, full=False),
+            "paid": self._paid(c),
+            "resubmitted_more_than_once": self._submissions(c) > 2,
+            "open": c.state.in_(OPEN_STATES),
+            "no_answer": self._no_answer(c, period.end, no_answer_days or {}, default_days),
+        }
+        if name in simple and not arg:
+            cond = simple[name]
+        elif name == "aging" and arg in AGING_BUCKETS:
+            cond = sa.and_(c.state.in_(OPEN_STATES), self._aging_bucket(c, period.end) == arg)
+        elif name == "rejected" and arg:
+            cond = self._rejected_first(c, arg)
+        elif name in ("carc", "rarc") and arg:
+            group_code, _, code = arg.rpartition("-") if name == "carc" else ("", "", arg)
+            parts = [a.c.claim_id == c.claim_id, a.c.kind == name.upper(), a.c.code == code]
+            parts.append(a.c.denial.is_(True))
+            if group_code:
+                parts.append(a.c.group_code == group_code)
+            cond = sa.exists().where(*parts)
+        else:
+            raise ValueError(f"unknown cell {cell!r}: use one of {', '.join(CELLS)}")
+        where = [self._cohort(c, period), cond]
+        if by is not None and group is not None:
+            where.append(self._group(by, c) == group)
+        query = sa.select(c.claim_id).where(*where).order_by(c.claim_id)
+        return [r[0] for r in await self._rows(query)]
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
