@@ -13,7 +13,7 @@ import pytest
 
 from gateway.cli import main
 from gateway.edits import FindingCode, check_stream
-from tests.strategies import DELETE, SAMPLES, sample_dict, with_changes
+from tests.support.strategies import DELETE, SAMPLES, sample_dict, with_changes
 
 TODAY = ["--today", "2026-11-23"]
 TODAY_DATE = date(2026, 11, 23)

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.cli import UsageError
 from gateway.cli import validate as command
-from tests.validation.test_validation_samples import claims_837p
+from tests.support.x12_files import claims_837p
 
 
 def _run(*argv: str) -> int:

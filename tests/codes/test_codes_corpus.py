@@ -8,7 +8,7 @@ from collections import Counter
 
 from gateway import codes
 from tests.conftest import CorpusFile
-from tests.transactions.test_remittance_corpus import plain_segments
+from tests.support.x12_files import plain_segments
 
 # MIA and MOA positions that hold remark codes (RARCs)
 MIA_REMARKS = (5, 20, 21, 22, 23)

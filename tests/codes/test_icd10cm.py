@@ -14,7 +14,7 @@ from gateway.cli import main
 from gateway.codes import icd10cm
 from gateway.edits import Finding, check_file, scrub
 from gateway.models import Encounter
-from tests.strategies import encounters, sample_dict, with_changes
+from tests.support.strategies import encounters, sample_dict, with_changes
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2027, 6, 1)  # after every service date below: "in the future" never fires

@@ -26,7 +26,7 @@ from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.store import Ledger
 from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from tests.conftest import IN_CI
-from tests.ledger.test_ledger_store import incoming
+from tests.support.ledger import incoming
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

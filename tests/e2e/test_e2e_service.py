@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,68 +21,19 @@ import pytest
 from gateway.validation.acks import AckHeader, ack_999
 from gateway.validation.validator import validate
 from gateway.x12 import read_segments
+from tests.support.e2e import (
+    GATEWAY,
+    drop,
+    encounters,
+    gateway,
+    ledger_rows,
+    run_once,
+    workspace,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = json.loads((ROOT / "samples/encounters/professional-self.json").read_text())
-PARTNER = (ROOT / "config/partners/demo-clearinghouse.toml").read_text()
-GATEWAY = [str(Path(sys.executable).parent / "gateway")]
 
 pytestmark = pytest.mark.slow
-
-
-def workspace(root: Path, *, max_wait: float = 0.3) -> Path:
-    """A workspace with the demo partner, fast polling and quick batches; its config file."""
-    (root / "partners").mkdir(parents=True)
-    (root / "partners" / "demo-clearinghouse.toml").write_text(PARTNER)
-    config = root / "gateway.toml"
-    config.write_text(
-        '[workspace]\nroot = "."\n'
-        f"[batching]\nmax_claims = 20\nmax_wait_seconds = {max_wait}\n"
-        '[intake]\nsettle_seconds = 0.0\nwatcher = "polling"\npoll_interval_seconds = 0.1\n'
-        '[logging]\nformat = "json"\n'
-    )
-    for folder in ("inbox/encounters", "inbox/responses"):
-        (root / folder).mkdir(parents=True)
-    return config
-
-
-def encounters(first: int, count: int) -> list[dict[str, Any]]:
-    """``count`` copies of the professional sample as claims E2E-<n>."""
-    out = []
-    for n in range(first, first + count):
-        enc = json.loads(json.dumps(SAMPLE))
-        enc["claim_id"] = f"E2E-{n:05d}"
-        for i, line in enumerate(enc["service_lines"], start=1):
-            line["line_id"] = f"E{n:05d}-{i}"
-        out.append(enc)
-    return out
-
-
-def drop(root: Path, name: str, items: list[dict[str, Any]]) -> None:
-    """Write a JSON Lines encounter file into the inbox atomically (temp name, then rename)."""
-    temp = root / "inbox/encounters" / f".{name}.tmp"
-    temp.write_text("".join(json.dumps(e) + "\n" for e in items))
-    temp.rename(root / "inbox/encounters" / name)
-
-
-def gateway(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run the gateway command line."""
-    return subprocess.run(
-        [*GATEWAY, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-
-
-def run_once(config: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`gateway run --once`, killed with SIGKILL at ``crash_at`` when given."""
-    env = {"GATEWAY_CRASH_AT": crash_at} if crash_at else {"GATEWAY_CRASH_AT": ""}
-    return gateway("run", "--once", "--config", str(config), env=env)
 
 
 def sent_claims(root: Path) -> Counter[str]:
@@ -110,12 +59,6 @@ def control_numbers(root: Path) -> list[tuple[str, str, str]]:
             elif seg.tag == "ST":
                 found.append((isa13, gs06, seg[2]))
     return found
-
-
-def ledger(root: Path, query: str) -> list[tuple[Any, ...]]:
-    """Rows of a query on the workspace's SQLite ledger."""
-    with sqlite3.connect(root / "state/gateway.db") as db:
-        return db.execute(query).fetchall()
 
 
 def answer_999s(root: Path, start: int) -> list[str]:
@@ -150,10 +93,10 @@ def test_kill_9_at_every_step_then_restart_loses_nothing_and_sends_nothing_twice
     numbers = control_numbers(tmp_path)
     assert len(numbers) == len(set(numbers))
     assert len({n[0] for n in numbers}) == len({(n[0], n[1]) for n in numbers})
-    assert [("submitted", len(wanted))] == ledger(
+    assert [("submitted", len(wanted))] == ledger_rows(
         tmp_path, "SELECT state, count(*) FROM claims GROUP BY state"
     )
-    assert [] == ledger(tmp_path, "SELECT id FROM interchanges WHERE status = 'intent'")
+    assert [] == ledger_rows(tmp_path, "SELECT id FROM interchanges WHERE status = 'intent'")
     leftovers = [p for p in (tmp_path / "state").rglob("*") if p.is_file() and p.suffix != ".db"]
     lock = tmp_path / "state/workers/main.lock"  # held by each run for its life; kept between
     assert [] == [p for p in leftovers if "gateway.db" not in p.name and p != lock]
@@ -170,11 +113,11 @@ def test_kill_9_during_response_intake_applies_each_response_once(tmp_path: Path
     crashed = run_once(config, crash_at="after-apply")
     assert -signal.SIGKILL == crashed.returncode
     assert 0 == run_once(config).returncode
-    events = ledger(tmp_path, "SELECT claim_id, count(*) FROM claim_events WHERE kind = '999' "
+    events = ledger_rows(tmp_path, "SELECT claim_id, count(*) FROM claim_events WHERE kind = '999' "
                               "GROUP BY claim_id")  # fmt: skip
     assert {(f"E2E-{n:05d}", 1) for n in range(1, 16)} == set(events)
-    assert len(responses) == ledger(tmp_path, "SELECT count(*) FROM responses")[0][0]
-    assert [("acknowledged", 15)] == ledger(
+    assert len(responses) == ledger_rows(tmp_path, "SELECT count(*) FROM responses")[0][0]
+    assert [("acknowledged", 15)] == ledger_rows(
         tmp_path, "SELECT state, count(*) FROM claims GROUP BY state"
     )
     assert [] == list((tmp_path / "inbox/responses").iterdir())

@@ -15,8 +15,8 @@ import pytest
 
 from gateway.simulator import SimulatorState, Stage, respond
 from gateway.simulator.rules import load_rules
-from tests.e2e.test_e2e_service import drop, encounters, ledger, run_once, workspace
-from tests.service.test_response_holds import two_sets
+from tests.support.e2e import drop, encounters, ledger_rows, run_once, workspace
+from tests.support.x12_files import two_sets
 
 pytestmark = pytest.mark.slow
 
@@ -39,16 +39,16 @@ def test_kill_9_while_posting_an_835_posts_each_set_once_and_holds_the_bad_one(
     crashed = run_once(config, crash_at="after-apply")
     assert -signal.SIGKILL == crashed.returncode, crashed.stderr[-2000:]
     assert 0 == run_once(config).returncode
-    events = ledger(
+    events = ledger_rows(
         tmp_path,
         "SELECT claim_id, to_state IS NULL, count(*) FROM claim_events WHERE kind = '835' "
         "GROUP BY claim_id, to_state IS NULL ORDER BY claim_id",
     )
     assert [("E2E-00001", 0, 1), ("E2E-00002", 1, 1), ("E2E-00003", 1, 1)] == events
     held_items = "SELECT count(*) FROM correction_items WHERE source = '835-held'"
-    assert [(2,)] == ledger(tmp_path, held_items + " AND closed_at IS NULL")
+    assert [(2,)] == ledger_rows(tmp_path, held_items + " AND closed_at IS NULL")
     files = "SELECT name, status FROM files WHERE direction = 'in' AND kind = '835'"
-    assert [("835.x12", "held")] == ledger(tmp_path, files)
+    assert [("835.x12", "held")] == ledger_rows(tmp_path, files)
     assert (tmp_path / "quarantine/835.x12.error.json").is_file()
     assert [] == list((tmp_path / "inbox/responses").iterdir())
     assert [] == [p for p in (tmp_path / "state/processing").rglob("*") if p.is_file()]

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,22 +16,7 @@ import pytest
 from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from gateway.ledger.workers import WorkerIdInUseError, WorkerPresence, lock_key
 from tests.conftest import IN_CI
-
-# A child process registering a worker id and staying alive until killed.
-WORKER = textwrap.dedent(
-    """
-    import asyncio, sys
-    from gateway.ledger.workers import WorkerPresence
-
-    async def main(url: str, worker_id: str) -> None:
-        presence = await WorkerPresence.register(url, worker_id)
-        print("registered", flush=True)
-        await asyncio.sleep(3600)
-        await presence.close()
-
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
-    """
-)
+from tests.support.workers import start_worker
 
 
 @pytest.fixture
@@ -46,16 +28,6 @@ async def url() -> AsyncIterator[str]:
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
     async with fresh_postgres_database("gateway_presence") as found:
         yield found
-
-
-def start_worker(url: str, worker_id: str) -> subprocess.Popen[str]:
-    """A process holding ``worker_id``, once it says it registered."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", WORKER, url, worker_id], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    assert "registered" == process.stdout.readline().strip()
-    return process
 
 
 def test_lock_keys_are_stable_distinct_and_non_negative() -> None:

@@ -20,7 +20,16 @@ from gateway.codes.dated import DatedCodes, Span, Validity
 from gateway.demo import demo_encounters
 from gateway.edits import Finding, FindingCode, check_file, scrub
 from gateway.models import Encounter
-from tests.strategies import (
+from tests.support.code_set_cases import (
+    CPT_CASES,
+    HCPCS_CASES,
+    MODIFIER_CASES,
+    OUTPATIENT,
+    POS_CASES,
+    SELF,
+    first_line,
+)
+from tests.support.strategies import (
     CPT_HCPCS,
     EARLIEST_SERVICE,
     LATEST_SERVICE,
@@ -31,8 +40,6 @@ from tests.strategies import (
 )
 
 TODAY = date(2026, 11, 23)
-SELF = "professional-self"
-OUTPATIENT = "institutional-outpatient"
 C = FindingCode
 CODE_SET_FINDINGS = frozenset(
     {
@@ -50,140 +57,6 @@ CODE_SET_FINDINGS = frozenset(
         C.PLACE_OF_SERVICE_DATE,
     }
 )
-
-
-def _line(code: str, when: str, modifiers: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Changes that put ``code`` (and modifiers) on the first line, dated ``when``, alone."""
-    return {
-        "service_lines[0].procedure_code": code,
-        "service_lines[0].modifiers": list(modifiers),
-        "service_lines[0].service_date": when,
-        "service_lines[1].service_date": when,
-    }
-
-
-# (what, changes, the code-set findings expected as (code, path))
-HCPCS_CASES: list[tuple[str, dict[str, Any], list[tuple[FindingCode, str]]]] = [
-    ("valid all along", _line("J1100", "2026-03-02"), []),
-    (
-        "no such code",
-        _line("J0002", "2026-03-02"),
-        [(C.HCPCS_UNKNOWN, "service_lines[0].procedure_code")],
-    ),
-    ("last day valid", _line("J1030", "2024-03-31"), []),
-    (
-        "ended the day before",
-        _line("J1030", "2024-04-01"),
-        [(C.HCPCS_NOT_VALID_ON_DATE, "service_lines[0].procedure_code")],
-    ),
-    ("first day valid", _line("J1010", "2024-04-01"), []),
-    (
-        "not valid yet",
-        _line("J1010", "2024-03-31"),
-        [(C.HCPCS_NOT_VALID_ON_DATE, "service_lines[0].procedure_code")],
-    ),
-    ("before a gap", _line("J0570", "2024-12-31"), []),
-    (
-        "in the gap",
-        _line("J0570", "2025-05-01"),
-        [(C.HCPCS_NOT_VALID_ON_DATE, "service_lines[0].procedure_code")],
-    ),
-    ("reopened", _line("J0570", "2025-10-01"), []),
-    (
-        "last day of the data",
-        _line("J0002", "2026-06-30"),
-        [(C.HCPCS_UNKNOWN, "service_lines[0].procedure_code")],
-    ),
-    (
-        "unknown after the data: may be new",
-        _line("J0002", "2026-07-01"),
-        [(C.HCPCS_UNVERIFIED, "service_lines[0].procedure_code")],
-    ),
-    (
-        "ended, after the data: still an error",
-        _line("J1030", "2026-11-02"),
-        [(C.HCPCS_NOT_VALID_ON_DATE, "service_lines[0].procedure_code")],
-    ),
-    (
-        "valid at the end of the data, after it",
-        _line("J1100", "2026-11-02"),
-        [],
-    ),
-    (
-        "on or before the first quarter",
-        _line("J1100", "2019-06-28"),
-        [],
-    ),
-    (
-        "unknown before the data",
-        _line("J0002", "2019-06-28"),
-        [(C.HCPCS_UNVERIFIED, "service_lines[0].procedure_code")],
-    ),
-    ("a CPT code is checked by shape only", _line("99213", "2026-03-02"), []),
-]
-
-MODIFIER_CASES: list[tuple[str, dict[str, Any], list[tuple[FindingCode, str]]]] = [
-    ("a CPT modifier", _line("99214", "2026-03-02", ("25",)), []),
-    (
-        "no such modifier",
-        _line("99214", "2026-03-02", ("ZX",)),
-        [(C.MODIFIER_UNKNOWN, "service_lines[0].modifiers[0]")],
-    ),
-    (
-        "no such modifier, second place",
-        _line("20610", "2026-03-02", ("RT", "ZX")),
-        [(C.MODIFIER_UNKNOWN, "service_lines[0].modifiers[1]")],
-    ),
-    ("last day of GD", _line("99214", "2019-12-31", ("GD",)), []),
-    (
-        "GD ended",
-        _line("99214", "2020-01-01", ("GD",)),
-        [(C.MODIFIER_NOT_VALID_ON_DATE, "service_lines[0].modifiers[0]")],
-    ),
-    ("JZ from its first day", _line("J1100", "2023-01-01", ("JZ",)), []),
-    (
-        "JZ before it existed",
-        _line("J1100", "2022-12-30", ("JZ",)),
-        [(C.MODIFIER_NOT_VALID_ON_DATE, "service_lines[0].modifiers[0]")],
-    ),
-    ("SZ: real, outside I/OCE's list", _line("97110", "2026-03-02", ("SZ",)), []),
-    ("ambulance origin/destination", _line("A0425", "2026-03-02", ("RH",)), []),
-    ("category II exclusion", _line("3074F", "2026-03-02", ("1P",)), []),
-    (
-        "unknown after the data",
-        _line("99214", "2026-07-01", ("ZX",)),
-        [(C.MODIFIER_UNVERIFIED, "service_lines[0].modifiers[0]")],
-    ),
-]
-
-POS_CASES: list[tuple[str, dict[str, Any], list[tuple[FindingCode, str]]]] = [
-    ("office", {"place_of_service": "11", **_line("99214", "2026-03-02")}, []),
-    (
-        "no such place",
-        {"place_of_service": "28", **_line("99214", "2026-03-02")},
-        [(C.PLACE_OF_SERVICE, "place_of_service")],
-    ),
-    (
-        "telehealth at home before 2022",
-        {"place_of_service": "10", **_line("99214", "2021-12-31", ("95",))},
-        [(C.PLACE_OF_SERVICE_DATE, "place_of_service")],
-    ),
-    (
-        "telehealth at home from 2022",
-        {"place_of_service": "10", **_line("99214", "2022-01-03")},
-        [],
-    ),
-    (
-        "a line's own place of service, before it existed",
-        {"service_lines[0].place_of_service": "66", **_line("99214", "2024-07-31")},
-        [(C.PLACE_OF_SERVICE_DATE, "service_lines[0].place_of_service")],
-    ),
-    (
-        "independent clinic in 2020 (49 is from 2003)",
-        {"place_of_service": "49", **_line("99214", "2020-05-04")},
-        [],
-    ),
-]
 
 
 def _code_set_findings(
@@ -226,21 +99,21 @@ def test_an_institutional_line_is_judged_too() -> None:
 
 MESSAGES = [
     (
-        _line("J1030", "2024-04-01"),
+        first_line("J1030", "2024-04-01"),
         "HCPCS J1030 (Methylprednisolone 40 mg inj) ended on 2024-03-31",
     ),
     (
-        _line("J1010", "2024-03-31"),
+        first_line("J1010", "2024-03-31"),
         "is valid from 2024-04-01; the line's date of service 2024-03-31",
     ),
     (
-        _line("J0570", "2025-05-01"),
+        first_line("J0570", "2025-05-01"),
         "valid 2019-07-01 or earlier to 2024-12-31; 2025-10-01 to no end",
     ),
-    (_line("J0002", "2026-03-02"), "J0002 is not a HCPCS Level II code"),
-    (_line("J0002", "2026-11-02"), "which ends with 2026-Q2 (2026-06-30)"),
-    (_line("99214", "2026-03-02", ("ZX",)), "Modifier ZX is not a CPT or HCPCS modifier"),
-    (_line("99214", "2020-01-01", ("GD",)), "Modifier GD ended on 2019-12-31"),
+    (first_line("J0002", "2026-03-02"), "J0002 is not a HCPCS Level II code"),
+    (first_line("J0002", "2026-11-02"), "which ends with 2026-Q2 (2026-06-30)"),
+    (first_line("99214", "2026-03-02", ("ZX",)), "Modifier ZX is not a CPT or HCPCS modifier"),
+    (first_line("99214", "2020-01-01", ("GD",)), "Modifier GD ended on 2019-12-31"),
 ]
 
 
@@ -256,7 +129,7 @@ def test_known_codes_after_the_data_raise_no_coverage_warning() -> None:
     """A code and modifier the data shows valid at its end pass on a later date: no claim-wide
     warning that would sit on every claim between two quarterly releases."""
     encounter = Encounter.model_validate(
-        with_changes(sample_dict(SELF), _line("J1100", "2026-11-02", ("JZ",)))
+        with_changes(sample_dict(SELF), first_line("J1100", "2026-11-02", ("JZ",)))
     )
     found = [f.code for f in scrub(encounter, today=TODAY) if f.code is C.CODE_DATA_COVERAGE]
     assert [] == found
@@ -272,40 +145,6 @@ CPT_TEXT = """code,from,to
 0900T,2026-01-01,
 """
 
-CPT_CASES: list[tuple[str, dict[str, Any], list[tuple[FindingCode, str]]]] = [
-    ("listed", _line("99213", "2026-03-02"), []),
-    (
-        "not in the list",
-        _line("99999", "2026-03-02"),
-        [(C.CPT_UNKNOWN, "service_lines[0].procedure_code")],
-    ),
-    ("last day of a category III code", _line("0042T", "2025-12-31"), []),
-    (
-        "category III code ended",
-        _line("0042T", "2026-01-02"),
-        [(C.CPT_NOT_VALID_ON_DATE, "service_lines[0].procedure_code")],
-    ),
-    (
-        "new code before its year",
-        _line("0900T", "2025-12-31"),
-        [(C.CPT_NOT_VALID_ON_DATE, "service_lines[0].procedure_code")],
-    ),
-    (
-        "a year the list does not cover",
-        _line("99213", "2027-01-04"),
-        [(C.CODE_DATA_COVERAGE, "service_lines[0].service_date")],
-    ),
-    (
-        "unknown in a year the list does not cover",
-        _line("99999", "2027-01-04"),
-        [
-            (C.CPT_UNVERIFIED, "service_lines[0].procedure_code"),
-            (C.CODE_DATA_COVERAGE, "service_lines[0].service_date"),
-        ],
-    ),
-    ("HCPCS codes are not CPT", _line("J1100", "2026-03-02"), []),
-]
-
 
 @pytest.mark.parametrize(("what", "changes", "expected"), CPT_CASES, ids=[c[0] for c in CPT_CASES])
 def test_cpt_by_date_with_the_practice_list(
@@ -320,7 +159,7 @@ def test_cpt_by_date_with_the_practice_list(
 
 def test_cpt_is_checked_by_shape_only_without_a_list() -> None:
     """Without [codes] cpt_file, a well-shaped CPT code nobody knows raises nothing."""
-    found, other_errors = _code_set_findings(SELF, _line("99999", "2026-03-02"))
+    found, other_errors = _code_set_findings(SELF, first_line("99999", "2026-03-02"))
     assert ([], []) == (found, other_errors)
 
 
@@ -457,5 +296,4 @@ def test_generated_encounters_have_no_code_set_error(encounter: Encounter) -> No
     assert [] == _code_set_errors(scrub(encounter, today=TODAY))
 
 
-ALL_CASES = HCPCS_CASES + MODIFIER_CASES + POS_CASES + CPT_CASES
 """Every row of this file's tables (test_edits_rules checks that every finding code has one)."""

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from gateway.edits import FindingCode, rules, scrub
 from gateway.models import Encounter
-from tests.strategies import LATEST_SERVICE, encounter_dicts, encounters
+from tests.support.strategies import LATEST_SERVICE, encounter_dicts, encounters
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,8 +10,8 @@ import pytest
 from gateway.edits import CATALOGUE, FindingCode, Severity, scrub
 from gateway.edits.codelists import is_po_box, is_valid_npi, npi_check_digit
 from gateway.models import Encounter
-from tests.edits.test_edits_code_sets import ALL_CASES as CODE_SET_CASES
-from tests.strategies import DELETE, sample_dict, with_changes
+from tests.support.code_set_cases import ALL_CASES as CODE_SET_CASES
+from tests.support.strategies import DELETE, sample_dict, with_changes
 
 TODAY = date(2026, 11, 23)
 
@@ -1036,7 +1036,7 @@ def test_every_scrubber_code_has_a_failing_case() -> None:
         return body in reading or body.split("-")[0] in {"FILE", "JSON", "XML", "NOT"}
 
     expected = sorted(c.value for c in FindingCode if not is_reading(c))
-    code_sets = [c for case in CODE_SET_CASES for c, _ in case[2]]  # test_edits_code_sets
+    code_sets = [c for case in CODE_SET_CASES for c, _ in case[2]]
     covered = sorted({case[0].value for case in CASES} | {c.value for c in code_sets})
     assert expected == covered
 

@@ -22,7 +22,7 @@ from gateway.encounters import (
 )
 from gateway.encounters.xml_reader import encounter_to_xml
 from gateway.models import Encounter
-from tests.strategies import SAMPLES, encounters, sample_dict, with_changes
+from tests.support.strategies import SAMPLES, encounters, sample_dict, with_changes
 
 SELF = json.dumps(sample_dict("professional-self"))
 DEPENDENT = json.dumps(sample_dict("professional-dependent"))

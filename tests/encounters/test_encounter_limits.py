@@ -12,7 +12,7 @@ import pytest
 from gateway.encounters import read_encounters
 from gateway.encounters.json_reader import MAX_DEPTH
 from gateway.ledger.correction_rules import correction_file_name
-from tests.strategies import sample_dict
+from tests.support.strategies import sample_dict
 
 SELF = sample_dict("professional-self")
 

@@ -9,9 +9,7 @@ import pytest
 
 from gateway.ledger.records import Reason
 from gateway.ledger.store import Ledger
-from tests.ledger.test_ledger_store import incoming, ledger, ledger_url, submit
-
-__all__ = ["ledger", "ledger_url"]  # the fixtures, on both databases
+from tests.support.ledger import incoming, submit
 
 
 async def fill(led: Ledger) -> None:

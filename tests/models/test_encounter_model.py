@@ -29,7 +29,7 @@ from gateway.models import (
     TaxIdType,
 )
 from gateway.models.encounter import schema_text
-from tests.strategies import DELETE, SAMPLES, encounter_dicts, sample_dict, with_changes
+from tests.support.strategies import DELETE, SAMPLES, encounter_dicts, sample_dict, with_changes
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT.parent / "shared" / "contract"

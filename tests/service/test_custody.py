@@ -35,7 +35,7 @@ from gateway.service.files import (
 )
 from gateway.service.pipeline import Service
 from gateway.service.transports import DirectoryTransport, pull_responses
-from tests.service.test_service import drop, encounter, write_config
+from tests.support.service import drop, encounter, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = [str(Path(sys.executable).parent / "gateway")]

@@ -25,7 +25,9 @@ from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from gateway.service.pipeline import Service
 from gateway.simulator import SimulatorState, Stage, respond
 from gateway.simulator.rules import load_rules
-from tests.service.test_service import ROOT, drop, encounter, write_config
+from tests.conftest import ROOT
+from tests.support.service import drop, encounter, write_config
+from tests.support.x12_files import two_sets
 
 S = ClaimState
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -193,30 +195,6 @@ async def test_an_out_of_balance_835_is_held_for_review_with_the_amounts_that_di
     assert "out-of-balance" == report["error"]["code"]
     assert "gateway responses release" in report["error"]["what_to_do"]
     assert 1 == (await service.ledger.status()).held_files
-
-
-def two_sets(data: bytes) -> bytes:
-    """The 835 re-enveloped as two transaction sets: SVC-0001 alone, then SVC-0002 and SVC-0003
-    (each set's BPR02 the sum of its claims' CLP04, every count right)."""
-    lines = [s for s in data.decode().split("~\n") if s]
-    st = next(i for i, s in enumerate(lines) if s.startswith("ST*"))
-    se = next(i for i, s in enumerate(lines) if s.startswith("SE*"))
-    first_clp = next(i for i, s in enumerate(lines) if s.startswith("CLP*"))
-    header = lines[st + 1 : first_clp]
-    blocks: list[list[str]] = []
-    for seg in lines[first_clp:se]:
-        if seg.startswith("CLP*"):
-            blocks.append([])
-        blocks[-1].append(seg)
-    gs06 = lines[1].split("*")[6]
-    out = lines[:2]
-    for n, group in enumerate([blocks[:1], blocks[1:]], start=1):
-        paid = sum((Decimal(b[0].split("*")[4]) for b in group), Decimal(0))
-        head = [re.sub(r"^BPR\*I\*[^*]*", f"BPR*I*{paid}", h) for h in header]
-        body = [f"ST*835*000{n}", *head, *(seg for b in group for seg in b)]
-        out += [*body, f"SE*{len(body) + 1}*000{n}"]
-    out += [f"GE*2*{gs06}", lines[-1]]
-    return ("~\n".join(out) + "~\n").encode()
 
 
 async def test_only_the_out_of_balance_set_of_a_file_waits_and_release_posts_it_once(

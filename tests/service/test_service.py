@@ -28,43 +28,10 @@ from gateway.transactions.claim837 import build_837
 from gateway.validation.acks import AckHeader, ack_999
 from gateway.validation.validator import validate
 from gateway.x12 import read_segments
+from tests.support.service import SAMPLES, drop, encounter, inbox_files, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "samples" / "encounters"
-PARTNER = (ROOT / "config" / "partners" / "demo-clearinghouse.toml").read_text()
 S = ClaimState
-
-
-def write_config(root: Path, *, max_claims: int = 100, max_wait: float = 30.0) -> Path:
-    """A workspace at ``root`` with the demo partner and a fast polling intake."""
-    (root / "partners").mkdir(parents=True, exist_ok=True)
-    (root / "partners" / "demo-clearinghouse.toml").write_text(PARTNER)
-    config = root / "gateway.toml"
-    config.write_text(
-        '[workspace]\nroot = "."\n'
-        f"[batching]\nmax_claims = {max_claims}\nmax_wait_seconds = {max_wait}\n"
-        '[intake]\nsettle_seconds = 0.0\nwatcher = "polling"\npoll_interval_seconds = 0.1\n'
-        '[logging]\nformat = "json"\n'
-    )
-    return config
-
-
-def encounter(n: int, **changes: Any) -> dict[str, Any]:
-    """The professional sample as claim SVC-<n> (line ids made unique)."""
-    data: dict[str, Any] = json.loads((SAMPLES / "professional-self.json").read_text())
-    data["claim_id"] = f"SVC-{n:04d}"
-    for i, line in enumerate(data["service_lines"], start=1):
-        line["line_id"] = f"S{n:04d}-{i}"
-    data.update(changes)
-    return data
-
-
-def drop(settings: Settings, name: str, encounters: list[dict[str, Any]]) -> Path:
-    """Write encounters as a JSON array into the encounter inbox."""
-    path = settings.workspace.encounters_inbox / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(encounters))
-    return path
 
 
 def outbox_claims(settings: Settings) -> list[str]:
@@ -281,7 +248,7 @@ async def test_recovery_hands_over_a_staged_file_whose_intent_was_recorded(
     """Crash after the intent: on restart the staged file is handed over once and recorded."""
     drop(service.settings, "a.json", [encounter(1), encounter(2)])
     await service.recover()
-    for path in await _inbox_files(service):
+    for path in await inbox_files(service):
         await service.take(path)
     name = await stage_and_intend(service, 1, record=True)
     await service.recover()
@@ -297,7 +264,7 @@ async def test_recovery_removes_a_staged_file_without_intent_and_sends_the_claim
 ) -> None:
     """Crash before the intent: the staged file is dropped; the claims go out in a new file."""
     drop(service.settings, "a.json", [encounter(1), encounter(2)])
-    for path in await _inbox_files(service):
+    for path in await inbox_files(service):
         await service.take(path)
     stale = await stage_and_intend(service, 1, record=False)
     await service.run_once()
@@ -311,7 +278,7 @@ async def test_an_intent_whose_staged_file_is_gone_is_abandoned(service: Service
     """Intent recorded, staged file lost: once older than the takeover time it is abandoned, its
     claims queued again and sent once in a new file."""
     drop(service.settings, "a.json", [encounter(1)])
-    for path in await _inbox_files(service):
+    for path in await inbox_files(service):
         await service.take(path)
     name = await stage_and_intend(service, 1, record=True)
     (service.submitter.outgoing / name).unlink()
@@ -402,10 +369,6 @@ async def test_the_service_logs_hold_no_phi_from_the_samples(service: Service) -
     assert [] == sorted(value for value in phi if value in text)
 
 
-async def _inbox_files(svc: Service) -> list[Path]:
-    return sorted(svc.settings.workspace.encounters_inbox.iterdir())
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -440,7 +403,7 @@ async def test_a_batch_goes_when_max_claims_wait_or_the_oldest_waited_max_wait(
 
         async def take(*numbers: int) -> None:
             drop(settings, f"f{numbers[0]}.json", [encounter(n) for n in numbers])
-            for path in await _inbox_files(svc):
+            for path in await inbox_files(svc):
                 await svc.take(path)
 
         await take(1, 2)

@@ -21,7 +21,7 @@ from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import IncomingClaim, Reason
 from gateway.service import encounter_intake, intake, pipeline
 from gateway.service.pipeline import Service
-from tests.service.test_service import encounter, write_config
+from tests.support.service import encounter, write_config
 
 S = ClaimState
 

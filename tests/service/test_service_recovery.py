@@ -5,7 +5,6 @@ another worker's staged 837 is taken over only when that worker is dead (or, unt
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -13,17 +12,17 @@ from pathlib import Path
 import pytest
 
 from gateway.config import load_settings
-from gateway.ledger.control_numbers import LedgerControlNumbers
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import SubmissionRecord
-from gateway.ledger.submissions import intent_from_sent
 from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from gateway.ledger.workers import WorkerPresence
-from gateway.models import Encounter
 from gateway.service.pipeline import Service
-from gateway.service.submit import file_name_for
-from gateway.transactions.claim837 import build_837
-from tests.service.test_service import _inbox_files, drop, encounter, write_config
+from tests.support.service import (
+    outbox,
+    stage,
+    status_of,
+    write_config,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 S = ClaimState
@@ -64,25 +63,6 @@ class FakePresence(WorkerPresence):
         return dict.fromkeys(worker_ids, self.answer)
 
 
-async def stage(svc: Service, worker: str, *, claims: int = 1) -> tuple[str, int]:
-    """Queue claims, build them as ``worker`` would, stage the 837 in that worker's folder and
-    record the intent. Returns the file name and the submission id."""
-    drop(svc.settings, "a.json", [encounter(n) for n in range(1, claims + 1)])
-    for path in await _inbox_files(svc):
-        await svc.take(path)
-    queued = await svc.ledger.lease_queued_claims(worker, limit=100)
-    allocator = LedgerControlNumbers.for_running_loop(svc.ledger)
-    models = [Encounter.model_validate(dict(q.encounter)) for q in queued]
-    result = await asyncio.to_thread(build_837, models, svc.partners, allocator)
-    (built,) = result.interchanges
-    name = file_name_for(built.sent)
-    folder = svc.submitter.outgoing_root / worker
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(built.data)
-    submission_id = await svc.ledger.record_submission_intent(intent_from_sent(built.sent, name))
-    return name, submission_id
-
-
 def stale_snapshot(svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     """The next reading of the submissions shows every one still as an intent, as a reading
     taken a moment before another worker settled them would."""
@@ -102,16 +82,6 @@ def stale_snapshot(svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:
         return [r for r in rows if status is None or r.status == status]
 
     monkeypatch.setattr(svc.ledger, "submissions", submissions)
-
-
-def outbox(svc: Service) -> list[str]:
-    """Names of the files handed over to the directory transport."""
-    return sorted(p.name for p in svc.settings.workspace.outbox.glob("*.x12"))
-
-
-async def status_of(svc: Service, submission_id: int) -> str:
-    """The submission's status in the ledger now."""
-    return next(s.status for s in await svc.ledger.submissions() if s.id == submission_id)
 
 
 async def test_abandoning_an_intent_another_worker_just_submitted_is_a_logged_no_op(

@@ -21,9 +21,8 @@ from gateway.ledger.testing import fresh_postgres_database, postgres_available
 from gateway.ledger.workers import WorkerIdInUseError
 from gateway.service.pipeline import Service
 from tests.conftest import IN_CI
-from tests.e2e.test_workers_presence import start_worker
-from tests.service.test_service import encounter, write_config
-from tests.service.test_service_recovery import outbox, stage, status_of
+from tests.support.service import encounter, outbox, stage, status_of, write_config
+from tests.support.workers import start_worker
 
 pytestmark = pytest.mark.postgres
 

@@ -16,7 +16,7 @@ from gateway.ledger.lifecycle import ClaimState
 from gateway.service.pipeline import Service
 from gateway.simulator import Simulator
 from gateway.x12 import read_segments
-from tests.service.test_transports_sftp import Server, server  # noqa: F401 (the SFTP server fixture)
+from tests.support.sftp import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "samples/encounters/professional-self.json").read_text())
@@ -44,7 +44,7 @@ def sftp_partner(sftp: Server) -> str:
 
 
 async def test_claims_go_out_and_answers_come_back_over_sftp(
-    server: Server,  # noqa: F811 (the imported fixture)
+    server: Server,
     tmp_path: Path,
 ) -> None:
     """Five claims are uploaded in one 837, the simulated payer's 999/277CA/835 are pulled back
@@ -89,7 +89,7 @@ async def test_claims_go_out_and_answers_come_back_over_sftp(
 
 
 async def test_a_server_missing_from_known_hosts_backs_off_and_shows_in_status(
-    server: Server,  # noqa: F811 (the imported fixture)
+    server: Server,
     tmp_path: Path,
 ) -> None:
     """A refused host key is logged once, not tried again at the next look (it was every 5 s,

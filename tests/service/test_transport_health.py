@@ -20,8 +20,7 @@ from gateway.ledger.store import Ledger
 from gateway.service.pipeline import Service
 from gateway.service.transport_health import BackoffPolicy, TransportHealth
 from gateway.service.transports import InMemoryTransport, TransportError
-from tests.ledger.test_ledger_store import ledger, ledger_url  # noqa: F401 (fixtures)
-from tests.service.test_service import write_config
+from tests.support.service import write_config
 
 HOST_KEY = TransportError("sftp: put a.x12: not in known_hosts", kind="host-key-unknown")
 PULL_HOST_KEY = TransportError("sftp: list responses: not in known_hosts", kind="host-key-unknown")
@@ -163,7 +162,7 @@ async def test_the_state_recorded_says_since_when_and_the_next_attempt() -> None
 
 
 async def test_transport_states_are_kept_in_the_ledger_for_status(
-    ledger: Ledger,  # noqa: F811 (the imported fixture)
+    ledger: Ledger,
 ) -> None:
     """The last state of each transport is one row, shown by ``gateway status`` (JSON and text)."""
     clock = Clock()

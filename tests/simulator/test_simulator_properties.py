@@ -22,7 +22,7 @@ from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.transactions.reader import read_documents
 from gateway.validation.pyx12_adapter import check
 from gateway.validation.validator import validate
-from tests.strategies import institutional_encounters, professional_encounters
+from tests.support.strategies import institutional_encounters, professional_encounters
 
 PARTNERS = load_partners(Path(__file__).resolve().parents[2] / "config" / "partners")
 NOW = datetime(2026, 11, 21, 8, 0)

@@ -16,7 +16,7 @@ from gateway.transactions.claim_ack import classify, read_claim_acknowledgement,
 from gateway.transactions.ta1 import read_interchange_acknowledgement
 from gateway.x12 import read_segments
 from tests.conftest import CorpusFile
-from tests.transactions.test_remittance_corpus import plain_segments
+from tests.support.x12_files import plain_segments
 
 ISA = (
     "ISA*00*          *00*          *ZZ*CLEARING       *ZZ*CLINIC         "

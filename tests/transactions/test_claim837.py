@@ -21,7 +21,8 @@ from gateway.transactions.claim837 import BuildResult, build_837
 from gateway.transactions.claim837_common import ClaimWriter
 from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.validation.pyx12_adapter import check
-from gateway.x12 import Segment, Writer, X12Error, read_segments
+from gateway.x12 import Writer, X12Error
+from tests.support.claim837 import hl_checks, segments
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "encounters"
@@ -49,13 +50,6 @@ def demo_partners(**changes: Any) -> Partners:
 
 def build(encounters: list[Encounter], partners: Partners | None = None) -> BuildResult:
     return build_837(encounters, partners or demo_partners(), MemoryAllocator(), created=CREATED)
-
-
-def segments(data: bytes) -> list[Segment]:
-    reader = read_segments(data)
-    out = list(reader)
-    assert reader.defects == []
-    return out
 
 
 def claim_copy(base: Encounter, claim_id: str, **changes: Any) -> Encounter:
@@ -134,47 +128,6 @@ def test_record_of_what_was_sent_matches_the_file() -> None:
     assert controls["VFP-20261101-0001"] == ("VFP0001-1", "VFP0001-2")
     assert sent.total_charge == Decimal("380.50")
     assert sent.claims[0].st02 == transaction.st02
-
-
-def hl_checks(data: bytes) -> None:
-    """Assert every count a receiver checks: HL numbering, parents, child codes, LX, SE/GE/IEA."""
-    segs = segments(data)
-    hl_levels: dict[str, str] = {}
-    children: Counter[str] = Counter()
-    expected_hl = 0
-    lx = 0
-    st_index = 0
-    sets = 0
-    for seg in segs:
-        if seg.tag == "ST":
-            st_index, expected_hl, sets = seg.index, 0, sets + 1
-            hl_levels = {}
-            children = Counter()
-        elif seg.tag == "HL":
-            expected_hl += 1
-            assert seg[1] == str(expected_hl)
-            level, parent = seg[3], seg[2]
-            wanted_parent = {"20": None, "22": "20", "23": "22"}[level]
-            if wanted_parent is None:
-                assert parent == ""
-            else:
-                assert hl_levels[parent] == wanted_parent
-                children[parent] += 1
-            hl_levels[seg[1]] = level
-        elif seg.tag == "CLM":
-            lx = 0
-        elif seg.tag == "LX":
-            lx += 1
-            assert seg[1] == str(lx)
-        elif seg.tag == "SE":
-            assert int(seg[1]) == seg.index - st_index + 1
-            hl_child_codes = {s[1]: s[4] for s in segs[st_index : seg.index] if s.tag == "HL"}
-            for hl_id, code in hl_child_codes.items():
-                assert code == ("1" if children[hl_id] else "0")
-        elif seg.tag == "GE":
-            assert int(seg[1]) == sets
-        elif seg.tag == "IEA":
-            assert seg[1] == "1"
 
 
 def test_claims_of_one_provider_and_subscriber_share_their_hl_loops() -> None:

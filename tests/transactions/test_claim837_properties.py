@@ -15,8 +15,8 @@ from gateway.partners import Partners, load_partners
 from gateway.transactions.claim837 import build_837
 from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.validation.pyx12_adapter import check
-from tests.strategies import institutional_encounters, professional_encounters
-from tests.transactions.test_claim837 import hl_checks
+from tests.support.claim837 import hl_checks
+from tests.support.strategies import institutional_encounters, professional_encounters
 
 PARTNERS = load_partners(Path(__file__).resolve().parents[2] / "config" / "partners")
 CREATED = datetime(2026, 11, 20, 9, 30)

@@ -12,27 +12,7 @@ import pytest
 from gateway.transactions.remittance import read_remittance
 from gateway.x12 import read_segments
 from tests.conftest import CorpusFile
-
-
-def plain_segments(data: bytes) -> list[list[str]]:
-    """The file's segments split into elements with plain str operations, independent of the engine.
-
-    The segment terminator is the character after ISA16; when that is a line break followed by a
-    non-letter (``^\n~GS``), the line break is layout and the non-letter is the terminator.
-    """
-    text = data.decode("latin-1")
-    start = text.find("ISA")
-    if start < 0:
-        return []
-    element = text[start + 3]
-    position = start
-    for _ in range(16):  # ISA16 follows the 16th element separator
-        position = text.index(element, position + 1)
-    terminator = text[position + 2]
-    after = text[position + 2 :].lstrip()
-    if terminator.isspace() and after and not after[0].isalpha():
-        terminator = after[0]
-    return [raw.strip().split(element) for raw in text[start:].split(terminator)]
+from tests.support.x12_files import plain_segments
 
 
 def _independent_clp_totals(data: bytes) -> tuple[int, Decimal]:

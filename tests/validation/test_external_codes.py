@@ -18,8 +18,8 @@ from gateway.config import load_settings
 from gateway.ledger.lifecycle import ClaimState
 from gateway.service.pipeline import Service
 from gateway.validation.validator import Options, validate
-from tests.service.test_service import drop, encounter, write_config
-from tests.validation.test_validation_samples import claims_837p
+from tests.support.service import drop, encounter, write_config
+from tests.support.x12_files import claims_837p
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "encounters" / "professional-self.json"

@@ -12,7 +12,7 @@ from gateway.validation import pyx12_adapter
 from gateway.validation.acks import AckError, AckHeader, ack_999, ack_ta1
 from gateway.validation.validator import validate
 from gateway.x12 import read_segments
-from tests.validation.test_validation_samples import claims_837p
+from tests.support.x12_files import claims_837p
 
 HEADER = AckHeader(interchange_control=7, group_control=70, when=datetime(2026, 1, 16, 9, 30))
 CLEAN = claims_837p(1)

@@ -39,7 +39,7 @@ from gateway.validation import pyx12_adapter
 from gateway.validation.spec import SUPPORTED_MAPS
 from gateway.validation.validator import Options, ValidationResult, validate
 from gateway.x12 import Defect, Severity
-from tests.validation.test_validation_samples import claims_837p, remittance_835
+from tests.support.x12_files import claims_837p, remittance_835
 
 NOT_USED_ELEMENT = {"IK403-10": "IK403-I10"}
 NOT_USED_SEGMENT = {"IK304-2": "IK304-I4"}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from gateway.validation.acks import AckError, ack_999, ack_ta1
 from gateway.validation.validator import Options, ValidationResult, Validator, validate
 from gateway.x12 import Severity, read_segments
-from tests.validation.test_validation_samples import claims_837p, remittance_835
+from tests.support.x12_files import claims_837p, remittance_835
 
 CLEAN = claims_837p(2)
 

@@ -552,7 +552,7 @@ def encounters() -> st.SearchStrategy[Encounter]:
 
 # ------------------------------------------------------------------ hand-made variations
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "encounters"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "encounters"
 DELETE = object()
 """A value for ``with_changes`` that removes the field."""
 
