@@ -13,6 +13,7 @@ import watchfiles
 from gateway.config import load_settings
 from gateway.service.files import claim_file
 from gateway.service.watch import InboxWatcher, WatcherMode
+from tests.support.clock import ManualClock
 
 MODES: list[WatcherMode] = ["events", "polling"]
 
@@ -57,18 +58,25 @@ async def test_a_dropped_file_is_yielded_once_settled(tmp_path: Path, mode: Watc
 async def test_slow_writes_temp_and_dot_files_are_not_taken_early(
     tmp_path: Path, mode: WatcherMode
 ) -> None:
-    """A file still growing is not yielded until complete; dotfiles and .part never are."""
+    """A file still growing is not yielded until complete; dotfiles and .part never are.
+
+    The watcher's clock stands still while the file is written (however slowly the machine runs
+    the writer) and moves a settle interval at a time only once the writing is done."""
     (tmp_path / ".hidden.json").write_bytes(b"{}")
     (tmp_path / "upload.json.part").write_bytes(b"{}")
     (tmp_path / "copy.tmp").write_bytes(b"{}")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "nested.json").write_bytes(b"{}")
+    clock = ManualClock()
     async with InboxWatcher(
-        [tmp_path], settle_seconds=0.6, mode=mode, poll_interval=0.05
+        [tmp_path], settle_seconds=0.6, mode=mode, poll_interval=0.05, clock=clock
     ) as watcher:
         consumer = asyncio.create_task(take(watcher, 2))
         await slow_write(tmp_path / "slow.json", chunks=10, delay=0.1)
         (tmp_path / "upload.json.part").rename(tmp_path / "upload.json")
+        while not consumer.done():
+            clock.advance(0.6)
+            await asyncio.wait([consumer], timeout=0.05)
         seen = await consumer
     assert sorted(seen) == [("slow.json", 1000), ("upload.json", 2)]
 
@@ -135,11 +143,17 @@ async def test_drain_returns_what_is_complete_and_leaves_what_is_still_written(
     os.utime(tmp_path / "a.json", ns=(1, 1))  # older: comes first
     (tmp_path / ".x.json").write_bytes(b"{}")
     watcher = InboxWatcher([tmp_path], settle_seconds=0.3, mode="polling")
-    writer = asyncio.create_task(slow_write(tmp_path / "growing.json", chunks=10, delay=0.05))
-    await asyncio.sleep(0.05)
-    drained = await watcher.drain()
-    await writer
-    assert [p.name for p in drained] == ["a.json", "b.json"]
+    growing = tmp_path / "growing.json"
+    growing.write_bytes(b"x")
+    drain = asyncio.create_task(watcher.drain())
+    chunks = 1
+    while not drain.done():  # written all through the drain, however slowly it runs
+        with growing.open("ab") as out:
+            out.write(b"x")
+        chunks += 1
+        os.utime(growing, ns=(chunks * 1_000_000_000, chunks * 1_000_000_000))
+        await asyncio.wait([drain], timeout=0.05)
+    assert [p.name for p in await drain] == ["a.json", "b.json"]
 
 
 async def test_event_failure_falls_back_to_polling(
