@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from gateway.spec_cache import install_spec_cache  # noqa: E402
 from gateway.validation.spec import SUPPORTED_MAPS  # noqa: E402
 from gateway.validation.validator import Options, reset_caches, validate  # noqa: E402
-from tests.test_validation_samples import claims_837p, remittance_835  # noqa: E402
+from tests.support.x12_files import claims_837p, remittance_835  # noqa: E402
 
 logging.disable(logging.CRITICAL)  # pyx12 logs every finding (with the data) to stderr
 

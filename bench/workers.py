@@ -16,7 +16,7 @@ since a shared machine's other work shows up as waiting.
     .venv/bin/python bench/workers.py [--claims 4000] [--workers 1,2,4] [--no-sqlite]
         [--keep DIR]      (PostgreSQL: GATEWAY_TEST_POSTGRES_URL, default 127.0.0.1:5432/test)
 
-The module doubles as the harness of ``tests/test_workers_multi.py`` (``Cluster``, ``audit``).
+The module doubles as the harness of ``tests/e2e/test_workers_multi.py`` (``Cluster``, ``audit``).
 """
 
 from __future__ import annotations

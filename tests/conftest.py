@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from gateway.x12.tokenizer import PURE_PYTHON_ENV, use_accelerated
+from tests.support.env import IN_CI, ROOT
+from tests.support.ledger import ledger, ledger_url  # noqa: F401 (fixtures shared by the tests)
+from tests.support.sftp import server  # noqa: F401 (the SFTP server fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # tests never read or write the user's own data folder, where `gateway codes update` installs lists
 os.environ["GATEWAY_DATA_DIR"] = tempfile.mkdtemp(prefix="gateway-test-data-")

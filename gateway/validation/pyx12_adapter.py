@@ -367,7 +367,7 @@ def _install_map_cache() -> None:
 
     ``x12n_document`` looks ``pyx12.map_if.load_map_file`` up at call time; the maps are read-only
     while a file is validated (walk state lives in the walker, verified for pyx12 4.0.0 by
-    ``tests/test_pyx12_adapter.py``), so sharing them between calls is safe.
+    ``tests/validation/test_pyx12_adapter.py``), so sharing them between calls is safe.
     """
     global _map_cache_installed
     with _map_cache_lock:

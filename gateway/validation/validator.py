@@ -4,8 +4,8 @@
 (837P X222A1, 837I X223A2, 835 X221A1, 277CA X214, 999 X231/X231A1) and returns a
 ``ValidationResult``: a verdict per transaction set (accepted / rejected) and located ``Defect``s in
 the 999 / TA1 vocabulary. It agrees with pyx12's ``x12n_document`` finding for finding (the
-differential tests in ``tests/test_validation_agreement.py`` hold it to that), so it walks the loop
-tree the way pyx12's ``map_walker`` does:
+differential tests in ``tests/validation/test_validation_agreement.py`` hold it to that), so it
+walks the loop tree the way pyx12's ``map_walker`` does:
 
 * a segment is looked for from the current map position forward, then in each enclosing loop;
   entering a loop is decided by its first segment and, where several candidates share a segment

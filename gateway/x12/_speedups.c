@@ -4,7 +4,7 @@
  * gateway/x12/tokenizer.py is the reference and the fallback: this module only speeds up the
  * common case it already has a fast path for (ASCII text where every segment terminator is
  * followed by the same line break, no blank or indented lines), and it stops, handing the rest
- * back to Python, at the first segment that is anything else. tests/test_x12_speedups.py holds
+ * back to Python, at the first segment that is anything else. tests/x12/test_x12_speedups.py holds
  * the two to the same output, segment for segment and defect for defect.
  *
  * split_regular(text, joined, sep, span, segment_type) -> (segments, end, trailing, status)

@@ -1,0 +1,1 @@
+"""Tests of gateway.cli: the commands as a user runs them."""

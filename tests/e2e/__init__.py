@@ -1,0 +1,1 @@
+"""End-to-end tests: the service, workers, scenarios and the demo as a whole."""
