@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from gateway.cli import UsageError
+from gateway.models.jsonable import json_default
 
 
 def open_input(path: str) -> BinaryIO:
@@ -24,19 +24,9 @@ def open_input(path: str) -> BinaryIO:
         raise UsageError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
 def dumps(value: Any, *, indent: int | None = None) -> str:
     """JSON text with Decimal as strings and dates as ISO 8601."""
-    return json.dumps(value, default=_default, indent=indent, ensure_ascii=False)
+    return json.dumps(value, default=json_default, indent=indent, ensure_ascii=False)
 
 
 def stdout_is_terminal() -> bool:

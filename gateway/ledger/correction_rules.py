@@ -17,11 +17,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import ClaimRecord, QueueItem, Reason
+from gateway.models.jsonable import json_default
 
 if TYPE_CHECKING:
     from gateway.edits import Finding
@@ -198,19 +198,9 @@ def correction_text(item: QueueItem) -> str:
     """The text of ``corrections/<claim_id>.json``: the correction document as indented JSON
     (money as decimal strings, dates ISO 8601), ending in a newline."""
     return (
-        json.dumps(correction_document(item), default=_json_value, indent=2, ensure_ascii=False)
+        json.dumps(correction_document(item), default=json_default, indent=2, ensure_ascii=False)
         + "\n"
     )
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def read_correction(document: Mapping[str, Any]) -> CorrectionDocument | None:

@@ -37,7 +37,7 @@ from gateway.ledger.reconcile import Document, kind_of
 from gateway.models.remittance import RemittanceHeader
 from gateway.models.responses import ResponseFinding
 from gateway.service.files import FileProblem
-from gateway.transactions.detect import READABLE, Detected, detect_transactions, set_kind
+from gateway.transactions.detect import READABLE, Detected, detect_transactions
 from gateway.transactions.reader import read_documents
 from gateway.transactions.remittance import (
     AMOUNT_INVALID,
@@ -288,24 +288,11 @@ def check_response_file(path: Path, name: str) -> ResponseCheck:
 
 def _watch(segments: Iterable[Segment], found: Detected, check: ResponseCheck) -> Iterator[Segment]:
     """Pass segments on, noting what ``detect_transactions`` notes and the interchanges."""
-    functional_id = group_version = ""
     for seg in segments:
-        tag = seg.tag
-        if tag == "ST":
-            kind = set_kind(functional_id, seg.get(1), seg.get(3) or group_version)
-            found.kinds[kind] = found.kinds.get(kind, 0) + 1
-            found.versions.setdefault(kind, seg.get(3) or group_version)
-        elif tag == "GS":
-            functional_id = seg.get(1)
-            group_version = seg.get(8)
-        elif tag == "ISA":
-            if len(check.interchanges) < _MAX_INTERCHANGES:
-                isa = read_isa(seg.elements)
-                check.interchanges.append(f"{isa.sender_id.strip()}/{isa.control_number.strip()}")
-        elif tag == "TA1":
-            found.kinds["TA1"] = found.kinds.get("TA1", 0) + 1
-        elif tag == "CLM":
-            found.claims += 1
+        found.observe(seg)
+        if seg.tag == "ISA" and len(check.interchanges) < _MAX_INTERCHANGES:
+            isa = read_isa(seg.elements)
+            check.interchanges.append(f"{isa.sender_id.strip()}/{isa.control_number.strip()}")
         yield seg
 
 

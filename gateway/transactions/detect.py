@@ -59,25 +59,31 @@ class Detected:
         """The first kind seen, or None for a file without any transaction set or TA1."""
         return next(iter(self.kinds), None)
 
+    _functional_id: str = field(default="", repr=False, compare=False)
+    _group_version: str = field(default="", repr=False, compare=False)
+
+    def observe(self, seg: Segment) -> None:
+        """Note one segment (for a caller that walks the segments for its own reasons too)."""
+        tag = seg.tag
+        if tag == "ST":
+            version = seg.get(3) or self._group_version
+            kind = set_kind(self._functional_id, seg.get(1), version)
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+            self.versions.setdefault(kind, version)
+        elif tag == "GS":
+            self._functional_id = seg.get(1)
+            self._group_version = seg.get(8)
+        elif tag == "TA1":
+            self.kinds["TA1"] = self.kinds.get("TA1", 0) + 1
+        elif tag == "CLM":
+            self.claims += 1
+
 
 def detect_transactions(segments: Iterable[Segment]) -> Detected:
     """Count the transaction sets of each kind in ``segments``."""
     found = Detected()
-    functional_id = ""
-    group_version = ""
     for seg in segments:
-        tag = seg.tag
-        if tag == "ST":
-            kind = set_kind(functional_id, seg.get(1), seg.get(3) or group_version)
-            found.kinds[kind] = found.kinds.get(kind, 0) + 1
-            found.versions.setdefault(kind, seg.get(3) or group_version)
-        elif tag == "GS":
-            functional_id = seg.get(1)
-            group_version = seg.get(8)
-        elif tag == "TA1":
-            found.kinds["TA1"] = found.kinds.get("TA1", 0) + 1
-        elif tag == "CLM":
-            found.claims += 1
+        found.observe(seg)
     return found
 
 
