@@ -638,6 +638,8 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
     payer = remit.header.payer
     payer_id = payer.identifier if payer is not None else ""
     reductions = _reductions()
+    # BPR16: the check issue or EFT effective date (what days to payment runs to).
+    paid_on = remit.header.payment_date.isoformat() if remit.header.payment_date else None
     for clp in remit.claims:
         claim = view.claim(clp.claim_id)
         if claim is None:
@@ -695,6 +697,8 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
             "adjustments": [_adj_dict(a) for a in clp.adjustments],
             "remarks": [{"code": r.code, "meaning": r.meaning} for r in clp.remarks],
         }
+        if paid_on:
+            detail["payment_date"] = paid_on
         if clp.patient_responsibility is not None:
             detail["patient_responsibility"] = str(clp.patient_responsibility)
         if line_detail:
@@ -755,6 +759,8 @@ def _835_lines(clp: Claim, claim: SentClaim) -> list[dict[str, Any]]:
             "paid": str(line.paid),
             "adjustments": [_adj_dict(a) for a in line.adjustments],
         }
+        if line.allowed_amount is not None:
+            entry["allowed"] = str(line.allowed_amount)  # AMT*B6
         if line.remarks:
             entry["remarks"] = [{"code": r.code, "meaning": r.meaning} for r in line.remarks]
         if known and line.line_control_number and line.line_control_number not in known:

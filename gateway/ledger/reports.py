@@ -145,9 +145,9 @@ async def _first_facts(
         (
             t.claims.update()
             .where(c.claim_id == sa.bindparam("b_id"), c.first_paid_at.is_(None))
-            .values(first_paid_at=sa.bindparam("b_at")),
+            .values(first_paid_at=sa.bindparam("b_at"), first_paid_on=sa.bindparam("b_on")),
             [
-                {"b_id": f["claim_id"], "b_at": f["at"]}
+                {"b_id": f["claim_id"], "b_at": f["at"], "b_on": f["paid_on"]}
                 for f in facts
                 if f["paid"] > _ZERO and f["outcome"] != "reversed"
             ],
@@ -257,6 +257,8 @@ def _remit_rows(
                 "claim_id": r["claim_id"],
                 "version": r["version"],
                 "at": r["at"],
+                "paid_on": _paid_on(d, r["at"]),
+                "allowed": _allowed(d),
                 "outcome": outcome[:24],
                 "charge": Decimal(str(d.get("charge") or "0")),
                 "paid": Decimal(str(d.get("paid") or "0")),
@@ -267,6 +269,24 @@ def _remit_rows(
             }
         )
     return facts, adjustments
+
+
+def _paid_on(detail: Mapping[str, Any], at: datetime) -> date:
+    """The 835's payment date (BPR16, check issue or EFT effective), else the day applied."""
+    text = detail.get("payment_date")
+    if text:
+        try:
+            return date.fromisoformat(str(text)[:10])
+        except ValueError:
+            pass
+    return at.astimezone(UTC).date() if at.tzinfo else at.date()
+
+
+def _allowed(detail: Mapping[str, Any]) -> Decimal | None:
+    """What the 835 says was allowed: the sum of its lines' AMT*B6; None when no line gives it
+    (the 835 has no claim-level allowed amount: 2100 AMT*AU is the coverage amount)."""
+    given = [ln["allowed"] for ln in detail.get("lines") or () if ln.get("allowed") is not None]
+    return sum((Decimal(str(a)) for a in given), _ZERO) if given else None
 
 
 def _chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
@@ -686,6 +706,8 @@ class Reports:
                 sa.func.sum(f.c.pr),
                 sa.func.sum(f.c.other),
                 sa.func.sum(sa.case((reversed_, -f.c.paid), else_=0)),
+                sa.func.sum(f.c.allowed),
+                sa.func.count(f.c.allowed),
             )
             .select_from(t.claims.join(f, f.c.claim_id == c.claim_id))
             .where(self._cohort(c, period), f.c.at >= period.lower)
@@ -700,6 +722,7 @@ class Reports:
                 "claims",
                 "billed",
                 "allowed",
+                "allowed_835s",
                 "paid",
                 "co",
                 "pr",
@@ -711,24 +734,32 @@ class Reports:
             ),
         )
         for key, n, charge in sorted(billed, key=lambda r: str(r[0])):
-            paid, co, pr, other, rev = (_money(v) for v in sums.get(key, (0, 0, 0, 0, 0)))
+            found = sums.get(key, (0, 0, 0, 0, 0, None, 0))
+            paid, co, pr, other, rev = (_money(v) for v in found[:5])
+            # Allowed as the 835s say it (their lines' AMT*B6); unknown when none of them does.
+            allowed = None if not found[6] else _money(found[5])
             p50, p90, paid_n = days.get(key, (None, None, 0))
-            out.rows.append(
-                (key, int(n), _money(charge), paid + pr, paid, co, pr, other, rev, paid_n, p50, p90)
-            )
+            money_cells = (allowed, int(found[6]), paid, co, pr, other, rev)
+            out.rows.append((key, int(n), _money(charge), *money_cells, paid_n, p50, p90))
         return out
 
     async def _days_to_payment(self, period: Period, by: str | None) -> list[Any]:
         c = t.claims.c
-        paid_at = c.first_paid_at
-        base = (
-            sa.select(self._group(by, c).label("g"), paid_at.label("paid_at"), c.first_submitted_at)
-            .where(self._cohort(c, period))
-            .subquery()
-        )
+        # Whole days from the first submission's day to the payment date (BPR16; rows recorded
+        # before it was kept: the day the 835 was applied).
+        if self._sqlite:
+            paid_on: Any = sa.func.coalesce(c.first_paid_on, sa.func.date(c.first_paid_at))
+            first_day = sa.func.date(c.first_submitted_at)
+            days = sa.func.julianday(paid_on) - sa.func.julianday(first_day)
+        else:
+            utc = sa.func.timezone
+            paid_on = sa.func.coalesce(
+                c.first_paid_on, sa.cast(utc("UTC", c.first_paid_at), sa.Date)
+            )
+            days = paid_on - sa.cast(utc("UTC", c.first_submitted_at), sa.Date)
         d = (
-            sa.select(base.c.g, self._days(base.c.paid_at, base.c.first_submitted_at).label("d"))
-            .where(base.c.paid_at.is_not(None))
+            sa.select(self._group(by, c).label("g"), days.label("d"))
+            .where(self._cohort(c, period), c.first_paid_at.is_not(None))
             .subquery()
         )
         ranked = sa.select(

@@ -102,6 +102,8 @@ claims = sa.Table(
     sa.Column("first_outcome", sa.String(24), nullable=True),  # of its first 835 adjudication
     sa.Column("first_denied", MONEY, nullable=True),  # denying adjustments of that adjudication
     sa.Column("first_paid_at", NOW, nullable=True),  # the first 835 that paid more than zero
+    sa.Column("first_paid_on", sa.Date, nullable=True),  # its payment date (BPR16, else applied)
+    sa.Index("ix_claims_first_submitted_at_claim_id", "first_submitted_at", "claim_id"),
 )
 
 #: Every version of a claim as received: the original and each resubmission, void or replacement.
@@ -217,6 +219,7 @@ claim_events = sa.Table(
     sa.Column("detail", sa.JSON, nullable=True),
     sa.Column("event_key", sa.String(200), nullable=True, unique=True),
     sa.Index(None, "claim_id", "id"),
+    sa.Index("ix_claim_events_claim_id_kind", "claim_id", "kind"),
 )
 
 #: Correction items: one open item per invalid, rejected or denied claim; closed by a person.
@@ -303,6 +306,8 @@ remit_facts = sa.Table(
     sa.Column("pr", MONEY, nullable=False),
     sa.Column("other", MONEY, nullable=False),
     sa.Column("denied", MONEY, nullable=False),  # sum of the denying adjustments
+    sa.Column("paid_on", sa.Date, nullable=True),  # BPR16 payment date, else the day applied
+    sa.Column("allowed", MONEY, nullable=True),  # sum of the lines' AMT*B6; null: none given
 )
 
 #: For the reports: every CAS adjustment (with group code) and RARC of the 835s applied.
@@ -318,4 +323,16 @@ remit_adjustments = sa.Table(
     sa.Column("code", sa.String(10), nullable=False),
     sa.Column("amount", MONEY, nullable=True),
     sa.Column("denial", sa.Boolean, nullable=False),
+    # The denials report's covering index: only the denying rows.
+    sa.Index(
+        "ix_remit_adjustments_denials",
+        "claim_id",
+        "kind",
+        "group_code",
+        "code",
+        "amount",
+        "procedure",
+        sqlite_where=sa.text("denial IS 1"),
+        postgresql_where=sa.text("denial IS true"),
+    ),
 )

@@ -109,11 +109,13 @@ async def apply(ledger: Ledger, response: Any, kind: str) -> None:
 async def build(ledger: Ledger) -> None:
     """The hand-worked ledger (see the expected values in the tests below).
 
-    A 87726 100: 277CA accepted by the clearinghouse and by the payer; paid 80 (CO-45 20).
+    A 87726 100: 277CA accepted by the clearinghouse and by the payer; paid 80 (CO-45 20) by an
+      835 whose payment date (BPR16) is 2026-01-17, applied on 2026-01-20; no AMT*B6.
     B 87726 200: clearinghouse accepts, payer 277CA rejects; resubmitted (v2), accepted, partially
-      paid 120 (CO-45 30, PR-1 20, line 99213 CO-50 30: a denied line).
+      paid 120 (CO-45 30, PR-1 20, line 99213 CO-50 30: a denied line; line AMT*B6 140) by an
+      835 paid on 2026-01-28 (BPR16), applied on 2026-02-09.
     C 60054 300: 999 rejects v1 and v2; v3 accepted and denied in full (CO-16 300, RARC N290).
-    D 60054 400: accepted, paid 400, then reversed.
+    D 60054 400: accepted, paid 400 (an 835 without BPR16, applied on 2026-02-19), then reversed.
     E 87726 50: submitted, no answer at all.
     F 87726 60: invalid at intake (scrubber), never submitted.
     G 87726 75: interchange rejected by TA1.
@@ -171,17 +173,21 @@ async def build(ledger: Ledger) -> None:
         "A", "1", D("100"), D("80"), D("0"), "PA", (Adjustment("CO", "45", D("20")),),
         remarks=(("M15", "separately billed"),),
     )  # fmt: skip
+    b_line = RemittanceLine("B-1", "99213", D("200"), D("120"), (Adjustment("CO", "50", D("30")),))
+    b_line.allowed_amount = D("140")  # AMT*B6
     b_paid = RemittanceClaim(
         "B", "2", D("200"), D("120"), D("20"), "PB",
-        (Adjustment("CO", "45", D("30")), Adjustment("PR", "1", D("20"))),
-        (RemittanceLine("B-1", "99213", D("200"), D("120"), (Adjustment("CO", "50", D("30")),)),),
+        (Adjustment("CO", "45", D("30")), Adjustment("PR", "1", D("20"))), (b_line,),
     )  # fmt: skip
     c_denied = RemittanceClaim(
         "C", "4", D("300"), D("0"), None, "PC", (Adjustment("CO", "16", D("300")),),
         remarks=(("N290", "missing rendering provider"),),
     )  # fmt: skip
     d_paid = RemittanceClaim("D", "1", D("400"), D("400"), None, "PD")
-    await apply(ledger, Remittance("T1", PAYER_A, (a_paid, b_paid)), "835")
+    for trace, paid, bpr16 in (("T1", a_paid, "2026-01-17"), ("T1B", b_paid, "2026-01-28")):
+        remit = Remittance(trace, PAYER_A, (paid,))
+        remit.header.payment_date = date.fromisoformat(bpr16)
+        await apply(ledger, remit, "835")
     await apply(ledger, Remittance("T2", PAYER_B, (c_denied, d_paid)), "835")
     d_reversal = RemittanceClaim("D", "22", D("-400"), D("-400"), None, "PD")
     await apply(ledger, Remittance("T3", PAYER_B, (d_reversal,)), "835")
@@ -209,7 +215,7 @@ async def _set_times(ledger: Ledger) -> None:
 
     first = {"A": "2026-01-10", "B": "2026-01-10", "C": "2026-01-20", "D": "2026-01-20",
              "E": "2026-02-19", "G": "2026-03-25"}  # fmt: skip
-    paid = {"A": 10, "B": 20, "D": 30}
+    paid = {"A": 10, "B": 30, "D": 30}  # applied days after the first submission
     closed_after = {("C", 1): 2, ("C", 2): 6, ("B", 1): 4}
     async with ledger._write() as conn:
         await conn.execute(t.claims.update().values(created_at=at("2026-01-05")))
@@ -230,6 +236,12 @@ async def _set_times(ledger: Ledger) -> None:
                 .where(t.claims.c.claim_id == cid)
                 .values(first_paid_at=at(first[cid]) + timedelta(days=days))
             )
+        # D's 835 has no BPR16: its payment date is the day it was applied (moved as well).
+        await conn.execute(
+            t.claims.update()
+            .where(t.claims.c.claim_id == "D")
+            .values(first_paid_on=(at(first["D"]) + timedelta(days=paid["D"])).date())
+        )
         await conn.execute(t.correction_items.update().values(opened_at=at("2026-02-01")))
         for (cid, version), days in closed_after.items():
             await conn.execute(
@@ -293,22 +305,48 @@ async def test_rejections_are_split_by_stage_and_reason(ledger: Ledger) -> None:
 
 
 async def test_money_and_days_to_payment_by_payer(ledger: Ledger) -> None:
-    """Billed, allowed, paid, CO, PR, reversals and the median/p90 days, per payer."""
+    """Billed, allowed (AMT*B6), paid, CO, PR, reversals and the median/p90 days to the BPR16
+    payment date, per payer."""
     table = await ledger.reports.payers(PERIOD, "payer")
     a = row_of(table, PAYER_A)
-    assert (4, D("425.00"), D("220.00"), D("200.00"), D("80.00"), D("20.00"), D("0.00")) == (
-        a["claims"], a["billed"], a["allowed"], a["paid"], a["co"], a["pr"], a["reversals"]
+    # Allowed: B's line AMT*B6 140 only (A's 835 gives none), not paid + PR (220).
+    assert (4, D("425.00"), D("140.00"), 1, D("200.00"), D("80.00"), D("20.00"), D("0.00")) == (
+        a["claims"], a["billed"], a["allowed"], a["allowed_835s"], a["paid"], a["co"], a["pr"],
+        a["reversals"],
     )  # fmt: skip
-    assert (2, 10.0, 20.0) == (
+    # A: 2026-01-10 to BPR16 2026-01-17 = 7 days (applied on day 10); B: to 01-28 = 18 (not 30).
+    assert (2, 7.0, 18.0) == (
         a["paid_claims"], a["days_to_payment_median"], a["days_to_payment_p90"]
     )  # fmt: skip
     b = row_of(table, PAYER_B)
-    assert (D("700.00"), D("0.00"), D("300.00"), D("400.00"), 30.0, 30.0) == (
-        b["billed"], b["paid"], b["co"], b["reversals"], b["days_to_payment_median"],
-        b["days_to_payment_p90"],
+    # No 835 of payer B gives AMT*B6: allowed is unknown. D has no BPR16: the day applied, 30.
+    assert (D("700.00"), None, 0, D("0.00"), D("300.00"), D("400.00"), 30.0, 30.0) == (
+        b["billed"], b["allowed"], b["allowed_835s"], b["paid"], b["co"], b["reversals"],
+        b["days_to_payment_median"], b["days_to_payment_p90"],
     )  # fmt: skip
     everyone = row_of(await ledger.reports.payers(PERIOD, None))
-    assert (20.0, 30.0) == (everyone["days_to_payment_median"], everyone["days_to_payment_p90"])
+    assert (18.0, 30.0) == (everyone["days_to_payment_median"], everyone["days_to_payment_p90"])
+
+
+async def test_remit_facts_keep_the_payment_date_and_the_allowed_amount(ledger: Ledger) -> None:
+    """Each applied 835 claim payment keeps BPR16 (else the day it was applied) and AMT*B6."""
+    f, e = t.remit_facts.c, t.claim_events.c
+    async with ledger._read() as conn:
+        facts = {
+            cid: (paid_on, allowed)
+            for cid, paid_on, allowed in await conn.execute(
+                sa.select(f.claim_id, f.paid_on, f.allowed).where(f.outcome != "reversed")
+            )
+        }
+        applied = (
+            await conn.execute(
+                sa.select(e.at).where(e.claim_id == "D", e.kind == "835").order_by(e.id).limit(1)
+            )
+        ).scalar_one()
+    assert (date(2026, 1, 17), None) == facts["A"]
+    assert (date(2026, 1, 28), D("140.00")) == facts["B"]
+    assert (applied.date(), None) == facts["D"]  # no BPR16: the day the 835 was applied
+    assert None is facts["C"][1]
 
 
 async def test_denials_top_reasons_by_claims_and_amount(ledger: Ledger) -> None:
