@@ -11,14 +11,10 @@ from gateway.codes.dated import DatedCodes
 from gateway.edits.findings import Finding
 from gateway.models.encounter import Encounter, Provider
 from gateway.models.encounter_types import Kind
+from gateway.models.limits import MAX_DIAGNOSES
 
-MAX_DIAGNOSES_PROFESSIONAL = 12
-MAX_DIAGNOSES_INSTITUTIONAL = 25  # the principal diagnosis and 24 others
-MAX_LINES = {Kind.PROFESSIONAL: 50, Kind.INSTITUTIONAL: 999}
-MAX_POINTERS = 4
-MAX_MODIFIERS = 4
-MAX_UB_CODES = 24
-MAX_REASONS_FOR_VISIT = 3
+MAX_DIAGNOSES_PROFESSIONAL = MAX_DIAGNOSES[Kind.PROFESSIONAL]
+MAX_DIAGNOSES_INSTITUTIONAL = MAX_DIAGNOSES[Kind.INSTITUTIONAL]
 STILL_A_PATIENT = "30"
 OLD_SERVICE = timedelta(days=365)  # the shortest common timely-filing limit
 

@@ -10,11 +10,6 @@ from gateway.edits import diagnosis_codes, procedure_codes
 from gateway.edits.context import (
     MAX_DIAGNOSES_INSTITUTIONAL,
     MAX_DIAGNOSES_PROFESSIONAL,
-    MAX_LINES,
-    MAX_MODIFIERS,
-    MAX_POINTERS,
-    MAX_REASONS_FOR_VISIT,
-    MAX_UB_CODES,
     OLD_SERVICE,
     PERSON_ROLES,
     STILL_A_PATIENT,
@@ -54,6 +49,13 @@ from gateway.edits.rules_parties import (
     references,
     taxonomies,
     text,
+)
+from gateway.models.limits import (
+    MAX_LINES,
+    MAX_MODIFIERS,
+    MAX_POINTERS,
+    MAX_REASONS_FOR_VISIT,
+    MAX_UB_CODES,
 )
 
 __all__ = [

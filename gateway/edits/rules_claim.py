@@ -11,11 +11,12 @@ from typing import Any
 from gateway.codes import procedures as code_sets
 from gateway.codes.dated import DatedCodes, Validity
 from gateway.edits import codelists as cl
-from gateway.edits.context import MAX_UB_CODES, OLD_SERVICE, STILL_A_PATIENT, Context
+from gateway.edits.context import OLD_SERVICE, STILL_A_PATIENT, Context
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
 from gateway.models.encounter import Encounter, Institutional
 from gateway.models.encounter_types import Kind, PayerResponsibility
+from gateway.models.limits import MAX_UB_CODES
 
 # ------------------------------------------------------------------------------------ dates
 

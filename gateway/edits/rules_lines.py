@@ -7,20 +7,18 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from gateway.edits import codelists as cl
-from gateway.edits.context import (
-    MAX_DIAGNOSES_INSTITUTIONAL,
-    MAX_DIAGNOSES_PROFESSIONAL,
+from gateway.edits.context import MAX_DIAGNOSES_INSTITUTIONAL, MAX_DIAGNOSES_PROFESSIONAL, Context
+from gateway.edits.findings import Finding, finding
+from gateway.edits.findings import FindingCode as C
+from gateway.models.encounter import Encounter
+from gateway.models.encounter_types import Kind, UnitType
+from gateway.models.limits import (
     MAX_LINES,
     MAX_MODIFIERS,
     MAX_POINTERS,
     MAX_REASONS_FOR_VISIT,
     MAX_UB_CODES,
-    Context,
 )
-from gateway.edits.findings import Finding, finding
-from gateway.edits.findings import FindingCode as C
-from gateway.models.encounter import Encounter
-from gateway.models.encounter_types import Kind, UnitType
 
 # ------------------------------------------------------------------------------- diagnoses
 

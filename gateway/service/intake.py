@@ -37,6 +37,7 @@ from gateway.ledger.correction_rules import (
     reasons_from_findings,
 )
 from gateway.ledger.records import IncomingClaim, Reason
+from gateway.models.encounter_types import MAX_CLAIM_ID
 from gateway.partners import Partners
 
 __all__ = [
@@ -54,8 +55,6 @@ __all__ = [
     "read_batches",
 ]
 
-#: The longest claim id the ledger (and CLM01) holds.
-MAX_CLAIM_ID = 38
 #: Claims recorded per ledger transaction (memory stays flat whatever the file size).
 BATCH_CLAIMS = 500
 #: A correction document is one encounter: a larger file is never read whole to look for one.

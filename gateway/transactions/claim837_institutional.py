@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from gateway.models import Encounter, Frequency, UnitType
+from gateway.models import Encounter, Frequency, Kind, UnitType, limits
 from gateway.transactions.claim837_common import (
     ClaimBuildError,
     ClaimWriter,
@@ -46,8 +46,8 @@ from gateway.x12 import Element
 __all__ = ["IMPLEMENTATION", "MAX_DIAGNOSES", "MAX_LINES", "claim_segments"]
 
 IMPLEMENTATION = "005010X223A2"
-MAX_LINES = 999  # 2400 repeats at most 999 times per claim
-MAX_DIAGNOSES = 25  # HI*ABK principal + two HI*ABF segments of 12
+MAX_LINES = limits.MAX_LINES[Kind.INSTITUTIONAL]  # 2400 repeats at most 999 times per claim
+MAX_DIAGNOSES = limits.MAX_DIAGNOSES[Kind.INSTITUTIONAL]  # HI*ABK + two HI*ABF segments of 12
 _PER_HI = 12  # composites per HI segment
 _HI_REPEATS = 2  # BBQ, BI, BH, BE, BG and ABF HI segments may each appear twice
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gateway.models import Encounter, Frequency
+from gateway.models import Encounter, Frequency, Kind, limits
 from gateway.transactions.claim837_common import (
     ClaimBuildError,
     ClaimWriter,
@@ -33,9 +33,9 @@ from gateway.transactions.claim837_common import (
 __all__ = ["IMPLEMENTATION", "MAX_DIAGNOSES", "MAX_LINES", "claim_segments"]
 
 IMPLEMENTATION = "005010X222A1"
-MAX_LINES = 50  # 2400 repeats at most 50 times per claim
-MAX_DIAGNOSES = 12  # HI01-HI12
-MAX_POINTERS = 4  # SV107-1..4
+MAX_LINES = limits.MAX_LINES[Kind.PROFESSIONAL]  # 2400 repeats at most 50 times per claim
+MAX_DIAGNOSES = limits.MAX_DIAGNOSES[Kind.PROFESSIONAL]  # HI01-HI12
+MAX_POINTERS = limits.MAX_POINTERS  # SV107-1..4
 
 
 def claim_segments(
