@@ -48,7 +48,7 @@ from gateway.x12 import Defect, Severity
 if TYPE_CHECKING:
     from gateway.ledger.store import Ledger
 
-KIND_LABEL = {Kind.PROFESSIONAL: "837P", Kind.INSTITUTIONAL: "837I"}
+KIND_LABEL = {kind: kind.label for kind in Kind}
 #: What the summary calls each checker (``--reference`` picks pyx12).
 CHECKER_LABEL = {"gateway": "gateway validator", "pyx12": "pyx12"}
 

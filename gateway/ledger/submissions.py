@@ -21,6 +21,7 @@ from gateway.ledger.records import (
     SubmissionIntent,
     SubmissionRecord,
 )
+from gateway.models.encounter_types import Kind
 
 if TYPE_CHECKING:
     from gateway.transactions.claim837_envelope import InterchangeSent
@@ -311,4 +312,7 @@ def intent_from_sent(sent: InterchangeSent, file_name: str) -> SubmissionIntent:
 
 
 def _kind_label(kind: str) -> str:
-    return {"professional": "837P", "institutional": "837I"}.get(kind, kind)
+    try:
+        return Kind(kind).label
+    except ValueError:
+        return kind

@@ -49,6 +49,11 @@ class Kind(CodeEnum):
     PROFESSIONAL = "professional"
     INSTITUTIONAL = "institutional"
 
+    @property
+    def label(self) -> str:
+        """The transaction's name in file names and messages: ``837P`` or ``837I``."""
+        return "837P" if self is Kind.PROFESSIONAL else "837I"
+
 
 class Frequency(CodeEnum):
     """Claim frequency (CLM05-3): original, replacement of a prior claim, or void of one."""

@@ -75,7 +75,7 @@ __all__ = [
 #: How often the service looks at staged files waiting for a hand-over. Whether one is tried
 #: is up to the transport's back-off (``TransportHealth``): 5 s after a first failure, doubling.
 RETRY_SECONDS = 5.0
-KIND_LABEL = {Kind.PROFESSIONAL: "837P", Kind.INSTITUTIONAL: "837I"}
+KIND_LABEL = {kind: kind.label for kind in Kind}
 _KINDS = (Kind.PROFESSIONAL, Kind.INSTITUTIONAL)
 
 
