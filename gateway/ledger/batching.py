@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     pass
 
 from gateway.ledger.repository import (
+    CURRENT_VERSION,
     Repository,
     S,
     _aware,
@@ -49,13 +50,7 @@ class BatchingRepository(Repository):
                 t.claim_versions.c.frequency,
                 t.claim_versions.c.encounter,
             )
-            .join(
-                t.claim_versions,
-                sa.and_(
-                    t.claim_versions.c.claim_id == t.claims.c.claim_id,
-                    t.claim_versions.c.version == t.claims.c.current_version,
-                ),
-            )
+            .join(t.claim_versions, CURRENT_VERSION)
             .where(t.claims.c.state == S.QUEUED.value)
             .order_by(t.claims.c.updated_at, t.claims.c.claim_id)
         )

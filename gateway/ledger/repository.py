@@ -53,6 +53,13 @@ _CHUNK = 500
 HELD_SOURCE = "835-held"
 #: How often a response rolled back by a deadlock (PostgreSQL) is applied again.
 _DEADLOCK_RETRIES = 5
+
+#: Join a claim to the row of its current version (``claim_versions``): the encounter and
+#: frequency the claim now stands for.
+CURRENT_VERSION = sa.and_(
+    t.claim_versions.c.claim_id == t.claims.c.claim_id,
+    t.claim_versions.c.version == t.claims.c.current_version,
+)
 #: Claims that can take a new version without it being a duplicate of one still in flight.
 _REOPENABLE = frozenset(
     {S.INVALID, S.REJECTED, S.PAYER_REJECTED, S.DENIED, S.REVERSED, S.PAID, S.PARTIALLY_PAID}

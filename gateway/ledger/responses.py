@@ -37,6 +37,7 @@ from gateway.ledger.records import (
 )
 from gateway.ledger.repository import (
     _DEADLOCK_RETRIES,
+    CURRENT_VERSION,
     HELD_SOURCE,
     ApplyResult,
     LedgerError,
@@ -411,13 +412,7 @@ class ResponsesRepository(SubmissionsRepository):
                     t.claims.c.total_charge,
                     t.claims.c.payer_claim_control_number,
                 )
-                .join(
-                    t.claim_versions,
-                    sa.and_(
-                        t.claim_versions.c.claim_id == t.claims.c.claim_id,
-                        t.claim_versions.c.version == t.claims.c.current_version,
-                    ),
-                )
+                .join(t.claim_versions, CURRENT_VERSION)
                 .where(t.claims.c.claim_id.in_(chunk))
                 .order_by(t.claims.c.claim_id)
             )
