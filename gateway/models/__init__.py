@@ -5,14 +5,19 @@
 
 from gateway.models.encounter import (
     Address,
+    Adjudication,
+    AdjudicationAdjustment,
     BillingProvider,
     Contact,
     Encounter,
     InputCorrection,
     Institutional,
+    LineAdjudication,
     Ndc,
     OccurrenceCode,
     OccurrenceSpanCode,
+    OtherPayer,
+    OtherSubscriber,
     Patient,
     Payer,
     Procedure,
@@ -23,6 +28,7 @@ from gateway.models.encounter import (
     ValueCode,
 )
 from gateway.models.encounter_types import (
+    AdjustmentGroup,
     ClaimFilingIndicator,
     Frequency,
     Gender,
@@ -38,6 +44,9 @@ from gateway.models.encounter_types import (
 
 __all__ = [
     "Address",
+    "Adjudication",
+    "AdjudicationAdjustment",
+    "AdjustmentGroup",
     "BillingProvider",
     "ClaimFilingIndicator",
     "Contact",
@@ -47,10 +56,13 @@ __all__ = [
     "InputCorrection",
     "Institutional",
     "Kind",
+    "LineAdjudication",
     "Ndc",
     "NdcUnit",
     "OccurrenceCode",
     "OccurrenceSpanCode",
+    "OtherPayer",
+    "OtherSubscriber",
     "Patient",
     "Payer",
     "PayerResponsibility",

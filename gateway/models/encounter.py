@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from gateway.models.encounter_types import (
+    AdjustmentGroup,
     ClaimFilingIndicator,
     ClaimId,
     Code,
@@ -54,14 +55,19 @@ from gateway.models.encounter_types import (
 
 __all__ = [
     "Address",
+    "Adjudication",
+    "AdjudicationAdjustment",
     "BillingProvider",
     "Contact",
     "Encounter",
     "InputCorrection",
     "Institutional",
+    "LineAdjudication",
     "Ndc",
     "OccurrenceCode",
     "OccurrenceSpanCode",
+    "OtherPayer",
+    "OtherSubscriber",
     "Patient",
     "Payer",
     "Procedure",
@@ -356,6 +362,111 @@ class Institutional(_Model):
 # ------------------------------------------------------------------------------------- the root
 
 
+class AdjudicationAdjustment(_Model):
+    """One adjustment another payer made (a CAS triplet on the 837's 2320 or 2430 loop)."""
+
+    group: AdjustmentGroup = Field(
+        description="`CO` contractual, `PR` patient responsibility, `OA` other, `PI` payer "
+        "initiated (`CR` is accepted for old remittances)."
+    )
+    reason: Code = Field(description="Claim adjustment reason code (CARC), e.g. `45` or `2`.")
+    amount: Decimal = Field(description='The adjusted amount, a decimal string such as `"12.00"`.')
+    quantity: Decimal | None = Field(None, description="Adjusted units, when the payer gave them.")
+
+
+class LineAdjudication(_Model):
+    """Another payer's decision on one service line (2430: SVD, line CAS, DTP*573)."""
+
+    line_id: Identifier = Field(
+        description="The service line decided: its `line_id`, or its 1-based position in "
+        "`service_lines` when the lines carry no `line_id`."
+    )
+    paid_amount: Decimal = Field(description="What the payer paid for the line (SVD02).")
+    procedure_code: OptionalCode = Field(
+        None,
+        description="The procedure the payer adjudicated (SVD03), when it differs from the "
+        "line's; the line's own code when absent.",
+    )
+    modifiers: CodeList = Field((), description="Modifiers the payer adjudicated with (SVD03).")
+    revenue_code: OptionalCode = Field(
+        None, description="Institutional: the revenue code the payer adjudicated (SVD04)."
+    )
+    units: Decimal | None = Field(
+        None, description="Units the payer paid (SVD05); the line's units when absent."
+    )
+    adjustments: tuple[AdjudicationAdjustment, ...] = Field(
+        (), description="The line's adjustments (line CAS)."
+    )
+    adjudication_date: IsoDate | None = Field(
+        None, description="When the payer decided the line (DTP*573); `paid_date` when absent."
+    )
+
+
+class Adjudication(_Model):
+    """What another payer decided on this claim: what it paid, adjusted and left to the patient."""
+
+    paid_amount: Decimal = Field(description="What the payer paid for the claim (AMT*D).")
+    paid_date: IsoDate = Field(description="When the payer adjudicated the claim (DTP*573).")
+    payer_claim_control_number: OptionalIdentifier = Field(
+        None, description="The payer's claim control number (CLP07; REF*F8 in 2330B)."
+    )
+    patient_responsibility: Decimal | None = Field(
+        None, description="What the patient still owes after this payer (AMT*EAF)."
+    )
+    adjustments: tuple[AdjudicationAdjustment, ...] = Field(
+        (), description="Claim-level adjustments (CAS in 2320)."
+    )
+    lines: tuple[LineAdjudication, ...] = Field(
+        (), description="Line-level decisions (2430), when the payer gave them."
+    )
+    remark_codes: CodeList = Field(
+        (),
+        description="Medicare outpatient remark codes (RARC) the payer gave (MOA), at most 5.",
+    )
+
+
+class OtherSubscriber(_Model):
+    """The member insured with another payer (2320 SBR and 2330A)."""
+
+    member_id: Identifier = Field(description="Member identifier on that payer's card (NM109).")
+    last_name: Text = Field(description="Last name, as on that insurance card.")
+    first_name: OptionalText = Field(None, description="First name, as on that insurance card.")
+    middle_name: OptionalText = Field(None, description="Middle name or initial.")
+    suffix: OptionalText = Field(None, description="Name suffix such as `JR`.")
+    birth_date: IsoDate | None = Field(None, description="Birth date of that subscriber.")
+    gender: Gender | None = Field(None, description="`M`, `F` or `U`.")
+    address: Address | None = Field(None, description="That subscriber's address (N3/N4).")
+    group_number: OptionalIdentifier = Field(None, description="Group or policy number (SBR03).")
+    group_name: OptionalText = Field(None, description="Group or plan name (SBR04).")
+    claim_filing_indicator: ClaimFilingIndicator = Field(
+        description="Kind of plan (SBR09), e.g. `MB` Medicare Part B, `CI` commercial."
+    )
+    relationship_to_patient: Relationship = Field(
+        Relationship.SELF,
+        description="That subscriber's relationship to the patient (SBR02): `18` self, "
+        "`01` spouse, `19` child, `20` employee, `G8` other.",
+    )
+
+
+class OtherPayer(_Model):
+    """Another of the patient's coverages, in order of responsibility (2320/2330 loops)."""
+
+    responsibility: PayerResponsibility = Field(
+        description="This payer's place: `primary`, `secondary`, `tertiary` (the claim's own "
+        "payer's place is `subscriber.payer_responsibility`)."
+    )
+    payer: Payer = Field(description="The other payer (2330B).")
+    subscriber: OtherSubscriber = Field(description="The member insured with that payer.")
+    partner: OptionalIdentifier = Field(
+        None,
+        description="The trading partner that reaches this payer, when not the claim's own "
+        "(a file name in `config/partners/`).",
+    )
+    adjudication: Adjudication | None = Field(
+        None, description="This payer's decision, when it is known (paper EOB, or an 835)."
+    )
+
+
 @dataclass(frozen=True)
 class InputCorrection:
     """A change the model made to what was written, for the scrubber to report as a warning."""
@@ -488,6 +599,11 @@ class Encounter(_Model):
     )
     service_lines: tuple[ServiceLine, ...] = Field(
         description="The billed services, at least one: at most 50 (837P) or 999 (837I)."
+    )
+    other_payers: tuple[OtherPayer, ...] = Field(
+        (),
+        description="The patient's other coverages, in order of responsibility, with each "
+        "payer's adjudication when known (coordination of benefits: 2320/2330/2430).",
     )
 
     _corrections: tuple[InputCorrection, ...] = PrivateAttr(default=())

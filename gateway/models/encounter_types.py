@@ -152,6 +152,16 @@ _RESPONSIBILITY_CODES: dict[PayerResponsibility, str] = dict(
 )
 
 
+class AdjustmentGroup(CodeEnum):
+    """Claim adjustment group code (CAS01) of another payer's adjudication."""
+
+    CONTRACTUAL = "CO"  # contractual obligation: the provider writes it off
+    CORRECTION = "CR"  # correction and reversal (not used in 5010, accepted on input)
+    OTHER = "OA"  # other adjustment
+    PAYER_INITIATED = "PI"  # payer-initiated reduction
+    PATIENT = "PR"  # patient responsibility: deductible, coinsurance, copay
+
+
 class TaxIdType(CodeEnum):
     """Which tax identifier the billing provider reports (REF*EI or REF*SY)."""
 
