@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from gateway.models import cob
+
 # ------------------------------------------------------------------------------- identifiers
 
 
@@ -69,7 +71,7 @@ MBI = re.compile(
     rf"[{_MBI_LETTER}]{{2}}\d{{2}}"
 )
 """Medicare Beneficiary Identifier: 11 characters in the CMS pattern (no hyphens)."""
-MEDICARE_FILING = frozenset({"MA", "MB"})
+MEDICARE_FILING = cob.MEDICARE
 """Claim filing indicators of Medicare Part A and B, whose member ids are MBIs."""
 
 

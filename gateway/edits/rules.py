@@ -24,10 +24,10 @@ from gateway.edits.rules_claim import (
     delay_reason,
     frequency,
     institutional_codes,
-    other_payers,
     place_of_service,
     subscriber_patient,
 )
+from gateway.edits.rules_cob import COB_RULES
 from gateway.edits.rules_lines import (
     amounts,
     diagnoses,
@@ -87,7 +87,7 @@ RULES: tuple[Rule, ...] = (
     references,
     medicare_id,
     subscriber_patient,
-    other_payers,
+    *COB_RULES,  # the other payers: order, adjudications, balances (gateway.models.cob)
     diagnosis_dots,
     diagnoses,
     institutional_diagnoses,

@@ -1,6 +1,6 @@
 """Scrubber rules about the claim as a whole: its dates, the code lists of its fields (place of
-service, institutional codes) and its shape (frequency, accident, delay, subscriber and patient,
-other payers)."""
+service, institutional codes) and its shape (frequency, accident, delay, subscriber and
+patient). The other payers have their own module, ``rules_cob``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from gateway.edits.context import OLD_SERVICE, STILL_A_PATIENT, Context
 from gateway.edits.findings import Finding, finding
 from gateway.edits.findings import FindingCode as C
 from gateway.models.encounter import Encounter, Institutional
-from gateway.models.encounter_types import Kind, PayerResponsibility
+from gateway.models.encounter_types import Kind
 from gateway.models.limits import MAX_UB_CODES
 
 # ------------------------------------------------------------------------------------ dates
@@ -450,16 +450,4 @@ def subscriber_patient(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             C.CHILD_OLDER_THAN_SUBSCRIBER,
             "patient.birth_date",
             "The patient is the subscriber's child (19) but was born before the subscriber.",
-        )
-
-
-def other_payers(enc: Encounter, ctx: Context) -> Iterator[Finding]:
-    """A secondary (or later) claim needs the earlier payers' adjudication, not in the contract."""
-    responsibility = enc.subscriber.payer_responsibility
-    if responsibility not in (PayerResponsibility.PRIMARY, PayerResponsibility.UNKNOWN):
-        yield finding(
-            C.OTHER_PAYER_MISSING,
-            "subscriber.payer_responsibility",
-            f"A {responsibility} claim normally carries what the earlier payers paid; "
-            "this claim will be sent without it.",
         )

@@ -156,7 +156,25 @@ class FindingCode(StrEnum):
     SUBSCRIBER_DEMOGRAPHICS = "E-SUBSCRIBER-DEMOGRAPHICS"
     PATIENT_LOOKS_LIKE_SUBSCRIBER = "W-PATIENT-LOOKS-LIKE-SUBSCRIBER"
     CHILD_OLDER_THAN_SUBSCRIBER = "W-CHILD-OLDER-THAN-SUBSCRIBER"
-    OTHER_PAYER_MISSING = "W-OTHER-PAYER-MISSING"
+    # other payers (coordination of benefits: 2320/2330/2430)
+    COB_RESPONSIBILITY_REPEATED = "E-COB-RESPONSIBILITY-REPEATED"
+    COB_PAYER_REPEATED = "E-COB-PAYER-REPEATED"
+    COB_PAYER_AHEAD_MISSING = "E-COB-PAYER-AHEAD-MISSING"
+    COB_ADJUDICATION_MISSING = "E-COB-ADJUDICATION-MISSING"
+    COB_ADJUDICATION_NOT_AHEAD = "W-COB-ADJUDICATION-NOT-AHEAD"
+    COB_LINE_UNKNOWN = "E-COB-LINE-UNKNOWN"
+    COB_LINE_REPEATED = "E-COB-LINE-REPEATED"
+    COB_LINE_NOT_ADJUDICATED = "W-COB-LINE-NOT-ADJUDICATED"
+    COB_LINE_UNBALANCED = "E-COB-LINE-UNBALANCED"
+    COB_CLAIM_UNBALANCED = "E-COB-CLAIM-UNBALANCED"
+    COB_ADJUSTMENT_COUNT = "E-COB-ADJUSTMENT-COUNT"
+    COB_CARC_UNKNOWN = "W-COB-CARC-UNKNOWN"
+    COB_ADJUDICATION_DATE = "E-COB-ADJUDICATION-DATE"
+    COB_PATIENT_RESPONSIBILITY = "W-COB-PATIENT-RESPONSIBILITY"
+    COB_REMARK_COUNT = "E-COB-REMARK-COUNT"
+    COB_RARC_UNKNOWN = "W-COB-RARC-UNKNOWN"
+    COB_INSURANCE_TYPE_MISSING = "E-COB-INSURANCE-TYPE-MISSING"
+    COB_INSURANCE_TYPE = "E-COB-INSURANCE-TYPE"
 
 
 @dataclass(frozen=True)
@@ -375,10 +393,70 @@ CATALOGUE: dict[FindingCode, _Entry] = {
         "If the patient is the subscriber, set patient to null; otherwise check the names."
     ),
     C.CHILD_OLDER_THAN_SUBSCRIBER: _w("Check the relationship code and both birth dates."),
-    C.OTHER_PAYER_MISSING: _w(
-        "The contract does not carry the earlier payers' adjudication (loops 2320/2330) yet; "
-        "send this claim through the payer portal or a clearinghouse that adds it, or expect "
-        "a rejection."
+    C.COB_RESPONSIBILITY_REPEATED: _e(
+        "Give each coverage its own place: one primary, one secondary, one tertiary..., and "
+        "none in the place of the claim's own payer (subscriber.payer_responsibility)."
+    ),
+    C.COB_PAYER_REPEATED: _e(
+        "List each coverage once: remove the repeated one, or correct its payer id or member id."
+    ),
+    C.COB_PAYER_AHEAD_MISSING: _e(
+        "Add the payers that pay before this one to other_payers (a secondary claim needs the "
+        "primary, a tertiary the primary and the secondary), each with its adjudication; or "
+        "correct subscriber.payer_responsibility."
+    ),
+    C.COB_ADJUDICATION_MISSING: _e(
+        "Add the adjudication of that payer from its EOB or 835 (paid amount, date, "
+        "adjustments), or wait for its 835: the gateway bills the next payer from it."
+    ),
+    C.COB_ADJUDICATION_NOT_AHEAD: _w(
+        "Check the order of responsibility: a payer after this claim's payer has not decided yet."
+    ),
+    C.COB_LINE_UNKNOWN: _e(
+        "Give the line_id of the service line the payer decided (or its 1-based position when "
+        "the lines carry no line_id)."
+    ),
+    C.COB_LINE_REPEATED: _e("Give each service line at most one adjudication per payer."),
+    C.COB_LINE_NOT_ADJUDICATED: _w(
+        "Add the payer's decision on that line (paid 0.00 with its adjustments, if denied): "
+        "payers expect every line when the other payer decided line by line."
+    ),
+    C.COB_LINE_UNBALANCED: _e(
+        "Copy the line's paid amount and adjustments exactly from the payer's EOB or 835: the "
+        "line charge must equal paid plus adjustments (TR3 2430), or the claim is rejected."
+    ),
+    C.COB_CLAIM_UNBALANCED: _e(
+        "Copy the claim's paid amount and claim-level adjustments exactly from the payer's EOB "
+        "or 835 (TR3 2320 AMT*D), or the claim is rejected."
+    ),
+    C.COB_ADJUSTMENT_COUNT: _e(
+        "Give at most 6 adjustments of each group (CO, PR...) per claim or line: one CAS "
+        "segment carries 6; combine amounts of the same reason."
+    ),
+    C.COB_CARC_UNKNOWN: _w(
+        "Check the reason code on the EOB (`gateway codes carc CODE`); update the list with "
+        "`gateway codes update carc` if it is new."
+    ),
+    C.COB_ADJUDICATION_DATE: _e(
+        "Give the date the payer decided the claim (its EOB or 835 date): after the service, "
+        "and not in the future."
+    ),
+    C.COB_PATIENT_RESPONSIBILITY: _w(
+        "Check the EOB: patient_responsibility is sent as given (AMT*EAF); it normally equals "
+        "the PR adjustments."
+    ),
+    C.COB_REMARK_COUNT: _e("Keep at most 5 remark codes (MOA03-MOA07): the most specific ones."),
+    C.COB_RARC_UNKNOWN: _w(
+        "Check the remark code on the EOB (`gateway codes rarc CODE`); update the list with "
+        "`gateway codes update rarc` if it is new."
+    ),
+    C.COB_INSURANCE_TYPE_MISSING: _e(
+        "Give insurance_type (SBR05), why Medicare is not primary: 12 working aged, 13 ESRD, "
+        "14 no-fault, 15 workers' compensation, 16 public health service, 41 black lung, "
+        "42 veterans, 43 disabled with a large group plan, 47 other liability."
+    ),
+    C.COB_INSURANCE_TYPE: _e(
+        "Use one of the SBR05 Medicare secondary payer codes: 12, 13, 14, 15, 16, 41, 42, 43, 47."
     ),
 }
 

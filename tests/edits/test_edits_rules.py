@@ -10,6 +10,7 @@ import pytest
 from gateway.edits import CATALOGUE, FindingCode, Severity, scrub
 from gateway.edits.codelists import is_po_box, is_valid_npi, npi_check_digit
 from gateway.models import Encounter
+from tests.support.cob_cases import CASES as COB_CASES
 from tests.support.code_set_cases import ALL_CASES as CODE_SET_CASES
 from tests.support.strategies import DELETE, sample_dict, with_changes
 
@@ -848,11 +849,11 @@ CASES: list[tuple[FindingCode, str, dict[str, Any], dict[str, Any], str]] = [
         "patient",
     ),
     (
-        FindingCode.OTHER_PAYER_MISSING,
+        FindingCode.COB_PAYER_AHEAD_MISSING,
         SELF,
         {"subscriber.payer_responsibility": "unknown"},
         {"subscriber.payer_responsibility": "secondary"},
-        "subscriber.payer_responsibility",
+        "other_payers",
     ),
     (
         FindingCode.CHILD_OLDER_THAN_SUBSCRIBER,
@@ -1037,14 +1038,16 @@ def test_every_scrubber_code_has_a_failing_case() -> None:
 
     expected = sorted(c.value for c in FindingCode if not is_reading(c))
     code_sets = [c for case in CODE_SET_CASES for c, _ in case[2]]
-    covered = sorted({case[0].value for case in CASES} | {c.value for c in code_sets})
+    cob = {case[0].value for case in COB_CASES}  # run by test_edits_cob.py
+    covered = sorted({case[0].value for case in CASES} | {c.value for c in code_sets} | cob)
     assert expected == covered
 
 
 def test_the_samples_scrub_clean() -> None:
     """The contract examples raise no finding at all (their dates are after the HCPCS data's
     last quarter, and their codes are valid at its end)."""
-    for name in (SELF, DEPENDENT, DRUG, INPATIENT, OUTPATIENT):
+    cob = ("professional-secondary", "institutional-secondary")
+    for name in (SELF, DEPENDENT, DRUG, INPATIENT, OUTPATIENT, *cob):
         found, errors = _codes(name, {})
         assert (found, errors) == ([], [])
 

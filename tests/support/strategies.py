@@ -342,7 +342,97 @@ def _claim_header(draw: st.DrawFn) -> dict[str, Any]:
 def _finish(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     if draw(st.booleans()):
         data["total_charge"] = str(sum(Decimal(line["charge"]) for line in data["service_lines"]))
+    subscriber = data["subscriber"]
+    own = subscriber["payer_responsibility"]
+    if subscriber["claim_filing_indicator"] in ("MA", "MB") and own != "primary":
+        subscriber["insurance_type"] = draw(st.sampled_from(MEDICARE_SECONDARY_TYPES))
+    data["other_payers"] = draw(_other_payers(data))
     return data
+
+
+MEDICARE_SECONDARY_TYPES = ["12", "13", "14", "15", "16", "41", "42", "43", "47"]
+
+
+def _cents(amount: int) -> str:
+    return f"{Decimal(amount) / 100:.2f}"
+
+
+@st.composite
+def _split(draw: st.DrawFn, cents: int) -> tuple[int, list[dict[str, Any]]]:
+    """Paid cents and the CO/PR adjustments that make up the rest of ``cents``."""
+    paid = draw(st.integers(0, cents))
+    contractual = draw(st.integers(0, cents - paid))
+    patient = cents - paid - contractual
+    adjustments = []
+    if contractual:
+        adjustments.append({"group": "CO", "reason": "45", "amount": _cents(contractual)})
+    if patient:
+        reason = draw(st.sampled_from(["1", "2", "3"]))
+        adjustments.append({"group": "PR", "reason": reason, "amount": _cents(patient)})
+    return paid, adjustments
+
+
+@st.composite
+def _adjudication(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+    """A balanced adjudication of the claim, line by line or for the claim as a whole."""
+    lines = data["service_lines"]
+    first = min(line["service_date"] for line in lines)
+    adjudication: dict[str, Any] = {"paid_date": draw(_dates(first, LATEST_SERVICE))}
+    if draw(st.booleans()):
+        decided, paid_total, owed = [], 0, 0
+        for i, line in enumerate(lines):
+            paid, adjustments = draw(_split(int(Decimal(line["charge"]) * 100)))
+            paid_total += paid
+            owed += sum(int(Decimal(a["amount"]) * 100) for a in adjustments if a["group"] == "PR")
+            decided.append(
+                {
+                    "line_id": line.get("line_id") or str(i + 1),
+                    "paid_amount": _cents(paid),
+                    "adjustments": adjustments,
+                }
+            )
+        adjudication |= {"paid_amount": _cents(paid_total), "lines": decided}
+    else:
+        total = sum(int(Decimal(line["charge"]) * 100) for line in lines)
+        paid, adjustments = draw(_split(total))
+        owed = sum(int(Decimal(a["amount"]) * 100) for a in adjustments if a["group"] == "PR")
+        adjudication |= {"paid_amount": _cents(paid), "adjustments": adjustments}
+    if draw(st.booleans()):
+        adjudication["patient_responsibility"] = _cents(owed)
+    if draw(st.booleans()):
+        adjudication["payer_claim_control_number"] = draw(_text(DIGITS, 10, 15))
+    return adjudication
+
+
+@st.composite
+def _other_payers(draw: st.DrawFn, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The payers ahead of the claim's own (with their adjudication), and maybe the next one."""
+    rank = RESPONSIBILITY.index(data["subscriber"]["payer_responsibility"])
+    places = RESPONSIBILITY[:rank]
+    if rank + 1 < len(RESPONSIBILITY) and draw(st.booleans()):
+        places.append(RESPONSIBILITY[rank + 1])
+    found = []
+    for place in places:
+        filing = draw(st.sampled_from(FILING))
+        subscriber: dict[str, Any] = {
+            "member_id": draw(_mbis() if filing in ("MA", "MB") else _member_ids()),
+            "last_name": draw(st.sampled_from(LAST_NAMES)),
+            "first_name": draw(st.sampled_from(FIRST_NAMES)),
+            "claim_filing_indicator": filing,
+            "relationship_to_patient": draw(st.sampled_from(["18", "01", "19", "G8"])),
+        }
+        if filing in ("MA", "MB") and place != "primary":
+            subscriber["insurance_type"] = draw(st.sampled_from(MEDICARE_SECONDARY_TYPES))
+        payer: dict[str, Any] = {
+            "responsibility": place,
+            # a letter first: never the claim's own payer id (five digits)
+            "payer": {"id": f"{place[0].upper()}{draw(_text(DIGITS, 4))}", "name": "OTHER PLAN"},
+            "subscriber": subscriber,
+        }
+        if RESPONSIBILITY.index(place) < rank:
+            payer["adjudication"] = draw(_adjudication(data))
+        found.append(payer)
+    return found
 
 
 @st.composite
