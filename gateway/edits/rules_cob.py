@@ -9,7 +9,7 @@ never a member's name or id.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -147,9 +147,10 @@ def adjudication_lines(enc: Encounter, ctx: Context) -> Iterator[Finding]:
         if not adjudication.lines:
             continue
         decided: dict[int, int] = {}
+        indexes = cob.line_indexes(enc, adjudication)
         for k, line in enumerate(adjudication.lines):
             line_path = f"{path}.lines[{k}].line_id"
-            index = cob.line_index(enc, line)
+            index = indexes[k]
             if index is None:
                 yield finding(
                     C.COB_LINE_UNKNOWN,
@@ -180,16 +181,38 @@ def adjudication_lines(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 # --------------------------------------------------------------------------------- balances
 
 
-def _precision(path: str, amount: Decimal | None) -> Iterator[Finding]:
-    if amount is not None and amount.is_finite() and amount != amount.quantize(_CENT):
-        yield finding(C.AMOUNT_PRECISION, path, f"{path} has more than 2 decimal places.")
+def _past_cents(amount: Decimal | None) -> bool:
+    """Whether an amount has more than 2 decimal places (``1.000`` has not)."""
+    if amount is None or not amount.is_finite():
+        return False
+    exponent = amount.as_tuple().exponent
+    # most amounts are written with 2 decimals or fewer: no need to quantize them
+    return not (isinstance(exponent, int) and exponent >= -2) and amount != amount.quantize(_CENT)
 
 
-def _adjustment_precision(
-    path: str, adjustments: tuple[AdjudicationAdjustment, ...]
-) -> Iterator[Finding]:
-    for j, adjustment in enumerate(adjustments):
-        yield from _precision(f"{path}.adjustments[{j}].amount", adjustment.amount)
+def _precision(adjudication: Adjudication, path: str) -> Iterator[Finding]:
+    """Every amount of the adjudication is in cents (paths built only for the rare finding)."""
+    amounts: list[tuple[str, Decimal | None]] = [
+        ("paid_amount", adjudication.paid_amount),
+        ("patient_responsibility", adjudication.patient_responsibility),
+    ]
+    amounts += [
+        (f"adjustments[{j}].amount", a.amount) for j, a in enumerate(adjudication.adjustments)
+    ]
+    for k, line in enumerate(adjudication.lines):
+        if _past_cents(line.paid_amount) or any(_past_cents(a.amount) for a in line.adjustments):
+            amounts.append((f"lines[{k}].paid_amount", line.paid_amount))
+            amounts += [
+                (f"lines[{k}].adjustments[{j}].amount", a.amount)
+                for j, a in enumerate(line.adjustments)
+            ]
+    for name, amount in amounts:
+        if _past_cents(amount):
+            yield finding(
+                C.AMOUNT_PRECISION,
+                f"{path}.{name}",
+                f"{path}.{name} has more than 2 decimal places.",
+            )
 
 
 def balances(enc: Encounter, ctx: Context) -> Iterator[Finding]:
@@ -197,12 +220,7 @@ def balances(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     its paid amount plus its adjustments; the claim's paid amount is the lines' paid amounts (or
     the claim's charge) less the claim-level adjustments. Amounts are in cents."""
     for path, payer, adjudication in _adjudicated(enc):
-        yield from _precision(f"{path}.paid_amount", adjudication.paid_amount)
-        yield from _precision(f"{path}.patient_responsibility", adjudication.patient_responsibility)
-        yield from _adjustment_precision(path, adjudication.adjustments)
-        for k, line in enumerate(adjudication.lines):
-            yield from _precision(f"{path}.lines[{k}].paid_amount", line.paid_amount)
-            yield from _adjustment_precision(f"{path}.lines[{k}]", line.adjustments)
+        yield from _precision(adjudication, path)
         for balance in cob.line_balances(enc, adjudication):
             if balance.balanced:
                 continue
@@ -244,8 +262,9 @@ def balances(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 # ------------------------------------------------------------------------- codes and dates
 
 
-def _carc(path: str, adjustments: tuple[AdjudicationAdjustment, ...]) -> Iterator[Finding]:
-    known = published.entries("carc")
+def _carc(
+    path: str, adjustments: tuple[AdjudicationAdjustment, ...], known: Mapping[str, object]
+) -> Iterator[Finding]:
     for j, adjustment in enumerate(adjustments):
         if adjustment.reason not in known:
             yield finding(
@@ -273,11 +292,14 @@ def adjudication_codes(enc: Encounter, ctx: Context) -> Iterator[Finding]:
     """Adjustment reasons are known CARCs (a warning), at most 6 per group; remark codes are
     at most 5 (MOA) and known RARCs (a warning)."""
     for path, _, adjudication in _adjudicated(enc):
+        carcs = published.entries("carc")
         yield from _group_counts(path, adjudication.adjustments)
-        yield from _carc(path, adjudication.adjustments)
+        yield from _carc(path, adjudication.adjustments, carcs)
         for k, line in enumerate(adjudication.lines):
-            yield from _group_counts(f"{path}.lines[{k}]", line.adjustments)
-            yield from _carc(f"{path}.lines[{k}]", line.adjustments)
+            if len(line.adjustments) > MAX_ADJUSTMENTS_PER_GROUP:
+                yield from _group_counts(f"{path}.lines[{k}]", line.adjustments)
+            if any(a.reason not in carcs for a in line.adjustments):
+                yield from _carc(f"{path}.lines[{k}]", line.adjustments, carcs)
         remarks = adjudication.remark_codes
         if len(remarks) > cob.MAX_REMARK_CODES:
             yield finding(

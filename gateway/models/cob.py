@@ -41,6 +41,7 @@ __all__ = [
     "line_adjudication_date",
     "line_balances",
     "line_index",
+    "line_indexes",
     "needs_insurance_type",
     "next_payer",
     "patient_responsibility_total",
@@ -121,10 +122,28 @@ def line_index(encounter: Encounter, line: LineAdjudication) -> int | None:
     """The 0-based index in ``service_lines`` of the line ``line`` decides: the line with that
     ``line_id``, else (a number) the line at that 1-based position when it has no ``line_id``;
     None when it names no line."""
+    return _index(encounter, _line_ids(encounter), line.line_id)
+
+
+def line_indexes(encounter: Encounter, adjudication: Adjudication) -> tuple[int | None, ...]:
+    """``line_index`` of every line of ``adjudication``, in order."""
+    ids = _line_ids(encounter)
+    return tuple(_index(encounter, ids, line.line_id) for line in adjudication.lines)
+
+
+def _line_ids(encounter: Encounter) -> dict[str, int]:
+    """Service line index by ``line_id`` (the first line of an id: ids are unique anyway)."""
+    ids: dict[str, int] = {}
     for i, service_line in enumerate(encounter.service_lines):
-        if service_line.line_id == line.line_id:
-            return i
-    named = line.line_id
+        if service_line.line_id is not None:
+            ids.setdefault(service_line.line_id, i)
+    return ids
+
+
+def _index(encounter: Encounter, ids: dict[str, int], named: str) -> int | None:
+    found = ids.get(named)
+    if found is not None:
+        return found
     if named.isascii() and named.isdigit():
         position = int(named)
         lines = encounter.service_lines
@@ -170,8 +189,9 @@ def line_balances(encounter: Encounter, adjudication: Adjudication) -> tuple[Lin
     """The balance of every adjudicated line that names a service line (those that name none
     have no charge to balance against: see ``line_index``)."""
     found: list[LineBalance] = []
+    indexes = line_indexes(encounter, adjudication)
     for position, line in enumerate(adjudication.lines):
-        index = line_index(encounter, line)
+        index = indexes[position]
         if index is None:
             continue
         charge = encounter.service_lines[index].charge
