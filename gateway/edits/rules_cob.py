@@ -43,9 +43,11 @@ MAX_ADJUSTMENTS_PER_GROUP = 6
 _CENT = Decimal("0.01")
 
 
-def _who(payer: OtherPayer) -> str:
-    """How a message names another payer: its place, name and id (payer data, not PHI)."""
-    return f"the {payer.responsibility} payer {payer.payer.name} ({payer.payer.id})"
+def _who(payer: OtherPayer, *, first: bool = False) -> str:
+    """How a message names another payer: its place, name and id (payer data, not PHI);
+    ``first`` for the start of a sentence."""
+    article = "The" if first else "the"
+    return f"{article} {payer.responsibility} payer {payer.payer.name} ({payer.payer.id})"
 
 
 def _adjudicated(enc: Encounter) -> Iterator[tuple[str, OtherPayer, Adjudication]]:
@@ -123,7 +125,7 @@ def adjudications_present(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             yield finding(
                 C.COB_ADJUDICATION_MISSING,
                 path,
-                f"{_who(payer).capitalize()} pays before this claim's "
+                f"{_who(payer, first=True)} pays before this claim's "
                 f"{enc.subscriber.payer_responsibility} payer, and its adjudication is not "
                 "given: the claim must carry what it paid and adjusted (2320 AMT*D, CAS).",
             )
@@ -131,7 +133,7 @@ def adjudications_present(enc: Encounter, ctx: Context) -> Iterator[Finding]:
             yield finding(
                 C.COB_ADJUDICATION_NOT_AHEAD,
                 path,
-                f"{_who(payer).capitalize()} pays after this claim's "
+                f"{_who(payer, first=True)} pays after this claim's "
                 f"{enc.subscriber.payer_responsibility} payer, yet an adjudication is given "
                 "for it.",
             )

@@ -118,3 +118,11 @@ def test_cob_findings_never_carry_member_values() -> None:
     assert messages
     for secret in ("DOE", "JOHN", "1EG4-TE5-MK73", "W123456789", "1951-02-03"):
         assert secret not in messages
+
+
+def test_a_missing_adjudication_names_the_payer_ahead() -> None:
+    """The message says which payer pays first and what the claim must carry."""
+    found = _scrub(SECONDARY, {A: None})
+    (missing,) = [f for f in found if f.code is FindingCode.COB_ADJUDICATION_MISSING]
+    assert missing.message.startswith("The primary payer MEDICARE PART B (00952) pays before")
+    assert "secondary payer" in missing.message
