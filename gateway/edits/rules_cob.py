@@ -183,6 +183,12 @@ def adjudication_lines(enc: Encounter, ctx: Context) -> Iterator[Finding]:
 # --------------------------------------------------------------------------------- balances
 
 
+def _amount(amount: Decimal) -> str:
+    """An amount as a message shows it: in cents (``0.00``), or as written when finer."""
+    exponent = amount.as_tuple().exponent
+    return str(amount.quantize(_CENT) if isinstance(exponent, int) and exponent > -2 else amount)
+
+
 def _past_cents(amount: Decimal | None) -> bool:
     """Whether an amount has more than 2 decimal places (``1.000`` has not)."""
     if amount is None or not amount.is_finite():
@@ -228,27 +234,31 @@ def balances(enc: Encounter, ctx: Context) -> Iterator[Finding]:
                 continue
             service_line = enc.service_lines[balance.line]
             named = f" ({service_line.line_id})" if service_line.line_id else ""
+            gap = balance.difference
             yield finding(
                 C.COB_LINE_UNBALANCED,
                 f"{path}.lines[{balance.position}].paid_amount",
-                f"service_lines[{balance.line}]{named}: its charge {balance.charge} is not "
-                f"what {_who(payer)} paid, {balance.paid}, plus its line adjustments, "
-                f"{balance.adjusted} (together {balance.paid + balance.adjusted}); "
-                f"{balance.difference} is unaccounted for.",
+                f"service_lines[{balance.line}]{named}: its charge {_amount(balance.charge)} is "
+                f"not what {_who(payer)} paid, {_amount(balance.paid)}, plus its line "
+                f"adjustments, {_amount(balance.adjusted)} (together "
+                f"{_amount(balance.paid + balance.adjusted)}): "
+                + (
+                    f"{_amount(gap)} of the charge is unaccounted for."
+                    if gap > 0
+                    else f"they exceed the charge by {_amount(-gap)}."
+                ),
             )
         claim = cob.claim_balance(enc, adjudication)
         if not claim.balanced:
-            basis = (
-                f"the lines' paid amounts, {claim.basis},"
-                if claim.line_level
-                else f"the claim's charge, {claim.basis},"
-            )
+            basis = "the lines' paid amounts" if claim.line_level else "the claim's charge"
+            gap = claim.difference
             yield finding(
                 C.COB_CLAIM_UNBALANCED,
                 f"{path}.paid_amount",
-                f"paid_amount {claim.paid} of {_who(payer)} is not {basis} less the claim-level "
-                f"adjustments, {claim.adjusted} (that is {claim.expected_paid}); the difference "
-                f"is {claim.difference}.",
+                f"paid_amount {_amount(claim.paid)} of {_who(payer)} is not {basis}, "
+                f"{_amount(claim.basis)}, less the claim-level adjustments, "
+                f"{_amount(claim.adjusted)}, which is {_amount(claim.expected_paid)}: it is "
+                + (f"{_amount(gap)} short." if gap > 0 else f"{_amount(-gap)} too much."),
             )
         if adjudication.patient_responsibility is not None:
             owed = cob.patient_responsibility_total(adjudication)
@@ -256,8 +266,8 @@ def balances(enc: Encounter, ctx: Context) -> Iterator[Finding]:
                 yield finding(
                     C.COB_PATIENT_RESPONSIBILITY,
                     f"{path}.patient_responsibility",
-                    f"patient_responsibility {adjudication.patient_responsibility} is not the "
-                    f"sum of the PR adjustments of {_who(payer)}, {owed}.",
+                    f"patient_responsibility {_amount(adjudication.patient_responsibility)} is "
+                    f"not the sum of the PR adjustments of {_who(payer)}, {_amount(owed)}.",
                 )
 
 
