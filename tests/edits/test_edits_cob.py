@@ -4,16 +4,18 @@ and what the messages say about the amounts that disagree."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
 
 from gateway.edits import FindingCode, Severity, scrub
 from gateway.edits.rules import RULES
 from gateway.edits.rules_cob import COB_RULES
 from gateway.models import Encounter
 from tests.support.cob_cases import CASES, INSTITUTIONAL, PRIMARY, SECONDARY
-from tests.support.strategies import sample_dict, with_changes
+from tests.support.strategies import encounter_dicts, sample_dict, with_changes
 
 TODAY = date(2026, 11, 23)
 A = "other_payers[0].adjudication"
@@ -129,3 +131,26 @@ def test_a_missing_adjudication_names_the_payer_ahead() -> None:
     (missing,) = [f for f in found if f.code is FindingCode.COB_ADJUDICATION_MISSING]
     assert missing.message.startswith("The primary payer MEDICARE PART B (00952) pays before")
     assert "secondary payer" in missing.message
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(encounter_dicts())
+def test_a_cent_off_anywhere_unbalances_a_generated_adjudication(data: dict[str, Any]) -> None:
+    """Generated adjudications balance; one cent more on the claim's paid amount is a claim
+    imbalance, one cent more on a line's is a line and a claim imbalance."""
+    ahead = [i for i, p in enumerate(data["other_payers"]) if p.get("adjudication")]
+    assume(ahead)
+    path = f"other_payers[{ahead[-1]}].adjudication"
+    adjudication = data["other_payers"][ahead[-1]]["adjudication"]
+
+    def cent_more(where: str, amount: str) -> set[tuple[FindingCode, str]]:
+        changed = with_changes(data, {where: str(Decimal(amount) + Decimal("0.01"))})
+        found = scrub(Encounter.model_validate(changed), today=TODAY)
+        return {(f.code, f.path) for f in found if f.is_error}
+
+    claim = (FindingCode.COB_CLAIM_UNBALANCED, f"{path}.paid_amount")
+    assert {claim} == cent_more(f"{path}.paid_amount", adjudication["paid_amount"])
+    if adjudication.get("lines"):
+        line = (FindingCode.COB_LINE_UNBALANCED, f"{path}.lines[0].paid_amount")
+        paid = adjudication["lines"][0]["paid_amount"]
+        assert {line, claim} == cent_more(f"{path}.lines[0].paid_amount", paid)
