@@ -30,7 +30,8 @@ CHUNK = 1 << 16
 MAX_ENCOUNTER_BYTES = 8 << 20
 """The largest single encounter accepted (a 999-line claim is well under 1 MB)."""
 MAX_DEPTH = 64
-"""The deepest nesting of objects and lists accepted in one encounter (the contract needs 4)."""
+"""The deepest nesting of objects and lists accepted in one encounter (the contract needs 8:
+``other_payers[].adjudication.lines[].adjustments[]``)."""
 _WS = " \t\r\n"
 _MIB = MAX_ENCOUNTER_BYTES >> 20
 _TOO_LARGE = (

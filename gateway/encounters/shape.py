@@ -31,6 +31,10 @@ ITEM_NAMES: dict[str, str] = {
     "value_codes": "value_code",
     "other_procedures": "procedure",
     "related_causes": "cause",
+    "other_payers": "other_payer",
+    "adjustments": "adjustment",
+    "lines": "line",
+    "remark_codes": "remark_code",
 }
 """Element name of one item of each list field."""
 

@@ -189,6 +189,14 @@ class Subscriber(_Model):
         description="Kind of plan (SBR09): `CI` commercial, `MB` Medicare Part B, `MC` Medicaid, "
         "`BL` Blue Cross Blue Shield, `HM` HMO, `12` PPO, `WC` workers' compensation..."
     )
+    insurance_type: OptionalCode = Field(
+        None,
+        description="Insurance type code (SBR05), required when Medicare (`MA`/`MB`) is not the "
+        "primary payer: why Medicare is secondary, e.g. `12` working aged (employer group plan), "
+        "`13` end-stage renal disease, `14` no-fault or auto, `15` workers' compensation, "
+        "`16` public health service, `41` black lung, `42` veterans, `43` disabled (large "
+        "employer plan), `47` other liability.",
+    )
 
 
 class Patient(_Model):
@@ -440,6 +448,11 @@ class OtherSubscriber(_Model):
     group_name: OptionalText = Field(None, description="Group or plan name (SBR04).")
     claim_filing_indicator: ClaimFilingIndicator = Field(
         description="Kind of plan (SBR09), e.g. `MB` Medicare Part B, `CI` commercial."
+    )
+    insurance_type: OptionalCode = Field(
+        None,
+        description="Insurance type code (SBR05), required when this payer is Medicare "
+        "(`MA`/`MB`) and not the primary payer; the codes of `subscriber.insurance_type`.",
     )
     relationship_to_patient: Relationship = Field(
         Relationship.SELF,
