@@ -19,7 +19,7 @@ from gateway.transactions.control_numbers import MemoryAllocator
 from tests.support.env import ROOT
 from tests.support.strategies import sample_dict, with_changes
 
-__all__ = ["CREATED", "cob_dicts", "cob_encounters", "cob_files"]
+__all__ = ["CREATED", "cob_dicts", "cob_encounters", "cob_file", "cob_files"]
 
 CREATED = datetime(2026, 11, 20, 9, 30)
 """The stamp of the golden files (ISA09/ISA10, GS04/GS05, BHT04/BHT05)."""
@@ -387,3 +387,14 @@ def cob_files(created: datetime = CREATED) -> dict[Kind, bytes]:
     result = build_837(cob_encounters().values(), partners, MemoryAllocator(), created=created)
     assert result.left_out == ()
     return {built.sent.kind: built.data for built in result.interchanges}
+
+
+def cob_file(kind: Kind) -> bytes:
+    """One kind's COB claims alone in one interchange (ISA13, GS06 and ST02 from 1), one segment
+    a line."""
+    partners = load_partners(ROOT / "config" / "partners")
+    claims = [e for e in cob_encounters().values() if e.kind is kind]
+    result = build_837(claims, partners, MemoryAllocator(), created=CREATED)
+    assert result.left_out == ()
+    (built,) = result.interchanges
+    return built.data
