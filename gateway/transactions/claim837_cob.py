@@ -79,7 +79,6 @@ class LineDecision:
     payer: OtherPayer
     adjudication: Adjudication
     line: LineAdjudication
-    path: str  # ``other_payers[0].adjudication.lines[1]``, for errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +169,7 @@ def cob_plan(enc: Encounter, *, professional: bool) -> CobPlan:
                     f"at most {limits.MAX_MODIFIERS} modifiers fit in SVD03",
                 )
             _cas_count(cid, f"{path}.adjustments", line.adjustments)
-            per_line[index].append(LineDecision(other, decision, line, path))
+            per_line[index].append(LineDecision(other, decision, line))
     for index, decisions in enumerate(per_line):
         if len(decisions) > limits.MAX_LINE_ADJUDICATIONS:
             raise ClaimBuildError(
