@@ -7,11 +7,16 @@ from __future__ import annotations
 from gateway.models.encounter_types import Kind
 
 __all__ = [
+    "MAX_CAS_ADJUSTMENTS",
+    "MAX_CAS_SEGMENTS",
     "MAX_DIAGNOSES",
     "MAX_LINES",
+    "MAX_LINE_ADJUDICATIONS",
     "MAX_MODIFIERS",
+    "MAX_OTHER_PAYERS",
     "MAX_POINTERS",
     "MAX_REASONS_FOR_VISIT",
+    "MAX_REMARK_CODES",
     "MAX_UB_CODES",
 ]
 
@@ -27,3 +32,13 @@ MAX_UB_CODES = 24
 """HI01-HI24 of an 837I code list (occurrence, value, condition codes...)."""
 MAX_REASONS_FOR_VISIT = 3
 """HI*APR01-03: an 837I's patient reasons for visit."""
+MAX_OTHER_PAYERS = 10
+"""Loop 2320 (other subscriber and payer) repeats at most 10 times per claim."""
+MAX_LINE_ADJUDICATIONS = 15
+"""Loop 2430 (another payer's decision on a line) repeats at most 15 times per service line."""
+MAX_CAS_SEGMENTS = 5
+"""CAS repeats at most 5 times in a 2320 (claim-level) or a 2430 (line-level) loop."""
+MAX_CAS_ADJUSTMENTS = 6
+"""One CAS holds one group code and up to 6 reason/amount/quantity triplets."""
+MAX_REMARK_CODES = 5
+"""MOA03-MOA07: the remark codes of another payer's outpatient adjudication."""

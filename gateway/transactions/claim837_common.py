@@ -16,6 +16,7 @@ from gateway.models import (
     Encounter,
     Patient,
     Payer,
+    PayerResponsibility,
     Provider,
     Subscriber,
     TaxIdType,
@@ -323,16 +324,21 @@ def subscriber_loop(
     ``N3*42 OAK AVE~`` ``N4*SPRINGFIELD*IL*62704~`` ``DMG*D8*19800412*F~``
     ``NM1*PR*2*UNITED HEALTHCARE*****PI*87726~``
     """
-    # SBR01 payer responsibility sequence, SBR02 18 when the subscriber is the patient,
-    # SBR03 group or policy number, SBR04 group name, SBR09 claim filing indicator code
+    # SBR01 payer responsibility sequence (P, S, T...), SBR02 18 when the subscriber is the
+    # patient, SBR03 group or policy number, SBR04 group name, SBR05 insurance type (837P only,
+    # for a payer that is not primary: why Medicare pays second), SBR09 claim filing indicator
+    responsibility = subscriber.payer_responsibility
+    insurance_type = ""
+    if professional and responsibility is not PayerResponsibility.PRIMARY:
+        insurance_type = subscriber.insurance_type or ""
     out.append(
         w.segment(
             "SBR",
-            subscriber.payer_responsibility.x12_code,
+            responsibility.x12_code,
             "18" if is_patient else "",
             subscriber.group_number or "",
             subscriber.group_name or "",
-            "",
+            insurance_type,
             "",
             "",
             "",

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from gateway.models import Encounter, Frequency, Kind, UnitType, limits
+from gateway.transactions import claim837_cob as cob
 from gateway.transactions.claim837_common import (
     ClaimBuildError,
     ClaimWriter,
@@ -81,6 +82,7 @@ def claim_segments(
     total = sum((line.charge for line in lines), Decimal(0))  # CLM02 = sum of SV203
     check_total(enc, total)
     check_original_claim_number(enc)
+    plan = cob.cob_plan(enc, professional=False)
 
     # CLM01 patient control number, CLM02 total claim charge, CLM05-1 facility type code (first
     # two digits of the type of bill), CLM05-2 A (uniform billing claim form bill type),
@@ -212,6 +214,8 @@ def claim_segments(
         address(w, out, facility.address)
     if enc.referring_provider is not None:
         provider_nm1(w, out, "DN", enc.referring_provider)
+    # 2320/2330A/2330B: the other payers, after the last 2310 loop
+    cob.other_payer_loops(w, enc, plan, out)
 
     controls: list[str] = []
     for index, line in enumerate(lines):
@@ -264,6 +268,8 @@ def claim_segments(
                 out.append(w.segment("REF", "XZ", ndc.prescription_number))
         if line.rendering_provider is not None:
             provider_nm1(w, out, "82", line.rendering_provider)  # 2420C line rendering provider
+        # 2430: the other payers' decisions on this line, after the 2420 loops
+        cob.line_adjudication_loops(w, plan, index, line, out)
     return total, tuple(controls)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from gateway.models import Encounter, Frequency, Kind, limits
+from gateway.transactions import claim837_cob as cob
 from gateway.transactions.claim837_common import (
     ClaimBuildError,
     ClaimWriter,
@@ -66,6 +67,7 @@ def claim_segments(
     total = sum((line.charge for line in lines), Decimal(0))  # CLM02 = sum of SV102
     check_total(enc, total)
     check_original_claim_number(enc)
+    plan = cob.cob_plan(enc, professional=True)
 
     # CLM01 patient control number, CLM02 total claim charge, CLM05-1 place of service,
     # CLM05-2 B (facility code qualifier), CLM05-3 claim frequency code, CLM06 provider
@@ -152,6 +154,8 @@ def claim_segments(
         address(w, out, facility.address)
     if enc.supervising_provider is not None:
         provider_nm1(w, out, "DQ", enc.supervising_provider)
+    # 2320/2330A/2330B: the other payers, after the last 2310 loop
+    cob.other_payer_loops(w, enc, plan, out)
 
     controls: list[str] = []
     count = len(diagnoses)
@@ -215,4 +219,6 @@ def claim_segments(
             provider_nm1(w, out, "82", line.rendering_provider)
             if line.rendering_provider.taxonomy:
                 out.append(w.segment("PRV", "PE", "PXC", line.rendering_provider.taxonomy))
+        # 2430: the other payers' decisions on this line, after the 2420 loops
+        cob.line_adjudication_loops(w, plan, index, line, out)
     return total, tuple(controls)

@@ -1,7 +1,9 @@
 """Hypothesis strategies that generate valid encounters (the scrubber finds no error in them).
 
 ``encounters()`` draws professional and institutional encounters; ``professional_encounters()``
-and ``institutional_encounters()`` one kind each. Every NPI passes its check digit, every code is
+and ``institutional_encounters()`` one kind each; ``cob_encounters()`` adds the patient's other
+payers (the payers before the claim's own with a balanced adjudication, line by line or for the
+claim as a whole; those after it named only). Every NPI passes its check digit, every code is
 from a real code list or has the right shape, every date of care lies between ``EARLIEST_SERVICE``
 and ``LATEST_SERVICE`` (in the past), after every birth date. Names and ids are synthetic.
 ``sample_dict`` and ``with_changes`` make hand-made variations of the samples for table tests.
@@ -26,6 +28,8 @@ __all__ = [
     "DELETE",
     "EARLIEST_SERVICE",
     "LATEST_SERVICE",
+    "cob_encounter_dicts",
+    "cob_encounters",
     "encounter_dicts",
     "encounters",
     "institutional_encounters",
@@ -623,6 +627,132 @@ def encounter_dicts(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]
     else:
         raw = _professional_dict() | _institutional_dict()
     return raw.map(_json_ready)
+
+
+# ------------------------------------------------------------------ coordination of benefits
+
+PLACES_OF_PAYMENT = ["primary", "secondary", "tertiary"]
+OTHER_RELATIONSHIPS = ["18", "01", "19", "20", "G8"]
+PATIENT_REASONS = ["1", "2", "3"]  # deductible, coinsurance, copay
+
+
+def _split(draw: st.DrawFn, amount: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """``amount`` as paid + contractual adjustment + patient responsibility (each >= 0)."""
+    paid = draw(_money("0.00", str(amount)))
+    contractual = draw(_money("0.00", str(amount - paid)))
+    return paid, contractual, amount - paid - contractual
+
+
+@st.composite
+def _adjustments(draw: st.DrawFn, contractual: Decimal, patient: Decimal) -> list[dict[str, Any]]:
+    """CAS triplets for the two amounts: CO 45, and PR split over one or two reasons."""
+    found: list[dict[str, Any]] = []
+    if contractual:
+        found.append({"group": "CO", "reason": "45", "amount": str(contractual)})
+    if patient:
+        reasons = draw(
+            st.lists(st.sampled_from(PATIENT_REASONS), min_size=1, max_size=2, unique=True)
+        )
+        first = draw(_money("0.00", str(patient))) if len(reasons) == 2 else patient
+        for reason, part in zip(reasons, [first, patient - first], strict=False):
+            if part:
+                found.append({"group": "PR", "reason": reason, "amount": str(part)})
+    return draw(st.permutations(found))
+
+
+@st.composite
+def _adjudication(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+    """A balanced decision on the claim: line by line (2430) or for the claim as a whole."""
+    last_day = max(line["service_date"] for line in data["service_lines"])
+    decision: dict[str, Any] = {"paid_date": draw(_dates(last_day, last_day + timedelta(days=25)))}
+    if draw(st.booleans()):
+        decision["payer_claim_control_number"] = draw(_text(DIGITS, 8, 16))
+    if draw(st.integers(0, 3)) == 0:
+        decision["remark_codes"] = draw(
+            st.lists(st.sampled_from(["N130", "MA01", "M80", "N4"]), max_size=2, unique=True)
+        )
+    patient_total = Decimal(0)
+    if draw(st.booleans()):  # line by line
+        lines, paid_total = [], Decimal(0)
+        for line in data["service_lines"]:
+            paid, contractual, patient = _split(draw, Decimal(line["charge"]))
+            lines.append(
+                {
+                    "line_id": line["line_id"],
+                    "paid_amount": str(paid),
+                    "adjustments": draw(_adjustments(contractual, patient)),
+                }
+            )
+            paid_total += paid
+            patient_total += patient
+        decision.update(paid_amount=str(paid_total), lines=lines)
+    else:
+        total = sum((Decimal(line["charge"]) for line in data["service_lines"]), Decimal(0))
+        paid, contractual, patient_total = _split(draw, total)
+        decision.update(
+            paid_amount=str(paid), adjustments=draw(_adjustments(contractual, patient_total))
+        )
+    if draw(st.booleans()):
+        decision["patient_responsibility"] = str(patient_total)
+    return decision
+
+
+@st.composite
+def _other_payers(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with ``other_payers``: each place before the claim's own payer's adjudicated,
+    maybe a later one named; ids distinct from each other and from the claim's payer."""
+    data = copy.deepcopy(data)  # hypothesis may hand the same drawn value over again
+    own = PLACES_OF_PAYMENT.index(data["subscriber"]["payer_responsibility"])
+    before = PLACES_OF_PAYMENT[:own]
+    after = [p for p in PLACES_OF_PAYMENT[own + 1 :] if draw(st.booleans())]
+    # distinct by construction (the claim's payer id is all digits): no filter to satisfy
+    ids = [f"OP{n}{draw(_text(DIGITS, 3))}" for n in range(1, 4)]
+    payers = []
+    for n, place in enumerate(before + after):
+        filing = draw(st.sampled_from(FILING))
+        subscriber: dict[str, Any] = {
+            "member_id": draw(_mbis() if filing in ("MA", "MB") else _member_ids()),
+            "last_name": draw(st.sampled_from(LAST_NAMES)),
+            "first_name": draw(st.sampled_from(FIRST_NAMES)),
+            "claim_filing_indicator": filing,
+            "relationship_to_patient": draw(st.sampled_from(OTHER_RELATIONSHIPS)),
+        }
+        if draw(st.booleans()):
+            subscriber["address"] = draw(_address())
+        if draw(st.booleans()):
+            subscriber["group_number"] = draw(_text(UPPER + DIGITS, 4, 10))
+        if filing in ("MA", "MB") and place != "primary":
+            subscriber["insurance_type"] = draw(st.sampled_from(["12", "13", "14", "43", "47"]))
+        payer: dict[str, Any] = {
+            "responsibility": place,
+            "payer": {"id": ids[n], "name": f"{draw(st.sampled_from(LAST_NAMES))} HEALTH"},
+            "subscriber": subscriber,
+        }
+        if place in before:
+            payer["adjudication"] = draw(_adjudication(data))
+        payers.append(payer)
+    data["other_payers"] = payers
+    subscriber = data["subscriber"]
+    if subscriber["claim_filing_indicator"] in ("MA", "MB") and own:
+        subscriber["insurance_type"] = draw(st.sampled_from(["12", "13", "14", "43", "47"]))
+    return data
+
+
+def cob_encounter_dicts(kind: str | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid encounters with other payers, as the JSON form writes them."""
+    if kind == "professional":
+        raw = _professional_dict()
+    elif kind == "institutional":
+        raw = _institutional_dict()
+    else:
+        raw = _professional_dict() | _institutional_dict()
+    return raw.flatmap(_other_payers).map(_json_ready)
+
+
+def cob_encounters(kind: str | None = None) -> st.SearchStrategy[Encounter]:
+    """Valid encounters naming the patient's other payers, with their adjudications (primary,
+    secondary and tertiary claims)."""
+    return cob_encounter_dicts(kind).map(Encounter.model_validate)
 
 
 def professional_encounters() -> st.SearchStrategy[Encounter]:

@@ -107,8 +107,8 @@ def test_round_trip_claim_data_matches_the_encounters() -> None:
             elif seg.tag == "REF" and seg[1] == "6R":
                 assert current is not None
                 assert seg[2] == current.service_lines[line].line_id
-            elif seg.tag == "NM1" and seg[1] == "IL":
-                current = None  # a new subscriber loop: its claims follow
+            elif seg.tag == "HL":
+                current = None  # a new subscriber or patient loop: its claims follow
     assert sorted(seen) == sorted(by_id)
 
 

@@ -15,8 +15,13 @@ from gateway.partners import Partners, load_partners
 from gateway.transactions.claim837 import build_837
 from gateway.transactions.control_numbers import MemoryAllocator
 from gateway.validation.pyx12_adapter import check
+from gateway.validation.validator import validate
 from tests.support.claim837 import hl_checks
-from tests.support.strategies import institutional_encounters, professional_encounters
+from tests.support.strategies import (
+    cob_encounters,
+    institutional_encounters,
+    professional_encounters,
+)
 
 PARTNERS = load_partners(Path(__file__).resolve().parents[2] / "config" / "partners")
 CREATED = datetime(2026, 11, 20, 9, 30)
@@ -53,6 +58,20 @@ SENDABLE_INSTITUTIONAL = institutional_encounters()
 def test_any_institutional_encounter_passes_pyx12(encounter: Encounter) -> None:
     """A generated 837I claim is TR3-conformant as pyx12 judges it."""
     assert_pyx12_accepts([encounter])
+
+
+@PYX12_SETTINGS
+@given(st.one_of(cob_encounters("professional"), cob_encounters("institutional")))
+def test_any_claim_with_other_payers_passes_our_validator_and_pyx12(encounter: Encounter) -> None:
+    """A generated primary, secondary or tertiary claim naming the patient's other payers (with
+    their adjudications, line by line or claim level) is accepted by our validator and pyx12."""
+    result = build_837([encounter], PARTNERS, MemoryAllocator(), created=CREATED)
+    assert [str(x) for x in result.left_out] == []
+    (built,) = result.interchanges
+    assert [str(d) for d in validate(built.data).defects] == []
+    assert [str(d) for d in check(built.data).defects] == []
+    tags = [s.split("*", 1)[0].strip() for s in built.data.decode("ascii").split("~")]
+    assert tags.count("SBR") == 1 + len(encounter.other_payers)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

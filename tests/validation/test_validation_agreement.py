@@ -1,9 +1,10 @@
 """Differential tests: our validator and pyx12 agree, file by file and finding by finding.
 
 For every corpus file of a supported 5010 guide and for mutated copies of generated 837P and 835
-files, the verdict of each transaction set and the set of (segment position, element, component,
-code) findings must be equal. pyx12 runs through ``gateway.validation.pyx12_adapter``; both run
-with pyx12's defaults (external code sets on).
+files and of 837P/837I claims with other payers (2320/2330/2430), the verdict of each transaction
+set and the set of (segment position, element, component, code) findings must be equal. pyx12
+runs through ``gateway.validation.pyx12_adapter``; both run with pyx12's defaults (external code
+sets on).
 
 Named exceptions (where pyx12's vocabulary is wrong for a 5010 999, we write the TR3 code):
 
@@ -35,10 +36,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from gateway.models import Kind
 from gateway.validation import pyx12_adapter
 from gateway.validation.spec import SUPPORTED_MAPS
 from gateway.validation.validator import Options, ValidationResult, validate
 from gateway.x12 import Defect, Severity
+from tests.support.cob import cob_file
 from tests.support.x12_files import claims_837p, remittance_835
 
 NOT_USED_ELEMENT = {"IK403-10": "IK403-I10"}
@@ -215,11 +218,17 @@ def _mutated(data: bytes, name: str, i: int, j: int) -> bytes:
     return (isa + "~" + "".join("*".join(s) + "~" for s in segs[1:])).encode("latin-1")
 
 
-BASES = {"837P": claims_837p(3), "835": remittance_835(3)}
+BASES = {
+    "837P": claims_837p(3),
+    "835": remittance_835(3),
+    # claims with other payers: 2320/2330A/2330B and 2430 loops (one segment a line in the file)
+    "837P-COB": cob_file(Kind.PROFESSIONAL).replace(b"~\n", b"~"),
+    "837I-COB": cob_file(Kind.INSTITUTIONAL).replace(b"~\n", b"~"),
+}
 
 
 @settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
