@@ -119,9 +119,11 @@ def needs_insurance_type(filing: ClaimFilingIndicator, responsibility: R) -> boo
 
 
 def line_index(encounter: Encounter, line: LineAdjudication) -> int | None:
-    """The 0-based index in ``service_lines`` of the line ``line`` decides: the line with that
-    ``line_id``, else (a number) the line at that 1-based position when it has no ``line_id``;
-    None when it names no line."""
+    """The 0-based index in ``service_lines`` of the line ``line`` decides, or None.
+
+    A line is named by its ``line_id``; a line without one by its REF*6R line control number
+    (``<claim_id>-<n>``, what an 835 answers with) or by its 1-based position.
+    """
     return _index(encounter, _line_ids(encounter), line.line_id)
 
 
@@ -129,6 +131,11 @@ def line_indexes(encounter: Encounter, adjudication: Adjudication) -> tuple[int 
     """``line_index`` of every line of ``adjudication``, in order."""
     ids = _line_ids(encounter)
     return tuple(_index(encounter, ids, line.line_id) for line in adjudication.lines)
+
+
+def service_line_index(encounter: Encounter, line_id: str) -> int | None:
+    """``line_index`` for a bare ``line_id``."""
+    return _index(encounter, _line_ids(encounter), line_id)
 
 
 def _line_ids(encounter: Encounter) -> dict[str, int]:
@@ -144,9 +151,12 @@ def _index(encounter: Encounter, ids: dict[str, int], named: str) -> int | None:
     found = ids.get(named)
     if found is not None:
         return found
+    lines = encounter.service_lines
+    prefix = f"{encounter.claim_id}-"
+    if named.startswith(prefix):  # the REF*6R of a line without line_id
+        named = named[len(prefix) :]
     if named.isascii() and named.isdigit():
         position = int(named)
-        lines = encounter.service_lines
         if 1 <= position <= len(lines) and lines[position - 1].line_id is None:
             return position - 1
     return None

@@ -53,13 +53,13 @@ from gateway.models import (
     ServiceLine,
     limits,
 )
+from gateway.models.cob import service_line_index
 from gateway.transactions.claim837_common import (
     ClaimBuildError,
     ClaimWriter,
     address,
     amount,
     d8,
-    line_control_number,
 )
 
 __all__ = [
@@ -68,7 +68,6 @@ __all__ = [
     "cob_plan",
     "line_adjudication_loops",
     "other_payer_loops",
-    "service_line_index",
 ]
 
 
@@ -89,30 +88,6 @@ class CobPlan:
     # empty when the claim names no other payer
     remarks: bool  # whether MOA may carry remark codes (837P, outpatient 837I)
     professional: bool
-
-
-def service_line_index(enc: Encounter, line_id: str) -> int | None:
-    """The 0-based index of the service line a ``LineAdjudication.line_id`` names, or None.
-
-    A line is named by its ``line_id``, by its REF*6R line control number (``<claim_id>-<n>`` when
-    it has no ``line_id``: what an 835 answers with), or by its 1-based position when it has no
-    ``line_id``.
-
-    >>> service_line_index(enc, "VFP0001-2")   # doctest: +SKIP
-    1
-    """
-    lines = enc.service_lines
-    for index, line in enumerate(lines):
-        if line.line_id == line_id:
-            return index
-    for index, line in enumerate(lines):
-        if line.line_id is None and line_control_number(enc, index) == line_id:
-            return index
-    if line_id.isascii() and line_id.isdigit():
-        position = int(line_id)
-        if 1 <= position <= len(lines) and lines[position - 1].line_id is None:
-            return position - 1
-    return None
 
 
 def cob_plan(enc: Encounter, *, professional: bool) -> CobPlan:

@@ -636,7 +636,7 @@ OTHER_RELATIONSHIPS = ["18", "01", "19", "20", "G8"]
 PATIENT_REASONS = ["1", "2", "3"]  # deductible, coinsurance, copay
 
 
-def _split(draw: st.DrawFn, amount: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+def _cob_split(draw: st.DrawFn, amount: Decimal) -> tuple[Decimal, Decimal, Decimal]:
     """``amount`` as paid + contractual adjustment + patient responsibility (each >= 0)."""
     paid = draw(_money("0.00", str(amount)))
     contractual = draw(_money("0.00", str(amount - paid)))
@@ -644,7 +644,9 @@ def _split(draw: st.DrawFn, amount: Decimal) -> tuple[Decimal, Decimal, Decimal]
 
 
 @st.composite
-def _adjustments(draw: st.DrawFn, contractual: Decimal, patient: Decimal) -> list[dict[str, Any]]:
+def _cob_adjustments(
+    draw: st.DrawFn, contractual: Decimal, patient: Decimal
+) -> list[dict[str, Any]]:
     """CAS triplets for the two amounts: CO 45, and PR split over one or two reasons."""
     found: list[dict[str, Any]] = []
     if contractual:
@@ -661,7 +663,7 @@ def _adjustments(draw: st.DrawFn, contractual: Decimal, patient: Decimal) -> lis
 
 
 @st.composite
-def _adjudication(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+def _cob_adjudication(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     """A balanced decision on the claim: line by line (2430) or for the claim as a whole."""
     last_day = max(line["service_date"] for line in data["service_lines"])
     decision: dict[str, Any] = {"paid_date": draw(_dates(last_day, last_day + timedelta(days=25)))}
@@ -675,12 +677,12 @@ def _adjudication(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     if draw(st.booleans()):  # line by line
         lines, paid_total = [], Decimal(0)
         for line in data["service_lines"]:
-            paid, contractual, patient = _split(draw, Decimal(line["charge"]))
+            paid, contractual, patient = _cob_split(draw, Decimal(line["charge"]))
             lines.append(
                 {
                     "line_id": line["line_id"],
                     "paid_amount": str(paid),
-                    "adjustments": draw(_adjustments(contractual, patient)),
+                    "adjustments": draw(_cob_adjustments(contractual, patient)),
                 }
             )
             paid_total += paid
@@ -688,9 +690,9 @@ def _adjudication(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
         decision.update(paid_amount=str(paid_total), lines=lines)
     else:
         total = sum((Decimal(line["charge"]) for line in data["service_lines"]), Decimal(0))
-        paid, contractual, patient_total = _split(draw, total)
+        paid, contractual, patient_total = _cob_split(draw, total)
         decision.update(
-            paid_amount=str(paid), adjustments=draw(_adjustments(contractual, patient_total))
+            paid_amount=str(paid), adjustments=draw(_cob_adjustments(contractual, patient_total))
         )
     if draw(st.booleans()):
         decision["patient_responsibility"] = str(patient_total)
@@ -698,7 +700,7 @@ def _adjudication(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @st.composite
-def _other_payers(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
+def _cob_other_payers(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with ``other_payers``: each place before the claim's own payer's adjudicated,
     maybe a later one named; ids distinct from each other and from the claim's payer."""
     data = copy.deepcopy(data)  # hypothesis may hand the same drawn value over again
@@ -729,7 +731,7 @@ def _other_payers(draw: st.DrawFn, data: dict[str, Any]) -> dict[str, Any]:
             "subscriber": subscriber,
         }
         if place in before:
-            payer["adjudication"] = draw(_adjudication(data))
+            payer["adjudication"] = draw(_cob_adjudication(data))
         payers.append(payer)
     data["other_payers"] = payers
     subscriber = data["subscriber"]
@@ -746,7 +748,7 @@ def cob_encounter_dicts(kind: str | None = None) -> st.SearchStrategy[dict[str, 
         raw = _institutional_dict()
     else:
         raw = _professional_dict() | _institutional_dict()
-    return raw.flatmap(_other_payers).map(_json_ready)
+    return raw.flatmap(_cob_other_payers).map(_json_ready)
 
 
 def cob_encounters(kind: str | None = None) -> st.SearchStrategy[Encounter]:

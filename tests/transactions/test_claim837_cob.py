@@ -20,9 +20,9 @@ if str(ROOT) not in sys.path:  # when run as a script
     sys.path.insert(0, str(ROOT))
 
 from gateway.models import Encounter, Kind  # noqa: E402
+from gateway.models.cob import service_line_index  # noqa: E402
 from gateway.partners import load_partners  # noqa: E402
 from gateway.transactions.claim837 import BuildResult, build_837  # noqa: E402
-from gateway.transactions.claim837_cob import service_line_index  # noqa: E402
 from gateway.transactions.control_numbers import MemoryAllocator  # noqa: E402
 from gateway.validation.pyx12_adapter import check  # noqa: E402
 from gateway.validation.validator import validate  # noqa: E402
