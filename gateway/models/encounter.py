@@ -456,8 +456,8 @@ class OtherSubscriber(_Model):
     )
     relationship_to_patient: Relationship = Field(
         Relationship.SELF,
-        description="That subscriber's relationship to the patient (SBR02): `18` self, "
-        "`01` spouse, `19` child, `20` employee, `G8` other.",
+        description="How the patient relates to that subscriber (2320 SBR02, read like PAT01): "
+        "`18` the patient is that subscriber, `01` spouse, `19` child, `20` employee, `G8` other.",
     )
 
 
