@@ -20,6 +20,7 @@ from gateway import codes
 from gateway.models.remittance import Adjustment, ProviderAdjustment
 from gateway.transactions.claim837_common import amount as number_text
 from gateway.transactions.claim837_reader import SubmittedClaim, SubmittedLine
+from gateway.transactions.common import cas_adjustment
 from gateway.transactions.response_writer import (
     Addressing,
     clean,
@@ -70,9 +71,7 @@ _CLAIM_FILING = {
 
 def line_adjustment(group: str, reason: str, amount: Decimal) -> Adjustment:
     """A CAS triplet as the remittance model holds it (the meanings from the code lists)."""
-    return Adjustment(
-        group, codes.meaning("cas_group", group), reason, codes.meaning("carc", reason), amount
-    )
+    return cas_adjustment(group, reason, amount)
 
 
 def provider_adjustment(
