@@ -221,14 +221,6 @@ class Submission:
     claims: list[SubmittedClaim] = field(default_factory=list)
 
 
-#: 2320 AMT qualifiers and the ``OtherPayerClaim`` field each fills.
-_OTHER_PAYER_AMOUNTS = {
-    "D": "paid_amount",
-    "A8": "noncovered_amount",
-    "EAF": "patient_responsibility",
-}
-
-
 @dataclass(slots=True)
 class _Subscriber:
     payer_responsibility: str = "P"
@@ -404,9 +396,13 @@ def read_submission(data: bytes) -> Submission:
         elif tag == "AMT" and line is not None and line_others and seg[1] == "EAF":
             line_others[-1] = replace(line_others[-1], patient_responsibility=parse_amount(seg[2]))
         elif tag == "AMT" and line is None and others:
-            field_name = _OTHER_PAYER_AMOUNTS.get(seg[1])
-            if field_name:
-                others[-1] = replace(others[-1], **{field_name: parse_amount(seg[2])})
+            value = parse_amount(seg[2])
+            if seg[1] == "D":  # that payer's paid amount
+                others[-1] = replace(others[-1], paid_amount=value)
+            elif seg[1] == "A8":  # noncovered charges
+                others[-1] = replace(others[-1], noncovered_amount=value)
+            elif seg[1] == "EAF":  # remaining patient liability
+                others[-1] = replace(others[-1], patient_responsibility=value)
         elif tag in ("MOA", "MIA") and line is None and others:
             positions = (3, 4, 5, 6, 7) if tag == "MOA" else (5, 20, 21, 22, 23)
             remarks = tuple(seg[n] for n in positions if seg[n])
