@@ -3,7 +3,8 @@
 The caller decides what each claim and line is paid and adjusted (``PaidClaim``, ``PaidLine``,
 with the remittance model's ``Adjustment`` and ``ProviderAdjustment``: ``line_adjustment`` and
 ``provider_adjustment`` make them with their meanings);
-``write_remittances`` lays out the 2000/2100/2110 loops, groups CAS triplets by group (six to a
+``write_remittances`` lays out the 2000/2100/2110 loops (NM1*TT naming the crossover carrier of a
+claim the payer forwarded, CLP02 19/20/21), groups CAS triplets by group (six to a
 segment), writes PLB provider adjustments, and derives BPR02 from the claims and provider
 adjustments so the file balances by construction; SE01, GE01 and IEA01 are counted.
 """
@@ -103,6 +104,7 @@ class PaidClaim:
     payer_claim_control_number: str
     lines: tuple[PaidLine, ...]
     sign: int = 1  # -1 for a reversal (CLP02 22): every amount negated
+    forwarded_to: tuple[str, str] | None = None  # NM1*TT (name, payer id): CLP02 19/20/21
 
     @property
     def charge(self) -> Decimal:
@@ -195,6 +197,10 @@ def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[st
                           clean(c.subscriber_first), "", "", "", "MI",
                           clean(c.member_id) or "UNKNOWN")
             )  # fmt: skip
+        if pc.forwarded_to is not None:  # the crossover carrier the claim was forwarded to
+            name, payer_id = pc.forwarded_to
+            body.append(w.segment("NM1", "TT", "2", clean(name) or "PAYER", "", "", "", "PI",
+                                  clean(payer_id) or "UNKNOWN"))  # fmt: skip
         if c.kind == "institutional" and c.statement_from:
             body.append(w.segment("DTM", "232", d8(c.statement_from)))
             body.append(w.segment("DTM", "233", d8(c.statement_to or c.statement_from)))
