@@ -199,7 +199,7 @@ def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[st
             )  # fmt: skip
         if pc.forwarded_to is not None:  # the crossover carrier the claim was forwarded to
             name, payer_id = pc.forwarded_to
-            body.append(w.segment("NM1", "TT", "2", clean(name) or "PAYER", "", "", "", "PI",
+            body.append(w.segment("NM1", "TT", "2", clean(name) or "PAYER", "", "", "", "", "PI",
                                   clean(payer_id) or "UNKNOWN"))  # fmt: skip
         if c.kind == "institutional" and c.statement_from:
             body.append(w.segment("DTM", "232", d8(c.statement_from)))
