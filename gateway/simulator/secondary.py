@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
-#: SBR01 in order of responsibility: primary, secondary, tertiary, then payers 4 to 11.
+#: SBR01 in order of responsibility: primary, secondary, tertiary, then payers 4 to 11 (any
+#: other code, such as U unknown, is answered as the primary).
 _ORDER = "PSTABCDEFGH"
 #: Adjustment groups the provider writes off: the patient never owes them.
 _WRITTEN_OFF = frozenset({"CO", "PI"})
@@ -52,8 +53,8 @@ _MEDICARE = frozenset({"MA", "MB"})
 
 
 def _rank(responsibility: str) -> int:
-    found = _ORDER.find(responsibility)
-    return found if found >= 0 else len(_ORDER)
+    found = _ORDER.find(responsibility) if len(responsibility) == 1 else -1
+    return max(found, 0)
 
 
 def is_secondary(claim: SubmittedClaim) -> bool:

@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.config import ConfigError
 from gateway.models.remittance import Claim, RemittanceDocument
@@ -312,6 +314,51 @@ def test_secondary_answers_are_the_same_on_every_run() -> None:
     first = respond(data, RULES, SimulatorState(), now=NOW)
     again = respond(data, RULES, SimulatorState(), now=NOW)
     assert [r.data for r in first.responses] == [r.data for r in again.responses]
+
+
+@st.composite
+def _primary_lines(draw: st.DrawFn) -> tuple[Line, ...]:
+    """One to three lines, each decided by Medicare: paid + CO 45 + PR (1 or 2) = charge."""
+    cents = st.integers(min_value=0, max_value=500_00)
+    lines = []
+    for n in range(draw(st.integers(min_value=1, max_value=3))):
+        paid, co, pr = (Decimal(draw(cents)) / 100 for _ in range(3))
+        if paid + co + pr == 0:
+            paid = Decimal("10.00")
+        charge = paid + co + pr
+        reason = draw(st.sampled_from(["1", "2"]))
+        decision = medicare_decided(f"{paid:.2f}", f"{co:.2f}", f"{pr:.2f}", reason)
+        lines.append(
+            Line(["99213", "87880", "36415"][n], f"{charge:.2f}", decisions={MEDICARE_ID: decision})
+        )
+    return tuple(lines)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_primary_lines(), st.sampled_from(["pays_balance", "coinsurance", "denied"]))
+def test_a_secondary_never_pays_more_than_the_primary_left(
+    lines: tuple[Line, ...], outcome: str
+) -> None:
+    """Whatever Medicare decided, the secondary pays per line at most charge - paid - CO, every
+    line balances, and CLP05 is the PR the secondary leaves."""
+    paid = sum((Decimal(ln.decisions[MEDICARE_ID].paid) for ln in lines), Decimal(0))
+    medicare = replace(MEDICARE, paid=f"{paid:.2f}", patient_responsibility="")
+    data = interchange(
+        "professional", [claim("professional", "PROP-1", lines=lines, others=(medicare,))]
+    )
+    answer = respond(data, rules(secondary={outcome: 1}), SimulatorState(), now=NOW)
+    ((_, c),) = remitted(answer, Stage.REMITTANCE)
+    _line_balances(c)
+    for ln, sent in zip(c.lines, lines, strict=True):
+        decided = sent.decisions[MEDICARE_ID]
+        settled = Decimal(decided.paid) + sum(
+            (Decimal(a) for g, _, a in decided.adjustments if g == "CO"), Decimal(0)
+        )
+        assert Decimal(0) <= ln.paid <= Decimal(sent.charge) - settled
+    patient = sum(
+        (a.amount for ln in c.lines for a in ln.adjustments if a.group == "PR"), Decimal(0)
+    )
+    assert patient == (c.patient_responsibility or 0)
 
 
 # --- crossover ------------------------------------------------------------------------------------

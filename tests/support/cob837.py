@@ -70,7 +70,7 @@ def _cas(adjustments: Sequence[tuple[str, str, str]]) -> list[str]:
 
 def _money(text: str) -> str:
     value = Decimal(text)
-    return str(value.normalize()) if value == value.to_integral() else f"{value:.2f}"
+    return str(int(value)) if value == value.to_integral() else f"{value:.2f}"
 
 
 def claim(
