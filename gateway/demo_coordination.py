@@ -126,14 +126,18 @@ class SecondarySummary:
 _FORWARDED = frozenset({"19", "20", "21"})
 #: 835 CLP02: processed as secondary, tertiary.
 _AFTER_FIRST = frozenset({"2", "3"})
+#: ``subscriber.payer_responsibility`` of a claim to the first payer (any other is a later one).
+_FIRST_PAYER = frozenset({None, "primary", "unknown"})
 
 
 async def secondary_summary(ledger: Ledger, claim_ids: Iterable[str]) -> SecondarySummary:
     """How the claims ``claim_ids`` (those naming another payer) went past their primary.
 
-    Read from each claim's ledger history: its versions (the encounter a version was billed
-    from: a ``payer_responsibility`` after primary is a claim billed to a secondary) and its
-    835 events (``detail.status_code`` is CLP02, ``detail.patient_responsibility`` CLP05).
+    Read from each claim's ledger history: a version whose encounter puts the claim's payer after
+    the primary (``subscriber.payer_responsibility``) and that was submitted is a claim billed to
+    a later payer (a version recorded for a claim the payer forwarded itself is never submitted);
+    the 835 events say the rest (``detail.status_code`` is CLP02, ``patient_responsibility``
+    CLP05). The same events are recorded whether or not the ledger keeps one leg per payer.
     """
     named = billed = crossed = paid_claims = 0
     paid = balance = Decimal(0)
@@ -142,10 +146,13 @@ async def secondary_summary(ledger: Ledger, claim_ids: Iterable[str]) -> Seconda
         if history is None:
             continue
         named += 1
-        places = {
-            v.encounter.get("subscriber", {}).get("payer_responsibility") for v in history.versions
+        submitted = {e.version for e in history.events if e.kind == "submitted"}
+        later_payer = {
+            v.version
+            for v in history.versions
+            if v.encounter.get("subscriber", {}).get("payer_responsibility") not in _FIRST_PAYER
         }
-        if places - {None, "primary", "unknown"}:
+        if later_payer & submitted:
             billed += 1
         remits = [dict(e.detail) for e in history.events if e.kind == "835" and e.detail]
         if any(d.get("status_code") in _FORWARDED for d in remits):
