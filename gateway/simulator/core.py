@@ -601,6 +601,8 @@ def _remittance(
         trace=f"EFT{state.next_trace():010d}",
         claims=tuple(claims),
         provider_adjustments=tuple(plb),
+        # a payer of claims with several payers names itself (N1*PR N104): which leg it answers
+        identify_payer=any(pc.claim.other_payers or is_secondary(pc.claim) for pc in claims),
     )
     if s.payment < 0:  # a negative balance is carried forward (PLB FB), never paid out
         carried = provider_adjustment(c.billing_npi, fiscal, "FB", s.trace, s.payment)

@@ -135,6 +135,9 @@ class RemittanceSet:
     trace: str  # TRN02: the check or EFT trace number
     claims: tuple[PaidClaim, ...]
     provider_adjustments: tuple[ProviderAdjustment, ...] = field(default=())
+    #: N1*PR N103/N104 (XV and ``payer_id``): the payer names itself, so that an answer about a
+    #: claim with several payers can be told apart by who sent it (a denial, a reversal).
+    identify_payer: bool = False
 
     @property
     def payment(self) -> Decimal:
@@ -153,6 +156,7 @@ def _payer_tin(payer_id: str) -> str:
 def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[str]:
     payment = s.payment
     tin = _payer_tin(s.payer_id)
+    payer_id = ("XV", clean(s.payer_id)) if s.identify_payer and clean(s.payer_id) else ()
     if payment > 0:
         bpr = w.segment(
             "BPR", "I", money(payment), "C", "ACH", "CCP", "01", "071000013", "DA",
@@ -165,7 +169,7 @@ def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[st
         bpr,
         w.segment("TRN", "1", s.trace, tin),
         w.segment("DTM", "405", today),
-        w.segment("N1", "PR", clean(s.payer_name) or "PAYER"),
+        w.segment("N1", "PR", clean(s.payer_name) or "PAYER", *payer_id),
         w.segment("N3", "PO BOX 1000"),
         w.segment("N4", "SPRINGFIELD", "IL", "627010000"),
         w.segment("PER", "BL", "PROVIDER SERVICES", "TE", "8005550100"),
@@ -198,9 +202,9 @@ def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[st
                           clean(c.member_id) or "UNKNOWN")
             )  # fmt: skip
         if pc.forwarded_to is not None:  # the crossover carrier the claim was forwarded to
-            name, payer_id = pc.forwarded_to
-            body.append(w.segment("NM1", "TT", "2", clean(name) or "PAYER", "", "", "", "", "PI",
-                                  clean(payer_id) or "UNKNOWN"))  # fmt: skip
+            carrier, carrier_id = pc.forwarded_to
+            body.append(w.segment("NM1", "TT", "2", clean(carrier) or "PAYER", "", "", "", "", "PI",
+                                  clean(carrier_id) or "UNKNOWN"))  # fmt: skip
         if c.kind == "institutional" and c.statement_from:
             body.append(w.segment("DTM", "232", d8(c.statement_from)))
             body.append(w.segment("DTM", "233", d8(c.statement_to or c.statement_from)))

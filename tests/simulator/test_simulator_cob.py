@@ -474,3 +474,27 @@ def test_a_mistake_in_the_secondary_rules_names_its_key(text: str, key: str) -> 
     with pytest.raises(ConfigError) as info:
         parse_rules(text, "rules.toml")
     assert key == info.value.key
+
+
+def test_payers_of_claims_with_several_payers_name_themselves() -> None:
+    """N1*PR carries XV and the payer id when the claims name other payers (so the gateway can
+    tell which payer's leg a denial or reversal is about); single-payer 835s stay as they were."""
+    answer = respond(
+        medicare_claims(1),
+        rules(outcomes={"patient_share": 1}, crossover="100"),
+        SimulatorState(),
+        now=NOW,
+    )
+    found = {}
+    for r in answer.responses:
+        if r.stage in (Stage.REMITTANCE, Stage.CROSSOVER):
+            (doc,) = read_documents(r.data)
+            assert isinstance(doc, RemittanceDocument)
+            payer = doc.remittances[0].header.payer
+            assert payer is not None
+            found[r.stage] = (payer.id_qualifier, payer.identifier)
+    assert {Stage.REMITTANCE: ("XV", "00952"), Stage.CROSSOVER: ("XV", "61101")} == found
+    single = claim("professional", "ONE-1", responsibility="P", payer=(MEDICARE_ID, MEDICARE_NAME))
+    alone = respond(interchange("professional", [single]), RULES, SimulatorState(), now=NOW)
+    (remit,) = [r for r in alone.responses if r.stage is Stage.REMITTANCE]
+    assert b"N1*PR*MEDICARE PART B ILLINOIS~" in remit.data
