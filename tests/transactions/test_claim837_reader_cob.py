@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -194,3 +195,12 @@ def test_the_secondary_claim_draws_anew() -> None:
     second = read_submission(interchange("professional", [secondary])).claims[0]
     assert first.digest != second.digest
     assert () == first.other_payers
+
+
+def test_mia_remarks_are_kept_on_the_837i() -> None:
+    """An inpatient 837I carries Medicare's remarks in MIA (MIA05, MIA20-23)."""
+    segs = claim("institutional", "COB-6", lines=LINES, others=(replace(MEDICARE, remarks=()),))
+    at = segs.index("OI***Y***Y")
+    segs[at + 1 : at + 1] = ["MIA*0****MA01" + "*" * 15 + "N130*M80"]
+    (c,) = read_submission(interchange("institutional", [segs])).claims
+    assert ("MA01", "N130", "M80") == c.other_payers[0].remark_codes
