@@ -3,9 +3,12 @@
 ``prepare_workspace(folder)`` writes a self-contained workspace (its own ``gateway.toml``, the demo
 trading partner with a directory transport to a simulated clearinghouse, short simulator delays);
 ``demo_encounters(n)`` makes synthetic encounters from the sample templates, some with mistakes
-the scrubber catches and some the simulated payer rejects; ``run_demo`` drops the samples and the
-generated files into the inbox, runs the service and the simulator in this process until every
-claim has reached a final state, and returns a ``DemoReport`` that ``render_report`` prints.
+the scrubber catches, some the simulated payer rejects and some with a second payer (Medicare and
+a Medigap plan, a commercial plan and Medicaid); ``coordination_encounters`` are a few more with
+two payers, one billed to the secondary with the primary's paper EOB. ``run_demo`` drops the
+samples and the generated files into the inbox, runs the service and the simulator in this
+process until every claim has reached a final state, and returns a ``DemoReport`` that
+``render_report`` prints.
 Everything is synthetic: no real patient appears anywhere.
 
 Pointed at PostgreSQL (``GATEWAY_LEDGER_URL``), the demo makes a database of its own on that
@@ -37,6 +40,14 @@ from typing import Any, TextIO
 from sqlalchemy.engine import make_url
 
 from gateway.config import Settings, load_settings
+from gateway.demo_coordination import (
+    COVERAGES,
+    SecondarySummary,
+    after_paper_eob,
+    secondary_lines,
+    secondary_summary,
+    with_secondary,
+)
 from gateway.ledger.databases import (
     create_postgres_database,
     drop_postgres_database,
@@ -55,12 +66,15 @@ __all__ = [
     "DEMO_MARKER",
     "DemoError",
     "DemoReport",
+    "SecondarySummary",
+    "coordination_encounters",
     "demo_encounters",
     "prepare_workspace",
     "previous_demo_ledger",
     "render_report",
     "run_demo",
     "sample_files",
+    "secondary_summary",
 ]
 
 S = ClaimState
@@ -157,6 +171,7 @@ clearinghouse_ack = 0.3
 payer_ack = 0.6
 remittance = 0.9
 adjustment = 1.2
+crossover = 1.5
 """
 
 
@@ -276,11 +291,12 @@ _PAYER_REJECTIONS = ("member-id-x", "unknown-payer", "aetna-without-referral")
 
 
 def demo_encounters(
-    count: int, *, today: date | None = None, seed: int = 837
+    count: int, *, today: date | None = None, seed: int = 837, other_payers: bool = True
 ) -> list[dict[str, Any]]:
     """``count`` synthetic encounters (claim ids ``DEMO-00001``...): mostly clean professional
-    claims, every 5th institutional, every 23rd with a scrubber mistake and every 12th with
-    something the simulated payer rejects."""
+    claims, every 5th institutional, every 23rd with a scrubber mistake, every 12th with
+    something the simulated payer rejects and (unless ``other_payers`` is false) every 7th
+    professional one from the 3rd with a second payer."""
     today = today or date.today()
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible on purpose
     professional = _template("professional-self.json")
@@ -318,7 +334,26 @@ def demo_encounters(
             _mistake(enc, _SCRUBBER_MISTAKES[(n // 23) % len(_SCRUBBER_MISTAKES)], today)
         elif n % 12 == 0:
             _payer_rejection(enc, _PAYER_REJECTIONS[(n // 12) % len(_PAYER_REJECTIONS)])
+        elif other_payers and n % 7 == 3 and base is professional:
+            with_secondary(enc, n, COVERAGES[(n // 7) % len(COVERAGES)])
         out.append(enc)
+    return out
+
+
+def coordination_encounters(*, today: date | None = None) -> list[dict[str, Any]]:
+    """Four encounters with two payers (claim ids ``DEMO-COB-1``...): Medicare then a Medigap
+    plan (two), a commercial plan then Medicaid, and one billed to the Medigap plan with
+    Medicare's decision from a paper EOB (a secondary claim from the start)."""
+    today = today or date.today()
+    out = demo_encounters(4, today=today, seed=1701, other_payers=False)
+    for n, enc in enumerate(out, start=1):
+        enc["claim_id"] = f"DEMO-COB-{n}"
+        for i, line in enumerate(enc["service_lines"], start=1):
+            line["line_id"] = f"DCOB{n}-{i}"
+        if n == 4:
+            after_paper_eob(enc, n, today)
+        else:
+            with_secondary(enc, n, "commercial-medicaid" if n == 3 else "medicare-medigap")
     return out
 
 
@@ -358,14 +393,20 @@ def _payer_rejection(enc: dict[str, Any], kind: str) -> None:
 
 
 def drop_encounters(settings: Settings, count: int, *, today: date | None = None) -> int:
-    """Drop the samples and ``count`` generated encounters (JSON Lines, 50 a file) into the
-    encounter inbox, plus one copy of a file (a duplicate); returns the files dropped."""
+    """Drop the samples, the ``coordination_encounters`` and ``count`` generated encounters (JSON
+    Lines, 50 a file) into the encounter inbox, plus one copy of a file (a duplicate); returns
+    the files dropped."""
     inbox = settings.workspace.encounters_inbox
     ensure_private_dir(inbox)
     files = 0
     for name, data in sample_files():
         atomic_write(inbox / name, data)
         files += 1
+    coordination = coordination_encounters(today=today)
+    atomic_write(
+        inbox / "demo-cob.jsonl", "".join(json.dumps(e) + "\n" for e in coordination).encode()
+    )
+    files += 1
     generated = demo_encounters(count, today=today)
     chunks = [generated[i : i + 50] for i in range(0, len(generated), 50)]
     for number, chunk in enumerate(chunks, start=1):
@@ -404,6 +445,8 @@ class DemoReport:
     denial_rate: float | None = None
     #: The ledger's URL without its password (on PostgreSQL: the database made for this run).
     ledger: str = ""
+    #: The claims with more than one payer, and how far past the primary they went.
+    secondary: SecondarySummary | None = None
 
 
 class Progress:
@@ -462,7 +505,10 @@ async def run_demo(
         except LedgerError as exc:  # the demo runs all the same; the report says so
             print(f"gateway demo: {exc}", file=progress or sys.stderr)
     started = time.monotonic()
-    files = drop_encounters(settings, claims, today=today())
+    day = today()
+    files = drop_encounters(settings, claims, today=day)
+    coordination = [*coordination_encounters(today=day), *demo_encounters(claims, today=day)]
+    with_others = [e["claim_id"] for e in coordination if e.get("other_payers")]
     service = await Service.open(settings)
     pickup, drop = folders_from_settings(settings)
     simulator = Simulator(
@@ -499,7 +545,9 @@ async def run_demo(
         await asyncio.gather(*tasks, return_exceptions=True)
         bar.close()
     try:
-        return await _report(service, settings, config, started, finished, files)
+        report = await _report(service, settings, config, started, finished, files)
+        report.secondary = await secondary_summary(service.ledger, with_others)
+        return report
     finally:
         await service.close()
 
@@ -624,6 +672,7 @@ def render_report(report: DemoReport, shown_config: str) -> str:
     ]
     for code, meaning, n in report.queue_by_reason[:12]:
         lines.append(f"      {code:<22} {n:>5}  {meaning[:60]}")
+    lines += secondary_lines(report.secondary)
     if s.quarantined_files:
         lines.append(f"  quarantined files          {s.quarantined_files:>6}")
     lines += [

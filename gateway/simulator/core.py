@@ -8,8 +8,12 @@ clearinghouse 277CA and, optionally, a payer 277CA (A2 with REF*1K payer claim c
 line STCs with REF*FJ); accepted claims are adjudicated into an 835 (paid, contractual CO 45,
 deductible / coinsurance / copay, a line bundled away, denied with CARC and RARC, PLB interest and
 recoveries) and, for a few, a later 835 that reverses the payment (CLP02 22) and pays the
-corrected claim. Every draw comes from a random generator seeded with the rules' seed and the
-claim's own content, so the same claim gets the same answer whatever file or order it comes in.
+corrected claim. It plays several payers: a claim to a secondary or tertiary (2000B SBR01 S or T)
+is paid from its 2320/2430 data by ``secondary.adjudicate_secondary`` (never more than the balance
+the payers ahead left), and a primary Medicare claim naming a secondary in 2320 is now and then
+forwarded by the payer itself (CLP02 19 with NM1*TT), the secondary's own 835 following later.
+Every draw comes from a random generator seeded with the rules' seed and the claim's own content,
+so the same claim gets the same answer whatever file or order it comes in.
 ``state`` (``SimulatorState``) hands out the control numbers and remembers which interchanges
 were answered. All X12 is written by ``gateway.transactions`` (``claim_ack_writer``,
 ``remittance_writer``, ``response_writer``) and the acknowledgement writers.
@@ -34,6 +38,12 @@ from typing import Any
 from gateway.models.remittance import ProviderAdjustment
 from gateway.simulator.adjudication import adjudicate_claim, corrected_claim
 from gateway.simulator.rules import Rule, SimulatorRules
+from gateway.simulator.secondary import (
+    adjudicate_secondary,
+    crossover_claim,
+    crossover_target,
+    is_secondary,
+)
 from gateway.transactions.claim837_reader import (
     LooseHeader,
     Submission,
@@ -78,6 +88,7 @@ class Stage(StrEnum):
     PAYER_ACK = "277ca-payer"
     REMITTANCE = "835"
     ADJUSTMENT = "835-adjustment"
+    CROSSOVER = "835-crossover"  # the secondary's 835 for a claim the primary forwarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +112,9 @@ class ClaimDecision:
     ``outcome`` is ``rejected-ta1``, ``rejected-999``, ``rejected-clearinghouse``,
     ``rejected-payer``, ``voided`` (a frequency-8 claim, answered with a reversal) or one of
     ``rules.OUTCOMES`` (``paid_in_full``, ``contractual``, ``patient_share``,
-    ``line_denied``, ``denied``).
+    ``line_denied``, ``denied``); for a claim to a secondary or tertiary one of
+    ``rules.SECONDARY_OUTCOMES`` (``pays_balance``, ``coinsurance``, ``denied``). A claim the
+    payer forwarded names the payer in ``crossed_over_to``, with what that payer decided.
     """
 
     claim_id: str
@@ -112,6 +125,9 @@ class ClaimDecision:
     paid: Decimal | None = None
     reversed: bool = False
     rejected_lines: tuple[str, ...] = ()  # REF*6R of the lines a line rule hit
+    crossed_over_to: str = ""  # the payer id of NM1*TT when the payer forwarded it (CLP02 19)
+    secondary_outcome: str = ""  # what that payer decided, in its own later 835
+    secondary_paid: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,14 +451,18 @@ def respond(
     # The payer: adjudicate into 835s, one set per (payer, payee); a few reversed later.
     paid_claims: dict[tuple[str, str], list[PaidClaim]] = {}
     adjustments: dict[tuple[str, str], list[PaidClaim]] = {}
+    crossovers: dict[tuple[str, str], list[PaidClaim]] = {}
     for c in adjudicate:
         rng = _rng(rules.seed, c.claim_id, c.digest)
         payer_key = (c.payer_id, c.billing_npi)
+        secondary = is_secondary(c)
+        decide = adjudicate_secondary if secondary else adjudicate_claim
         if c.frequency == "8":
             # a void takes back the earlier payment (CLP02 22, the original claim number)
-            _, paid = adjudicate_claim(
-                c, rules, rng, c.original_reference or pcns[id(c)], "contractual"
-            )
+            _, paid = decide(
+                c, rules, rng, c.original_reference or pcns[id(c)],
+                "pays_balance" if secondary else "contractual",
+            )  # fmt: skip
             voided = replace(paid, status="22", sign=-1)
             paid_claims.setdefault(payer_key, []).append(voided)
             decisions[id(c)] = ClaimDecision(
@@ -450,9 +470,22 @@ def respond(
                 paid=voided.paid,
             )  # fmt: skip
             continue
-        outcome, paid = adjudicate_claim(c, rules, rng, pcns[id(c)])
+        outcome, paid = decide(c, rules, rng, pcns[id(c)])
+        crossed: PaidClaim | None = None
+        target = crossover_target(c)
+        if target is not None and paid.status == "1" and paid.patient_responsibility > 0:
+            # Medicare forwards the claim to the supplement itself, now and then (seeded)
+            draw = _rng(rules.seed, c.claim_id, c.digest, "crossover")
+            if Decimal(draw.random() * 100) < rules.adjudication.secondary.crossover_percent:
+                carrier = (rules.payer_name(target.payer_id, target.payer_name), target.payer_id)
+                paid = replace(paid, status="19", forwarded_to=carrier)
+                claim = crossover_claim(paid, target, now.date())
+                pcn = f"{day}{state.next_claim_number():08d}"
+                second_outcome, crossed = adjudicate_secondary(claim, rules, draw, pcn)
+                crossovers.setdefault((claim.payer_id, c.billing_npi), []).append(crossed)
         reverse = (
-            outcome in ("contractual", "patient_share")
+            crossed is None
+            and outcome in ("contractual", "patient_share")
             and any(a.group == "CO" and a.amount > 0 for ln in paid.lines for a in ln.adjustments)
             and Decimal(rng.random() * 100) < rules.adjudication.reversal_percent
         )
@@ -466,6 +499,11 @@ def respond(
             c.claim_id, outcome, "A2:20", payer_claim_control_number=pcns[id(c)],
             paid=(corrected if reverse else paid).paid, reversed=reverse,
         )  # fmt: skip
+        if crossed is not None:
+            decisions[id(c)] = replace(
+                decisions[id(c)], crossed_over_to=crossed.claim.payer_id,
+                secondary_outcome=second_outcome, secondary_paid=crossed.paid,
+            )  # fmt: skip
     fiscal = date(now.year, 12, 31)  # PLB02: the end of the payer's fiscal year
     if paid_claims:
         sets = []
@@ -497,6 +535,14 @@ def respond(
                                     plb=plb, fiscal=fiscal))  # fmt: skip
         number = state.next_interchange()
         add(Stage.ADJUSTMENT, write_remittances(to, number, sets), number, delays.adjustment)
+    if crossovers:  # each secondary pays the claims forwarded to it, in an 835 of its own
+        sets = [
+            _remittance(c_first=claims[0], claims=claims, rules=rules, state=state, plb=[],
+                        fiscal=fiscal)
+            for claims in crossovers.values()
+        ]  # fmt: skip
+        number = state.next_interchange()
+        add(Stage.CROSSOVER, write_remittances(to, number, sets), number, delays.crossover)
 
     rejected = sum(1 for d in decisions.values() if d.outcome.startswith("rejected"))
     return Answer(
@@ -555,6 +601,8 @@ def _remittance(
         trace=f"EFT{state.next_trace():010d}",
         claims=tuple(claims),
         provider_adjustments=tuple(plb),
+        # a payer of claims with several payers names itself (N1*PR N104): which leg it answers
+        identify_payer=any(pc.claim.other_payers or is_secondary(pc.claim) for pc in claims),
     )
     if s.payment < 0:  # a negative balance is carried forward (PLB FB), never paid out
         carried = provider_adjustment(c.billing_npi, fiscal, "FB", s.trace, s.payment)

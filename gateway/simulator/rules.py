@@ -22,11 +22,13 @@ from gateway.transactions.claim837_reader import SubmittedClaim, SubmittedLine
 __all__ = [
     "DEFAULT_RULES_TEXT",
     "OUTCOMES",
+    "SECONDARY_OUTCOMES",
     "Adjudication",
     "Delays",
     "Denial",
     "Payer",
     "Rule",
+    "SecondaryAdjudication",
     "SimulatorRules",
     "load_rules",
     "parse_rules",
@@ -34,6 +36,8 @@ __all__ = [
 
 #: How an accepted claim can be adjudicated (the keys of ``[adjudication.outcomes]``).
 OUTCOMES = ("paid_in_full", "contractual", "patient_share", "line_denied", "denied")
+#: How a secondary or tertiary payer can decide (the keys of ``[adjudication.secondary.outcomes]``).
+SECONDARY_OUTCOMES = ("pays_balance", "coinsurance", "denied")
 
 #: The embedded rules (used when no file is given); ``config/simulator.toml`` holds the same.
 DEFAULT_RULES_TEXT = """
@@ -52,6 +56,7 @@ clearinghouse_ack = 1.0
 payer_ack = 2.0
 remittance = 3.0
 adjustment = 4.0
+crossover = 5.0
 
 [[payers]]
 id = "60054"
@@ -137,6 +142,14 @@ paid_in_full = 1
 contractual = 4
 patient_share = 3
 line_denied = 1
+denied = 1
+
+[adjudication.secondary]
+crossover_percent = "50"
+
+[adjudication.secondary.outcomes]
+pays_balance = 6
+coinsurance = 3
 denied = 1
 
 [[adjudication.denials]]
@@ -235,6 +248,22 @@ class Denial:
 
 
 @dataclass(frozen=True, slots=True)
+class SecondaryAdjudication:
+    """How the payers after the first decide, and how often Medicare forwards a claim itself.
+
+    A claim whose 2000B SBR01 is S or T is paid from the 2320/2430 data of the payers ahead, never
+    more than the balance they left: ``pays_balance`` pays it all, ``coinsurance`` leaves the
+    patient ``coinsurance_percent`` of it (PR 2), ``denied`` pays nothing (CLP02 4). A primary
+    Medicare claim (SBR09 MA/MB) naming a secondary in 2320 with patient responsibility left is
+    forwarded by the payer itself in ``crossover_percent`` of cases (CLP02 19 + NM1*TT), and the
+    secondary's own 835 follows.
+    """
+
+    crossover_percent: Decimal
+    outcomes: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class Adjudication:
     """How the payer adjudicates accepted claims (percentages are of 100)."""
 
@@ -247,6 +276,7 @@ class Adjudication:
     recovery_percent: Decimal
     outcomes: Mapping[str, int]
     denials: tuple[Denial, ...]
+    secondary: SecondaryAdjudication
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +289,7 @@ class Delays:
     payer_ack: float
     remittance: float
     adjustment: float
+    crossover: float  # the secondary's 835 for a claim the primary forwarded (CLP02 19)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +358,7 @@ def parse_rules(text: str, source: str = "<embedded rules>") -> SimulatorRules:
         "payer_ack",
         "remittance",
         "adjustment",
+        "crossover",
     )
     r.only(dl, "delays", set(delay_keys))
     delays = Delays(*(r.seconds(dl, "delays", k) for k in delay_keys))
@@ -349,6 +381,7 @@ def parse_rules(text: str, source: str = "<embedded rules>") -> SimulatorRules:
             "recovery_percent",
             "outcomes",
             "denials",
+            "secondary",
         },
     )
     outcomes_table = r.table(adj, "outcomes")
@@ -366,6 +399,16 @@ def parse_rules(text: str, source: str = "<embedded rules>") -> SimulatorRules:
         denials.append(Denial(group, r.text(t, where, "reason"), r.text(t, where, "remark", "")))
     if not denials and outcomes["denied"]:
         raise ConfigError(source, "[[adjudication.denials]]", "denied claims need a denial reason")
+    secondary = r.table(adj, "secondary")
+    r.only(secondary, "adjudication.secondary", {"crossover_percent", "outcomes"})
+    secondary_table = r.table(secondary, "outcomes")
+    where = "adjudication.secondary.outcomes"
+    r.only(secondary_table, where, set(SECONDARY_OUTCOMES))
+    secondary_outcomes = {k: r.weight(secondary_table, where, k) for k in SECONDARY_OUTCOMES}
+    if sum(secondary_outcomes.values()) == 0:
+        raise ConfigError(source, f"[{where}]", "at least one weight must be above 0")
+    if not denials and secondary_outcomes["denied"]:
+        raise ConfigError(source, "[[adjudication.denials]]", "denied claims need a denial reason")
     adjudication = Adjudication(
         allowed_percent=r.percent(adj, "adjudication", "allowed_percent"),
         deductible=r.money(adj, "adjudication", "deductible"),
@@ -376,6 +419,10 @@ def parse_rules(text: str, source: str = "<embedded rules>") -> SimulatorRules:
         recovery_percent=r.percent(adj, "adjudication", "recovery_percent"),
         outcomes=outcomes,
         denials=tuple(denials),
+        secondary=SecondaryAdjudication(
+            crossover_percent=r.percent(secondary, "adjudication.secondary", "crossover_percent"),
+            outcomes=secondary_outcomes,
+        ),
     )
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):

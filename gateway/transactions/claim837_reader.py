@@ -4,8 +4,12 @@ Pure: bytes in, plain data out. ``read_submission(data)`` walks the segments of 
 (any number of interchanges, groups and sets) and keeps what a clearinghouse and a payer need to
 answer: per claim the CLM data, the subscriber, patient, payer and billing provider it hangs under
 (from the HL tree), the referral and authorization numbers, and per line the procedure, charge,
-units, dates and the REF*6R line control number. The simulator answers from it; anyone who needs
-the claims of an 837 stream can use it. It is lenient: missing pieces are left empty, never
+units, dates and the REF*6R line control number. For coordination of benefits it keeps the 2000B
+SBR01 (the place of the payer the claim goes to), per claim each other payer's 2320/2330A/2330B
+loops (``OtherPayerClaim``: its place, filing indicator, id and name, AMT*D paid, claim CAS,
+AMT*EAF, DTP*573, REF*F8, MOA remarks) and per line its 2430 loops (``OtherPayerLine``: SVD paid,
+procedure and units, line CAS, DTP*573). The simulator answers from it; anyone who needs the
+claims of an 837 stream can use it. It is lenient: missing pieces are left empty, never
 guessed; the validator decides whether the file is acceptable.
 """
 
@@ -13,14 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from gateway.models.remittance import Adjustment
+from gateway.transactions.common import cas_adjustment
 from gateway.x12 import Segment, read_segments
 
 __all__ = [
     "LooseHeader",
+    "OtherPayerClaim",
+    "OtherPayerLine",
     "Submission",
     "SubmittedClaim",
     "SubmittedLine",
@@ -61,6 +69,69 @@ def _period(seg: Segment) -> tuple[date | None, date | None]:
     return day, day
 
 
+def _adjustments(seg: Segment) -> tuple[Adjustment, ...]:
+    """The triplets of a CAS segment (CAS02-04, 05-07, ... up to six), empty reasons skipped."""
+    group = seg[1]
+    found = []
+    for position in range(2, 20, 3):
+        reason = seg[position]
+        if reason:
+            quantity = seg[position + 2]
+            found.append(
+                cas_adjustment(
+                    group,
+                    reason,
+                    parse_amount(seg[position + 1]),
+                    parse_amount(quantity) if quantity else None,
+                )
+            )
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class OtherPayerLine:
+    """One 2430 loop: another payer's decision on a service line."""
+
+    payer_id: str  # SVD01: the 2330B NM109 of that payer
+    paid_amount: Decimal  # SVD02
+    qualifier: str  # SVD03-1 (HC, ...)
+    procedure: str  # SVD03-2
+    modifiers: tuple[str, ...]  # SVD03-3..6
+    revenue_code: str  # SVD04 (837I)
+    units: Decimal  # SVD05
+    bundled_line: str  # SVD06: the line this one was bundled into
+    adjustments: tuple[Adjustment, ...] = ()  # 2430 CAS
+    adjudication_date: date | None = None  # 2430 DTP*573
+    patient_responsibility: Decimal | None = None  # 2430 AMT*EAF
+
+
+@dataclass(frozen=True, slots=True)
+class OtherPayerClaim:
+    """One 2320 loop with its 2330A (other subscriber) and 2330B (other payer)."""
+
+    responsibility: str  # 2320 SBR01: P, S, T (A-H for the 4th and later payers)
+    relationship: str  # SBR02
+    group_number: str  # SBR03
+    filing_indicator: str  # SBR09
+    payer_id: str = ""  # 2330B NM109
+    payer_name: str = ""  # 2330B NM103
+    member_id: str = ""  # 2330A NM109
+    subscriber_last: str = ""  # 2330A NM103
+    subscriber_first: str = ""  # 2330A NM104
+    paid_amount: Decimal | None = None  # AMT*D: None when that payer has not adjudicated
+    noncovered_amount: Decimal | None = None  # AMT*A8
+    patient_responsibility: Decimal | None = None  # AMT*EAF
+    adjustments: tuple[Adjustment, ...] = ()  # 2320 CAS (claim level)
+    remark_codes: tuple[str, ...] = ()  # MOA03-07 (837P) / MIA05, MIA20-23 (837I)
+    adjudication_date: date | None = None  # 2330B DTP*573
+    claim_control_number: str = ""  # 2330B REF*F8
+
+    @property
+    def adjudicated(self) -> bool:
+        """Whether the loop carries that payer's decision (AMT*D or DTP*573)."""
+        return self.paid_amount is not None or self.adjudication_date is not None
+
+
 @dataclass(frozen=True, slots=True)
 class SubmittedLine:
     """One 2400 service line of a claim."""
@@ -75,6 +146,7 @@ class SubmittedLine:
     service_from: date | None
     service_to: date | None
     control_number: str  # REF*6R
+    other_payers: tuple[OtherPayerLine, ...] = ()  # 2430 loops, in the order given
 
 
 @dataclass(slots=True)
@@ -107,6 +179,7 @@ class SubmittedClaim:
     statement_from: date | None = None  # DTP*434 (837I)
     statement_to: date | None = None
     lines: list[SubmittedLine] = field(default_factory=list)
+    other_payers: tuple[OtherPayerClaim, ...] = ()  # 2320 loops, in the order given
     digest: str = ""  # sha256 of the claim's segment text: a changed claim draws anew
 
     @property
@@ -178,21 +251,27 @@ def read_submission(data: bytes) -> Submission:
     claim_text: list[str] = []
     line: dict[str, object] | None = None
     last_nm1 = ""
+    others: list[OtherPayerClaim] = []  # the claim's 2320 loops so far (the last is open)
+    line_others: list[OtherPayerLine] = []  # the line's 2430 loops so far (the last is open)
 
     def close_line() -> None:
         nonlocal line
         if claim is not None and line is not None:
+            line["other_payers"] = tuple(line_others)
             claim.lines.append(SubmittedLine(**line))  # type: ignore[arg-type]
         line = None
+        line_others.clear()
 
     def close_claim() -> None:
         nonlocal claim
         close_line()
         if claim is not None:
+            claim.other_payers = tuple(others)
             claim.digest = hashlib.sha256("~".join(claim_text).encode()).hexdigest()
             out.claims.append(claim)
         claim = None
         claim_text.clear()
+        others.clear()
 
     for seg in read_segments(data):
         tag = seg.tag
@@ -244,6 +323,15 @@ def read_submission(data: bytes) -> Submission:
                 subscriber.payer_name, subscriber.payer_id = seg[3], seg[9]
             elif claim is None and level == "23" and seg[1] == "QC":
                 patient = (seg[3], seg[4])
+            elif claim is not None and line is None and others:
+                # 2330A other subscriber, 2330B other payer (2330C-I: that payer's providers)
+                if seg[1] == "IL":
+                    others[-1] = replace(
+                        others[-1], subscriber_last=seg[3], subscriber_first=seg[4],
+                        member_id=seg[9],
+                    )  # fmt: skip
+                elif seg[1] == "PR":
+                    others[-1] = replace(others[-1], payer_name=seg[3], payer_id=seg[9])
             elif claim is not None and line is None and seg[1] == "DN":
                 claim.has_referring_provider = True
         elif tag == "SBR" and claim is None and level == "22":
@@ -277,6 +365,51 @@ def read_submission(data: bytes) -> Submission:
             )
         elif claim is None:
             continue
+        elif tag == "SBR" and line is None:  # 2320: another payer of this claim
+            others.append(OtherPayerClaim(seg[1], seg[2], seg[3], seg[9]))
+        elif tag == "SVD" and line is not None:  # 2430: another payer's decision on the line
+            procedure = seg.components(3)
+            line_others.append(
+                OtherPayerLine(
+                    payer_id=seg[1],
+                    paid_amount=parse_amount(seg[2]),
+                    qualifier=procedure[0] if procedure else "",
+                    procedure=procedure[1] if len(procedure) > 1 else "",
+                    modifiers=tuple(m for m in procedure[2:6] if m),
+                    revenue_code=seg[4],
+                    units=parse_amount(seg[5]) if seg[5] else Decimal(1),
+                    bundled_line=seg[6],
+                )
+            )
+        elif tag == "CAS" and line is not None and line_others:
+            found = line_others[-1]
+            line_others[-1] = replace(found, adjustments=found.adjustments + _adjustments(seg))
+        elif tag == "CAS" and line is None and others:
+            found_payer = others[-1]
+            others[-1] = replace(
+                found_payer, adjustments=found_payer.adjustments + _adjustments(seg)
+            )
+        elif tag == "DTP" and seg[1] == "573" and line is not None and line_others:
+            line_others[-1] = replace(line_others[-1], adjudication_date=_date(seg[3]))
+        elif tag == "DTP" and seg[1] == "573" and line is None and others:
+            others[-1] = replace(others[-1], adjudication_date=_date(seg[3]))
+        elif tag == "AMT" and line is not None and line_others and seg[1] == "EAF":
+            line_others[-1] = replace(line_others[-1], patient_responsibility=parse_amount(seg[2]))
+        elif tag == "AMT" and line is None and others:
+            value = parse_amount(seg[2])
+            if seg[1] == "D":  # that payer's paid amount
+                others[-1] = replace(others[-1], paid_amount=value)
+            elif seg[1] == "A8":  # noncovered charges
+                others[-1] = replace(others[-1], noncovered_amount=value)
+            elif seg[1] == "EAF":  # remaining patient liability
+                others[-1] = replace(others[-1], patient_responsibility=value)
+        elif tag in ("MOA", "MIA") and line is None and others:
+            positions = (3, 4, 5, 6, 7) if tag == "MOA" else (5, 20, 21, 22, 23)
+            remarks = tuple(seg[n] for n in positions if seg[n])
+            others[-1] = replace(others[-1], remark_codes=others[-1].remark_codes + remarks)
+        elif tag == "REF" and line is None and others and seg[1] == "F8":
+            # 2330B REF*F8: that payer's claim control number (2300 REFs come before any 2320)
+            others[-1] = replace(others[-1], claim_control_number=seg[2])
         elif tag == "LX":
             close_line()
             line = {

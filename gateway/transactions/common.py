@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from gateway import codes
+from gateway.models.remittance import Adjustment
 from gateway.models.responses import Envelope, FindingSeverity, ResponseFinding, SourceLocation
 from gateway.x12 import Defect, Location, Segment
 from gateway.x12.envelope import read_isa
@@ -58,6 +60,20 @@ def parse_date(text: str) -> date | None:
         DATES.clear()
     DATES[text] = value
     return value
+
+
+def cas_adjustment(
+    group: str, reason: str, amount: Decimal, quantity: Decimal | None = None
+) -> Adjustment:
+    """A CAS triplet as the remittance model holds it, with the meanings from the code lists."""
+    return Adjustment(
+        group,
+        codes.meaning("cas_group", group),
+        reason,
+        codes.meaning("carc", reason),
+        amount,
+        quantity,
+    )
 
 
 def source(location: Location) -> SourceLocation:

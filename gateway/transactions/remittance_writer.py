@@ -3,7 +3,8 @@
 The caller decides what each claim and line is paid and adjusted (``PaidClaim``, ``PaidLine``,
 with the remittance model's ``Adjustment`` and ``ProviderAdjustment``: ``line_adjustment`` and
 ``provider_adjustment`` make them with their meanings);
-``write_remittances`` lays out the 2000/2100/2110 loops, groups CAS triplets by group (six to a
+``write_remittances`` lays out the 2000/2100/2110 loops (NM1*TT naming the crossover carrier of a
+claim the payer forwarded, CLP02 19/20/21), groups CAS triplets by group (six to a
 segment), writes PLB provider adjustments, and derives BPR02 from the claims and provider
 adjustments so the file balances by construction; SE01, GE01 and IEA01 are counted.
 """
@@ -20,6 +21,7 @@ from gateway import codes
 from gateway.models.remittance import Adjustment, ProviderAdjustment
 from gateway.transactions.claim837_common import amount as number_text
 from gateway.transactions.claim837_reader import SubmittedClaim, SubmittedLine
+from gateway.transactions.common import cas_adjustment
 from gateway.transactions.response_writer import (
     Addressing,
     clean,
@@ -70,9 +72,7 @@ _CLAIM_FILING = {
 
 def line_adjustment(group: str, reason: str, amount: Decimal) -> Adjustment:
     """A CAS triplet as the remittance model holds it (the meanings from the code lists)."""
-    return Adjustment(
-        group, codes.meaning("cas_group", group), reason, codes.meaning("carc", reason), amount
-    )
+    return cas_adjustment(group, reason, amount)
 
 
 def provider_adjustment(
@@ -104,6 +104,7 @@ class PaidClaim:
     payer_claim_control_number: str
     lines: tuple[PaidLine, ...]
     sign: int = 1  # -1 for a reversal (CLP02 22): every amount negated
+    forwarded_to: tuple[str, str] | None = None  # NM1*TT (name, payer id): CLP02 19/20/21
 
     @property
     def charge(self) -> Decimal:
@@ -134,6 +135,9 @@ class RemittanceSet:
     trace: str  # TRN02: the check or EFT trace number
     claims: tuple[PaidClaim, ...]
     provider_adjustments: tuple[ProviderAdjustment, ...] = field(default=())
+    #: N1*PR N103/N104 (XV and ``payer_id``): the payer names itself, so that an answer about a
+    #: claim with several payers can be told apart by who sent it (a denial, a reversal).
+    identify_payer: bool = False
 
     @property
     def payment(self) -> Decimal:
@@ -152,6 +156,7 @@ def _payer_tin(payer_id: str) -> str:
 def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[str]:
     payment = s.payment
     tin = _payer_tin(s.payer_id)
+    payer_id = ("XV", clean(s.payer_id)) if s.identify_payer and clean(s.payer_id) else ()
     if payment > 0:
         bpr = w.segment(
             "BPR", "I", money(payment), "C", "ACH", "CCP", "01", "071000013", "DA",
@@ -164,7 +169,7 @@ def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[st
         bpr,
         w.segment("TRN", "1", s.trace, tin),
         w.segment("DTM", "405", today),
-        w.segment("N1", "PR", clean(s.payer_name) or "PAYER"),
+        w.segment("N1", "PR", clean(s.payer_name) or "PAYER", *payer_id),
         w.segment("N3", "PO BOX 1000"),
         w.segment("N4", "SPRINGFIELD", "IL", "627010000"),
         w.segment("PER", "BL", "PROVIDER SERVICES", "TE", "8005550100"),
@@ -196,6 +201,10 @@ def _remit_set(w: Writer, s: RemittanceSet, control: str, today: str) -> list[st
                           clean(c.subscriber_first), "", "", "", "MI",
                           clean(c.member_id) or "UNKNOWN")
             )  # fmt: skip
+        if pc.forwarded_to is not None:  # the crossover carrier the claim was forwarded to
+            carrier, carrier_id = pc.forwarded_to
+            body.append(w.segment("NM1", "TT", "2", clean(carrier) or "PAYER", "", "", "", "", "PI",
+                                  clean(carrier_id) or "UNKNOWN"))  # fmt: skip
         if c.kind == "institutional" and c.statement_from:
             body.append(w.segment("DTM", "232", d8(c.statement_from)))
             body.append(w.segment("DTM", "233", d8(c.statement_to or c.statement_from)))

@@ -32,6 +32,7 @@ from gateway.transactions.reader import read_documents
 from gateway.transactions.response_writer import clean
 from gateway.validation.pyx12_adapter import check
 from gateway.x12 import read_segments
+from tests.support import cob837
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "encounters"
@@ -173,8 +174,22 @@ def test_remittances_balance_at_line_claim_and_transaction_level() -> None:
 
 
 def test_pyx12_accepts_every_kind_of_response() -> None:
-    """pyx12 finds nothing in the TA1, 999, both 277CAs, the 835 and the adjustment 835."""
+    """pyx12 finds nothing in the TA1, 999, both 277CAs, the 835, the adjustment 835 and the
+    crossover 835 (a Medicare claim forwarded to its supplement: NM1*TT, then CLP02 2)."""
     rules = replace(RULES, adjudication=replace(RULES.adjudication, reversal_percent=Decimal(100)))
+    secondary = replace(RULES.adjudication.secondary, crossover_percent=Decimal(100))
+    outcomes = dict.fromkeys(RULES.adjudication.outcomes, 0) | {"patient_share": 1}
+    forwarding = replace(
+        RULES, adjudication=replace(RULES.adjudication, outcomes=outcomes, secondary=secondary)
+    )
+    medicare = cob837.claim(
+        "professional",
+        "SIM-MCR-1",
+        responsibility="P",
+        payer=("00952", "MEDICARE PART B ILLINOIS"),
+        filing="MB",
+        others=(cob837.Other("S", "61101", "HUMANA", "CI"),),
+    )
     encounters = [
         variant(1),
         variant(2, x=_member_x),
@@ -184,7 +199,11 @@ def test_pyx12_accepts_every_kind_of_response() -> None:
         variant(6, "institutional-inpatient"),
     ]
     seen: set[Stage] = set()
-    for a in answer_all(build(encounters), rules):
+    state = SimulatorState()
+    answers = answer_all(build(encounters), rules, state)
+    forwarded = cob837.interchange("professional", [medicare], isa13=900)
+    answers.append(respond(forwarded, forwarding, state, now=NOW, name="medicare.x12"))
+    for a in answers:
         for r in a.responses:
             seen.add(r.stage)
             assert [] == [str(d) for d in check(r.data).defects], r.name

@@ -32,6 +32,7 @@ from gateway.simulator import Simulator  # noqa: E402
 from gateway.simulator.rules import SimulatorRules, load_rules, parse_rules  # noqa: E402
 from gateway.transactions.claim837 import build_837  # noqa: E402
 from gateway.transactions.control_numbers import MemoryAllocator  # noqa: E402
+from tests.support import cob837  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden" / "simulator"
 INPUTS = GOLDEN / "in"
@@ -115,6 +116,27 @@ def build_inputs() -> dict[str, bytes]:
     bad[13] = b"000000888"
     body = sample[isa_end:].replace(b"IEA*1*" + isa[13], b"IEA*1*000000888")
     out["g-set-rejected.x12"] = b"*".join(bad) + body.replace(b"BHT*0019*00*", b"BHT*0019*99*", 1)
+    # coordination of benefits: secondaries after Medicare, and Medicare claims naming a secondary
+    medicare = cob837.Other(
+        "P", "00952", "MEDICARE PART B ILLINOIS", "MB", paid="80", date="20261116",
+        control_number="2026320000123",
+    )  # fmt: skip
+    decided = {"00952": cob837.LineDecision("80", (("CO", "45", "25"), ("PR", "2", "20")))}
+    lines = (cob837.Line("99213", "125", decisions=decided),)
+    out["h-cob-secondary.x12"] = cob837.interchange(
+        "professional",
+        [cob837.claim("professional", f"GLD-S{n}", lines=lines, others=(medicare,))
+         for n in range(6)],
+        isa13=901,
+    )  # fmt: skip
+    humana = cob837.Other("S", "61101", "HUMANA", "CI", member_id="HUM555")
+    out["i-cob-medicare.x12"] = cob837.interchange(
+        "institutional",
+        [cob837.claim("institutional", f"GLD-M{n}", responsibility="P", filing="MB",
+                      payer=("00952", "MEDICARE PART B ILLINOIS"), others=(humana,))
+         for n in range(12)],
+        isa13=902,
+    )  # fmt: skip
     return out
 
 
@@ -142,9 +164,10 @@ def test_simulator_answers_match_goldens_byte_for_byte(scenario: str, tmp_path: 
 
 
 def test_golden_scenarios_cover_every_response_kind() -> None:
-    """The goldens hold a TA1, 999, both 277CAs, an 835 and an adjustment 835 (a real spread)."""
+    """The goldens hold a TA1, 999, both 277CAs, an 835, an adjustment 835 and a crossover 835
+    (a real spread)."""
     names = {p.name.split(".")[1] for d in GOLDEN.iterdir() if d.name != "in" for p in d.iterdir()}
-    assert {"ta1", "999", "277ca", "277ca-payer", "835", "835-adjustment"} <= names
+    assert {"ta1", "999", "277ca", "277ca-payer", "835", "835-adjustment", "835-crossover"} <= names
 
 
 def _regenerate() -> None:
