@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -46,8 +46,15 @@ from gateway.models.acknowledgements import (
     StatusInformation,
     TransactionSetResponse,
 )
+from gateway.models.encounter_types import PayerResponsibility
 from gateway.models.remittance import Adjustment, Claim, Remittance, RemittanceDocument, ServiceLine
 from gateway.models.responses import Envelope
+from gateway.transactions.crossover import (
+    FORWARDED,
+    PROCESSED_AS,
+    crossover_payer_id,
+    settles_for_crossover,
+)
 from gateway.transactions.remittance import is_denial
 
 if TYPE_CHECKING:
@@ -58,10 +65,13 @@ __all__ = [
     "Reconciliation",
     "Response",
     "SentClaim",
+    "SentLeg",
     "SentSnapshot",
     "SentView",
     "element_error_position",
     "kind_of",
+    "leg_name",
+    "leg_view",
     "normalize_control_number",
     "partner_for",
     "reconcile",
@@ -91,6 +101,27 @@ class SentClaim:
     line_control_numbers: tuple[str, ...] = ()
     #: The version that went in the set/interchange this entry was found under (else current).
     sent_version: int | None = None
+    #: Coordination of benefits: the leg of ``version`` (1 primary, 2 secondary...), its payer,
+    #: the leg of the next payer its encounter names (None: none), and the claim's other legs.
+    leg: int = 1
+    payer_id: str = ""
+    next_leg: int | None = None
+    legs: tuple[SentLeg, ...] = ()
+    #: This view is of a leg not recorded yet: the event that uses it opens it.
+    opens_leg: bool = False
+
+
+@dataclass(frozen=True)
+class SentLeg:
+    """Another leg of a claim (an earlier payer's): its latest version and where it stands."""
+
+    leg: int
+    version: int
+    state: ClaimState
+    frequency: str
+    total_charge: Decimal
+    payer_id: str
+    payer_claim_control_number: str | None = None
 
 
 class SentView(Protocol):
@@ -244,11 +275,11 @@ class _Run:
         self.events: list[ClaimEvent] = []
         self.unmatched: list[Unmatched] = []
         self.skipped = 0
-        self.states: dict[str, ClaimState] = {}
+        self.states: dict[tuple[str, int], ClaimState] = {}
         self.keys: set[str] = set()
 
     def state_of(self, claim: SentClaim) -> ClaimState:
-        return self.states.get(claim.claim_id, claim.state)
+        return self.states.get((claim.claim_id, claim.leg), claim.state)
 
     def add(
         self, claim: SentClaim, wanted: ClaimState | None, cause: str, key: str, **extra: Any
@@ -271,9 +302,19 @@ class _Run:
             else:
                 cause += f" (the claim is already {current}: recorded, state unchanged)"
         if target is not None:
-            self.states[claim.claim_id] = target
+            self.states[(claim.claim_id, claim.leg)] = target
         self.events.append(
-            ClaimEvent(claim.claim_id, version, self.kind.lower(), target, cause, key, **extra)
+            ClaimEvent(
+                claim.claim_id,
+                version,
+                self.kind.lower(),
+                target,
+                cause,
+                key,
+                leg=claim.leg,
+                opens_leg=claim.opens_leg,
+                **extra,
+            )
         )
 
     def result(self) -> Reconciliation:
@@ -641,8 +682,8 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
     # BPR16: the check issue or EFT effective date (what days to payment runs to).
     paid_on = remit.header.payment_date.isoformat() if remit.header.payment_date else None
     for clp in remit.claims:
-        claim = view.claim(clp.claim_id)
-        if claim is None:
+        found = view.claim(clp.claim_id)
+        if found is None:
             run.unmatched.append(
                 Unmatched(
                     clp.claim_id,
@@ -651,6 +692,7 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
                 )
             )
             continue
+        claim = leg_view(found, clp.status_code, payer_id)
         reasons = tuple(_denials(clp, reductions))
         line_detail = _835_lines(clp, claim)
         code = clp.status_code
@@ -705,6 +747,15 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
             detail["lines"] = line_detail
         if charge != claim.total_charge and code != "22":
             detail["charge_differs"] = f"we billed {claim.total_charge}, the 835 shows {charge}"
+        if claim.legs or claim.next_leg is not None or claim.leg != 1:
+            detail["leg"] = claim.leg
+            what += f" [{leg_name(claim.leg)} payer {payer_id or '?'}]"
+        step = _coordination(found, claim, clp, run.state_of(claim), target)
+        if step:
+            detail["coordination"] = step
+            forwarded_to = crossover_payer_id(clp)
+            if forwarded_to is not None:
+                detail["forwarded_to"] = forwarded_to
         run.add(
             claim,
             target,
@@ -718,6 +769,95 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
             detail=detail,
         )
     return run.result()
+
+
+def leg_name(leg: int) -> str:
+    """``primary``, ``secondary``, ``tertiary``, ... for a leg number."""
+    order = [r.value for r in PayerResponsibility if r is not PayerResponsibility.UNKNOWN]
+    return order[leg - 1] if 0 < leg <= len(order) else f"leg {leg}"
+
+
+def leg_view(claim: SentClaim, status_code: str, payer_id: str) -> SentClaim:
+    """The leg an 835 claim payment (or a 277CA) is about, as a :class:`SentClaim`.
+
+    CLP02 says the place the payer processed the claim in (1/19 primary, 2/20 secondary, 3/21
+    tertiary); otherwise (22 reversal, 4 denial, 23, 25), or when two legs fit, the payer id
+    decides; else the claim's current leg. An 835 from the next payer of a claim the previous
+    one forwarded (no leg recorded for it yet) opens that leg.
+    """
+    legs = {leg.leg: leg for leg in claim.legs if leg.leg != claim.leg}
+    payer = payer_id.strip().upper()
+    by_payer = [
+        number
+        for number, leg_payer in [(claim.leg, claim.payer_id)]
+        + [(leg.leg, leg.payer_id) for leg in legs.values()]
+        if payer and leg_payer.strip().upper() == payer
+    ]
+    wanted = PROCESSED_AS.get(status_code)
+    if wanted is None or (by_payer and wanted not in by_payer and len(by_payer) == 1):
+        wanted = by_payer[0] if len(by_payer) == 1 else claim.leg
+    if wanted == claim.leg:
+        return claim
+    known = legs.get(wanted)
+    if known is not None:
+        return replace(
+            claim,
+            version=known.version,
+            state=known.state,
+            frequency=known.frequency,
+            total_charge=known.total_charge,
+            payer_claim_control_number=known.payer_claim_control_number,
+            sent_version=None,
+            leg=known.leg,
+            payer_id=known.payer_id,
+            next_leg=None,
+        )
+    if wanted == claim.next_leg and wanted > claim.leg and claim.state in _SETTLED:
+        return replace(
+            claim,
+            version=claim.version + 1,
+            state=S.CROSSED_OVER,
+            frequency="1",
+            payer_claim_control_number=None,
+            sent_version=None,
+            leg=wanted,
+            payer_id=payer_id,
+            next_leg=None,
+            opens_leg=True,
+        )
+    return claim
+
+
+#: Where a leg stands once its payer settled it: the next leg may follow.
+_SETTLED = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED})
+
+
+def _coordination(
+    current: SentClaim,
+    claim: SentClaim,
+    clp: Claim,
+    before: ClaimState,
+    target: ClaimState | None,
+) -> str:
+    """What this 835 claim payment means for the next leg (the ledger acts on it):
+
+    ``bill``: it settles the claim's current leg and the encounter names a next payer, so the
+    next leg is built from it; ``forwarded``: the same, but the payer forwarded the claim itself
+    (CLP02 19/20/21); ``reversed``: an earlier leg's payment was reversed after the next leg
+    was recorded; ``corrected``: an earlier leg was paid again after a reversal (the next leg's
+    replacement is offered); empty: nothing.
+    """
+    if claim.leg != current.leg and not claim.opens_leg:
+        if target == S.REVERSED:
+            return "reversed"
+        if before == S.REVERSED and target in (S.PAID, S.PARTIALLY_PAID):
+            return "corrected"
+        return ""
+    if claim.next_leg is None or target is None or claim.opens_leg:
+        return ""
+    if PROCESSED_AS.get(clp.status_code) != claim.leg or not settles_for_crossover(clp):
+        return ""
+    return "forwarded" if clp.status_code in FORWARDED else "bill"
 
 
 def _denials(clp: Claim, reductions: frozenset[str]) -> list[Reason]:

@@ -124,6 +124,9 @@ claim_versions = sa.Table(
     sa.Column("received_at", NOW, nullable=False),
     # The leg (payer) this version is billed to: 1 primary, 2 secondary, 3 tertiary...
     sa.Column("leg", sa.Integer, nullable=False, server_default="1"),
+    # The leg of the next payer its encounter names (other_payers), null when none: which
+    # settled claims an 835 crosses over, without reading their encounters.
+    sa.Column("next_leg", sa.Integer, nullable=True),
     sa.UniqueConstraint("claim_id", "version"),
 )
 

@@ -16,7 +16,7 @@ do; amounts are never made up.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -30,7 +30,9 @@ __all__ = [
     "SETTLING_OUTCOMES",
     "CrossoverError",
     "crossover_payer_id",
+    "forwarded_encounter",
     "leg_of",
+    "legs_named",
     "next_payer",
     "next_payer_encounter",
     "settles_for_crossover",
@@ -56,6 +58,20 @@ def leg_of(responsibility: str | PayerResponsibility) -> int:
     except ValueError:
         return 1
     return _ORDER.index(place) + 1 if place in _ORDER else 1
+
+
+def legs_named(encounter: Mapping[str, Any]) -> tuple[int, int | None]:
+    """The leg of an encounter's own payer and of the next payer it names (None: none), read
+    from the encounter as JSON (what the ledger stores), without validating it."""
+    subscriber = encounter.get("subscriber") or {}
+    own = leg_of(str(subscriber.get("payer_responsibility", "primary")))
+    after = [
+        leg_of(str(p.get("responsibility", "")))
+        for p in encounter.get("other_payers") or ()
+        if isinstance(p, Mapping)
+    ]
+    later = [leg for leg in after if leg > own]
+    return own, (min(later) if later else None)
 
 
 def next_payer(encounter: Encounter) -> OtherPayer | None:
@@ -112,7 +128,25 @@ def next_payer_encounter(
             f"835 claim {claim.claim_id}: no payment date (BPR16) nor production date (DTM*405) "
             "to send as DTP*573; post the adjudication by hand (other_payers[].adjudication)"
         )
-    adjudication = _adjudication(encounter, claim, when)
+    return _next_encounter(encounter, following, _adjudication(encounter, claim, when))
+
+
+def forwarded_encounter(encounter: Encounter) -> Encounter:
+    """The next payer's encounter when the previous payer's decision is not known to us (it
+    forwarded the claim itself and its 835 never came): the previous payer without adjudication.
+    Raises :class:`CrossoverError` when the encounter names no next payer."""
+    following = next_payer(encounter)
+    if following is None:
+        raise CrossoverError(
+            f"claim {encounter.claim_id}: the encounter names no payer after its "
+            f"{encounter.subscriber.payer_responsibility} payer (other_payers)"
+        )
+    return _next_encounter(encounter, following, None)
+
+
+def _next_encounter(
+    encounter: Encounter, following: OtherPayer, adjudication: dict[str, Any] | None
+) -> Encounter:
     data = encounter.model_dump(mode="json")
     own = encounter.subscriber.payer_responsibility
     this_payer: dict[str, Any] = {
