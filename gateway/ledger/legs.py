@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.ledger import tables as t
 from gateway.ledger.correction_rules import reasons_from_findings
-from gateway.ledger.lifecycle import ClaimState, transition
+from gateway.ledger.lifecycle import ClaimState, is_allowed, transition
 from gateway.ledger.reconcile import SentClaim, SentLeg, leg_name
 from gateway.ledger.records import ClaimEvent, LegRecord, Reason
 from gateway.ledger.repository import (
@@ -357,7 +357,8 @@ class LegsRepository(Repository):
             model = Encounter.model_validate(dict(encounter))
             findings = tuple(reasons_from_findings([f for f in scrub(model) if f.is_error]))
             target = S.INVALID if findings else S.QUEUED
-        transition(before, S.RECEIVED)
+        if origin != "crossed-over" or is_allowed(before, S.RECEIVED):
+            transition(before, S.RECEIVED)
         transition(S.RECEIVED, target)
         version = int(row["current_version"]) + 1
         partner = str(encounter.get("partner") or row["partner"])

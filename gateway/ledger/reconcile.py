@@ -828,8 +828,9 @@ def leg_view(claim: SentClaim, status_code: str, payer_id: str) -> SentClaim:
     return claim
 
 
-#: Where a leg stands once its payer settled it: the next leg may follow.
-_SETTLED = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED})
+#: Where a leg may stand when the next payer answers: settled, or at its payer (whose own 835
+#: may come late, or never when it forwarded the claim).
+_SETTLED = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.SUBMITTED, S.ACKNOWLEDGED, S.ACCEPTED})
 
 
 def _coordination(
