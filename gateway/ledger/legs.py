@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from gateway.ledger.lifecycle import ClaimState, is_allowed, transition
 from gateway.ledger.reconcile import SentClaim, SentLeg, leg_name
 from gateway.ledger.records import ClaimEvent, LegRecord, Reason
 from gateway.ledger.repository import (
+    CURRENT_VERSION,
     Repository,
     S,
     _chunks,
@@ -50,10 +52,21 @@ from gateway.transactions.crossover import (
     next_payer_encounter,
 )
 
-__all__ = ["LegsRepository", "record_legs"]
+__all__ = [
+    "COB_SOURCE",
+    "WAITING_STATES",
+    "LegsRepository",
+    "legs_data",
+    "patient_balance",
+    "record_legs",
+]
 
 #: The correction-item source of the coordination-of-benefits items.
 COB_SOURCE = "cob"
+#: Where a later leg stands while its payer has not answered yet.
+WAITING_STATES = frozenset(
+    {S.RECEIVED, S.QUEUED, S.BATCHED, S.SUBMITTED, S.ACKNOWLEDGED, S.ACCEPTED, S.CROSSED_OVER}
+)
 
 
 async def record_legs(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -589,6 +602,23 @@ class LegsRepository(Repository):
             )
         return tuple(out)
 
+    async def _waiting_on_next_payer(self, conn: AsyncConnection) -> int:
+        """Claims whose current leg is a later payer's (an earlier leg exists) and which that
+        payer has not answered yet."""
+        cv, cl = t.claim_versions, t.claim_legs
+        earlier = (
+            sa.select(cl.c.leg)
+            .where(cl.c.claim_id == t.claims.c.claim_id, cl.c.leg < cv.c.leg)
+            .exists()
+        )
+        query = (
+            sa.select(sa.func.count())
+            .select_from(t.claims)
+            .join(cv, CURRENT_VERSION)
+            .where(t.claims.c.state.in_([s.value for s in WAITING_STATES]), cv.c.leg > 1, earlier)
+        )
+        return int((await conn.execute(query)).scalar_one())
+
     async def replacement_for(self, claim_id: str) -> dict[str, Any] | None:
         """The current leg's replacement encounter, rebuilt from an earlier leg's corrected
         payment, when one is offered (``gateway queue resubmit`` sends it)."""
@@ -634,3 +664,43 @@ def _forwarded(encounter: Mapping[str, Any]) -> dict[str, Any]:
 
 def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:300]
+
+
+def patient_balance(legs: Sequence[LegRecord]) -> tuple[Decimal | None, bool]:
+    """What the patient owes at the end of a claim's legs: the patient responsibility the last
+    payer that answered left (CLP05), and whether it is final (no later leg still waiting)."""
+    answered = [leg for leg in legs if leg.patient_responsibility is not None]
+    if not answered:
+        return None, False
+    last = max(answered, key=lambda leg: leg.leg)
+    pending = any(leg.leg > last.leg and leg.state in WAITING_STATES for leg in legs)
+    return last.patient_responsibility, not pending
+
+
+def legs_data(legs: Sequence[LegRecord]) -> dict[str, Any]:
+    """A claim's legs and what the patient owes at the end, as JSON-ready data (what
+    ``gateway claim show`` prints and the web console shows)."""
+    owes, final = patient_balance(legs)
+    return {
+        "legs": [
+            {
+                "leg": leg.leg,
+                "responsibility": leg.responsibility,
+                "payer_id": leg.payer_id,
+                "payer_name": leg.payer_name,
+                "partner": leg.partner,
+                "origin": leg.origin,
+                "state": str(leg.state),
+                "paid_amount": leg.paid_amount,
+                "patient_responsibility": leg.patient_responsibility,
+                "payer_claim_control_number": leg.payer_claim_control_number,
+                "versions": list(leg.versions),
+                "current": leg.current,
+                "replacement_offered": leg.replacement_offered,
+            }
+            for leg in legs
+        ],
+        "paid_by_payers": sum((leg.paid_amount or Decimal(0) for leg in legs), Decimal(0)),
+        "patient_owes": owes,
+        "patient_owes_final": final,
+    }
