@@ -62,11 +62,16 @@ def clp(
     control: str,
     *body: str,
 ) -> list[str]:
-    """A 2100 claim payment: CLP, then ``body`` (CAS, NM1, SVC loops) as given."""
+    """A 2100 claim payment: CLP, its CAS, NM1*QC, its other NM1 (``NM1*TT``...), then the
+    2110 lines (from :func:`svc`), in the guide's order whatever the order of ``body``."""
+    first_line = next((i for i, seg in enumerate(body) if seg.startswith("SVC*")), len(body))
+    head, lines = body[:first_line], body[first_line:]
     return [
         f"CLP*{claim_id}*{status}*{charge}*{paid}*{patient}*12*{control}*11*1",
+        *[seg for seg in head if seg.startswith("CAS*")],
         "NM1*QC*1*DOE*JANE****MI*UH4471829001",
-        *body,
+        *[seg for seg in head if not seg.startswith("CAS*")],
+        *lines,
     ]
 
 
@@ -88,6 +93,7 @@ def x835(
     trace: str = "EFT0001",
     payment_date: str = "20261120",
     isa13: str = "000000901",
+    sender: str = "",
 ) -> bytes:
     """A whole 835 interchange holding ``claims`` (from :func:`clp`); BPR02 is their CLP04 sum."""
     total = sum(
@@ -103,17 +109,18 @@ def x835(
         f"N1*PR*{payer_name}*XV*{payer_id}",
         "N3*PO BOX 30555",
         "N4*SALT LAKE CITY*UT*841300555",
+        "PER*BL*EDI SUPPORT*TE*8005550100",
         "N1*PE*VALLEY FAMILY PRACTICE*XX*1234567893",
         "LX*1",
         *[seg for c in claims for seg in c],
     ]
     body.append(f"SE*{len(body) + 1}*0001")
     segments = [
-        f"ISA*00*          *00*          *ZZ*{payer_id:<15}*ZZ*VALLEYFP       *261120*1200*^*00501"
-        f"*{isa13}*0*T*:",
-        f"GS*HP*{payer_id}*VALLEYFP*20261120*1200*901*X*005010X221A1",
+        f"ISA*00*          *00*          *ZZ*{sender or payer_id:<15}*ZZ*VALLEYGATEWAY  *261120"
+        f"*1200*^*00501*{isa13}*0*T*:",
+        f"GS*HP*{sender or payer_id}*VALLEYGATEWAY*20261120*1200*{int(isa13)}*X*005010X221A1",
         *body,
-        "GE*1*901",
+        f"GE*1*{int(isa13)}",
         f"IEA*1*{isa13}",
     ]
     return ("~\n".join(segments) + "~\n").encode()
