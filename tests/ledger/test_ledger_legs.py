@@ -8,6 +8,7 @@ from typing import Any
 
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import ClaimSent, GroupSent, IncomingClaim, SetSent, SubmissionIntent
+from gateway.ledger.reports import Period
 from gateway.ledger.store import Ledger
 from tests.support.cob import clp, cob_encounter, remittance_of, svc, x835
 from tests.support.ledger import submit
@@ -162,3 +163,27 @@ async def test_primary_reversal_and_correction_after_the_secondary(ledger: Ledge
     claim = await ledger.claim(CID)
     assert claim is not None
     assert (claim.state, claim.current_version) == (S.PAID, 2)  # the secondary's leg stands
+
+
+async def test_reports_count_a_claim_with_two_legs_once(ledger: Ledger) -> None:
+    """Billed once, under the payer first billed; paid adds up both payers; while the secondary
+    has not answered, the claim's open balance is the primary's patient responsibility."""
+    await _billed(ledger)
+    await _post(ledger, "p1", [PRIMARY_PAYS])
+    await _send_leg2(ledger)
+    period = Period.last_days(30)
+    (summary,) = (await ledger.reports.summary(period)).records()
+    assert summary["submitted"] == 1
+    (aging, _no_answer) = await ledger.reports.aging(period, "payer")
+    (row,) = aging.records()
+    assert ("87726", Decimal("20.00")) == (row["payer"], row["total_balance"])
+
+    await _post(ledger, "s1", [SECONDARY_PAYS], payer_id="60054", payer_name="AETNA")
+    (money,) = (await ledger.reports.payers(period, "payer")).records()
+    assert ("87726", 1, Decimal("227.50"), Decimal("170.00")) == (
+        money["payer"],
+        money["claims"],
+        money["billed"],
+        money["paid"],
+    )
+    assert (await ledger.reports.aging(period, "payer"))[0].records() == []
