@@ -525,9 +525,12 @@ def _element_name(tag: str, position: str) -> str:
 def _277ca(ack: ClaimAcknowledgement, view: SentView) -> Reconciliation:
     run = _Run("277CA", view)
     source = _source(ack)
+    source_id = ack.information_sources[0].identifier if ack.information_sources else ""
     for status in ack.claims:
         statuses = _codes(status.statuses)
-        claim = view.claim(status.claim_id)
+        found = view.claim(status.claim_id)
+        # A payer's 277CA about an earlier leg (its information source is that leg's payer).
+        claim = None if found is None else leg_view(found, "", source_id)
         if claim is None:
             run.unmatched.append(
                 Unmatched(
