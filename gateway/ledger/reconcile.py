@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway import codes
 from gateway.ledger.lifecycle import ClaimState, is_allowed
+from gateway.ledger.reconcile_legs import SentLeg, coordination, leg_name, leg_view
 from gateway.ledger.records import ClaimEvent, Reason, Unmatched
 from gateway.models.acknowledgements import (
     ClaimAcknowledgement,
@@ -46,15 +47,9 @@ from gateway.models.acknowledgements import (
     StatusInformation,
     TransactionSetResponse,
 )
-from gateway.models.encounter_types import PayerResponsibility
 from gateway.models.remittance import Adjustment, Claim, Remittance, RemittanceDocument, ServiceLine
 from gateway.models.responses import Envelope
-from gateway.transactions.crossover import (
-    FORWARDED,
-    PROCESSED_AS,
-    crossover_payer_id,
-    settles_for_crossover,
-)
+from gateway.transactions.crossover import crossover_payer_id
 from gateway.transactions.remittance import is_denial
 
 if TYPE_CHECKING:
@@ -109,19 +104,6 @@ class SentClaim:
     legs: tuple[SentLeg, ...] = ()
     #: This view is of a leg not recorded yet: the event that uses it opens it.
     opens_leg: bool = False
-
-
-@dataclass(frozen=True)
-class SentLeg:
-    """Another leg of a claim (an earlier payer's): its latest version and where it stands."""
-
-    leg: int
-    version: int
-    state: ClaimState
-    frequency: str
-    total_charge: Decimal
-    payer_id: str
-    payer_claim_control_number: str | None = None
 
 
 class SentView(Protocol):
@@ -753,7 +735,7 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
         if claim.legs or claim.next_leg is not None or claim.leg != 1:
             detail["leg"] = claim.leg
             what += f" [{leg_name(claim.leg)} payer {payer_id or '?'}]"
-        step = _coordination(found, claim, clp, run.state_of(claim), target)
+        step = coordination(found, claim, clp, run.state_of(claim), target)
         if step:
             detail["coordination"] = step
             forwarded_to = crossover_payer_id(clp)
@@ -772,96 +754,6 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
             detail=detail,
         )
     return run.result()
-
-
-def leg_name(leg: int) -> str:
-    """``primary``, ``secondary``, ``tertiary``, ... for a leg number."""
-    order = [r.value for r in PayerResponsibility if r is not PayerResponsibility.UNKNOWN]
-    return order[leg - 1] if 0 < leg <= len(order) else f"leg {leg}"
-
-
-def leg_view(claim: SentClaim, status_code: str, payer_id: str) -> SentClaim:
-    """The leg an 835 claim payment (or a 277CA) is about, as a :class:`SentClaim`.
-
-    CLP02 says the place the payer processed the claim in (1/19 primary, 2/20 secondary, 3/21
-    tertiary); otherwise (22 reversal, 4 denial, 23, 25), or when two legs fit, the payer id
-    decides; else the claim's current leg. An 835 from the next payer of a claim the previous
-    one forwarded (no leg recorded for it yet) opens that leg.
-    """
-    legs = {leg.leg: leg for leg in claim.legs if leg.leg != claim.leg}
-    payer = payer_id.strip().upper()
-    by_payer = [
-        number
-        for number, leg_payer in [(claim.leg, claim.payer_id)]
-        + [(leg.leg, leg.payer_id) for leg in legs.values()]
-        if payer and leg_payer.strip().upper() == payer
-    ]
-    wanted = PROCESSED_AS.get(status_code)
-    if wanted is None or (by_payer and wanted not in by_payer and len(by_payer) == 1):
-        wanted = by_payer[0] if len(by_payer) == 1 else claim.leg
-    if wanted == claim.leg:
-        return claim
-    known = legs.get(wanted)
-    if known is not None:
-        return replace(
-            claim,
-            version=known.version,
-            state=known.state,
-            frequency=known.frequency,
-            total_charge=known.total_charge,
-            payer_claim_control_number=known.payer_claim_control_number,
-            sent_version=None,
-            leg=known.leg,
-            payer_id=known.payer_id,
-            next_leg=None,
-        )
-    if wanted == claim.next_leg and wanted > claim.leg and claim.state in _SETTLED:
-        return replace(
-            claim,
-            version=claim.version + 1,
-            state=S.CROSSED_OVER,
-            frequency="1",
-            payer_claim_control_number=None,
-            sent_version=None,
-            leg=wanted,
-            payer_id=payer_id,
-            next_leg=None,
-            opens_leg=True,
-        )
-    return claim
-
-
-#: Where a leg may stand when the next payer answers: settled, or at its payer (whose own 835
-#: may come late, or never when it forwarded the claim).
-_SETTLED = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.SUBMITTED, S.ACKNOWLEDGED, S.ACCEPTED})
-
-
-def _coordination(
-    current: SentClaim,
-    claim: SentClaim,
-    clp: Claim,
-    before: ClaimState,
-    target: ClaimState | None,
-) -> str:
-    """What this 835 claim payment means for the next leg (the ledger acts on it):
-
-    ``bill``: it settles the claim's current leg and the encounter names a next payer, so the
-    next leg is built from it; ``forwarded``: the same, but the payer forwarded the claim itself
-    (CLP02 19/20/21); ``reversed``: an earlier leg's payment was reversed after the next leg
-    was recorded; ``corrected``: an earlier leg was paid again after a reversal (the next leg's
-    replacement is offered); empty: nothing.
-    """
-    if claim.leg != current.leg and not claim.opens_leg:
-        if target == S.REVERSED:
-            return "reversed"
-        if before == S.REVERSED and target in (S.PAID, S.PARTIALLY_PAID):
-            return "corrected"
-        return ""
-    if claim.next_leg is None or target is None or claim.opens_leg:
-        return ""
-    if PROCESSED_AS.get(clp.status_code) != claim.leg or not settles_for_crossover(clp):
-        return ""
-    return "forwarded" if clp.status_code in FORWARDED else "bill"
 
 
 def _denials(clp: Claim, reductions: frozenset[str]) -> list[Reason]:
