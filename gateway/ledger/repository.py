@@ -63,7 +63,7 @@ CURRENT_VERSION = sa.and_(
 #: Claims that can take a new version without it being a duplicate of one still in flight.
 _REOPENABLE = frozenset(
     {S.INVALID, S.REJECTED, S.PAYER_REJECTED, S.DENIED, S.REVERSED, S.PAID, S.PARTIALLY_PAID}
-    | {S.RESOLVED}
+    | {S.RESOLVED, S.CROSSED_OVER}
 )
 
 
