@@ -9,6 +9,7 @@ from typing import Any
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import ClaimSent, GroupSent, IncomingClaim, SetSent, SubmissionIntent
 from gateway.ledger.reports import Period
+from gateway.ledger.resubmission import resubmit_claim
 from gateway.ledger.store import Ledger
 from tests.support.cob import clp, cob_encounter, remittance_of, svc, x835
 from tests.support.ledger import submit
@@ -163,6 +164,16 @@ async def test_primary_reversal_and_correction_after_the_secondary(ledger: Ledge
     claim = await ledger.claim(CID)
     assert claim is not None
     assert (claim.state, claim.current_version) == (S.PAID, 2)  # the secondary's leg stands
+
+    # `gateway queue resubmit` sends the rebuilt secondary claim as a replacement.
+    done = await resubmit_claim(ledger, CID, None, frequency_1_only=lambda _partner: False)
+    assert done.outcome is not None, done.errors
+    version = await ledger.claim_version(CID)
+    assert (version.version, version.frequency, version.leg) == (3, "7", 2)
+    assert version.encounter["original_payer_claim_number"] == "SEC55"
+    assert version.encounter["other_payers"][0]["adjudication"]["paid_amount"] == "160.00"
+    assert await ledger.replacement_for(CID) is None  # used
+    assert await ledger.open_item(CID) is None  # the resubmission closed the item
 
 
 async def test_reports_count_a_claim_with_two_legs_once(ledger: Ledger) -> None:
