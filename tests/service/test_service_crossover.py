@@ -108,3 +108,16 @@ async def test_the_primary_835_sends_the_secondary_its_claim_once(service: Servi
     assert "1 primary   payer 87726" in text
     assert "2 secondary payer 60054 AETNA" in text
     assert "patient owes 20.00 so far (a later payer has not answered)" in text
+
+
+async def test_a_later_payer_with_an_unknown_partner_is_found_at_intake(service: Service) -> None:
+    """A secondary naming a partner the gateway does not have is an intake error (its leg could
+    never be sent), found where it is."""
+    data = cob_encounter("COB-0009")
+    data["other_payers"][0]["partner"] = "nobody"
+    drop(service.settings, "bad.json", [data])
+    await service.run_once()
+    item = await service.ledger.open_item("COB-0009")
+    assert item is not None
+    found = [(r.code, r.where) for r in item.reasons]
+    assert ("E-PARTNER-UNKNOWN", "other_payers[0].partner") in found
