@@ -334,12 +334,7 @@ class LegsRepository(Repository):
 
         leg, next_leg = legs_named(encounter)
         cl = t.claim_legs
-        exists = (
-            await conn.execute(
-                sa.select(cl.c.leg).where(cl.c.claim_id == claim_id, cl.c.leg == leg)
-            )
-        ).first()
-        if exists is not None:
+        if await self._has_leg(conn, claim_id, leg):
             return False
         row = await self._claim_row(conn, claim_id)
         before = S(row["state"])
@@ -543,6 +538,11 @@ class LegsRepository(Repository):
             )
         ).scalar_one()
         return dict(found)
+
+    async def _has_leg(self, conn: AsyncConnection, claim_id: str, leg: int) -> bool:
+        cl = t.claim_legs
+        query = sa.select(cl.c.leg).where(cl.c.claim_id == claim_id, cl.c.leg == leg)
+        return (await conn.execute(query)).first() is not None
 
     async def _has_event(self, conn: AsyncConnection, key: str) -> bool:
         query = sa.select(t.claim_events.c.id).where(t.claim_events.c.event_key == key)

@@ -496,6 +496,13 @@ class ResponsesRepository(SubmissionsRepository, LegsRepository):
                 # The next payer answered a claim the previous one forwarded: its leg first.
                 if await self._open_forwarded_leg(conn, ev, claim, now):
                     states[ev.claim_id] = S.CROSSED_OVER
+                elif not await self._has_leg(conn, ev.claim_id, ev.leg):
+                    ev = replace(
+                        ev,
+                        target=None,
+                        paid_amount=None,
+                        cause=ev.cause + " (its leg could not be recorded: state unchanged)",
+                    )
             elif ev.leg is not None and ev.leg != claim.leg:
                 row, moved = await self._apply_leg_event(
                     conn, ev, claim, leg_states, response_id, file_id, source, now
