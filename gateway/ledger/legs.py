@@ -446,7 +446,7 @@ class LegsRepository(Repository):
             )  # fmt: skip
         return True
 
-    async def _earlier_leg_item(
+    async def _earlier_leg_item(  # a correction item: news about an earlier leg
         self,
         conn: AsyncConnection,
         ev: ClaimEvent,
@@ -481,9 +481,11 @@ class LegsRepository(Repository):
             )
         ).scalar_one()
         reason = Reason(code, meaning, f"leg {leg} ({leg_name(leg)} payer {payer})", action)
+        # The item is the later leg's (the claim's current version and payer): what a person
+        # resubmits, from the queue or the correction file, is that payer's claim.
         await self._open_item(
-            conn, ev.claim_id, ev.version, S(row["state"]), COB_SOURCE, (reason,),
-            payer, response_id, None, now,
+            conn, ev.claim_id, int(row["current_version"]), S(row["state"]), COB_SOURCE,
+            (reason,), None, response_id, None, now,
         )  # fmt: skip
 
     async def _offer_replacement(

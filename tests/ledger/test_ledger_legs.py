@@ -144,7 +144,9 @@ async def test_primary_reversal_and_correction_after_the_secondary(ledger: Ledge
     await _post(ledger, "p22", [reversal], trace="EFT0002", isa13="000000903")
     item = await ledger.open_item(CID)
     assert item is not None
-    assert (item.reason_code, item.leg, item.payer_id) == ("COB-PRIOR-REVERSED", 1, "87726")
+    # The item is the secondary's claim (what a person resubmits); its reason names the primary.
+    assert (item.reason_code, item.leg, item.payer_id) == ("COB-PRIOR-REVERSED", 2, "60054")
+    assert item.reasons[0].where == "leg 1 (primary payer 87726)"
     assert (await ledger.legs(CID))[0].state == S.REVERSED
     assert await ledger.replacement_for(CID) is None
 
