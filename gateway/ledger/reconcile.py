@@ -677,7 +677,7 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
                 )
             )
             continue
-        claim = leg_view(found, clp.status_code, payer_id)
+        claim = leg_view(found, clp.status_code, payer_id, clp.payer_claim_control_number)
         reasons = tuple(_denials(clp, reductions))
         line_detail = _835_lines(clp, claim)
         code = clp.status_code

@@ -43,15 +43,27 @@ def leg_name(leg: int) -> str:
     return order[leg - 1] if 0 < leg <= len(order) else f"leg {leg}"
 
 
-def leg_view(claim: SentClaim, status_code: str, payer_id: str) -> SentClaim:
+def leg_view(
+    claim: SentClaim, status_code: str, payer_id: str, payer_claim_control_number: str = ""
+) -> SentClaim:
     """The leg an 835 claim payment (or a 277CA) is about, as a :class:`SentClaim`.
 
     CLP02 says the place the payer processed the claim in (1/19 primary, 2/20 secondary, 3/21
-    tertiary); otherwise (22 reversal, 4 denial, 23, 25), or when two legs fit, the payer id
-    decides; else the claim's current leg. An 835 from the next payer of a claim the previous
-    one forwarded (no leg recorded for it yet) opens that leg.
+    tertiary); otherwise (22 reversal, 4 denial, 23, 25) the leg whose claim control number is
+    CLP07 (a reversal repeats the payment's), or whose payer id is the 835's (N1*PR; it also
+    decides when two legs fit); else the claim's current leg. An 835 from the next payer of a
+    claim the previous one forwarded (no leg recorded for it yet) opens that leg.
     """
     legs = {leg.leg: leg for leg in claim.legs if leg.leg != claim.leg}
+    control = payer_claim_control_number.strip()
+    by_number = [
+        number
+        for number, known in [(claim.leg, claim.payer_claim_control_number)]
+        + [(leg.leg, leg.payer_claim_control_number) for leg in legs.values()]
+        if control and known == control
+    ]
+    if status_code not in PROCESSED_AS and len(by_number) == 1:
+        return claim if by_number[0] == claim.leg else _known(claim, legs[by_number[0]])
     payer = payer_id.strip().upper()
     by_payer = [
         number
@@ -66,18 +78,7 @@ def leg_view(claim: SentClaim, status_code: str, payer_id: str) -> SentClaim:
         return claim
     known = legs.get(wanted)
     if known is not None:
-        return replace(
-            claim,
-            version=known.version,
-            state=known.state,
-            frequency=known.frequency,
-            total_charge=known.total_charge,
-            payer_claim_control_number=known.payer_claim_control_number,
-            sent_version=None,
-            leg=known.leg,
-            payer_id=known.payer_id,
-            next_leg=None,
-        )
+        return _known(claim, known)
     if wanted == claim.next_leg and wanted > claim.leg and claim.state in _SETTLED:
         return replace(
             claim,
@@ -92,6 +93,22 @@ def leg_view(claim: SentClaim, status_code: str, payer_id: str) -> SentClaim:
             opens_leg=True,
         )
     return claim
+
+
+def _known(claim: SentClaim, known: SentLeg) -> SentClaim:
+    """The claim as seen from one of its earlier legs (its latest version, state and payer)."""
+    return replace(
+        claim,
+        version=known.version,
+        state=known.state,
+        frequency=known.frequency,
+        total_charge=known.total_charge,
+        payer_claim_control_number=known.payer_claim_control_number,
+        sent_version=None,
+        leg=known.leg,
+        payer_id=known.payer_id,
+        next_leg=None,
+    )
 
 
 #: Where a leg may stand when the next payer answers: settled, or at its payer (whose own 835

@@ -42,3 +42,18 @@ def test_the_leg_of_an_835(
     """Each CLP02 and payer id lands on the leg the table says."""
     found = leg_view(claim, code, payer)
     assert expected == (found.leg, found.version, found.opens_leg)
+
+
+def test_a_reversal_goes_to_the_leg_of_its_claim_control_number() -> None:
+    """CLP02 22 repeats the payment's CLP07: that number finds the leg, whatever the 835's
+    payer id (often not the id the claim was sent under)."""
+    secondary = AT_SECONDARY.__class__(
+        **{**AT_SECONDARY.__dict__, "payer_claim_control_number": "SEC9"}
+    )
+    assert _leg(leg_view(secondary, "22", "PAYERTIN", "PCN1")) == (1, 1)
+    assert _leg(leg_view(secondary, "22", "PAYERTIN", "SEC9")) == (2, 2)
+    assert _leg(leg_view(secondary, "22", "PAYERTIN", "OTHER")) == (2, 2)
+
+
+def _leg(claim: SentClaim) -> tuple[int, int]:
+    return claim.leg, claim.version
