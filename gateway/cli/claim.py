@@ -10,6 +10,7 @@ from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
 from gateway.ledger.correction_rules import item_data
+from gateway.ledger.legs import legs_data
 from gateway.ledger.records import ClaimHistory, EventRecord
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def history_data(history: ClaimHistory) -> dict[str, Any]:
             for e in history.events
         ],
         "correction_items": [item_data(i) for i in history.items],
-    }
+    } | legs_data(history.legs)
 
 
 def _control_numbers(event: EventRecord) -> str:
@@ -93,6 +94,42 @@ def _control_numbers(event: EventRecord) -> str:
     if event.st02:
         parts.append(f"ST02 {event.st02.zfill(4)}")
     return ", ".join(parts)
+
+
+def _legs_text(history: ClaimHistory) -> list[str]:
+    """The legs, one per payer, when the claim has more than its primary's."""
+    legs = history.legs
+    if not legs or (len(legs) == 1 and legs[0].leg == 1):
+        return []
+    lines = ["legs (one per payer, in order of responsibility):"]
+    for leg in legs:
+        money = "".join(
+            f", {label} {value}"
+            for label, value in (
+                ("paid", leg.paid_amount),
+                ("patient responsibility", leg.patient_responsibility),
+            )
+            if value is not None
+        )
+        name = f" {leg.payer_name}" if leg.payer_name else ""
+        mark = "  <- current" if leg.current else ""
+        versions = ",".join(str(v) for v in leg.versions) or "-"
+        lines.append(
+            f"  {leg.leg} {leg.responsibility:<9} payer {leg.payer_id}{name}, partner "
+            f"{leg.partner}: {leg.state}{money} ({leg.origin}, versions {versions}){mark}"
+        )
+        if leg.replacement_offered:
+            lines.append(
+                f"      a replacement is offered: gateway queue resubmit {history.claim.claim_id}"
+            )
+    data = legs_data(legs)
+    owes = data["patient_owes"]
+    if owes is None:
+        lines.append("  patient owes: not known yet")
+    else:
+        final = "" if data["patient_owes_final"] else " so far (a later payer has not answered)"
+        lines.append(f"  payers paid {data['paid_by_payers']}; patient owes {owes}{final}")
+    return lines
 
 
 def render(history: ClaimHistory) -> str:
@@ -112,6 +149,7 @@ def render(history: ClaimHistory) -> str:
     ]
     if claim.payer_claim_control_number:
         lines.append(f"  payer claim control number {claim.payer_claim_control_number}")
+    lines.extend(_legs_text(history))
     lines.append("versions:")
     for v in history.versions:
         replaces = f", replaces version {v.replaces_version}" if v.replaces_version else ""
@@ -136,8 +174,10 @@ def render(history: ClaimHistory) -> str:
         for item in history.items:
             status = "open" if item.closed_at is None else f"closed by {item.closed_by}"
             note = f": {item.note}" if item.note else ""
+            leg = f" leg {item.leg}" if item.leg != 1 or len(history.legs) > 1 else ""
             lines.append(
-                f"  #{item.id} v{item.version} {item.source} {item.reason_code} {status}{note}"
+                f"  #{item.id} v{item.version}{leg} {item.source} {item.reason_code} {status}{note}"
+                + (f" (payer {item.payer_id})" if leg else "")
             )
     return "\n".join(lines)
 

@@ -24,6 +24,7 @@ from gateway.ledger.correction_rules import (
     item_data,
     read_correction,
 )
+from gateway.ledger.reconcile import leg_name
 from gateway.ledger.records import ClaimRecord, QueueItem
 from gateway.ledger.resubmission import resubmit_claim, void_claim
 from gateway.service.correction_files import remove_correction_file
@@ -112,9 +113,11 @@ def _row(item: QueueItem) -> str:
     first = item.reasons[0] if item.reasons else None
     meaning = first.meaning if first else ""
     more = f" (+{len(item.reasons) - 1})" if len(item.reasons) > 1 else ""
+    # The payer of a later leg is marked with its place: 60054/secondary.
+    payer = item.payer_id if item.leg == 1 else f"{item.payer_id}/{leg_name(item.leg)}"
     return (
         f"{item.claim_id:<20} {item.state!s:<15} {item.source:<10} {item.reason_code:<14} "
-        f"{item.payer_id:<10} {_age(item.opened_at):>5}  {meaning[:60]}{more}"
+        f"{payer:<10} {_age(item.opened_at):>5}  {meaning[:60]}{more}"
     )
 
 
@@ -196,7 +199,10 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"claim {item.claim_id}  version {item.version}  frequency {item.frequency}  {status}")
     print(f"  state      {item.state}")
     print(f"  source     {item.source}" + (f" ({item.source_file})" if item.source_file else ""))
-    print(f"  payer      {item.payer_id}   partner {item.partner}")
+    print(
+        f"  payer      {item.payer_id} (leg {item.leg}, {leg_name(item.leg)})   "
+        f"partner {item.partner}"
+    )
     if item.payer_claim_control_number:
         print(f"  payer claim control number  {item.payer_claim_control_number}")
     print(f"  opened     {item.opened_at.isoformat(timespec='seconds')}")

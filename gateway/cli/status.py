@@ -53,6 +53,7 @@ def status_data(summary: StatusSummary) -> dict[str, Any]:
         "unreadable_records": summary.unreadable_records,
         "refused_files": summary.refused_files,
         "held_files": summary.held_files,
+        "waiting_on_next_payer": summary.waiting_on_next_payer,
         "transports": [_transport_data(t) for t in summary.transports],
     }
 
@@ -87,12 +88,14 @@ def render(summary: StatusSummary) -> str:
         paid += summary.paid[state]
     lines.append(f"{'total':<16}{total:>8}{charges:>14}{paid:>14}")
     lines.append("")
+    lines.append(f"claims waiting on a secondary (or later) payer: {summary.waiting_on_next_payer}")
     lines.append(f"open correction items: {summary.open_items}")
     for item in summary.oldest_items:
         meaning = item.reasons[0].meaning if item.reasons else ""
+        leg = f" (leg {item.leg}, payer {item.payer_id})" if item.leg != 1 else ""
         lines.append(
             f"  {item.opened_at.isoformat(timespec='seconds')}  {item.claim_id:<20} "
-            f"{item.state!s:<15} {item.reason_code}  {meaning[:50]}"
+            f"{item.state!s:<15} {item.reason_code}  {meaning[:50]}{leg}"
         )
     lines.append(f"unmatched response parts: {summary.unmatched}")
     lines.append(f"quarantined files: {summary.quarantined_files}")

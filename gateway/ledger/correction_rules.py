@@ -169,6 +169,7 @@ def item_data(item: QueueItem) -> dict[str, Any]:
         "reason_code": item.reason_code,
         "reasons": [r.as_dict() for r in item.reasons],
         "payer_id": item.payer_id,
+        "leg": item.leg,
         "partner": item.partner,
         "frequency": item.frequency,
         "payer_claim_control_number": item.payer_claim_control_number,

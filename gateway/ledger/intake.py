@@ -13,12 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.ledger import reports as report_queries
 from gateway.ledger import tables as t
+from gateway.ledger.legs import record_legs
 from gateway.ledger.lifecycle import transition
+from gateway.ledger.reconcile import leg_name
 from gateway.ledger.records import (
     IncomingClaim,
     IntakeOutcome,
     Reason,
 )
+from gateway.transactions.crossover import legs_named
 
 if TYPE_CHECKING:
     pass
@@ -88,6 +91,7 @@ class IntakeRepository(Repository):
         new_claims: list[dict[str, Any]] = []
         versions: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
+        leg_rows: list[dict[str, Any]] = []
         seen: set[str] = set()
         for claim in chunk:
             correction = origin != "intake" or claim.frequency in ("7", "8")
@@ -110,8 +114,25 @@ class IntakeRepository(Repository):
                     continue
             version = 1 if row is None else int(row["current_version"]) + 1
             target = S.INVALID if claim.findings else S.QUEUED
+            leg, next_leg = legs_named(claim.encounter)
+            leg_rows.append(
+                {
+                    "claim_id": claim.claim_id,
+                    "leg": leg,
+                    "responsibility": leg_name(leg),
+                    "payer_id": claim.payer_id,
+                    "payer_name": claim.payer_name,
+                    "partner": claim.partner,
+                    "origin": "billed",
+                    "state": target.value,
+                    "opened_at": now,
+                    "updated_at": now,
+                }
+            )
             versions.append(
                 {
+                    "leg": leg,
+                    "next_leg": next_leg,
                     "claim_id": claim.claim_id,
                     "version": version,
                     "frequency": claim.frequency,
@@ -218,6 +239,7 @@ class IntakeRepository(Repository):
             await conn.execute(t.claims.insert(), new_claims)
         if versions:
             await conn.execute(t.claim_versions.insert(), versions)
+        await record_legs(conn, leg_rows)
         if events:
             await conn.execute(t.claim_events.insert(), events)
         for claim in chunk:

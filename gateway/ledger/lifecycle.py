@@ -55,6 +55,9 @@ class ClaimState(StrEnum):
     VOIDED = "voided"
     # Closed by a person (`gateway queue resolve`) with a note; nothing more will be sent.
     RESOLVED = "resolved"
+    # A leg the previous payer forwarded itself (835 CLP02 19/20/21, NM1*TT): nothing is sent by
+    # us; that payer's 277CA or 835 is awaited (coordination of benefits).
+    CROSSED_OVER = "crossed_over"
 
 
 S = ClaimState
@@ -74,7 +77,8 @@ _RESUBMIT = frozenset({S.RECEIVED})
 
 #: THE transition table: for each state, the states a claim may move to next.
 TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
-    S.RECEIVED: frozenset({S.INVALID, S.QUEUED, S.VOIDED}),
+    # received -> crossed_over: a leg recorded from the previous payer's forwarding 835.
+    S.RECEIVED: frozenset({S.INVALID, S.QUEUED, S.VOIDED, S.CROSSED_OVER}),
     S.INVALID: _RESUBMIT | {S.VOIDED, S.RESOLVED},
     # queued -> invalid: the TR3 check of the built file found this claim wrong.
     S.QUEUED: frozenset({S.BATCHED, S.INVALID, S.VOIDED}),
@@ -101,6 +105,10 @@ TRANSITIONS: Mapping[ClaimState, frozenset[ClaimState]] = {
     S.REVERSED: _RESUBMIT | {S.PAID, S.PARTIALLY_PAID, S.DENIED, S.VOIDED, S.RESOLVED},
     S.VOIDED: frozenset(),
     S.RESOLVED: _RESUBMIT,
+    # crossed_over -> received: the payer never got it after all, so we bill it ourselves.
+    S.CROSSED_OVER: frozenset({S.ACCEPTED, S.PAYER_REJECTED, S.VOIDED, S.RESOLVED})
+    | _REMITTANCE
+    | _RESUBMIT,
 }
 
 

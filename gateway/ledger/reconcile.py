@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway import codes
 from gateway.ledger.lifecycle import ClaimState, is_allowed
+from gateway.ledger.reconcile_legs import SentLeg, coordination, leg_name, leg_view
 from gateway.ledger.records import ClaimEvent, Reason, Unmatched
 from gateway.models.acknowledgements import (
     ClaimAcknowledgement,
@@ -48,6 +49,7 @@ from gateway.models.acknowledgements import (
 )
 from gateway.models.remittance import Adjustment, Claim, Remittance, RemittanceDocument, ServiceLine
 from gateway.models.responses import Envelope
+from gateway.transactions.crossover import crossover_payer_id
 from gateway.transactions.remittance import is_denial
 
 if TYPE_CHECKING:
@@ -58,10 +60,13 @@ __all__ = [
     "Reconciliation",
     "Response",
     "SentClaim",
+    "SentLeg",
     "SentSnapshot",
     "SentView",
     "element_error_position",
     "kind_of",
+    "leg_name",
+    "leg_view",
     "normalize_control_number",
     "partner_for",
     "reconcile",
@@ -91,6 +96,14 @@ class SentClaim:
     line_control_numbers: tuple[str, ...] = ()
     #: The version that went in the set/interchange this entry was found under (else current).
     sent_version: int | None = None
+    #: Coordination of benefits: the leg of ``version`` (1 primary, 2 secondary...), its payer,
+    #: the leg of the next payer its encounter names (None: none), and the claim's other legs.
+    leg: int = 1
+    payer_id: str = ""
+    next_leg: int | None = None
+    legs: tuple[SentLeg, ...] = ()
+    #: This view is of a leg not recorded yet: the event that uses it opens it.
+    opens_leg: bool = False
 
 
 class SentView(Protocol):
@@ -244,11 +257,11 @@ class _Run:
         self.events: list[ClaimEvent] = []
         self.unmatched: list[Unmatched] = []
         self.skipped = 0
-        self.states: dict[str, ClaimState] = {}
+        self.states: dict[tuple[str, int], ClaimState] = {}
         self.keys: set[str] = set()
 
     def state_of(self, claim: SentClaim) -> ClaimState:
-        return self.states.get(claim.claim_id, claim.state)
+        return self.states.get((claim.claim_id, claim.leg), claim.state)
 
     def add(
         self, claim: SentClaim, wanted: ClaimState | None, cause: str, key: str, **extra: Any
@@ -271,9 +284,19 @@ class _Run:
             else:
                 cause += f" (the claim is already {current}: recorded, state unchanged)"
         if target is not None:
-            self.states[claim.claim_id] = target
+            self.states[(claim.claim_id, claim.leg)] = target
         self.events.append(
-            ClaimEvent(claim.claim_id, version, self.kind.lower(), target, cause, key, **extra)
+            ClaimEvent(
+                claim.claim_id,
+                version,
+                self.kind.lower(),
+                target,
+                cause,
+                key,
+                leg=claim.leg,
+                opens_leg=claim.opens_leg,
+                **extra,
+            )
         )
 
     def result(self) -> Reconciliation:
@@ -484,9 +507,12 @@ def _element_name(tag: str, position: str) -> str:
 def _277ca(ack: ClaimAcknowledgement, view: SentView) -> Reconciliation:
     run = _Run("277CA", view)
     source = _source(ack)
+    source_id = ack.information_sources[0].identifier if ack.information_sources else ""
     for status in ack.claims:
         statuses = _codes(status.statuses)
-        claim = view.claim(status.claim_id)
+        found = view.claim(status.claim_id)
+        # A payer's 277CA about an earlier leg (its information source is that leg's payer).
+        claim = None if found is None else leg_view(found, "", source_id)
         if claim is None:
             run.unmatched.append(
                 Unmatched(
@@ -641,8 +667,8 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
     # BPR16: the check issue or EFT effective date (what days to payment runs to).
     paid_on = remit.header.payment_date.isoformat() if remit.header.payment_date else None
     for clp in remit.claims:
-        claim = view.claim(clp.claim_id)
-        if claim is None:
+        found = view.claim(clp.claim_id)
+        if found is None:
             run.unmatched.append(
                 Unmatched(
                     clp.claim_id,
@@ -651,6 +677,7 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
                 )
             )
             continue
+        claim = leg_view(found, clp.status_code, payer_id, clp.payer_claim_control_number)
         reasons = tuple(_denials(clp, reductions))
         line_detail = _835_lines(clp, claim)
         code = clp.status_code
@@ -705,6 +732,15 @@ def _835(remit: Remittance, view: SentView) -> Reconciliation:
             detail["lines"] = line_detail
         if charge != claim.total_charge and code != "22":
             detail["charge_differs"] = f"we billed {claim.total_charge}, the 835 shows {charge}"
+        if claim.legs or claim.next_leg is not None or claim.leg != 1:
+            detail["leg"] = claim.leg
+            what += f" [{leg_name(claim.leg)} payer {payer_id or '?'}]"
+        step = coordination(found, claim, clp, run.state_of(claim), target)
+        if step:
+            detail["coordination"] = step
+            forwarded_to = crossover_payer_id(clp)
+            if forwarded_to is not None:
+                detail["forwarded_to"] = forwarded_to
         run.add(
             claim,
             target,

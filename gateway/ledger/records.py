@@ -26,6 +26,7 @@ __all__ = [
     "HeldClaim",
     "IncomingClaim",
     "IntakeOutcome",
+    "LegRecord",
     "QueueItem",
     "QueuedClaim",
     "Reason",
@@ -204,6 +205,10 @@ class ClaimEvent:
     payer_claim_control_number: str | None = None
     reasons: tuple[Reason, ...] = ()
     detail: Mapping[str, Any] = field(default_factory=dict)
+    #: The leg (payer) the event is about; None: the claim's current leg.
+    leg: int | None = None
+    #: The event opens ``leg`` (the next payer's 835 for a claim the previous payer forwarded).
+    opens_leg: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,7 @@ class VersionRecord:
     encounter: Mapping[str, Any]
     received_at: datetime
     source_file: str | None
+    leg: int = 1
 
 
 @dataclass(frozen=True)
@@ -288,6 +294,7 @@ class QueueItem:
     note: str | None
     source_file: str | None
     encounter: Mapping[str, Any]
+    leg: int = 1  # the leg (payer) the item is about: 1 primary, 2 secondary...
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,31 @@ class ClaimHistory:
     versions: tuple[VersionRecord, ...]
     events: tuple[EventRecord, ...]
     items: tuple[QueueItem, ...]
+    legs: tuple[LegRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class LegRecord:
+    """One payer's leg of a claim (coordination of benefits), as it stands.
+
+    ``state``, ``paid_amount``, ``patient_responsibility`` and ``payer_claim_control_number`` are
+    the claim's own for its current leg. ``origin``: ``billed`` (intake), ``crossover`` (built
+    from the previous leg's 835), ``crossed-over`` (the previous payer forwarded it itself).
+    """
+
+    leg: int
+    responsibility: str
+    payer_id: str
+    payer_name: str | None
+    partner: str
+    origin: str
+    state: ClaimState
+    paid_amount: Decimal | None
+    patient_responsibility: Decimal | None
+    payer_claim_control_number: str | None
+    versions: tuple[int, ...]
+    current: bool
+    replacement_offered: bool = False
 
 
 @dataclass(frozen=True)
@@ -321,6 +353,9 @@ class StatusSummary:
     held_files: int = 0
     #: Each clearinghouse transport's last known state (``gateway status`` "transports").
     transports: tuple[TransportState, ...] = ()
+    #: Claims whose primary settled and whose next payer (a secondary, a tertiary) has not
+    #: answered yet: queued, sent or crossed over to it.
+    waiting_on_next_payer: int = 0
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ _REJECTED = ("rejected", "payer_rejected")
 _DENIED_OUTCOMES = ("denied", "not_our_claim")
 _NOT_ADJUDICATED = ("reversed", "predetermination")
 #: Claims the payer still owes an answer or money on (A/R).
-OPEN_STATES = ("submitted", "acknowledged", "accepted", "rejected", "payer_rejected", "reversed")
+OPEN_STATES = ("submitted", "acknowledged", "accepted", "rejected", "payer_rejected", "reversed",
+               "crossed_over")  # fmt: skip
 AGING_BUCKETS = ("0-30", "31-60", "61-90", "91-120", ">120")
 
 
@@ -403,7 +404,9 @@ class Reports:
         if by is None:
             return sa.literal("all")
         column = {
-            "payer": c.payer_id,
+            # A claim counts under the payer it was first billed to (its first leg), whichever
+            # payer (a secondary) it is at now.
+            "payer": self._first_payer(c),
             "partner": c.partner,
             "provider": c.billing_npi,
             "rendering": c.rendering_npi,
@@ -414,6 +417,18 @@ class Reports:
         if by == "month":
             return self._bucket(c.first_submitted_at if at is None else at, "month")
         raise ValueError(f"--by {by}: use one of {', '.join(BY)}")
+
+    @staticmethod
+    def _first_payer(c: Any) -> sa.ColumnElement[Any]:
+        legs = t.claim_legs
+        first = (
+            sa.select(legs.c.payer_id)
+            .where(legs.c.claim_id == c.claim_id)
+            .order_by(legs.c.leg)
+            .limit(1)
+            .scalar_subquery()
+        )
+        return sa.func.coalesce(first, c.payer_id)
 
     @staticmethod
     def _cohort(c: Any, period: Period) -> sa.ColumnElement[bool]:
@@ -481,13 +496,39 @@ class Reports:
         )
 
     def _balance(self, c: Any) -> sa.ColumnElement[Any]:
-        f = t.remit_facts
-        settled = (
-            sa.select(sa.func.coalesce(sa.func.sum(f.c.paid + f.c.co + f.c.pr + f.c.other), 0))
+        """Billed minus what the current version's 835s settled; for a later leg whose payer has
+        not answered yet, minus what the last earlier leg's 835s paid and adjusted but the
+        patient's part (a secondary's own 835 settles the whole charge: its OA 23 is the earlier
+        payers' part, so the legs' sums are never added up)."""
+        f, v, now = t.remit_facts, t.claim_versions, t.claim_versions.alias("now")
+        settles = sa.func.sum(f.c.paid + f.c.co + f.c.pr + f.c.other)
+        current = (
+            sa.select(settles)
             .where(f.c.claim_id == c.claim_id, f.c.version == c.current_version)
             .scalar_subquery()
         )
-        balance: sa.ColumnElement[Any] = c.total_charge - settled
+        leg_now = (
+            sa.select(now.c.leg)
+            .where(now.c.claim_id == c.claim_id, now.c.version == c.current_version)
+            .scalar_subquery()
+        )
+        with_leg = f.join(v, sa.and_(v.c.claim_id == f.c.claim_id, v.c.version == f.c.version))
+        f2, v2 = t.remit_facts.alias("f2"), t.claim_versions.alias("v2")
+        last_leg = (  # the latest earlier leg an 835 answered
+            sa.select(sa.func.max(v2.c.leg))
+            .select_from(
+                f2.join(v2, sa.and_(v2.c.claim_id == f2.c.claim_id, v2.c.version == f2.c.version))
+            )
+            .where(f2.c.claim_id == c.claim_id, v2.c.leg < leg_now)
+            .scalar_subquery()
+        )
+        earlier = (  # the patient's part (PR) of it is what the later payer is asked about
+            sa.select(sa.func.sum(f.c.paid + f.c.co + f.c.other))
+            .select_from(with_leg)
+            .where(f.c.claim_id == c.claim_id, v.c.leg == last_leg)
+            .scalar_subquery()
+        )
+        balance: sa.ColumnElement[Any] = c.total_charge - sa.func.coalesce(current, earlier, 0)
         return balance
 
     def _aging_bucket(self, c: Any, as_of: date) -> sa.ColumnElement[str]:

@@ -63,7 +63,7 @@ CURRENT_VERSION = sa.and_(
 #: Claims that can take a new version without it being a duplicate of one still in flight.
 _REOPENABLE = frozenset(
     {S.INVALID, S.REJECTED, S.PAYER_REJECTED, S.DENIED, S.REVERSED, S.PAID, S.PARTIALLY_PAID}
-    | {S.RESOLVED}
+    | {S.RESOLVED, S.CROSSED_OVER}
 )
 
 
@@ -154,6 +154,7 @@ class Repository:
                 t.claims.c.payer_claim_control_number,
                 t.claim_versions.c.frequency,
                 t.claim_versions.c.encounter,
+                t.claim_versions.c.leg,
                 t.files.c.name.label("file_name"),
             )
             .join(t.claims, t.claims.c.claim_id == ci.c.claim_id)
@@ -402,6 +403,7 @@ def _item(row: Mapping[Any, Any]) -> QueueItem:
         row["note"],
         row["file_name"],
         row["encounter"],
+        int(row["leg"]),
     )
 
 

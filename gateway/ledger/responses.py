@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.ledger import reports as report_queries
 from gateway.ledger import tables as t
+from gateway.ledger.legs import LegsRepository
 from gateway.ledger.lifecycle import CORRECTION_STATES, ClaimState, transition
 from gateway.ledger.reconcile import (
     Document,
@@ -51,9 +52,10 @@ from gateway.ledger.repository import (
     _pk,
 )
 from gateway.ledger.submissions import SubmissionsRepository
+from gateway.models.remittance import Remittance
 
 
-class ResponsesRepository(SubmissionsRepository):
+class ResponsesRepository(SubmissionsRepository, LegsRepository):
     """Applying responses, holding and releasing claims."""
 
     async def apply_response(
@@ -171,6 +173,11 @@ class ResponsesRepository(SubmissionsRepository):
                     changed, newly_opened = await self._apply(
                         conn, outcome.events, view, response_id, file_id, kind, now
                     )
+                    if isinstance(view_of_response, Remittance):
+                        # The next payer's leg, in the transaction that posts the 835.
+                        await self._coordinate(
+                            conn, view_of_response, outcome.events, response_id, file_id, now
+                        )
                     applied += len(outcome.events)
                     changes += changed
                     skipped += outcome.skipped
@@ -411,6 +418,9 @@ class ResponsesRepository(SubmissionsRepository):
                     t.claim_versions.c.frequency,
                     t.claims.c.total_charge,
                     t.claims.c.payer_claim_control_number,
+                    t.claim_versions.c.leg,
+                    t.claims.c.payer_id,
+                    t.claim_versions.c.next_leg,
                 )
                 .join(t.claim_versions, CURRENT_VERSION)
                 .where(t.claims.c.claim_id.in_(chunk))
@@ -419,8 +429,18 @@ class ResponsesRepository(SubmissionsRepository):
             if not self._sqlite:
                 query = query.with_for_update(of=t.claims)
             for row in (await conn.execute(query)).all():
-                out[row[0]] = SentClaim(row[0], int(row[1]), S(row[2]), row[3], row[4], row[5])
-        return out
+                out[row[0]] = SentClaim(
+                    row[0],
+                    int(row[1]),
+                    S(row[2]),
+                    row[3],
+                    row[4],
+                    row[5],
+                    leg=int(row[6]),
+                    payer_id=row[7],
+                    next_leg=None if row[8] is None else int(row[8]),
+                )
+        return await self._legs_for_view(conn, out)
 
     async def apply_events(
         self,
@@ -465,11 +485,36 @@ class ResponsesRepository(SubmissionsRepository):
         now: datetime,
     ) -> tuple[int, tuple[str, ...]]:
         states = {cid: c.state for cid, c in view.claims.items()}
+        leg_states: dict[tuple[str, int], ClaimState] = {}
         updates: dict[str, dict[str, Any]] = {}
         rows: list[dict[str, Any]] = []
         opened: list[str] = []
         changes = 0
         for ev in events:
+            claim = view.claims[ev.claim_id]
+            if ev.opens_leg and ev.leg is not None:
+                # The next payer answered a claim the previous one forwarded: its leg first.
+                if await self._open_forwarded_leg(conn, ev, claim, now):
+                    states[ev.claim_id] = S.CROSSED_OVER
+                elif not await self._has_leg(conn, ev.claim_id, ev.leg):
+                    ev = replace(
+                        ev,
+                        target=None,
+                        paid_amount=None,
+                        cause=ev.cause + " (its leg could not be recorded: state unchanged)",
+                    )
+            elif ev.leg is not None and ev.leg != claim.leg:
+                row, moved = await self._apply_leg_event(
+                    conn, ev, claim, leg_states, response_id, file_id, source, now
+                )
+                row["response_id"] = response_id
+                if ev.reasons:
+                    row["detail"] = (row["detail"] or {}) | {
+                        "reasons": [r.as_dict() for r in ev.reasons]
+                    }
+                rows.append(row)
+                changes += int(moved)
+                continue
             before = states[ev.claim_id]
             after: ClaimState | None = None
             if ev.target is not None:

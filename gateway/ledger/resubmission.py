@@ -108,7 +108,10 @@ async def resubmit_claim(
     if claim is None:
         raise UnknownClaimError(f"no claim {claim_id} in the ledger")
     if encounter is None:
-        encounter = dict((await ledger.claim_version(claim_id)).encounter)
+        # The replacement an earlier payer's corrected payment rebuilt, else the last one sent.
+        encounter = await ledger.replacement_for(claim_id) or dict(
+            (await ledger.claim_version(claim_id)).encounter
+        )
     plan = plan_resubmission(claim, encounter, frequency_1_only=frequency_1_only(claim.partner))
     incoming, errors = incoming_from_encounter(plan.encounter, default_partner=claim.partner)
     if incoming is None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     pass
 
 from gateway.ledger.corrections import CorrectionsRepository
+from gateway.ledger.legs import LegsRepository
 from gateway.ledger.repository import (
     LedgerError,
     S,
@@ -31,7 +32,7 @@ from gateway.ledger.repository import (
 from gateway.ledger.transports import TransportsRepository
 
 
-class StatusRepository(CorrectionsRepository, TransportsRepository):
+class StatusRepository(CorrectionsRepository, TransportsRepository, LegsRepository):
     """Claims read back and the status summary."""
 
     async def claim(self, claim_id: str) -> ClaimRecord | None:
@@ -98,6 +99,7 @@ class StatusRepository(CorrectionsRepository, TransportsRepository):
                 .mappings()
                 .all()
             )
+            legs = await self._legs(conn, claim_id)
         return ClaimHistory(
             _claim_record(row),
             tuple(
@@ -110,6 +112,7 @@ class StatusRepository(CorrectionsRepository, TransportsRepository):
                     v["encounter"],
                     _aware(v["received_at"]),
                     v["file_name"],
+                    int(v["leg"]),
                 )
                 for v in versions
             ),
@@ -132,6 +135,7 @@ class StatusRepository(CorrectionsRepository, TransportsRepository):
                 for e in events
             ),
             tuple(_item(i) for i in items),
+            legs,
         )
 
     async def status(self, *, oldest: int = 5) -> StatusSummary:
@@ -174,6 +178,7 @@ class StatusRepository(CorrectionsRepository, TransportsRepository):
             held = (
                 await conn.execute(sa.select(sa.func.count()).where(t.files.c.status == "held"))
             ).scalar_one()
+            waiting = await self._waiting_on_next_payer(conn)
         money = Decimal("0.01")
         counts = {S(r[0]): int(r[1]) for r in rows}
         charges = {S(r[0]): Decimal(r[2] or 0).quantize(money) for r in rows}
@@ -190,4 +195,5 @@ class StatusRepository(CorrectionsRepository, TransportsRepository):
             refused_files=int(refused),
             transports=tuple(await self.transport_states()),
             held_files=int(held),
+            waiting_on_next_payer=waiting,
         )

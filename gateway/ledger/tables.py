@@ -12,6 +12,7 @@ import sqlalchemy as sa
 __all__ = [
     "MONEY",
     "claim_events",
+    "claim_legs",
     "claim_versions",
     "claims",
     "control_numbers",
@@ -121,7 +122,39 @@ claim_versions = sa.Table(
     sa.Column("total_charge", MONEY, nullable=False),
     sa.Column("encounter", sa.JSON, nullable=False),
     sa.Column("received_at", NOW, nullable=False),
+    # The leg (payer) this version is billed to: 1 primary, 2 secondary, 3 tertiary...
+    sa.Column("leg", sa.Integer, nullable=False, server_default="1"),
+    # The leg of the next payer its encounter names (other_payers), null when none: which
+    # settled claims an 835 crosses over, without reading their encounters.
+    sa.Column("next_leg", sa.Integer, nullable=True),
     sa.UniqueConstraint("claim_id", "version"),
+)
+
+#: Coordination of benefits: one row per payer a claim goes to (its legs), in order of
+#: responsibility. The claim's current leg is the leg of its current version: ``claims`` holds
+#: that leg's state and money; this row holds them for the legs left behind (and is refreshed
+#: when the claim moves on, or when a late answer about an earlier leg comes).
+claim_legs = sa.Table(
+    "claim_legs",
+    metadata,
+    sa.Column("claim_id", sa.String(38), sa.ForeignKey("claims.claim_id"), primary_key=True),
+    sa.Column("leg", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("responsibility", sa.String(12), nullable=False),  # primary | secondary | ...
+    sa.Column("payer_id", sa.String(80), nullable=False),
+    sa.Column("payer_name", sa.String(128), nullable=True),
+    sa.Column("partner", sa.String(64), nullable=False),
+    # billed (intake) | crossover (built from the previous leg's 835) |
+    # crossed-over (the previous payer forwarded it: CLP02 19/20/21, nothing sent by us)
+    sa.Column("origin", sa.String(24), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("paid_amount", MONEY, nullable=True),  # CLP04 of the leg's latest remittance
+    sa.Column("patient_responsibility", MONEY, nullable=True),  # CLP05
+    sa.Column("payer_claim_control_number", sa.String(50), nullable=True),  # CLP07 / REF*1K
+    # This leg's encounter rebuilt from a corrected payment of an earlier leg: what
+    # `gateway queue resubmit` sends as the replacement (frequency 7).
+    sa.Column("replacement", sa.JSON, nullable=True),
+    sa.Column("opened_at", NOW, nullable=False),
+    sa.Column("updated_at", NOW, nullable=False),
 )
 
 #: Interchanges (ISA..IEA) we wrote; one per 837 file. ``status`` is the write-ahead marker.

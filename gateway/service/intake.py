@@ -21,7 +21,7 @@ import io
 import json
 from array import array
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -115,6 +115,14 @@ def incoming_claim(result: CheckResult, partners: Partners) -> IncomingClaim | N
     reasons = [_with_line(r, f) for r, f in _error_reasons(result)]
     if partner_problem is not None:
         reasons.append(partner_problem)
+    if result.encounter is not None:
+        # The partner a later leg goes to (crossover) must exist too, or that leg never leaves.
+        for index, other in enumerate(result.encounter.other_payers):
+            _name, other_problem = (
+                _partner_reason(partners, other.partner) if other.partner else ("", None)
+            )
+            if other_problem is not None:
+                reasons.append(replace(other_problem, where=f"other_payers[{index}].partner"))
     if result.encounter is None and not reasons:  # refused by the contract without an error?
         reasons.append(Reason("E-CONTRACT", "the encounter does not follow the contract"))
     if encounter is None:

@@ -17,7 +17,7 @@ from gateway.ledger.lifecycle import (
 
 # The allowed steps written out independently of the code, one line per state.
 EXPECTED_TEXT = """
-received: invalid queued voided
+received: invalid queued voided crossed_over
 invalid: received voided resolved
 queued: batched invalid voided
 batched: submitted queued invalid
@@ -32,6 +32,7 @@ denied: received paid partially_paid reversed voided resolved
 reversed: received paid partially_paid denied voided resolved
 voided:
 resolved: received
+crossed_over: accepted payer_rejected paid partially_paid denied reversed voided resolved received
 """
 
 
@@ -57,14 +58,14 @@ def test_state_values_are_the_design_names() -> None:
     expected = {
         "received", "invalid", "queued", "batched", "submitted", "acknowledged", "rejected",
         "accepted", "payer_rejected", "paid", "partially_paid", "denied", "reversed", "voided",
-        "resolved",
+        "resolved", "crossed_over",
     }  # fmt: skip
     assert expected == {state.value for state in ClaimState}
 
 
 @pytest.mark.parametrize(("current", "target"), ALL_PAIRS, ids=lambda s: str(s))
 def test_every_pair(current: ClaimState, target: ClaimState) -> None:
-    """Each of the 225 pairs is allowed exactly when the written table says so."""
+    """Each of the 256 pairs is allowed exactly when the written table says so."""
     allowed = (current.value, target.value) in EXPECTED
     assert allowed == is_allowed(current, target)
     if allowed:
