@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from gateway.models.cob import next_payer, rank
 from gateway.models.encounter import Encounter, OtherPayer
 from gateway.models.encounter_types import PayerResponsibility, Relationship
 from gateway.models.remittance import Adjustment, Claim, RemittanceHeader, ServiceLine
@@ -33,7 +34,6 @@ __all__ = [
     "forwarded_encounter",
     "leg_of",
     "legs_named",
-    "next_payer",
     "next_payer_encounter",
     "settles_for_crossover",
 ]
@@ -44,7 +44,6 @@ PROCESSED_AS: dict[str, int] = {"1": 1, "2": 2, "3": 3, "19": 1, "20": 2, "21": 
 FORWARDED = frozenset({"19", "20", "21"})
 #: The 835 outcomes (the reader's ``claim_outcome``) that settle a payer's share.
 SETTLING_OUTCOMES = frozenset({"paid", "partially_paid", "patient_responsibility"})
-_ORDER = [r for r in PayerResponsibility if r is not PayerResponsibility.UNKNOWN]
 
 
 class CrossoverError(ValueError):
@@ -57,7 +56,7 @@ def leg_of(responsibility: str | PayerResponsibility) -> int:
         place = PayerResponsibility(str(responsibility))
     except ValueError:
         return 1
-    return _ORDER.index(place) + 1 if place in _ORDER else 1
+    return (rank(place) or 0) + 1
 
 
 def legs_named(encounter: Mapping[str, Any]) -> tuple[int, int | None]:
@@ -72,13 +71,6 @@ def legs_named(encounter: Mapping[str, Any]) -> tuple[int, int | None]:
     ]
     later = [leg for leg in after if leg > own]
     return own, (min(later) if later else None)
-
-
-def next_payer(encounter: Encounter) -> OtherPayer | None:
-    """The other payer whose place follows the claim's own payer's, else None."""
-    own = leg_of(encounter.subscriber.payer_responsibility)
-    after = [p for p in encounter.other_payers if leg_of(p.responsibility) > own]
-    return min(after, key=lambda p: leg_of(p.responsibility)) if after else None
 
 
 def settles_for_crossover(claim: Claim) -> bool:

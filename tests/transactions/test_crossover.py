@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from gateway.edits import scrub
+from gateway.models.cob import next_payer
 from gateway.models.encounter import Encounter
 from gateway.transactions.crossover import (
     CrossoverError,
     crossover_payer_id,
     leg_of,
-    next_payer,
     next_payer_encounter,
     settles_for_crossover,
 )
