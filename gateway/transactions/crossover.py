@@ -32,6 +32,7 @@ __all__ = [
     "CrossoverError",
     "crossover_payer_id",
     "forwarded_encounter",
+    "left_for_next_payer",
     "leg_of",
     "legs_named",
     "next_payer_encounter",
@@ -76,12 +77,28 @@ def legs_named(encounter: Mapping[str, Any]) -> tuple[int, int | None]:
 def settles_for_crossover(claim: Claim) -> bool:
     """Whether an 835 claim payment settles the payer's share so that the next payer is billed:
     paid, partly paid, nothing payable because the patient owes it, or denied with patient
-    responsibility (CLP05 above zero)."""
+    responsibility (CLP05 above zero) -- and, unless the payer forwarded the claim itself,
+    something is left for the next payer (``left_for_next_payer``): a primary that paid the
+    whole charge, or paid all but its contractual write-off, leaves a secondary nothing to pay,
+    and billing it would only bring back a zero payment."""
     outcome = str(claim.outcome.value)
-    if outcome in SETTLING_OUTCOMES:
-        return True
     owed = claim.patient_responsibility or Decimal(0)
-    return outcome == "denied" and claim.status_code in PROCESSED_AS and owed > 0
+    settles = outcome in SETTLING_OUTCOMES or (
+        outcome == "denied" and claim.status_code in PROCESSED_AS and owed > 0
+    )
+    if not settles:
+        return False
+    return claim.status_code in FORWARDED or left_for_next_payer(claim) > 0
+
+
+def left_for_next_payer(claim: Claim) -> Decimal:
+    """What an 835 claim payment leaves unpaid beyond the payer's contractual write-offs: the
+    charge (CLP03) less the payment (CLP04) less every CO adjustment, claim and line level."""
+    contractual = sum((a.amount for a in claim.adjustments if a.group == "CO"), Decimal(0)) + sum(
+        (a.amount for line in claim.lines for a in line.adjustments if a.group == "CO"),
+        Decimal(0),
+    )
+    return claim.total_charge - claim.paid_amount - contractual
 
 
 def crossover_payer_id(claim: Claim) -> str | None:

@@ -15,6 +15,7 @@ from gateway.models.encounter import Encounter
 from gateway.transactions.crossover import (
     CrossoverError,
     crossover_payer_id,
+    left_for_next_payer,
     leg_of,
     next_payer_encounter,
     settles_for_crossover,
@@ -50,14 +51,14 @@ CASES: dict[str, tuple[list[str], dict[str, Any]]] = {
     ),
     "partial payment: one line denied": (
         clp(
-            ID, "1", "227.50", "140.00", "0", "PCN102",
-            *svc("99214", "185.00", "140.00", L1, "CAS*CO*45*45.00"),
+            ID, "1", "227.50", "140.00", "15.00", "PCN102",
+            *svc("99214", "185.00", "140.00", L1, "CAS*CO*45*30.00", "CAS*PR*2*15.00"),
             *svc("83036", "42.50", "0", L2, "CAS*CO*97*42.50"),
         ),
         {
-            "paid_amount": "140.00", "patient_responsibility": "0", "adjustments": [],
+            "paid_amount": "140.00", "patient_responsibility": "15.00", "adjustments": [],
             "lines": [
-                (L1, "140.00", [("CO", "45", "45.00")]),
+                (L1, "140.00", [("CO", "45", "30.00"), ("PR", "2", "15.00")]),
                 (L2, "0", [("CO", "97", "42.50")]),
             ],
         },
@@ -246,3 +247,21 @@ def test_forwarded_and_settling_codes() -> None:
     ).claims[0]
     assert (settles_for_crossover(denied), crossover_payer_id(denied)) == (False, None)
     assert [leg_of(r) for r in ("primary", "secondary", "tertiary", "unknown")] == [1, 2, 3, 1]
+
+
+@pytest.mark.parametrize(
+    ("charge", "paid", "owed", "cas", "expected"),
+    [
+        ("227.50", "227.50", "0", [], False),  # paid in full: nothing left
+        ("227.50", "180.00", "0", ["CAS*CO*45*47.50"], False),  # the rest written off
+        ("227.50", "180.00", "25.00", ["CAS*CO*45*22.50", "CAS*PR*3*25.00"], True),
+        ("227.50", "180.00", "0", ["CAS*OA*23*47.50"], True),  # not a write-off
+    ],
+)
+def test_a_primary_that_leaves_nothing_is_not_crossed_over(
+    charge: str, paid: str, owed: str, cas: list[str], expected: bool
+) -> None:
+    """The next payer is billed only for a balance beyond the primary's CO write-offs."""
+    (claim,) = remittance_of(x835([clp(ID, "1", charge, paid, owed, "PCN9", *cas)])).claims
+    assert expected == settles_for_crossover(claim)
+    assert expected == (left_for_next_payer(claim) > 0)
