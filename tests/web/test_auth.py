@@ -220,3 +220,15 @@ def test_over_https_cookies_are_secure(tmp_path: Path) -> None:
         done = console.login("ann")
         session = next(c for c in done.headers.get_list("set-cookie") if "gateway_" in c)
         assert "secure" in session.lower()
+
+
+def test_session_deadline_for_long_responses(console: Console) -> None:
+    """A stream (server-sent events) learns when its session would end without a new request."""
+    from starlette.requests import HTTPConnection
+
+    from gateway.web.auth import session_deadline
+
+    start = console.clock.now
+    scope = {"type": "http", "session": {"uid": 1, "since": start, "seen": start}}
+    assert start + 900 == session_deadline(HTTPConnection(scope), 900)
+    assert session_deadline(HTTPConnection({"type": "http", "session": {}}), 900) is None
