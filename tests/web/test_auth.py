@@ -232,3 +232,13 @@ def test_session_deadline_for_long_responses() -> None:
     scope = {"type": "http", "session": {"uid": 1, "since": start, "seen": start}}
     assert start + 900 == session_deadline(HTTPConnection(scope), 900)
     assert session_deadline(HTTPConnection({"type": "http", "session": {}}), 900) is None
+
+
+def test_plain_http_answers_only_to_this_machine(console: Console) -> None:
+    """A page reached by another name (DNS rebinding) gets 421; loopback names are served."""
+    for host in ("evil.example", "evil.example:8080", "10.0.0.5", "127.0.0.1.evil.example"):
+        refused = console.client.get("/login", headers={"host": host})
+        assert 421 == refused.status_code, host
+        assert "content-security-policy" in refused.headers
+    for host in ("127.0.0.1:8080", "localhost", "[::1]:8080", "127.0.0.2"):
+        assert 200 == console.client.get("/login", headers={"host": host}).status_code, host
