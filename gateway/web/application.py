@@ -151,9 +151,7 @@ def app(settings: Settings, *, clock: Clock = time.time) -> Starlette:
         exception_handlers={HTTPException: _http_error},
     )
     application.state.web = state
-    application.state.routed_paths = frozenset(
-        path for r in routes if isinstance(r, Route) for path in [r.path]
-    )
+    application.state.routed_paths = frozenset(r.path for r in routes if isinstance(r, Route))
     return application
 
 
