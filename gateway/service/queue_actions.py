@@ -18,6 +18,7 @@ Everything else (still invalid, in flight, not adjudicated) is an :class:`Action
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ActionPlan",
     "ActionResult",
+    "Problem",
     "QueueActionError",
+    "check",
     "encounter_from_document",
     "frequency_1_only",
     "plan_actions",
@@ -84,6 +87,34 @@ class ActionPlan:
     #: Whether the claim can be voided now and what a void would do (or why it cannot).
     can_void: bool
     void_explanation: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the contract or the scrubber says of an encounter about to be resubmitted: the code,
+    the field's JSON path (``where``), the message (``meaning``) and the fix (``action``)."""
+
+    code: str
+    where: str
+    meaning: str
+    action: str
+    is_error: bool
+
+
+def problems_of(encounter: Mapping[str, Any]) -> tuple[Problem, ...]:
+    """The contract's errors, else the scrubber's findings (errors and warnings) of
+    ``encounter``. CPU-bound: call it in a thread."""
+    from gateway.edits import scrub
+    from gateway.encounters.contract import validate_encounter
+
+    record = validate_encounter(dict(encounter))
+    if record.encounter is None:
+        found = list(record.findings)
+    else:
+        found = scrub(record.encounter)
+    return tuple(
+        Problem(str(f.code), f.path, f.message, f.hint, f.is_error) for f in found
+    )
 
 
 def frequency_1_only(settings: Settings, partner: str) -> bool:
@@ -139,6 +170,17 @@ async def plan_actions(ledger: Ledger, settings: Settings, claim_id: str) -> Act
         can_void,
         void_text,
     )
+
+
+async def check(
+    ledger: Ledger, settings: Settings, claim_id: str, encounter: Mapping[str, Any]
+) -> tuple[Problem, ...]:
+    """What is still wrong with ``encounter`` as :func:`resubmit` would send it (with the
+    frequency and REF*F8 the rules give it), before anything is recorded."""
+    claim = await _claim(ledger, claim_id)
+    only_1 = frequency_1_only(settings, claim.partner)
+    plan = plan_resubmission(claim, encounter, frequency_1_only=only_1)
+    return await asyncio.to_thread(problems_of, plan.encounter)
 
 
 async def resubmit(
