@@ -108,13 +108,8 @@ def problems_of(encounter: Mapping[str, Any]) -> tuple[Problem, ...]:
     from gateway.encounters.contract import validate_encounter
 
     record = validate_encounter(dict(encounter))
-    if record.encounter is None:
-        found = list(record.findings)
-    else:
-        found = scrub(record.encounter)
-    return tuple(
-        Problem(str(f.code), f.path, f.message, f.hint, f.is_error) for f in found
-    )
+    found = list(record.findings) if record.encounter is None else scrub(record.encounter)
+    return tuple(Problem(str(f.code), f.path, f.message, f.hint, f.is_error) for f in found)
 
 
 def frequency_1_only(settings: Settings, partner: str) -> bool:

@@ -12,6 +12,7 @@ that party's fields, a rejected line (``service line VFP0001-2``) at that line.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -83,7 +84,7 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``path`` in ``data``, making the objects on the way (a list grows by one at its end)."""
     steps = _steps(path)
     here: Any = data
-    for step, following in zip(steps, steps[1:], strict=False):
+    for step, following in itertools.pairwise(steps):
         blank: Any = [] if isinstance(following, int) else {}
         if isinstance(step, int):
             if step == len(here):
@@ -112,7 +113,7 @@ _PARTIES = (
     ("attending_provider", "Attending provider", ("npi",)),
     ("service_facility", "Service facility", ("npi",)),
 )
-_LINE_FIELDS = (
+_LINE_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("procedure_code", "Procedure", "code", "hcpcs"),
     ("modifiers", "Modifiers", "list", "modifier"),
     ("units", "Units", "number", ""),
@@ -148,10 +149,10 @@ def form_fields(encounter: Mapping[str, Any]) -> list[Field]:
         Field("note", "Claim note"),
     ]
     for i, line in enumerate(get_path(encounter, "service_lines") or []):
-        keys = list(_LINE_FIELDS)
+        line_keys = list(_LINE_FIELDS)
         if isinstance(line, Mapping) and line.get("revenue_code"):
-            keys.insert(0, ("revenue_code", "Revenue code", "code", ""))
-        for key, label, kind, lookup in keys:
+            line_keys.insert(0, ("revenue_code", "Revenue code", "code", ""))
+        for key, label, kind, lookup in line_keys:
             fields.append(
                 Field(f"service_lines[{i}].{key}", label, kind, lookup, group=f"line {i + 1}")
             )
@@ -190,7 +191,9 @@ def _parsed(field: Field, text: str) -> Any:
         try:
             Decimal(value)
         except InvalidOperation:
-            raise FormError(f"{field.path}: {value!r} is not a number (write e.g. 185.00)") from None
+            raise FormError(
+                f"{field.path}: {value!r} is not a number (write e.g. 185.00)"
+            ) from None
         return value
     return value or None
 

@@ -166,9 +166,7 @@ async def segments(request: Request) -> Response:
     if path is None:
         found = ClaimSegments((), problem=f"{file.name} is not in the workspace's archive")
     else:
-        found = await asyncio.to_thread(
-            claim_segments, path, file.kind, claim_id, st02s=file.st02s
-        )
+        found = await asyncio.to_thread(claim_segments, path, file.kind, claim_id, st02s=file.st02s)
     await audited(
         request, "view-x12", claim_id=claim_id, detail={"file": file.name, "kind": file.kind}
     )
