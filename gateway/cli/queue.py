@@ -19,6 +19,7 @@ from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
+from gateway.ledger.audit import cli_actor
 from gateway.ledger.correction_rules import QueueRuleError, correction_document, item_data
 from gateway.ledger.records import QueueItem
 from gateway.ledger.repository import UnknownClaimError
@@ -240,6 +241,17 @@ def run_resubmit(args: argparse.Namespace) -> int:
             result = await queue_actions.resubmit(ledger, settings, args.claim_id, supplied)
         except (QueueRuleError, UnknownClaimError) as exc:
             raise UsageError(str(exc)) from None
+        if result.outcome is not None:
+            await ledger.audit(
+                cli_actor(),
+                "resubmit",
+                claim_id=args.claim_id,
+                detail={
+                    "version": result.outcome.version,
+                    "state": result.outcome.state.value,
+                    "corrected": supplied is not None,
+                },
+            )
         return _report(result)
 
     return run_with_ledger(args, action)
@@ -260,6 +272,8 @@ def run_void(args: argparse.Namespace) -> int:
             result = await queue_actions.void(ledger, settings, args.claim_id, args.note)
         except UnknownClaimError as exc:
             raise UsageError(str(exc)) from None
+        if result.done:
+            await ledger.audit(cli_actor(), "void", claim_id=args.claim_id)
         return _report(result)
 
     return run_with_ledger(args, action)
@@ -271,10 +285,16 @@ def run_resolve(args: argparse.Namespace) -> int:
         raise UsageError("--note must say what was done")
 
     async def action(ledger: Ledger, settings: Settings) -> int:
+        before = await ledger.claim(args.claim_id)
         try:
             result = await queue_actions.resolve(ledger, settings, args.claim_id, args.note)
         except UnknownClaimError as exc:
             raise UsageError(str(exc)) from None
+        if result.done and before is not None:
+            # The note stays in the correction item; free text is kept off the audit trail.
+            await ledger.audit(
+                cli_actor(), "resolve", claim_id=args.claim_id, detail={"from": before.state.value}
+            )
         return _report(result)
 
     return run_with_ledger(args, action)
