@@ -285,6 +285,9 @@ _ENTITY_PATHS = {
     "PR": "payer",
     "40": "payer",
 }
+#: 277CA STC01-2 claim status codes that name one field of the party (507: 164 the member id,
+#: 562 the NPI, 116 the payer, 128 the taxonomy, 21 tax id).
+_STATUS_FIELDS = {"164": "member_id", "562": "npi", "116": "id", "128": "taxonomy", "21": "tax_id"}
 _ENTITY = re.compile(r"^entity (\w+)")
 _LINE = re.compile(r"^service line (\S+)")
 
@@ -307,14 +310,18 @@ def _line_index(encounter: Mapping[str, Any], control: str) -> int | None:
     return None
 
 
-def place(where: str, encounter: Mapping[str, Any]) -> str:
-    """The encounter path a finding's ``where`` names (``""``: the claim as a whole)."""
+def place(where: str, encounter: Mapping[str, Any], code: str = "") -> str:
+    """The encounter path a finding's ``where`` names (``""``: the claim as a whole); a 277CA
+    status (``STC-A7:164:IL``) that names a field of the party points at that field."""
     text = where.strip()
     if not text or text == "claim":
         return ""
     entity = _ENTITY.match(text)
     if entity:
-        return _ENTITY_PATHS.get(entity.group(1), "")
+        party = _ENTITY_PATHS.get(entity.group(1), "")
+        parts = code.removeprefix("STC-").split(":")
+        key = _STATUS_FIELDS.get(parts[1]) if len(parts) > 1 else None
+        return f"{party}.{key}" if party and key else party
     line = _LINE.match(text)
     if line:
         index = _line_index(encounter, line.group(1))
@@ -333,9 +340,12 @@ def findings_by_field(
     at: dict[str, list[Placed]] = {}
     elsewhere: list[Placed] = []
     for reason in reasons:
-        path = place(str(reason.where or ""), encounter)
+        path = place(str(reason.where or ""), encounter, str(reason.code))
         placed = Placed(path, reason.code, reason.meaning, reason.action, reason.where)
         hits = [f.path for f in fields if path and _covers(path, f.path)]
+        if not hits and "." in path and str(reason.code).startswith("STC-"):
+            party = path.rsplit(".", 1)[0]  # a party's field the form lacks: the party
+            hits = [f.path for f in fields if _covers(party, f.path)]
         for hit in hits:
             at.setdefault(hit, []).append(placed)
         if not hits:
