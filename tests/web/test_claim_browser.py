@@ -1,5 +1,5 @@
 """Fixing a rejected claim in real Chromium: the finding at its field, the code look-up, the
-scrubber clean, resubmitted. Set GATEWAY_SCREENSHOTS=1 to refresh docs/screenshots/claim-page.png."""
+scrubber clean, resubmitted. GATEWAY_SCREENSHOTS=1 refreshes docs/screenshots/claim-page.png."""
 
 # ruff: noqa: SIM300  (the house style is `assert expected == actual`)
 
