@@ -60,6 +60,14 @@ async def _history(request: Request) -> ClaimHistory:
     return history
 
 
+def _current(history: ClaimHistory) -> dict[str, Any]:
+    """The encounter of the claim's current version."""
+    for version in history.versions:
+        if version.version == history.claim.current_version:
+            return dict(version.encounter)
+    return dict(history.versions[-1].encounter) if history.versions else {}
+
+
 def _encounter_json(encounter: Mapping[str, Any]) -> str:
     return json.dumps(encounter, default=json_default, indent=2, ensure_ascii=False)
 
@@ -78,8 +86,7 @@ async def _page(
     user = current_user(request)
     settings = web_state(request).settings
     claim = history.claim
-    current = dict(history.versions[-1].encounter) if history.versions else {}
-    encounter = dict(draft) if draft is not None else current
+    encounter = dict(draft) if draft is not None else _current(history)
     open_item = next((i for i in history.items if i.closed_at is None), None)
     fields = form_fields(encounter)
     reasons: Sequence[Any] = (
@@ -181,8 +188,7 @@ async def _form(request: Request) -> dict[str, str]:
 async def _edited(
     request: Request, history: ClaimHistory, form: Mapping[str, str]
 ) -> tuple[dict[str, Any], list[str]]:
-    current = dict(history.versions[-1].encounter)
-    return apply_form(current, form)
+    return apply_form(_current(history), form)
 
 
 async def check(request: Request) -> Response:
