@@ -23,8 +23,10 @@ MAX_SEGMENTS = 2000
 
 @dataclass(frozen=True)
 class SegmentLine:
-    """One segment as text (``~`` terminated, default delimiters) and its 1-based line."""
+    """One segment as text (``~`` terminated, default delimiters), its 1-based position among
+    the file's segments and its 1-based line (files often hold every segment on line 1)."""
 
+    position: int
     line: int
     text: str
 
@@ -104,7 +106,7 @@ def claim_segments(
                 if len(found) >= limit:
                     return ClaimSegments(tuple(found), truncated=True)
                 text = serialize([seg]).decode("utf-8", "replace").rstrip("\r\n")
-                found.append(SegmentLine(seg.line, text))
+                found.append(SegmentLine(seg.index + 1, seg.line, text))
     except FileNotFoundError:
         return ClaimSegments((), problem=f"{path.name} is no longer in the archive")
     except OSError as exc:

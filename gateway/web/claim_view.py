@@ -24,6 +24,8 @@ __all__ = [
     "Remark",
     "StatusAnswer",
     "explanations_of_benefits",
+    "money",
+    "short",
     "statuses",
     "timeline",
 ]
@@ -100,6 +102,23 @@ def _known(meaning: str) -> str:
     return "" if meaning == codes.UNKNOWN else meaning
 
 
+def short(meaning: str) -> str:
+    """A code's meaning without the list's usage notes (``Usage: ...``, ``Note: ...``)."""
+    for cut in (" Usage:", " Note:"):
+        meaning = meaning.split(cut, 1)[0]
+    return meaning.strip()
+
+
+def money(text: object) -> str:
+    """An amount as the 835 gave it (``227.5``), written with two decimals (``227.50``)."""
+    if text in (None, ""):
+        return ""
+    try:
+        return f"{Decimal(str(text)):.2f}"
+    except InvalidOperation:
+        return str(text)
+
+
 def _adjustment(data: Mapping[str, Any]) -> Adjustment:
     group = str(data.get("group", ""))
     reason = str(data.get("reason", ""))
@@ -107,8 +126,8 @@ def _adjustment(data: Mapping[str, Any]) -> Adjustment:
         group,
         _known(codes.meaning("cas_group", group)),
         reason,
-        str(data.get("meaning") or "") or _known(codes.meaning("carc", reason)),
-        str(data.get("amount", "")),
+        short(str(data.get("meaning") or "") or _known(codes.meaning("carc", reason))),
+        money(data.get("amount")),
         group == "PR",
     )
 
@@ -117,7 +136,9 @@ def _remarks(items: Iterable[Mapping[str, Any]]) -> tuple[Remark, ...]:
     return tuple(
         Remark(
             str(r.get("code", "")),
-            str(r.get("meaning") or "") or _known(codes.meaning("rarc", str(r.get("code", "")))),
+            short(
+                str(r.get("meaning") or "") or _known(codes.meaning("rarc", str(r.get("code", ""))))
+            ),
         )
         for r in items
     )
@@ -149,9 +170,9 @@ def explanations_of_benefits(events: Sequence[EventRecord]) -> list[Benefits]:
             BenefitsLine(
                 str(ln.get("line_control_number") or ""),
                 str(ln.get("procedure") or ""),
-                str(ln.get("charge", "")),
-                str(ln.get("allowed", "")),
-                str(ln.get("paid", "")),
+                money(ln.get("charge")),
+                money(ln.get("allowed")),
+                money(ln.get("paid")),
                 tuple(_adjustment(a) for a in ln.get("adjustments", ())),
                 _remarks(ln.get("remarks", ())),
             )
@@ -165,9 +186,9 @@ def explanations_of_benefits(events: Sequence[EventRecord]) -> list[Benefits]:
                 event.file_name or "",
                 str(d.get("status") or d.get("status_code") or ""),
                 str(d.get("outcome", "")).replace("_", " "),
-                str(d.get("charge", "")),
-                str(d.get("paid", "")),
-                str(d.get("patient_responsibility", "")),
+                money(d.get("charge")),
+                money(d.get("paid")),
+                money(d.get("patient_responsibility")),
                 str(d.get("payment_date", "")),
                 str(d.get("trace_number", "")),
                 str(d.get("payer_claim_control_number", "")),
@@ -189,7 +210,11 @@ def statuses(events: Sequence[EventRecord]) -> list[StatusAnswer]:
             e.file_name or "",
             e.cause,
             str(e.detail.get("source", "")),
-            tuple(e.detail.get("statuses", ())),
+            tuple(
+                {k: short(str(v)) if k != "code" else str(v) for k, v in st.items()}
+                for st in e.detail.get("statuses", ())
+                if isinstance(st, Mapping)
+            ),
             tuple(e.detail.get("lines", ())),
             str(e.detail.get("payer_claim_control_number", "")),
         )

@@ -28,6 +28,7 @@ def test_837_gives_the_clm_loop_with_its_lines_only() -> None:
     assert 2 == sum(t.startswith("LX*") for t in texts)
     assert not any(t.startswith(("HL*", "SE*", "NM1*IL")) for t in texts)
     assert found.segments[0].line < found.segments[-1].line
+    assert [s.position for s in found.segments] == list(range(51, 51 + len(found.segments)))
 
 
 def test_a_claim_sent_twice_in_one_file_gives_both_loops() -> None:
