@@ -24,6 +24,7 @@ def test_every_page_but_login_needs_a_session(console: Console) -> None:
     form = console.client.post("/users", data={"name": "x"}, follow_redirects=False)
     static = console.client.get("/static/htmx.min.js")
     login = console.client.get("/login")
+    assert 303 == console.client.get("/login-not", follow_redirects=False).status_code
     assert (303, "/login?next=/audit%3Fclaim%3DC1") == (
         page.status_code,
         page.headers["location"],
@@ -49,8 +50,11 @@ def test_login_then_logout(console: Console) -> None:
     out = console.logout()
     assert (303, "/login") == (out.status_code, out.headers["location"])
     assert 303 == console.client.get("/", follow_redirects=False).status_code
-    actions = [e.action for e in console.call(console.ledger.audit_entries, actor="ann").entries]
-    assert ["logout", "login"] == actions
+    entries = console.call(console.ledger.audit_entries, actor="ann").entries
+    assert [("logout", "testclient"), ("login", "testclient")] == [
+        (e.action, e.client) for e in entries
+    ]
+    assert console.now() == entries[0].at
 
 
 def test_session_cookie_is_signed_httponly_strict(console: Console) -> None:
