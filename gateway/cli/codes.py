@@ -568,16 +568,12 @@ def _register_search(lookups: Subparsers) -> None:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    """``gateway codes search``."""
-    when = args.date or min(date.today(), icd10cm.coverage()[1])
-    found = icd10cm.search(args.words, when, limit=args.limit)
+    """``gateway codes search`` (the console's look-up calls the same ``icd_matches``)."""
+    from gateway.codes.lookup import icd_matches
+
     rows = [
-        {
-            "code": icd10cm.dotted(code),
-            "description": icd10cm.description(code),
-            "billable": bool(icd10cm.is_valid(code, when)) and not icd10cm.is_header(code),
-        }
-        for code in found
+        {"code": m.code, "description": m.description, "billable": m.billable}
+        for m in icd_matches(args.words, args.date, limit=args.limit)
     ]
     if args.json:
         print(dumps(rows))

@@ -1,7 +1,8 @@
 """``gateway queue``: the correction queue (list, tail, show, resubmit, void, resolve).
 
-Argument parsing and printing only: the resubmission workflow is
-:mod:`gateway.ledger.resubmission`, the correction files :mod:`gateway.service.correction_files`.
+Argument parsing and printing only: resubmit, void and resolve are
+:mod:`gateway.service.queue_actions` (the web console calls the same functions), whose rules are
+:mod:`gateway.ledger.correction_rules`.
 """
 
 from __future__ import annotations
@@ -19,16 +20,12 @@ from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
 from gateway.ledger.audit import cli_actor
-from gateway.ledger.correction_rules import (
-    QueueRuleError,
-    correction_document,
-    item_data,
-    read_correction,
-)
+from gateway.ledger.correction_rules import QueueRuleError, correction_document, item_data
 from gateway.ledger.reconcile import leg_name
-from gateway.ledger.records import ClaimRecord, QueueItem
-from gateway.ledger.resubmission import resubmit_claim, void_claim
-from gateway.service.correction_files import remove_correction_file
+from gateway.ledger.records import QueueItem
+from gateway.ledger.repository import UnknownClaimError
+from gateway.service import queue_actions
+from gateway.service.queue_actions import encounter_from_document
 
 if TYPE_CHECKING:
     from gateway.ledger.store import Ledger
@@ -236,114 +233,74 @@ def _load_json(path: str) -> dict[str, Any]:
     return data
 
 
-def _frequency_1_only(settings: Settings, partner: str) -> bool:
-    from gateway.partners import PartnerConfigError, load_partners
-
-    try:
-        partners = load_partners(settings.partners_dir)
-        return partners.get(partner).frequency_1_only
-    except (PartnerConfigError, KeyError) as exc:
-        raise UsageError(f"partner {partner!r}: {exc}") from None
-
-
-async def _claim_or_fail(ledger: Ledger, claim_id: str) -> ClaimRecord:
-    claim = await ledger.claim(claim_id)
-    if claim is None:
-        raise UsageError(f"no claim {claim_id} in the ledger")
-    return claim
-
-
 def run_resubmit(args: argparse.Namespace) -> int:
     """Run ``gateway queue resubmit ID [--file F]``."""
     supplied: dict[str, Any] | None = None
     if args.file:
-        supplied = _load_json(args.file)
         try:
-            correction = read_correction(supplied)
+            supplied = encounter_from_document(_load_json(args.file), args.claim_id)
         except QueueRuleError as exc:
             raise UsageError(f"{args.file}: {exc}") from None
-        if correction is not None:
-            supplied = correction.encounter
-        if str(supplied.get("claim_id", args.claim_id)) != args.claim_id:
-            raise UsageError(
-                f"{args.file} holds claim {supplied.get('claim_id')!r}, not {args.claim_id}"
-            )
 
     async def action(ledger: Ledger, settings: Settings) -> int:
-        await _claim_or_fail(ledger, args.claim_id)
         try:
-            result = await resubmit_claim(
-                ledger,
-                args.claim_id,
-                supplied,
-                frequency_1_only=lambda partner: _frequency_1_only(settings, partner),
-            )
-        except QueueRuleError as exc:
+            result = await queue_actions.resubmit(ledger, settings, args.claim_id, supplied)
+        except (QueueRuleError, UnknownClaimError) as exc:
             raise UsageError(str(exc)) from None
-        print(result.message)
-        for error in result.errors:
-            print(f"  {error}")
-        if result.outcome is None:
-            return EXIT_INVALID
-        await ledger.audit(
-            cli_actor(),
-            "resubmit",
-            claim_id=args.claim_id,
-            detail={
-                "version": result.outcome.version,
-                "state": result.outcome.state.value,
-                "corrected": supplied is not None,
-            },
-        )
-        remove_correction_file(settings.workspace.corrections, args.claim_id)
-        return EXIT_OK
+        if result.outcome is not None:
+            await ledger.audit(
+                cli_actor(),
+                "resubmit",
+                claim_id=args.claim_id,
+                detail={
+                    "version": result.outcome.version,
+                    "state": result.outcome.state.value,
+                    "corrected": supplied is not None,
+                },
+            )
+        return _report(result)
 
     return run_with_ledger(args, action)
+
+
+def _report(result: queue_actions.ActionResult) -> int:
+    print(result.message)
+    for error in result.errors:
+        print(f"  {error}")
+    return EXIT_OK if result.done else EXIT_INVALID
 
 
 def run_void(args: argparse.Namespace) -> int:
     """Run ``gateway queue void ID``."""
 
     async def action(ledger: Ledger, settings: Settings) -> int:
-        claim = await _claim_or_fail(ledger, args.claim_id)
-        result = await void_claim(
-            ledger,
-            claim.claim_id,
-            args.note,
-            frequency_1_only=lambda partner: _frequency_1_only(settings, partner),
-        )
-        print(result.message)
-        for error in result.errors:
-            print(f"  {error}")
-        if not result.done:
-            return EXIT_INVALID
-        await ledger.audit(cli_actor(), "void", claim_id=claim.claim_id)
-        remove_correction_file(settings.workspace.corrections, claim.claim_id)
-        return EXIT_OK
+        try:
+            result = await queue_actions.void(ledger, settings, args.claim_id, args.note)
+        except UnknownClaimError as exc:
+            raise UsageError(str(exc)) from None
+        if result.done:
+            await ledger.audit(cli_actor(), "void", claim_id=args.claim_id)
+        return _report(result)
 
     return run_with_ledger(args, action)
 
 
 def run_resolve(args: argparse.Namespace) -> int:
     """Run ``gateway queue resolve ID --note TEXT``."""
-    from gateway.ledger.lifecycle import InvalidTransitionError
-
     if not args.note.strip():
         raise UsageError("--note must say what was done")
 
     async def action(ledger: Ledger, settings: Settings) -> int:
-        claim = await _claim_or_fail(ledger, args.claim_id)
+        before = await ledger.claim(args.claim_id)
         try:
-            await ledger.resolve(claim.claim_id, args.note.strip())
-        except InvalidTransitionError:
-            print(f"claim {claim.claim_id} is {claim.state}: there is no open item to resolve")
-            return EXIT_INVALID
-        # The note stays in the correction item; free text is kept off the audit trail.
-        await ledger.audit(
-            cli_actor(), "resolve", claim_id=claim.claim_id, detail={"from": claim.state.value}
-        )
-        remove_correction_file(settings.workspace.corrections, claim.claim_id)
-        print(f"claim {claim.claim_id} resolved: {args.note.strip()}")
-        return EXIT_OK
+            result = await queue_actions.resolve(ledger, settings, args.claim_id, args.note)
+        except UnknownClaimError as exc:
+            raise UsageError(str(exc)) from None
+        if result.done and before is not None:
+            # The note stays in the correction item; free text is kept off the audit trail.
+            await ledger.audit(
+                cli_actor(), "resolve", claim_id=args.claim_id, detail={"from": before.state.value}
+            )
+        return _report(result)
 
     return run_with_ledger(args, action)

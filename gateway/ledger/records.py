@@ -17,6 +17,7 @@ from gateway.ledger.lifecycle import ClaimState
 
 __all__ = [
     "ClaimEvent",
+    "ClaimFile",
     "ClaimHistory",
     "ClaimRecord",
     "ClaimSent",
@@ -330,6 +331,23 @@ class LegRecord:
     versions: tuple[int, ...]
     current: bool
     replacement_offered: bool = False
+
+
+@dataclass(frozen=True)
+class ClaimFile:
+    """A file a claim's history names: an 837 it was sent in or a response that answered it,
+    with where it is archived and the control numbers and versions its events recorded."""
+
+    file_id: int
+    name: str
+    kind: str  # 837P | 837I | TA1 | 999 | 277CA | 835 | encounters ...
+    direction: str  # in | out
+    archive_path: str | None
+    versions: tuple[int, ...]
+    event_kinds: tuple[str, ...]
+    isa13: str | None = None
+    gs06: str | None = None
+    st02s: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

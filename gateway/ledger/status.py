@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 
 from gateway.ledger import tables as t
 from gateway.ledger.records import (
+    ClaimFile,
     ClaimHistory,
     ClaimRecord,
     EventRecord,
@@ -30,6 +31,8 @@ from gateway.ledger.repository import (
     _item,
 )
 from gateway.ledger.transports import TransportsRepository
+
+_T = TypeVar("_T")
 
 
 class StatusRepository(CorrectionsRepository, TransportsRepository, LegsRepository):
@@ -138,6 +141,50 @@ class StatusRepository(CorrectionsRepository, TransportsRepository, LegsReposito
             legs,
         )
 
+    async def claim_files(self, claim_id: str) -> list[ClaimFile]:
+        """The files ``claim_id``'s events name, each once, in the order they first appear: the
+        837s it was sent in, the responses that answered it, the encounter files it came in."""
+        query = (
+            sa.select(
+                t.claim_events.c.version,
+                t.claim_events.c.kind.label("event_kind"),
+                t.claim_events.c.isa13,
+                t.claim_events.c.gs06,
+                t.claim_events.c.st02,
+                t.files.c.id,
+                t.files.c.name,
+                t.files.c.kind,
+                t.files.c.direction,
+                t.files.c.archive_path,
+            )
+            .join(t.files, t.files.c.id == t.claim_events.c.file_id)
+            .where(t.claim_events.c.claim_id == claim_id)
+            .order_by(t.claim_events.c.id)
+        )
+        async with self._read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        found: dict[int, ClaimFile] = {}
+        for row in rows:
+            known = found.get(row["id"])
+            if known is None:
+                known = ClaimFile(
+                    row["id"], row["name"], row["kind"], row["direction"],
+                    row["archive_path"], (), (), row["isa13"], row["gs06"],
+                )  # fmt: skip
+            found[row["id"]] = ClaimFile(
+                known.file_id,
+                known.name,
+                known.kind,
+                known.direction,
+                known.archive_path,
+                _added(known.versions, row["version"]),
+                _added(known.event_kinds, row["event_kind"]),
+                known.isa13 or row["isa13"],
+                known.gs06 or row["gs06"],
+                _added(known.st02s, row["st02"]) if row["st02"] else known.st02s,
+            )
+        return list(found.values())
+
     async def status(self, *, oldest: int = 5) -> StatusSummary:
         """Counts, charges and payments per state; open items and the oldest of them."""
         async with self._read() as conn:
@@ -197,3 +244,8 @@ class StatusRepository(CorrectionsRepository, TransportsRepository, LegsReposito
             held_files=int(held),
             waiting_on_next_payer=waiting,
         )
+
+
+def _added(values: tuple[_T, ...], value: _T) -> tuple[_T, ...]:
+    """``values`` with ``value`` at the end unless it is there already."""
+    return values if value in values else (*values, value)

@@ -393,6 +393,14 @@ def test_codes_search(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(r["code"] == "M17.11" for r in rows)
 
 
+def test_codes_search_by_code(capsys: pytest.CaptureFixture[str]) -> None:
+    """``gateway codes search E11.6``: the heading, then the billable codes under it."""
+    assert main(["codes", "search", "E11.6", "--json", "--date", "2026-11-10"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert (rows[0]["code"], rows[0]["billable"]) == ("E11.6", False)
+    assert "E11.65" in [r["code"] for r in rows[1:]]
+
+
 def test_codes_icd_beyond_the_data(capsys: pytest.CaptureFixture[str]) -> None:
     """A date past the installed data is not judged, and says to upgrade."""
     main(["codes", "icd", "E11.65", "--date", "2027-06-01", "--json"])
