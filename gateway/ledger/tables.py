@@ -250,6 +250,20 @@ correction_items = sa.Table(
         postgresql_where=sa.text("closed_at IS NULL"),
     ),
     sa.Index(None, "opened_at"),
+    # The web console's worklist (gateway/ledger/worklist.py): each sort over open items only.
+    *(
+        sa.Index(
+            f"ix_correction_items_open_{name}",
+            *columns,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        )
+        for name, columns in (
+            ("opened", ("opened_at", "id")),
+            ("payer", ("payer_id", "opened_at", "id")),
+            ("reason", ("reason_code", "opened_at", "id")),
+        )
+    ),
 )
 
 #: Control-number sequences per trading partner and kind (ISA13, GS06, ST02): never reused.

@@ -1,0 +1,43 @@
+"""The web console's worklist: partial indexes over the open correction items, one per sort.
+
+Revision ID: 0005_worklist
+Revises: 0004_report_dates
+Create Date: 2026-12-06 06:30:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005_worklist"
+down_revision: str | None = "0004_report_dates"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+#: Index name suffix and columns; each covers only the open items (closed_at IS NULL).
+_INDEXES = (
+    ("opened", ["opened_at", "id"]),
+    ("payer", ["payer_id", "opened_at", "id"]),
+    ("reason", ["reason_code", "opened_at", "id"]),
+)
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    for name, columns in _INDEXES:
+        op.create_index(
+            f"ix_correction_items_open_{name}",
+            "correction_items",
+            columns,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        )
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    for name, _columns in _INDEXES:
+        op.drop_index(f"ix_correction_items_open_{name}", table_name="correction_items")
