@@ -104,6 +104,7 @@ claims = sa.Table(
     sa.Column("first_paid_at", NOW, nullable=True),  # the first 835 that paid more than zero
     sa.Column("first_paid_on", sa.Date, nullable=True),  # its payment date (BPR16, else applied)
     sa.Index("ix_claims_first_submitted_at_claim_id", "first_submitted_at", "claim_id"),
+    sa.Index("ix_claims_total_charge_claim_id", "total_charge", "claim_id"),  # the worklist
 )
 
 #: Every version of a claim as received: the original and each resubmission, void or replacement.

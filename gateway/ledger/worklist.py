@@ -4,8 +4,8 @@
 only what a biller needs to pick an item (claim id, payer, partner, reason code, source, claim
 state, amount, when it was opened), no patient data, a page at a time. Paging is by key
 (``WHERE (sort key, id) > (last row's) ORDER BY sort key, id LIMIT n``), never by offset, so the
-10,000th page costs what the first does; the partial indexes of migration ``0005_worklist`` serve
-each sort over the open items only.
+10,000th page costs what the first does; the indexes of migration ``0005_worklist`` serve each sort
+(partial ones over the open items only; the claims' charge for the largest first).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ _cl = t.claims.c
 SORTS: dict[str, tuple[tuple[Any, ...], bool]] = {
     "oldest": ((_ci.opened_at, _ci.id), False),
     "newest": ((_ci.opened_at, _ci.id), True),
-    "amount": ((_cl.total_charge, _ci.id), True),  # largest first
-    "claim": ((_ci.claim_id, _ci.id), False),
+    # A claim has at most one open item, so its id alone is unique among them.
+    "amount": ((_cl.total_charge, _cl.claim_id), True),  # largest first
+    "claim": ((_ci.claim_id,), False),
     "payer": ((_ci.payer_id, _ci.opened_at, _ci.id), False),
     "reason": ((_ci.reason_code, _ci.opened_at, _ci.id), False),
 }

@@ -1,4 +1,5 @@
-"""The web console's worklist: partial indexes over the open correction items, one per sort.
+"""The web console's worklist: partial indexes over the open correction items, one per sort,
+and the claims by charge (the largest first).
 
 Revision ID: 0005_worklist
 Revises: 0004_report_dates
@@ -35,9 +36,11 @@ def upgrade() -> None:
             sqlite_where=sa.text("closed_at IS NULL"),
             postgresql_where=sa.text("closed_at IS NULL"),
         )
+    op.create_index("ix_claims_total_charge_claim_id", "claims", ["total_charge", "claim_id"])
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("ix_claims_total_charge_claim_id", table_name="claims")
     for name, _columns in _INDEXES:
         op.drop_index(f"ix_correction_items_open_{name}", table_name="correction_items")
