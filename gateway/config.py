@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -37,6 +37,7 @@ __all__ = [
     "LoggingSettings",
     "Settings",
     "WatcherMode",
+    "WebSettings",
     "WorkspaceSettings",
     "load_settings",
 ]
@@ -92,6 +93,15 @@ dir = "partners"
 
 [codes]
 cpt_file = ""
+
+[web]
+host = "127.0.0.1"
+port = 8080
+tls_certificate = ""
+tls_key = ""
+behind_tls_proxy = false
+session_secret_file = ""
+idle_minutes = 15
 """
 
 _FOLDER_KEYS = (
@@ -208,6 +218,36 @@ class CodesSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The ``[web]`` section: where ``gateway web`` listens and how its sessions are kept.
+
+    ``host`` defaults to 127.0.0.1; any other address needs ``tls_certificate`` and ``tls_key``
+    (served by uvicorn) or ``behind_tls_proxy = true`` (``gateway.web.server`` checks it).
+    ``session_secret_file`` holds the key that signs session cookies (None: ``web-secret`` in the
+    state folder, made owner-only on first start). A session ends after ``idle_minutes`` without
+    a request.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
+    behind_tls_proxy: bool = False
+    session_secret_file: Path | None = None
+    idle_minutes: int = 15
+
+    @property
+    def tls(self) -> bool:
+        """Whether uvicorn serves TLS itself."""
+        return self.tls_certificate is not None and self.tls_key is not None
+
+    @property
+    def https(self) -> bool:
+        """Whether browsers reach the console over HTTPS (its own TLS or a proxy's)."""
+        return self.tls or self.behind_tls_proxy
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway needs to know about where it runs."""
 
@@ -222,6 +262,8 @@ class Settings:
     partners_dir: Path
     #: The ``[codes]`` section: code sets the practice supplies.
     codes: CodesSettings = CodesSettings()
+    #: The ``[web]`` section: the web console (``gateway web``).
+    web: WebSettings = WebSettings()
 
     def load_partners(self) -> Partners:
         """The trading partners of ``partners_dir``; a bad partner file is a ``ConfigError``."""
@@ -338,6 +380,8 @@ def load_settings(
     cpt_text = _string(raw["codes"]["cpt_file"], *where("codes", "cpt_file"), allow_empty=True)
     codes = CodesSettings(cpt_file=_resolve(base, cpt_text) if cpt_text.strip() else None)
 
+    web = _web_settings(raw["web"], base, where)
+
     return Settings(
         config_file=config_file,
         workspace=workspace,
@@ -347,6 +391,46 @@ def load_settings(
         logging=logging_settings,
         partners_dir=partners_dir,
         codes=codes,
+        web=web,
+    )
+
+
+def _web_settings(
+    w: Mapping[str, Any], base: Path, where: Callable[[str, str], tuple[str, str]]
+) -> WebSettings:
+    """The ``[web]`` section checked: a host, a port, TLS files in pairs, the idle limit."""
+
+    def path(key: str) -> Path | None:
+        text = _string(w[key], *where("web", key), allow_empty=True)
+        return _resolve(base, text) if text.strip() else None
+
+    port_source, port_key = where("web", "port")
+    port = _positive_int(w["port"], port_source, port_key)
+    if port > 65535:
+        raise ConfigError(port_source, port_key, "expected a port number from 1 to 65535", port)
+    certificate, key = path("tls_certificate"), path("tls_key")
+    if (certificate is None) != (key is None):
+        source, name = where("web", "tls_certificate" if certificate is None else "tls_key")
+        raise ConfigError(
+            source, name, "set both tls_certificate and tls_key (PEM files), or neither"
+        )
+    idle_source, idle_key = where("web", "idle_minutes")
+    idle = _positive_int(w["idle_minutes"], idle_source, idle_key)
+    if idle > 15:
+        raise ConfigError(
+            idle_source,
+            idle_key,
+            "expected 1 to 15 minutes (sessions with patient data end after 15 idle minutes)",
+            idle,
+        )
+    return WebSettings(
+        host=_string(w["host"], *where("web", "host")).strip(),
+        port=port,
+        tls_certificate=certificate,
+        tls_key=key,
+        behind_tls_proxy=_boolean(w["behind_tls_proxy"], *where("web", "behind_tls_proxy")),
+        session_secret_file=path("session_secret_file"),
+        idle_minutes=idle,
     )
 
 
@@ -394,6 +478,12 @@ def _string(value: object, source: str, key: str, *, allow_empty: bool = False) 
     if not isinstance(value, str) or (not allow_empty and not value.strip()):
         raise ConfigError(source, key, "expected a non-empty string", value)
     return value
+
+
+def _boolean(value: object, source: str, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(source, key, "expected true or false", value)
 
 
 def _choice(value: object, choices: tuple[str, ...], source: str, key: str) -> str:

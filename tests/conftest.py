@@ -14,6 +14,7 @@ from gateway.x12.tokenizer import PURE_PYTHON_ENV, use_accelerated
 from tests.support.env import IN_CI, ROOT
 from tests.support.ledger import ledger, ledger_url  # noqa: F401 (fixtures shared by the tests)
 from tests.support.sftp import server  # noqa: F401 (the SFTP server fixture)
+from tests.support.web import console  # noqa: F401 (the web console fixture)
 
 SAMPLES = ROOT / "samples"
 

@@ -10,7 +10,8 @@ and appends a claim event in the same transaction; on SQLite every write transac
 its own module over the shared base (``repository``): ``files``, ``intake`` (claims and their
 versions), ``batching`` (the claim queue and its leases), ``submissions`` (control numbers and
 interchanges sent), ``responses`` (apply, hold, release), ``corrections`` (the correction
-queue), ``status`` (claims read back, the summary) and ``transports``.
+queue), ``status`` (claims read back, the summary), ``transports``, ``users`` (the web
+console's users) and ``audit`` (the audit trail of views and changes).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gateway.ledger import file_lists as file_list_queries
 from gateway.ledger import reports as report_queries
 from gateway.ledger import worklist as worklist_queries
+from gateway.ledger.audit import AuditRepository
 from gateway.ledger.batching import BatchingRepository
 from gateway.ledger.files import FilesRepository
 from gateway.ledger.intake import IntakeRepository
@@ -40,6 +42,7 @@ from gateway.ledger.repository import (
 )
 from gateway.ledger.responses import ResponsesRepository
 from gateway.ledger.status import StatusRepository
+from gateway.ledger.users import UsersRepository
 
 __all__ = [
     "HELD_SOURCE",
@@ -58,6 +61,8 @@ class Ledger(
     BatchingRepository,
     ResponsesRepository,  # with SubmissionsRepository
     StatusRepository,  # with CorrectionsRepository and TransportsRepository
+    UsersRepository,  # the web console's users
+    AuditRepository,  # who viewed and changed what
 ):
     """The gateway's memory: made by :meth:`open`, closed by :meth:`close` or ``async with``."""
 

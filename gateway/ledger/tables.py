@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "MONEY",
+    "audit_entries",
     "claim_events",
     "claim_versions",
     "claims",
@@ -28,6 +29,7 @@ __all__ = [
     "transaction_sets",
     "transport_states",
     "unmatched",
+    "web_users",
 ]
 
 # Constraint names are fixed so that migrations can refer to them on every database.
@@ -350,4 +352,36 @@ remit_adjustments = sa.Table(
         sqlite_where=sa.text("denial IS 1"),
         postgresql_where=sa.text("denial IS true"),
     ),
+)
+
+
+#: The web console's users: a name, a role (viewer | biller | admin) and an argon2 password hash.
+web_users = sa.Table(
+    "web_users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(8), nullable=False),  # viewer | biller | admin
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", NOW, nullable=False),
+    sa.Column("disabled_at", NOW, nullable=True),  # null: may log in
+    # Sessions started before this time are over (logout, disabling, a new password or role).
+    sa.Column("sessions_valid_after", NOW, nullable=False),
+)
+
+#: The audit trail (HIPAA): who viewed which claim and who changed what, from where. Append-only;
+#: ``detail`` never holds patient data (names, birth dates, member ids, addresses).
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", NOW, nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),  # a web user's name, or cli:<os user>
+    # view | resubmit | void | resolve | release | dismiss | login | logout | user-add | ...
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("claim_id", sa.String(38), nullable=True),
+    sa.Column("detail", sa.JSON, nullable=True),
+    sa.Column("client", sa.String(64), nullable=True),  # the client address; null for the CLI
+    sa.Index(None, "claim_id", "id"),
+    sa.Index(None, "actor", "id"),
 )

@@ -4,7 +4,7 @@
 only what a biller needs to pick an item (claim id, payer, partner, reason code, source, claim
 state, amount, when it was opened), no patient data, a page at a time. Paging is by key
 (``WHERE (sort key, id) > (last row's) ORDER BY sort key, id LIMIT n``), never by offset, so the
-10,000th page costs what the first does; the indexes of migration ``0005_worklist`` serve each sort
+10,000th page costs what the first does; the indexes of migration ``0006_worklist`` serve each sort
 (partial ones over the open items only; the claims' charge for the largest first).
 """
 

@@ -1,8 +1,8 @@
 """The web console's worklist: partial indexes over the open correction items, one per sort,
 and the claims by charge (the largest first).
 
-Revision ID: 0005_worklist
-Revises: 0004_report_dates
+Revision ID: 0006_worklist
+Revises: 0005_web
 Create Date: 2026-12-06 06:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_worklist"
-down_revision: str | None = "0004_report_dates"
+revision: str = "0006_worklist"
+down_revision: str | None = "0005_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
