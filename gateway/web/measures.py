@@ -81,9 +81,10 @@ class Trends:
     computed_at: datetime
     seconds: float
 
-    def latest(self, series: list[Any]) -> Any:
-        """This month's value of a series."""
-        return series[-1] if series else None
+    @property
+    def aging_total(self) -> Decimal:
+        """The open balance of every bucket."""
+        return sum((amount for _, amount in self.aging.values()), Decimal("0.00"))
 
     def chart_data(self) -> dict[str, Any]:
         """What the page's charts draw (numbers and labels only)."""
