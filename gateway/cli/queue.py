@@ -18,6 +18,7 @@ from gateway.cli import EXIT_INVALID, EXIT_OK, UsageError
 from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
 from gateway.config import Settings
+from gateway.ledger.audit import cli_actor
 from gateway.ledger.correction_rules import (
     QueueRuleError,
     correction_document,
@@ -278,6 +279,16 @@ def run_resubmit(args: argparse.Namespace) -> int:
             print(f"  {error}")
         if result.outcome is None:
             return EXIT_INVALID
+        await ledger.audit(
+            cli_actor(),
+            "resubmit",
+            claim_id=args.claim_id,
+            detail={
+                "version": result.outcome.version,
+                "state": result.outcome.state.value,
+                "corrected": supplied is not None,
+            },
+        )
         remove_correction_file(settings.workspace.corrections, args.claim_id)
         return EXIT_OK
 
@@ -300,6 +311,7 @@ def run_void(args: argparse.Namespace) -> int:
             print(f"  {error}")
         if not result.done:
             return EXIT_INVALID
+        await ledger.audit(cli_actor(), "void", claim_id=claim.claim_id)
         remove_correction_file(settings.workspace.corrections, claim.claim_id)
         return EXIT_OK
 
@@ -320,6 +332,10 @@ def run_resolve(args: argparse.Namespace) -> int:
         except InvalidTransitionError:
             print(f"claim {claim.claim_id} is {claim.state}: there is no open item to resolve")
             return EXIT_INVALID
+        # The note stays in the correction item; free text is kept off the audit trail.
+        await ledger.audit(
+            cli_actor(), "resolve", claim_id=claim.claim_id, detail={"from": claim.state.value}
+        )
         remove_correction_file(settings.workspace.corrections, claim.claim_id)
         print(f"claim {claim.claim_id} resolved: {args.note.strip()}")
         return EXIT_OK

@@ -97,6 +97,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_release(args: argparse.Namespace) -> int:
     """Run ``gateway responses release FILE``."""
+    from gateway.ledger.audit import cli_actor
     from gateway.logs import configure_logging
     from gateway.service.correction_files import sync_correction_files
     from gateway.service.posting import ReleaseError, release_held_file
@@ -109,6 +110,16 @@ def run_release(args: argparse.Namespace) -> int:
             result = await release_held_file(ledger, settings, args.file, note=args.note, by=by)
         except ReleaseError as exc:
             return str(exc)
+        await ledger.audit(
+            cli_actor(by),
+            "release",
+            detail={
+                "file_id": result.file_id,
+                "sets": result.sets,
+                "claims": result.claims,
+                "state_changes": result.totals.state_changes,
+            },
+        )
         await sync_correction_files(ledger, settings.workspace.corrections)
         return result
 
@@ -141,6 +152,7 @@ def run_release(args: argparse.Namespace) -> int:
 
 def run_dismiss(args: argparse.Namespace) -> int:
     """Run ``gateway responses dismiss FILE --note TEXT``."""
+    from gateway.ledger.audit import cli_actor
     from gateway.logs import configure_logging
     from gateway.service.correction_files import sync_correction_files
     from gateway.service.posting import ReleaseError, dismiss_held_file
@@ -155,6 +167,9 @@ def run_dismiss(args: argparse.Namespace) -> int:
             )
         except ReleaseError as exc:
             return f"error: {exc}"
+        await ledger.audit(
+            cli_actor(by), "dismiss", detail={"file_id": record.id, "items_closed": closed}
+        )
         await sync_correction_files(ledger, settings.workspace.corrections)
         return (
             f"dismissed file {record.id} ({record.name}) by {by}: {closed} hold item(s) "

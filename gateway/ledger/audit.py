@@ -42,12 +42,14 @@ PHI_KEYS = frozenset(
 _MAX_DETAIL = 2000
 
 
-def cli_actor() -> str:
-    """The actor of a change made on the command line: ``cli:<operating-system user>``."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
+def cli_actor(user: str | None = None) -> str:
+    """The actor of a change made on the command line: ``cli:<operating-system user>`` (or
+    ``cli:<user>`` when the command was told who, e.g. ``--by``)."""
+    if user is None:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
     return f"cli:{user}"[:80]
 
 
