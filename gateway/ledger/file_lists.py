@@ -137,23 +137,20 @@ class FileLists:
             t.submitted_claims.c,
         )
         start = datetime.combine(day, time(), UTC)
-        claims = (
-            sa.select(sa.func.count())
-            .select_from(
-                t.submitted_claims.join(t.transaction_sets, s.id == c.set_id).join(
-                    t.functional_groups, g.id == s.group_id
-                )
-            )
-            .where(g.interchange_id == i.id)
-            .scalar_subquery()
-        )
+        claims = sa.func.count(c.id)
         query = (
             sa.select(i.partner, i.kind, i.file_name, i.isa13, i.submitted_at, claims)
+            .select_from(
+                t.interchanges.join(t.functional_groups, g.interchange_id == i.id)
+                .join(t.transaction_sets, s.group_id == g.id)
+                .outerjoin(t.submitted_claims, c.set_id == s.id)
+            )
             .where(
                 i.status == "submitted",
                 i.submitted_at >= start,
                 i.submitted_at < start + timedelta(days=1),
             )
+            .group_by(i.id, i.partner, i.kind, i.file_name, i.isa13, i.submitted_at)
             .order_by(i.partner, i.submitted_at, i.id)
         )
         return [

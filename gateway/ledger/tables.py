@@ -150,6 +150,7 @@ functional_groups = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("interchange_id", sa.Integer, sa.ForeignKey("interchanges.id"), nullable=False),
     sa.Column("gs06", sa.String(9), nullable=False, index=True),
+    sa.Index(None, "interchange_id"),  # what was sent (gateway/ledger/file_lists.py)
 )
 
 #: Transaction sets (ST..SE) inside a group we sent.
@@ -172,6 +173,7 @@ submitted_claims = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("line_control_numbers", sa.JSON, nullable=False),
     sa.Index(None, "claim_id", "version"),
+    sa.Index(None, "set_id"),  # what was sent (gateway/ledger/file_lists.py)
 )
 
 #: Responses read and applied (TA1, 999, 277CA, 835), one row per response file content.

@@ -1,5 +1,6 @@
 """The web console's worklist: partial indexes over the open correction items, one per sort,
-and the claims by charge (the largest first).
+the claims by charge (the largest first), and what was sent on a day (an interchange's groups,
+a set's claims: the files page).
 
 Revision ID: 0006_worklist
 Revises: 0005_web
@@ -37,10 +38,15 @@ def upgrade() -> None:
             postgresql_where=sa.text("closed_at IS NULL"),
         )
     op.create_index("ix_claims_total_charge_claim_id", "claims", ["total_charge", "claim_id"])
+    # What was sent on a day: an interchange's groups, a set's claims.
+    op.create_index("ix_functional_groups_interchange_id", "functional_groups", ["interchange_id"])
+    op.create_index("ix_submitted_claims_set_id", "submitted_claims", ["set_id"])
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("ix_submitted_claims_set_id", table_name="submitted_claims")
+    op.drop_index("ix_functional_groups_interchange_id", table_name="functional_groups")
     op.drop_index("ix_claims_total_charge_claim_id", table_name="claims")
     for name, _columns in _INDEXES:
         op.drop_index(f"ix_correction_items_open_{name}", table_name="correction_items")
