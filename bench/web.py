@@ -74,8 +74,12 @@ async def top_up(ledger: Ledger, items: int) -> dict[str, int]:
             )
         ).all()
         reasons = ("E-NPI-CHECKDIGIT", "STC-A7:562:85", "CO-50", "IK403-7", "CO-16", "TA1-008")
+        first_id = int(
+            (await conn.execute(sa.select(sa.func.coalesce(sa.func.max(ci.id), 0)))).scalar_one()
+        )
         rows = [
             {
+                "id": first_id + 1 + n,
                 "claim_id": cid,
                 "version": 1,
                 "state_at_open": state,
@@ -89,6 +93,13 @@ async def top_up(ledger: Ledger, items: int) -> dict[str, int]:
         ]
         for start in range(0, len(rows), 5000):
             await conn.execute(t.correction_items.insert(), rows[start : start + 5000])
+        if engine.dialect.name == "postgresql":  # the ids were given: move the sequence on
+            await conn.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('correction_items', 'id'), "
+                    "(SELECT max(id) FROM correction_items))"
+                )
+            )
         files = [
             {
                 "content_hash": f"bench-{n}",

@@ -61,11 +61,21 @@ class WorkFilter:
     min_age_days: int | None = None
     claim: str | None = None
 
-    def conditions(self, now: datetime) -> list[sa.ColumnElement[bool]]:
-        """The WHERE parts of this filter (over the open items joined to their claims)."""
+    def conditions(self, now: datetime, *, sqlite: bool) -> list[sa.ColumnElement[bool]]:
+        """The WHERE parts of this filter (over the open items joined to their claims).
+
+        Text matches ignore case: SQLite's LIKE already does (for ASCII, all a claim id or a
+        code holds), PostgreSQL's ILIKE does; neither calls a function on every row.
+        """
         out: list[sa.ColumnElement[bool]] = [_ci.closed_at.is_(None)]
+
+        def like(column: Any, pattern: str) -> sa.ColumnElement[bool]:
+            if sqlite:
+                return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
+            return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+
         if self.reason:
-            out.append(sa.func.upper(_ci.reason_code).like(_like(self.reason.upper()) + "%", "\\"))
+            out.append(like(_ci.reason_code, _like(self.reason) + "%"))
         if self.payer:
             out.append(_ci.payer_id == self.payer)
         if self.partner:
@@ -73,8 +83,7 @@ class WorkFilter:
         if self.min_age_days is not None and self.min_age_days > 0:
             out.append(_ci.opened_at <= now - timedelta(days=self.min_age_days))
         if self.claim:
-            pattern = "%" + _like(self.claim.upper()) + "%"
-            out.append(sa.func.upper(_ci.claim_id).like(pattern, "\\"))
+            out.append(like(_ci.claim_id, "%" + _like(self.claim) + "%"))
         return out
 
 
@@ -116,6 +125,7 @@ class Worklist:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
 
     @staticmethod
     def _select() -> sa.Select[Any]:
@@ -146,7 +156,9 @@ class Worklist:
             raise ValueError(f"sort {sort!r}: use one of {', '.join(SORTS)}")
         size = max(1, min(size, MAX_PAGE))
         keys, descending = SORTS[sort]
-        conditions = (where or WorkFilter()).conditions(now or datetime.now(UTC))
+        conditions = (where or WorkFilter()).conditions(
+            now or datetime.now(UTC), sqlite=self._sqlite
+        )
         query = self._select().where(*conditions)
         if after is not None:
             values = _decode(after, sort, keys)
@@ -172,7 +184,7 @@ class Worklist:
         self, item_id: int, where: WorkFilter | None = None, *, limit: int = 100
     ) -> list[WorkRow]:
         """Open items created after item ``item_id``, in order (what a live page follows)."""
-        conditions = (where or WorkFilter()).conditions(datetime.now(UTC))
+        conditions = (where or WorkFilter()).conditions(datetime.now(UTC), sqlite=self._sqlite)
         query = (
             self._select()
             .where(_ci.id > item_id, *conditions)

@@ -172,6 +172,15 @@ class Kept(Generic[T]):
         self._value, self._key, self._at = value, key, time.monotonic()
 
 
+def kept_on(holder: Any, name: str, seconds: float) -> Kept[Any]:
+    """The :class:`Kept` called ``name`` on ``holder`` (an app's state), made on first use."""
+    kept: Kept[Any] | None = getattr(holder, name, None)
+    if kept is None:
+        kept = Kept(seconds)
+        setattr(holder, name, kept)
+    return kept
+
+
 @dataclass(frozen=True)
 class Attention:
     """What needs a person now: counts, and the oldest few of each."""

@@ -3,9 +3,12 @@ the times and amounts a worklist test needs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -13,6 +16,8 @@ from gateway.ledger import tables as t
 from gateway.ledger.records import Reason
 from gateway.ledger.store import Ledger
 from tests.support.ledger import incoming
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,3 +68,15 @@ async def item_ids(ledger: Ledger) -> dict[str, int]:
     async with ledger._engine.connect() as conn:
         rows = await conn.execute(sa.select(t.correction_items.c.claim_id, t.correction_items.c.id))
         return {c: int(i) for c, i in rows}
+
+
+def in_ledger(url: str, step: Callable[[Ledger], Awaitable[T]]) -> T:
+    """Run ``step`` on the ledger at ``url`` in a thread of its own (a browser test's own
+    thread keeps Playwright's event loop), as another process writing the ledger would."""
+
+    async def run() -> T:
+        async with await Ledger.open(url) as ledger:
+            return await step(ledger)
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()

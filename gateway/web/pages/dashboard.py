@@ -9,7 +9,7 @@ by :mod:`gateway.web.measures`. Claim ids, payer ids, codes, counts and amounts 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,18 +22,6 @@ from gateway.web.templating import render
 
 __all__ = ["ROUTES"]
 
-T = TypeVar("T")
-
-
-def _kept(request: Request, name: str, seconds: float) -> measures.Kept[Any]:
-    """The app's :class:`~gateway.web.measures.Kept` of this name (made on first use)."""
-    state = request.app.state
-    kept: measures.Kept[Any] | None = getattr(state, name, None)
-    if kept is None:
-        kept = measures.Kept(seconds)
-        setattr(state, name, kept)
-    return kept
-
 
 async def dashboard(request: Request) -> Response:
     """The dashboard page."""
@@ -41,12 +29,12 @@ async def dashboard(request: Request) -> Response:
     ledger = ledger_of(request)
     days = web_state(request).settings.no_answer_days()
     today = measures.today_utc()
-    trends: measures.Trends = await _kept(request, "dashboard_trends", measures.FRESH_SECONDS).get(
-        today, lambda: measures.trends(ledger, today, days)
-    )
-    now: measures.Attention = await _kept(request, "dashboard_now", measures.LIVE_SECONDS).get(
-        today, lambda: measures.attention(ledger, today, days)
-    )
+    trends: measures.Trends = await measures.kept_on(
+        request.app.state, "dashboard_trends", measures.FRESH_SECONDS
+    ).get(today, lambda: measures.trends(ledger, today, days))
+    now: measures.Attention = await measures.kept_on(
+        request.app.state, "dashboard_now", measures.LIVE_SECONDS
+    ).get(today, lambda: measures.attention(ledger, today, days))
     return render(
         request,
         "dashboard.html",
