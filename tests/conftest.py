@@ -11,6 +11,11 @@ from pathlib import Path
 import pytest
 
 from gateway.x12.tokenizer import PURE_PYTHON_ENV, use_accelerated
+from tests.support.browser import (  # noqa: F401 (the browser fixtures)
+    chromium,
+    live_console,
+    logged_in_page,
+)
 from tests.support.env import IN_CI, ROOT
 from tests.support.ledger import ledger, ledger_url  # noqa: F401 (fixtures shared by the tests)
 from tests.support.sftp import server  # noqa: F401 (the SFTP server fixture)

@@ -9,7 +9,8 @@ Modules (import them directly; this package imports nothing, so the pure parts s
   through asyncpg): a thin facade over its repositories, each a module over the shared base
   ``repository``: ``files``, ``intake`` (claims and versions), ``batching`` (the claim queue
   and its leases), ``submissions`` (control numbers, interchanges sent), ``responses`` (apply,
-  hold, release), ``corrections`` (the correction queue), ``status`` and ``transports``.
+  hold, release), ``corrections`` (the correction queue), ``status``, ``transports``,
+  ``users`` (the web console's users and roles) and ``audit`` (the audit trail).
 - ``reconcile``: pure matching of the TA1/999/277CA/835 models (``gateway.models``) to what we
   sent; the 837 builder's record becomes a submission in ``submissions``.
 - ``correction_rules``: the resubmission rules of DESIGN.md section 6 and the correction

@@ -242,6 +242,31 @@ def test_void_and_resolve(workspace: Path) -> None:
     )  # fmt: skip
 
 
+def test_queue_changes_are_on_the_audit_trail(workspace: Path) -> None:
+    """resubmit, void and resolve are recorded as cli:<user>; `gateway audit` shows them."""
+    import getpass
+
+    inproc(workspace, "queue", "resubmit", "D1")
+    inproc(workspace, "queue", "void", "P1", "--note", "duplicate")
+    inproc(workspace, "queue", "resolve", "R1", "--note", "billed on paper")
+    inproc(workspace, "queue", "resolve", "R1", "--note", "again")  # refused: not audited
+    listed = gateway(workspace, "audit", "--json")
+    entries = [json.loads(line) for line in listed.stdout.splitlines()]
+    actor = f"cli:{getpass.getuser()}"
+    assert [("resolve", "R1"), ("void", "P1"), ("resubmit", "D1")] == [
+        (e["action"], e["claim_id"]) for e in entries
+    ]
+    assert {actor} == {e["actor"] for e in entries}
+    assert {"version": 2, "state": "queued", "corrected": False} == entries[2]["detail"]
+    assert "billed on paper" not in listed.stdout  # free text stays off the trail
+    one = gateway(workspace, "audit", "--claim", "P1")
+    assert 1 == len(one.stdout.splitlines())
+    assert f"{actor}" in one.stdout
+    assert "void" in one.stdout
+    nobody = inproc(workspace, "audit", "--user", "nobody")
+    assert "no audit entries for this filter" in nobody.stdout
+
+
 def test_claim_show_tells_the_whole_story(workspace: Path) -> None:
     """`claim show` lists receipt, batching with control numbers, 277CA, the denial and why."""
     done = gateway(workspace, "claim", "show", "D1")

@@ -269,6 +269,10 @@ async def test_gateway_responses_lists_and_releases_a_held_file(
     assert 1 == await asyncio.to_thread(main, again)
     assert "already released" in capsys.readouterr().err
     assert (S.PAID, Decimal("77777.77")) == (await claim_states(service))["SVC-0002"]
+    (audited,) = (await service.ledger.audit_entries()).entries  # the release, once
+    assert ("cli:ann", "release", row["id"], 3) == (
+        audited.actor, audited.action, audited.detail["file_id"], audited.detail["claims"],
+    )  # fmt: skip
 
 
 async def test_responses_have_their_own_size_limit_of_1_gib_by_default(tmp_path: Path) -> None:

@@ -5,11 +5,16 @@
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from gateway.ledger.users import Role
-from tests.support.web import PASSWORD, Console
+from gateway.web.application import app
+from tests.support.clock import ManualClock
+from tests.support.web import PASSWORD, Console, console_settings
 
 
 def test_every_page_but_login_needs_a_session(console: Console) -> None:
@@ -193,3 +198,21 @@ def test_security_headers_on_every_response(console: Console) -> None:
             headers["cache-control"],
         ), path
         assert "strict-transport-security" not in headers  # plain HTTP here
+
+
+def test_over_https_cookies_are_secure(tmp_path: Path) -> None:
+    """Behind a TLS proxy (or with its own TLS) the cookies are Secure and HSTS is sent."""
+    settings = console_settings(
+        tmp_path / "ws", f"sqlite:///{tmp_path}/ledger.db", {"behind_tls_proxy": True}
+    )
+    with TestClient(app(settings), base_url="https://127.0.0.1") as client:
+        login = client.get("/login")
+        assert "max-age=31536000" == login.headers["strict-transport-security"]
+        csrf = login.headers["set-cookie"].lower()
+        assert "secure" in csrf
+        assert "samesite=strict" in csrf
+        console = Console(client, ManualClock(now=time.time()), settings)
+        console.add_user("ann")
+        done = console.login("ann")
+        session = next(c for c in done.headers.get_list("set-cookie") if "gateway_" in c)
+        assert "secure" in session.lower()
