@@ -145,9 +145,9 @@ async def trends(ledger: Ledger, today: date, days: Mapping[str, int]) -> Trends
 
 
 class Kept(Generic[T]):
-    """A value computed once, then shown while it is fresh; once older than ``fresh_seconds``
-    it is computed again in the background (the old one is shown meanwhile), and at once when
-    its key (the day) changed. One per app and kind of value."""
+    """A value computed once (the first request waits for it), then shown while it is fresh;
+    once older than ``fresh_seconds``, or made for another key (yesterday), it is computed
+    again in the background and the old one is shown meanwhile. One per app and kind of value."""
 
     def __init__(self, fresh_seconds: float) -> None:
         self.fresh_seconds = fresh_seconds
@@ -158,9 +158,9 @@ class Kept(Generic[T]):
 
     async def get(self, key: object, compute: Callable[[], Awaitable[T]]) -> T:
         """The value for ``key``."""
-        if self._value is None or self._key != key:
+        if self._value is None:
             await self._refresh(key, compute)
-        elif time.monotonic() - self._at > self.fresh_seconds and (
+        elif (self._key != key or time.monotonic() - self._at > self.fresh_seconds) and (
             self._task is None or self._task.done()
         ):
             self._task = asyncio.create_task(self._refresh(key, compute))
