@@ -81,9 +81,13 @@ def add_user(settings: Settings, name: str, role: Role, password: str = PASSWORD
         pool.submit(asyncio.run, add()).result()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """The system's Chromium under Playwright (skipped off CI when it is not installed)."""
+    """The system's Chromium under Playwright (skipped off CI when it is not installed).
+
+    One per test: Playwright's sync API runs an event loop on the test thread while it is
+    open, and pytest-asyncio cannot run the async tests and fixtures after it on that thread.
+    """
     if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
         if IN_CI:
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
