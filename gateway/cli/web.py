@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
 
 from gateway.cli import EXIT_OK, UsageError
-from gateway.cli.db import add_config_argument, settings_for
+from gateway.cli.db import add_config_argument, run_with_ledger, settings_for
+from gateway.config import Settings
+
+if TYPE_CHECKING:
+    from gateway.ledger.store import Ledger
 
 __all__ = ["register"]
 
@@ -35,5 +41,15 @@ def run_web(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: expected a port number from 1 to 65535")
     check_bind(settings.web, args.host or settings.web.host)  # before anything is opened
+
+    async def users(ledger: Ledger, _settings: Settings) -> int:
+        return len(await ledger.users())
+
+    if run_with_ledger(args, users) == 0:  # also: no ledger yet is exit 2 saying what to run
+        print(
+            "gateway web: nobody can log in yet; add a user with "
+            "`gateway users add NAME --role admin`",
+            file=sys.stderr,
+        )
     serve(settings, args.host, args.port)
     return EXIT_OK

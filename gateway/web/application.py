@@ -33,7 +33,12 @@ from gateway.config import Settings
 from gateway.web import pages
 from gateway.web.auth import AuthMiddleware, Clock
 from gateway.web.ratelimit import LoginLimiter
-from gateway.web.security import SecurityHeaders, csrf_middleware, session_secret
+from gateway.web.security import (
+    LoopbackHostOnly,
+    SecurityHeaders,
+    csrf_middleware,
+    session_secret,
+)
 from gateway.web.templating import render
 
 if TYPE_CHECKING:
@@ -121,6 +126,8 @@ def app(settings: Settings, *, clock: Clock = time.time) -> Starlette:
     ]
     middleware = [
         Middleware(SecurityHeaders, https=web.https),
+        # Plain HTTP is served on loopback only (server.check_bind): answer to this machine's names.
+        *([] if web.https else [Middleware(LoopbackHostOnly)]),
         Middleware(csrf_middleware, secret=secret + ":csrf", https=web.https),
         Middleware(
             SessionMiddleware,
@@ -144,9 +151,7 @@ def app(settings: Settings, *, clock: Clock = time.time) -> Starlette:
         exception_handlers={HTTPException: _http_error},
     )
     application.state.web = state
-    application.state.routed_paths = frozenset(
-        path for r in routes if isinstance(r, Route) for path in [r.path]
-    )
+    application.state.routed_paths = frozenset(r.path for r in routes if isinstance(r, Route))
     return application
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from gateway.ledger.store import Ledger
 
 __all__ = [
-    "PUBLIC_PREFIXES",
+    "PUBLIC_PATHS",
     "AuthMiddleware",
     "Clock",
     "Role",
@@ -42,8 +42,8 @@ __all__ = [
 
 #: Seconds since the epoch (``time.time``); tests inject a clock they move by hand.
 Clock = Callable[[], float]
-#: Paths open without a session: the login page and the static files.
-PUBLIC_PREFIXES = ("/login", "/static/")
+#: Paths open without a session: the login page and (a prefix ending in "/") the static files.
+PUBLIC_PATHS = ("/login", "/static/")
 _UID, _SINCE, _SEEN = "uid", "since", "seen"
 
 
@@ -126,7 +126,7 @@ class AuthMiddleware:
         ledger: Callable[[], Ledger],
         clock: Clock = time.time,
         idle_seconds: float,
-        public: Iterable[str] = PUBLIC_PREFIXES,
+        public: Iterable[str] = PUBLIC_PATHS,
     ) -> None:
         self.app = app
         self.ledger = ledger
@@ -143,7 +143,7 @@ class AuthMiddleware:
         scope.setdefault("state", {})["user"] = user
         path: str = scope["path"]
         if user is None and not any(
-            path == p.rstrip("/") or path.startswith(p) for p in self.public
+            path.startswith(p) if p.endswith("/") else path == p for p in self.public
         ):
             await self._turn_away(conn, expired)(scope, receive, send)
             return

@@ -6,18 +6,25 @@
   data), and HSTS over HTTPS.
 - :func:`csrf_middleware`: asgi-csrf's double-submit token (a signed cookie and the same value in
   a form's hidden ``csrftoken`` field or htmx's ``X-CSRFToken`` header), checked on every POST.
+- :class:`LoopbackHostOnly`: over plain HTTP (which the bind rules allow on loopback only) a
+  request must name this machine in its ``Host`` header, so a web page elsewhere cannot reach
+  the console through DNS rebinding.
 - :func:`session_secret`: the key that signs cookies, made once and kept owner-only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from asgi_csrf import asgi_csrf
+from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.durable import atomic_write, ensure_private_dir
@@ -27,9 +34,11 @@ __all__ = [
     "CONTENT_SECURITY_POLICY",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "LoopbackHostOnly",
     "SecurityHeaders",
     "csrf_middleware",
     "csrf_token",
+    "is_loopback",
     "session_secret",
 ]
 
@@ -81,6 +90,41 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class LoopbackHostOnly:
+    """Answers 421 to an HTTP request whose ``Host`` is not a loopback name or address."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _loopback_host(HTTPConnection(scope).headers):
+            response = PlainTextResponse(
+                "This console answers only to 127.0.0.1 or localhost; open it by that address.",
+                421,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` reaches only this machine (127.0.0.0/8, ::1, ``localhost``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _loopback_host(headers: Headers) -> bool:
+    try:
+        name = urlsplit("//" + headers.get("host", "")).hostname
+    except ValueError:
+        return False
+    return name is not None and is_loopback(name)
 
 
 def csrf_middleware(app: ASGIApp, *, secret: str, https: bool) -> ASGIApp:

@@ -7,25 +7,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from uvicorn.logging import AccessFormatter
 
 from gateway.config import Settings, WebSettings
 from gateway.errors import UsageError
+from gateway.web.security import is_loopback
 
 __all__ = ["PathOnlyAccessFormatter", "check_bind", "is_loopback", "serve"]
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` reaches only this machine (127.0.0.0/8, ::1, ``localhost``)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(web: WebSettings, host: str) -> None:

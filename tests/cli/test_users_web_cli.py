@@ -103,6 +103,14 @@ def test_web_refuses_other_addresses_without_tls(config: Path) -> None:
     assert not (config.parent / "state").exists()
 
 
+def test_web_needs_a_ledger_first(config: Path) -> None:
+    """Without a ledger, `gateway web` says what to run first (exit 2) and makes nothing."""
+    done = gateway(config, "web", "--port", "8089")
+    assert 2 == done.returncode
+    assert "no ledger at" in done.stderr
+    assert not (config.parent / "state" / "gateway.db").exists()
+
+
 def test_web_serves_the_login_page_on_loopback(config: Path) -> None:
     """`gateway web --port N` serves on 127.0.0.1: the login page, a redirect for the rest."""
     gateway(config, "users", "add", "ann", "--role", "biller", "--password-stdin", stdin=PASSWORD)

@@ -1,11 +1,12 @@
 """Browser fixtures: the system's Chromium driven by Playwright against a real uvicorn server.
 
-``chromium`` (one per test session) is ``/usr/bin/chromium`` launched by Playwright (never a
+``chromium`` (one per test) is ``/usr/bin/chromium`` launched by Playwright (never a
 downloaded browser; ``.ci/run`` installs Debian's package when it is missing). ``live_console``
 serves the console with uvicorn on 127.0.0.1 (a free port) in a thread, on a fresh SQLite ledger
 holding one biller (``LiveConsole.user`` / ``.password``); ``serve_console(settings)`` does the same
 for any workspace (e.g. one that ``gateway run`` and the simulator work in). ``logged_in_page`` is
-a Playwright page already logged in as that user. Browser tests are plain (sync) test functions.
+a Playwright page already logged in as that user. Browser tests are plain (sync) test functions
+and set up their data off the main thread (``add_user`` shows how).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def add_user(settings: Settings, name: str, role: Role, password: str = PASSWORD
 def chromium() -> Iterator[Any]:
     """The system's Chromium under Playwright (skipped off CI when it is not installed).
 
-    One per test: Playwright's sync API runs an event loop on the test thread while it is
-    open, and pytest-asyncio cannot run the async tests and fixtures after it on that thread.
+    One per test: Playwright's sync API keeps an event loop running on the main thread while it
+    is open, which would stop every later test that runs one (``asyncio.run``, async tests).
     """
     if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
         if IN_CI:

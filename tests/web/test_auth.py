@@ -24,6 +24,7 @@ def test_every_page_but_login_needs_a_session(console: Console) -> None:
     form = console.client.post("/users", data={"name": "x"}, follow_redirects=False)
     static = console.client.get("/static/htmx.min.js")
     login = console.client.get("/login")
+    assert 303 == console.client.get("/login-not", follow_redirects=False).status_code
     assert (303, "/login?next=/audit%3Fclaim%3DC1") == (
         page.status_code,
         page.headers["location"],
@@ -49,8 +50,11 @@ def test_login_then_logout(console: Console) -> None:
     out = console.logout()
     assert (303, "/login") == (out.status_code, out.headers["location"])
     assert 303 == console.client.get("/", follow_redirects=False).status_code
-    actions = [e.action for e in console.call(console.ledger.audit_entries, actor="ann").entries]
-    assert ["logout", "login"] == actions
+    entries = console.call(console.ledger.audit_entries, actor="ann").entries
+    assert [("logout", "testclient"), ("login", "testclient")] == [
+        (e.action, e.client) for e in entries
+    ]
+    assert console.now() == entries[0].at
 
 
 def test_session_cookie_is_signed_httponly_strict(console: Console) -> None:
@@ -216,3 +220,25 @@ def test_over_https_cookies_are_secure(tmp_path: Path) -> None:
         done = console.login("ann")
         session = next(c for c in done.headers.get_list("set-cookie") if "gateway_" in c)
         assert "secure" in session.lower()
+
+
+def test_session_deadline_for_long_responses() -> None:
+    """A stream (server-sent events) learns when its session would end without a new request."""
+    from starlette.requests import HTTPConnection
+
+    from gateway.web.auth import session_deadline
+
+    start = 1_800_000_000.0
+    scope = {"type": "http", "session": {"uid": 1, "since": start, "seen": start}}
+    assert start + 900 == session_deadline(HTTPConnection(scope), 900)
+    assert session_deadline(HTTPConnection({"type": "http", "session": {}}), 900) is None
+
+
+def test_plain_http_answers_only_to_this_machine(console: Console) -> None:
+    """A page reached by another name (DNS rebinding) gets 421; loopback names are served."""
+    for host in ("evil.example", "evil.example:8080", "10.0.0.5", "127.0.0.1.evil.example"):
+        refused = console.client.get("/login", headers={"host": host})
+        assert 421 == refused.status_code, host
+        assert "content-security-policy" in refused.headers
+    for host in ("127.0.0.1:8080", "localhost", "[::1]:8080", "127.0.0.2"):
+        assert 200 == console.client.get("/login", headers={"host": host}).status_code, host
