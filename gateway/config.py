@@ -272,6 +272,15 @@ class Settings:
         except PartnerConfigError as exc:
             raise ConfigError(str(exc), "", "") from exc
 
+    def no_answer_days(self) -> dict[str, int]:
+        """Each partner's ``[claims] no_answer_days`` (the reports' default 30 where not set,
+        or when the partner files cannot be read)."""
+        try:
+            partners = self.load_partners()
+        except ConfigError:
+            return {}
+        return {p.name: p.no_answer_days for p in partners.by_name.values()}
+
 
 def load_settings(
     path: str | os.PathLike[str] | None = None,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.cli import EXIT_OK, UsageError
 from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger
-from gateway.config import ConfigError, Settings
+from gateway.config import Settings
 
 if TYPE_CHECKING:
     from gateway.ledger.reports import Period, Table
@@ -80,11 +80,7 @@ def period_of(args: argparse.Namespace) -> Period:
 
 def no_answer_days(settings: Settings) -> dict[str, int]:
     """Each partner's ``[claims] no_answer_days`` (the default 30 where not set)."""
-    try:
-        partners = settings.load_partners()
-    except ConfigError:
-        return {}
-    return {p.name: p.no_answer_days for p in partners.by_name.values()}
+    return settings.no_answer_days()
 
 
 async def tables_for(

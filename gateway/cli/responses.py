@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gateway.cli import EXIT_INVALID, EXIT_OK
 from gateway.cli._common import dumps
 from gateway.cli.db import add_config_argument, run_with_ledger, settings_for
 from gateway.config import Settings
+from gateway.ledger.file_lists import held_data
 
 if TYPE_CHECKING:
     from gateway.ledger.records import FileRecord
@@ -69,23 +70,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     for sub in (listing, release, dismiss):
         add_config_argument(sub)
-
-
-def held_data(record: FileRecord) -> dict[str, Any]:
-    """A held file as JSON-ready data."""
-    detail = dict(record.detail or {})
-    sets = detail.get("held_sets") or []
-    problem = detail.get("problem") or {}
-    return {
-        "id": record.id,
-        "name": record.name,
-        "kind": record.kind,
-        "hold": detail.get("hold", ""),
-        "what": problem.get("what", "") if isinstance(problem, dict) else "",
-        "held_sets": [s.get("st02") for s in sets if isinstance(s, dict)],
-        "held_claims": sum(int(s.get("claims", 0)) for s in sets if isinstance(s, dict)),
-        "kept_at": record.archive_path,
-    }
 
 
 def run_list(args: argparse.Namespace) -> int:

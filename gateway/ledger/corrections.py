@@ -33,6 +33,8 @@ class CorrectionsRepository(Repository):
         query = self._items_query().where(t.correction_items.c.closed_at.is_(None))
         if payer is not None:
             query = query.where(t.correction_items.c.payer_id == payer)
+        if reason is None and limit is not None:
+            query = query.limit(max(0, limit))  # the oldest few, without reading the rest
         async with self._read() as conn:
             rows = (await conn.execute(query)).mappings().all()
         items = [_item(r) for r in rows]

@@ -784,6 +784,14 @@ class Reports:
             out.rows.append((key, int(n), _money(charge), *money_cells, paid_n, p50, p90))
         return out
 
+    async def days_to_payment(self, period: Period, by: str | None = None) -> Table:
+        """Days to payment alone (median, 90th percentile, paid claims) per group."""
+        return Table(
+            "days_to_payment",
+            (by or "group", "days_to_payment_median", "days_to_payment_p90", "paid_claims"),
+            [tuple(r) for r in await self._days_to_payment(period, by)],
+        )
+
     async def _days_to_payment(self, period: Period, by: str | None) -> list[Any]:
         c = t.claims.c
         # Whole days from the first submission's day to the payment date (BPR16; rows recorded
@@ -826,8 +834,10 @@ class Reports:
         *,
         no_answer_days: Mapping[str, int] | None = None,
         default_days: int = DEFAULT_NO_ANSWER_DAYS,
+        listing: bool = True,
     ) -> list[Table]:
-        """Open balance by age since date of service (as of the period end); no-answer claims."""
+        """Open balance by age since date of service (as of the period end); no-answer claims
+        (not listed, an empty table, when ``listing`` is False)."""
         c = t.claims.c
         g = self._group(by, c).label("g")
         bucket = self._aging_bucket(c, period.end).label("bucket")
@@ -853,6 +863,8 @@ class Reports:
                 row += [n, amount]
                 total += amount
             aging.rows.append((*row, total))
+        if not listing:
+            return [aging, Table("no_answer", ("claim_id", "partner", "payer", "days", "billed"))]
         days = no_answer_days or {}
         e_at = self._days(
             sa.literal(
@@ -876,6 +888,40 @@ class Reports:
             ],
         )
         return [aging, no_answer]
+
+    async def unanswered(
+        self,
+        as_of: date,
+        *,
+        limit: int = 10,
+        no_answer_days: Mapping[str, int] | None = None,
+        default_days: int = DEFAULT_NO_ANSWER_DAYS,
+    ) -> tuple[int, Table]:
+        """Claims with no answer (the ``no_answer`` measure) as of ``as_of``, whenever first
+        submitted: how many, and the oldest ``limit``. Only a claim still ``submitted`` can have
+        no answer at all (every answer moves it on), so the state's index narrows the search."""
+        c = t.claims.c
+        where = sa.and_(
+            c.state == "submitted",
+            c.first_submitted_at.is_not(None),
+            self._no_answer(c, as_of, no_answer_days or {}, default_days),
+        )
+        count = await self._rows(sa.select(sa.func.count()).where(where))
+        listed = await self._rows(
+            sa.select(c.claim_id, c.partner, c.payer_id, c.first_submitted_at, c.total_charge)
+            .where(where)
+            .order_by(c.first_submitted_at, c.claim_id)
+            .limit(limit)
+        )
+        end = datetime.combine(as_of + timedelta(days=1), time(), UTC)
+        return int(count[0][0]), Table(
+            "no_answer",
+            ("claim_id", "partner", "payer", "first_submitted", "days", "billed"),
+            [
+                (cid, p, payer, _iso(at), (end - _utc(at)).days, _money(amt))
+                for cid, p, payer, at, amt in listed
+            ],
+        )
 
     async def rework(self, period: Period, by: str | None = None) -> list[Table]:
         """Correction items opened in the period by source and reason; median days to close."""
@@ -1006,3 +1052,7 @@ def _iso(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -25,7 +25,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from gateway.ledger import file_lists as file_list_queries
 from gateway.ledger import reports as report_queries
+from gateway.ledger import worklist as worklist_queries
 from gateway.ledger.audit import AuditRepository
 from gateway.ledger.batching import BatchingRepository
 from gateway.ledger.files import FilesRepository
@@ -104,6 +106,16 @@ class Ledger(
     def reports(self) -> report_queries.Reports:
         """The revenue-cycle report queries over this ledger (``gateway.ledger.reports``)."""
         return report_queries.Reports(self._engine)
+
+    @property
+    def worklist(self) -> worklist_queries.Worklist:
+        """The open correction items read for people: filtered, sorted, paged by key."""
+        return worklist_queries.Worklist(self._engine)
+
+    @property
+    def file_lists(self) -> file_list_queries.FileLists:
+        """Files set aside or held, unmatched response parts, and what was sent on a day."""
+        return file_list_queries.FileLists(self._engine)
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` (idempotent)."""

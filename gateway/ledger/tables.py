@@ -107,6 +107,7 @@ claims = sa.Table(
     sa.Column("first_paid_at", NOW, nullable=True),  # the first 835 that paid more than zero
     sa.Column("first_paid_on", sa.Date, nullable=True),  # its payment date (BPR16, else applied)
     sa.Index("ix_claims_first_submitted_at_claim_id", "first_submitted_at", "claim_id"),
+    sa.Index("ix_claims_total_charge_claim_id", "total_charge", "claim_id"),  # the worklist
 )
 
 #: Every version of a claim as received: the original and each resubmission, void or replacement.
@@ -182,6 +183,7 @@ functional_groups = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("interchange_id", sa.Integer, sa.ForeignKey("interchanges.id"), nullable=False),
     sa.Column("gs06", sa.String(9), nullable=False, index=True),
+    sa.Index(None, "interchange_id"),  # what was sent (gateway/ledger/file_lists.py)
 )
 
 #: Transaction sets (ST..SE) inside a group we sent.
@@ -204,6 +206,7 @@ submitted_claims = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("line_control_numbers", sa.JSON, nullable=False),
     sa.Index(None, "claim_id", "version"),
+    sa.Index(None, "set_id"),  # what was sent (gateway/ledger/file_lists.py)
 )
 
 #: Responses read and applied (TA1, 999, 277CA, 835), one row per response file content.
@@ -285,6 +288,20 @@ correction_items = sa.Table(
         postgresql_where=sa.text("closed_at IS NULL"),
     ),
     sa.Index(None, "opened_at"),
+    # The web console's worklist (gateway/ledger/worklist.py): each sort over open items only.
+    *(
+        sa.Index(
+            f"ix_correction_items_open_{name}",
+            *columns,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        )
+        for name, columns in (
+            ("opened", ("opened_at", "id")),
+            ("payer", ("payer_id", "opened_at", "id")),
+            ("reason", ("reason_code", "opened_at", "id")),
+        )
+    ),
 )
 
 #: Control-number sequences per trading partner and kind (ISA13, GS06, ST02): never reused.
