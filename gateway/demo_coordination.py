@@ -120,6 +120,7 @@ class SecondarySummary:
     paid_claims: int = 0  # paid by a secondary or tertiary (835 CLP02 2/3)
     paid: Decimal = Decimal(0)  # what those payers paid
     patient_balance: Decimal = Decimal(0)  # CLP05 of each claim's last 835 from such a payer
+    nothing_left: int = 0  # the primary paid all but its write-offs: no later payer billed
 
 
 #: 835 CLP02: processed as primary and forwarded to the next payer by the payer itself.
@@ -139,7 +140,7 @@ async def secondary_summary(ledger: Ledger, claim_ids: Iterable[str]) -> Seconda
     the 835 events say the rest (``detail.status_code`` is CLP02, ``patient_responsibility``
     CLP05). The same events are recorded whether or not the ledger keeps one leg per payer.
     """
-    named = billed = crossed = paid_claims = 0
+    named = billed = crossed = paid_claims = nothing_left = 0
     paid = balance = Decimal(0)
     for claim_id in claim_ids:
         history = await ledger.claim_history(claim_id)
@@ -155,14 +156,19 @@ async def secondary_summary(ledger: Ledger, claim_ids: Iterable[str]) -> Seconda
         if later_payer & submitted:
             billed += 1
         remits = [dict(e.detail) for e in history.events if e.kind == "835" and e.detail]
-        if any(d.get("status_code") in _FORWARDED for d in remits):
+        forwarded = any(d.get("status_code") in _FORWARDED for d in remits)
+        if forwarded:
             crossed += 1
         later = [d for d in remits if d.get("status_code") in _AFTER_FIRST]
+        if not (later_payer or forwarded or later) and any(
+            d.get("status_code") == "1" and Decimal(d.get("paid") or 0) > 0 for d in remits
+        ):
+            nothing_left += 1  # settled by the primary, and no later leg was recorded
         if later:
             paid_claims += 1
             paid += sum((Decimal(d.get("paid") or 0) for d in later), Decimal(0))
             balance += Decimal(later[-1].get("patient_responsibility") or 0)
-    return SecondarySummary(named, billed, crossed, paid_claims, paid, balance)
+    return SecondarySummary(named, billed, crossed, paid_claims, paid, balance, nothing_left)
 
 
 def _money(value: Decimal) -> str:
@@ -180,4 +186,6 @@ def secondary_lines(found: SecondarySummary | None) -> list[str]:
         "CLP02 19, not billed twice)",
         f"      paid by the secondary      {found.paid_claims:>5}   {_money(found.paid)}",
         f"      patient balance after it    {_money(found.patient_balance):>10}",
+        f"      nothing left for it        {found.nothing_left:>5}   (the primary paid all but "
+        "its write-offs)",
     ]

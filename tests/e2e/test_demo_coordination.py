@@ -93,6 +93,7 @@ async def test_the_summary_reads_the_secondary_from_the_ledger(ledger: Ledger) -
             paid_claims=2,
             paid=Decimal("86.40"),
             patient_balance=Decimal("9.60"),
+            nothing_left=1,
         )
         == found
     )
