@@ -21,7 +21,7 @@ from gateway.ledger.records import (
     IntakeOutcome,
     Reason,
 )
-from gateway.transactions.crossover import legs_named
+from gateway.transactions.crossover import legs_named, next_payer_named
 
 if TYPE_CHECKING:
     pass
@@ -133,6 +133,7 @@ class IntakeRepository(Repository):
                 {
                     "leg": leg,
                     "next_leg": next_leg,
+                    "next_payer_id": next_payer_named(claim.encounter),
                     "claim_id": claim.claim_id,
                     "version": version,
                     "frequency": claim.frequency,

@@ -50,6 +50,7 @@ from gateway.transactions.crossover import (
     forwarded_encounter,
     legs_named,
     next_payer_encounter,
+    next_payer_named,
 )
 
 __all__ = [
@@ -385,6 +386,7 @@ class LegsRepository(Repository):
                 received_at=now,
                 leg=leg,
                 next_leg=next_leg,
+                next_payer_id=next_payer_named(encounter),
             )
         )
         await conn.execute(

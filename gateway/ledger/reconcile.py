@@ -101,6 +101,7 @@ class SentClaim:
     leg: int = 1
     payer_id: str = ""
     next_leg: int | None = None
+    next_payer_id: str | None = None
     legs: tuple[SentLeg, ...] = ()
     #: This view is of a leg not recorded yet: the event that uses it opens it.
     opens_leg: bool = False

@@ -65,11 +65,13 @@ def leg_view(
     if status_code not in PROCESSED_AS and len(by_number) == 1:
         return claim if by_number[0] == claim.leg else _known(claim, legs[by_number[0]])
     payer = payer_id.strip().upper()
+    candidates = [(claim.leg, claim.payer_id)] + [(leg.leg, leg.payer_id) for leg in legs.values()]
+    if claim.next_leg is not None and claim.next_leg not in legs and claim.next_payer_id:
+        # the next payer named by the encounter, whose answer may come before the current
+        # payer's (a claim the current payer forwarded, both 835s read at once)
+        candidates.append((claim.next_leg, claim.next_payer_id))
     by_payer = [
-        number
-        for number, leg_payer in [(claim.leg, claim.payer_id)]
-        + [(leg.leg, leg.payer_id) for leg in legs.values()]
-        if payer and leg_payer.strip().upper() == payer
+        number for number, leg_payer in candidates if payer and leg_payer.strip().upper() == payer
     ]
     wanted = PROCESSED_AS.get(status_code)
     if wanted is None or (by_payer and wanted not in by_payer and len(by_payer) == 1):
@@ -90,6 +92,7 @@ def leg_view(
             leg=wanted,
             payer_id=payer_id,
             next_leg=None,
+            next_payer_id=None,
             opens_leg=True,
         )
     return claim

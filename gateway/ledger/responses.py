@@ -421,6 +421,7 @@ class ResponsesRepository(SubmissionsRepository, LegsRepository):
                     t.claim_versions.c.leg,
                     t.claims.c.payer_id,
                     t.claim_versions.c.next_leg,
+                    t.claim_versions.c.next_payer_id,
                 )
                 .join(t.claim_versions, CURRENT_VERSION)
                 .where(t.claims.c.claim_id.in_(chunk))
@@ -439,6 +440,7 @@ class ResponsesRepository(SubmissionsRepository, LegsRepository):
                     leg=int(row[6]),
                     payer_id=row[7],
                     next_leg=None if row[8] is None else int(row[8]),
+                    next_payer_id=row[9],
                 )
         return await self._legs_for_view(conn, out)
 

@@ -130,6 +130,8 @@ claim_versions = sa.Table(
     # The leg of the next payer its encounter names (other_payers), null when none: which
     # settled claims an 835 crosses over, without reading their encounters.
     sa.Column("next_leg", sa.Integer, nullable=True),
+    # ... and that payer's id: its 835 is matched to that leg even when it comes first.
+    sa.Column("next_payer_id", sa.String(80), nullable=True),
     sa.UniqueConstraint("claim_id", "version"),
 )
 

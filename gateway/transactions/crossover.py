@@ -36,6 +36,7 @@ __all__ = [
     "leg_of",
     "legs_named",
     "next_payer_encounter",
+    "next_payer_named",
     "settles_for_crossover",
 ]
 
@@ -72,6 +73,19 @@ def legs_named(encounter: Mapping[str, Any]) -> tuple[int, int | None]:
     ]
     later = [leg for leg in after if leg > own]
     return own, (min(later) if later else None)
+
+
+def next_payer_named(encounter: Mapping[str, Any]) -> str | None:
+    """The payer id of the next payer an encounter (as JSON) names after its own, else None: an
+    answer from that payer may come before the previous payer's (it forwarded the claim)."""
+    _, following = legs_named(encounter)
+    if following is None:
+        return None
+    for payer in encounter.get("other_payers") or ():
+        if isinstance(payer, Mapping) and leg_of(str(payer.get("responsibility", ""))) == following:
+            found = (payer.get("payer") or {}).get("id")
+            return str(found) if found else None
+    return None
 
 
 def settles_for_crossover(claim: Claim) -> bool:

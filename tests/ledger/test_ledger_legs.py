@@ -129,6 +129,28 @@ async def test_an_835_from_a_secondary_never_billed_opens_the_next_leg(ledger: L
     assert Decimal("20.00") == legs[1].paid_amount
 
 
+async def test_a_secondary_denial_read_before_the_primary_forward_goes_to_leg_2(
+    ledger: Ledger,
+) -> None:
+    """Both 835s read at once (the primary forwarded the claim; the secondary denied it, CLP02
+    4, which names no place): the denial goes to the secondary's leg by its payer id, the
+    primary's payment to leg 1 after it, and nothing waits for an answer that already came."""
+    await _billed(ledger)
+    denial = clp(CID, "4", "227.50", "0", "0", "SEC9", "CAS*CO*16*47.50")
+    await _post(ledger, "s4", [denial], payer_id="60054", payer_name="AETNA")
+    forwarded = clp(
+        CID, "19", "227.50", "180.00", "0", "PCN7", "CAS*CO*45*47.50",
+        "NM1*TT*2*AETNA*****PI*60054",
+    )  # fmt: skip
+    await _post(ledger, "p19", [forwarded])
+    legs = await ledger.legs(CID)
+    assert [(g.leg, g.state) for g in legs] == [(1, S.PAID), (2, S.DENIED)]
+    claim = await ledger.claim(CID)
+    assert claim is not None
+    assert claim.state is S.DENIED
+    assert await ledger.queued_claims() == []
+
+
 async def test_primary_reversal_and_correction_after_the_secondary(ledger: Ledger) -> None:
     """A reversal of the primary after leg 2 was billed opens an item naming the primary; its
     corrected payment offers the secondary's replacement built from the new amounts."""

@@ -30,6 +30,7 @@ def upgrade() -> None:
     with op.batch_alter_table("claim_versions") as batch:
         batch.add_column(sa.Column("leg", sa.Integer(), nullable=False, server_default="1"))
         batch.add_column(sa.Column("next_leg", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("next_payer_id", sa.String(80), nullable=True))
     op.create_table(
         "claim_legs",
         sa.Column("claim_id", sa.String(38), nullable=False),
@@ -66,5 +67,6 @@ def downgrade() -> None:
     """Revert this revision."""
     op.drop_table("claim_legs")
     with op.batch_alter_table("claim_versions") as batch:
+        batch.drop_column("next_payer_id")
         batch.drop_column("next_leg")
         batch.drop_column("leg")
