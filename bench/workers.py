@@ -263,6 +263,12 @@ def ledger_counts(url: str) -> dict[str, int]:
     return {str(state): int(n) for state, n in rows}
 
 
+def invalid_claims(cluster: Cluster) -> set[str]:
+    """The claims the scrubber stopped (state invalid): never sent, or not on their last leg."""
+    rows = query(cluster.ledger_url, {"s": "SELECT claim_id FROM claims WHERE state = 'invalid'"})
+    return {str(row[0]) for row in rows["s"]}
+
+
 def settled(cluster: Cluster) -> bool:
     """Every claim dropped is recorded and settled, and no file is on its way."""
     counts = ledger_counts(cluster.ledger_url)
@@ -275,7 +281,7 @@ def settled(cluster: Cluster) -> bool:
 class Audit:
     """What the 837s sent and the ledger say, checked for exactly-once."""
 
-    claims_in_837s: Counter[str]  # CLM01 -> how many distinct interchanges carried it
+    claims_in_837s: Counter[str]  # CLM01:leg -> how many distinct interchanges carried it
     conflicting_isa13: list[str]  # ISA13s used by two different files
     control_numbers: Counter[tuple[str, str, str]]  # (ISA13, GS06, ST02) -> sets using it
     interchanges_by_status: dict[str, int]
@@ -298,6 +304,17 @@ class Audit:
         return sorted(k for k, n in self.control_numbers.items() if n > 1)
 
 
+#: SBR01 of the 2000B loop -> the claim's leg (coordination of benefits: one leg per payer).
+_LEGS = {"P": 1, "S": 2, "T": 3}
+
+#: A claim's events keyed ``<claim_id>:<leg>``, the leg of the version each event is about.
+_BY_LEG = (
+    "SELECT e.claim_id || ':' || v.leg, count(*) FROM claim_events e JOIN claim_versions v "
+    "ON v.claim_id = e.claim_id AND v.version = e.version WHERE e.kind = '{kind}' "
+    "GROUP BY e.claim_id || ':' || v.leg"
+)
+
+
 def audit(cluster: Cluster) -> Audit:
     """Read every 837 the clearinghouse got and the ledger's records of them."""
     by_isa13: dict[str, bytes] = {}
@@ -311,6 +328,8 @@ def audit(cluster: Cluster) -> Audit:
     claims: Counter[str] = Counter()
     for data in by_isa13.values():
         isa13 = gs06 = ""
+        subscriber_hl = False
+        leg = 1
         for seg in read_segments(data):
             if seg.tag == "ISA":
                 isa13 = seg[13]
@@ -318,21 +337,26 @@ def audit(cluster: Cluster) -> Audit:
                 gs06 = seg[6]
             elif seg.tag == "ST":
                 numbers[(isa13, gs06, seg[2])] += 1
+            elif seg.tag == "HL":
+                subscriber_hl = seg[3] == "22"
+            elif seg.tag == "SBR" and subscriber_hl:  # 2000B: the payer's place is the leg
+                leg = _LEGS.get(seg[1], 1)
+                subscriber_hl = False
             elif seg.tag == "CLM":
-                claims[seg[1]] += 1
+                claims[f"{seg[1]}:{leg}"] += 1
     rows = query(
         cluster.ledger_url,
         {
             "interchanges": "SELECT status, count(*) FROM interchanges GROUP BY status",
             "states": "SELECT state, count(*) FROM claims GROUP BY state",
-            "submitted": "SELECT claim_id, count(*) FROM claim_events WHERE kind = 'submitted' "
-            "GROUP BY claim_id",
-            "batched": "SELECT claim_id, count(*) FROM claim_events WHERE kind = 'batched' "
-            "GROUP BY claim_id",
+            "submitted": _BY_LEG.format(kind="submitted"),
+            "batched": _BY_LEG.format(kind="batched"),
             "responses": "SELECT count(*) FROM responses",
             "response_files": "SELECT count(*) FROM files WHERE status = 'applied'",
-            "response_events": "SELECT claim_id, kind, count(*) FROM claim_events "
-            "WHERE response_id IS NOT NULL GROUP BY claim_id, kind",
+            "response_events": "SELECT e.claim_id || ':' || v.leg, e.kind, count(*) "
+            "FROM claim_events e JOIN claim_versions v ON v.claim_id = e.claim_id "
+            "AND v.version = e.version WHERE e.response_id IS NOT NULL "
+            "GROUP BY e.claim_id || ':' || v.leg, e.kind",
             "delivered": "SELECT count(*) FROM files WHERE direction = 'in' AND kind <> "
             "'encounters'",
             "unmatched": "SELECT count(*) FROM unmatched",

@@ -428,7 +428,16 @@ class ResponsesRepository(SubmissionsRepository, LegsRepository):
                 .order_by(t.claims.c.claim_id)
             )
             if not self._sqlite:
-                query = query.with_for_update(of=t.claims)
+                # Lock the claims first, then read them in a statement of its own: a join read
+                # FOR UPDATE that waits for a worker changing a claim's current version (a
+                # crossover records version 2 while posting an 835) re-checks the claim row
+                # but not the version row it had joined, and drops the claim from the result.
+                await conn.execute(
+                    sa.select(t.claims.c.claim_id)
+                    .where(t.claims.c.claim_id.in_(chunk))
+                    .order_by(t.claims.c.claim_id)
+                    .with_for_update()
+                )
             for row in (await conn.execute(query)).all():
                 out[row[0]] = SentClaim(
                     row[0],

@@ -222,3 +222,27 @@ async def test_reports_count_a_claim_with_two_legs_once(ledger: Ledger) -> None:
         money["paid"],
     )
     assert (await ledger.reports.aging(period, "payer"))[0].records() == []
+
+
+async def test_reversal_and_correction_in_one_835_while_the_secondary_is_out(
+    ledger: Ledger,
+) -> None:
+    """The primary reverses and re-pays in one 835 (CLP 22 then CLP 1) while the secondary's
+    claim is out: both apply to leg 1, none is unmatched."""
+    await _billed(ledger)
+    await _post(ledger, "p1", [PRIMARY_PAYS])
+    await _send_leg2(ledger)
+    reversal = clp(
+        CID, "22", "-227.50", "-150.00", "-20.00", "PCN100",
+        *svc("99214", "-185.00", "-120.00", L1, "CAS*CO*45*-45.00", "CAS*PR*2*-20.00"),
+        *svc("83036", "-42.50", "-30.00", L2, "CAS*CO*45*-12.50"),
+    )  # fmt: skip
+    corrected = clp(
+        CID, "1", "227.50", "160.00", "20.00", "PCN101",
+        *svc("99214", "185.00", "130.00", L1, "CAS*CO*45*35.00", "CAS*PR*2*20.00"),
+        *svc("83036", "42.50", "30.00", L2, "CAS*CO*45*12.50"),
+    )  # fmt: skip
+    await _post(ledger, "p22", [reversal, corrected], trace="EFT0002", isa13="000000903")
+    assert await ledger.unmatched() == []
+    legs = await ledger.legs(CID)
+    assert legs[0].state == S.PAID
