@@ -9,8 +9,8 @@ login required), then the routes: the static files and every page module of
 The ledger is opened when the app starts (``lifespan``) and kept in ``app.state.ledger``; pages
 reach it with :func:`ledger_of`. The dashboard's monthly measures (seconds of work at 100,000
 claims) start computing in the background as the app starts, so that no request waits for them
-(:meth:`WebState.dashboard_measures`). ``clock`` (epoch seconds) and ``trends`` (the measures' computation)
-are injectable for the tests.
+(:meth:`WebState.dashboard_measures`). ``clock`` (epoch seconds) and ``trends`` (the measures'
+computation) are injectable for the tests.
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ class WebState:
         self.trends: measures.Kept[measures.Trends] = measures.Kept(measures.FRESH_SECONDS)
         self._compute_trends = trends
         self._ledger: Ledger | None = None
+        #: Set when the server is asked to stop: long requests (the live feeds) end.
+        self.stopping = False
 
     def _trends_job(self) -> tuple[date, Callable[[], Awaitable[measures.Trends]]]:
         ledger, today, days = self.ledger, measures.today_utc(), self.settings.no_answer_days()

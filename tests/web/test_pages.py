@@ -214,6 +214,23 @@ def test_the_live_feed_sends_new_items_and_ends_when_the_session_would(console: 
     assert re.search(r"^id: \d+$", text, re.M)
 
 
+def test_the_live_feed_ends_when_the_console_stops(console: Console) -> None:
+    """Once the server is asked to stop, an open feed ends at its next poll, without ``end``
+    (the browser reconnects to the console once it is back)."""
+    console.as_user(Role.VIEWER)
+    console.call(open_items, console.ledger, [Item("S-1")])
+    state = console.client.app.state.web  # type: ignore[attr-defined]
+    received: list[str] = []
+    with console.client.stream("GET", "/queue/events?after=0") as stream:
+        for line in stream.iter_lines():
+            received.append(line)
+            if "S-1" in line:
+                state.stopping = True  # as ConsoleServer.handle_exit does
+    text = "\n".join(received)
+    assert 'href="/claims/S-1"' in text
+    assert "event: end" not in text
+
+
 def test_the_live_feed_resumes_after_the_last_event_id(console: Console) -> None:
     """A reconnecting browser sends Last-Event-ID: nothing it already has is sent again."""
     console.as_user(Role.VIEWER)
