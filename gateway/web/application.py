@@ -81,6 +81,7 @@ class WebState:
         self.clock = clock
         self.limiter = limiter
         self.trends: measures.Kept[measures.Trends] = measures.Kept(measures.FRESH_SECONDS)
+        self.now: measures.Kept[measures.Attention] = measures.Kept(measures.LIVE_SECONDS)
         self._compute_trends = trends
         self._ledger: Ledger | None = None
         #: Set when the server is asked to stop: long requests (the live feeds) end.
@@ -96,10 +97,27 @@ class WebState:
         today, job = self._trends_job()
         return self.trends.peek(today, job)
 
-    async def compute_measures(self) -> measures.Trends:
-        """Compute the monthly measures now and keep them."""
+    async def dashboard_now(self) -> measures.Attention:
+        """The claims by state and what needs attention (kept :data:`measures.LIVE_SECONDS`)."""
+        ledger, today, days = self.ledger, measures.today_utc(), self.settings.no_answer_days()
+        return await self.now.get(today, lambda: measures.attention(ledger, today, days))
+
+    def _start_dashboard(self) -> None:
+        """Begin both of the dashboard's computations in the background (the app starts)."""
+        ledger, today, days = self.ledger, measures.today_utc(), self.settings.no_answer_days()
+        self.now.start(today, lambda: measures.attention(ledger, today, days))
+        self.dashboard_measures()
+
+    async def refresh_counts(self) -> None:
+        """Read the dashboard's counts now and keep them (what the next request shows)."""
+        ledger, today, days = self.ledger, measures.today_utc(), self.settings.no_answer_days()
+        await self.now.refresh(today, lambda: measures.attention(ledger, today, days))
+
+    async def refresh_dashboard(self) -> None:
+        """Compute the dashboard's counts and measures now and keep them."""
+        await self.refresh_counts()
         today, job = self._trends_job()
-        return await self.trends.refresh(today, job)
+        await self.trends.refresh(today, job)
 
     @property
     def ledger(self) -> Ledger:
@@ -150,11 +168,12 @@ def app(
         from gateway.ledger.store import Ledger
 
         state._ledger = await Ledger.open(settings.ledger_url)
-        state.dashboard_measures()  # started in the background: the first dashboard need not wait
+        state._start_dashboard()  # in the background: the first dashboard need not wait
         try:
             yield
         finally:
             await state.trends.close()
+            await state.now.close()
             await state._ledger.close()
             state._ledger = None
 

@@ -167,6 +167,8 @@ class Kept(Generic[T]):
 
     async def get(self, key: object, compute: Callable[[], Awaitable[T]]) -> T:
         """The value for ``key`` (the first call waits for it)."""
+        if self._value is None and self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)  # the first computation is running: wait for it
         if self._value is None:
             await self.refresh(key, compute)
         value = self.peek(key, compute)

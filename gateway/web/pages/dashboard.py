@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.web import measures
-from gateway.web.application import ledger_of, web_state
+from gateway.web.application import web_state
 from gateway.web.auth import require
 from gateway.web.templating import render
 
@@ -31,14 +31,9 @@ __all__ = ["ROUTES"]
 async def dashboard(request: Request) -> Response:
     """The dashboard page (the measures block, or its placeholder while they are computed)."""
     require(request)
-    ledger = ledger_of(request)
     state = web_state(request)
-    days = state.settings.no_answer_days()
-    today = measures.today_utc()
-    now: measures.Attention = await measures.kept_on(
-        request.app.state, "dashboard_now", measures.LIVE_SECONDS
-    ).get(today, lambda: measures.attention(ledger, today, days))
-    context = _measures_context(state.dashboard_measures(), today)
+    now = await state.dashboard_now()
+    context = _measures_context(state.dashboard_measures(), measures.today_utc())
     return render(request, "dashboard.html", {"title": "Dashboard", "now": now, **context})
 
 
