@@ -290,6 +290,7 @@ correction_items = sa.Table(
         postgresql_where=sa.text("closed_at IS NULL"),
     ),
     sa.Index(None, "opened_at"),
+    sa.Index(None, "claim_id"),  # a claim's items, open and closed (the claim page)
     # The web console's worklist (gateway/ledger/worklist.py): each sort over open items only.
     *(
         sa.Index(

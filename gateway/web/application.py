@@ -7,7 +7,10 @@ login required), then the routes: the static files and every page module of
 ``gateway.web.pages`` (each exposes ``ROUTES``; adding a page never edits a shared list).
 
 The ledger is opened when the app starts (``lifespan``) and kept in ``app.state.ledger``; pages
-reach it with :func:`ledger_of`. ``clock`` (epoch seconds) is injectable for the tests.
+reach it with :func:`ledger_of`. The dashboard's monthly measures (seconds of work at 100,000
+claims) start computing in the background as the app starts, so that no request waits for them
+(:meth:`WebState.dashboard_measures`). ``clock`` (epoch seconds) and ``trends`` (the measures'
+computation) are injectable for the tests.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +34,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.config import Settings
-from gateway.web import pages
+from gateway.web import measures, pages
 from gateway.web.auth import AuthMiddleware, Clock
 from gateway.web.ratelimit import LoginLimiter
 from gateway.web.security import (
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SESSION_COOKIE",
     "STATIC_DIR",
+    "TrendsCompute",
     "WebState",
     "app",
     "ledger_of",
@@ -57,15 +62,62 @@ __all__ = [
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "gateway_session"
 
+#: How the dashboard's monthly measures are computed: (ledger, today, no-answer days) -> Trends.
+TrendsCompute = Callable[["Ledger", date, Mapping[str, int]], Awaitable[measures.Trends]]
+
 
 class WebState:
-    """What every request may need: settings, the open ledger, the clock, the login limiter."""
+    """What every request may need: settings, the open ledger, the clock, the login limiter,
+    the dashboard's monthly measures."""
 
-    def __init__(self, settings: Settings, clock: Clock, limiter: LoginLimiter) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        limiter: LoginLimiter,
+        trends: TrendsCompute = measures.trends,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.limiter = limiter
+        self.trends: measures.Kept[measures.Trends] = measures.Kept(measures.FRESH_SECONDS)
+        self.now: measures.Kept[measures.Attention] = measures.Kept(measures.LIVE_SECONDS)
+        self._compute_trends = trends
         self._ledger: Ledger | None = None
+        #: Set when the server is asked to stop: long requests (the live feeds) end.
+        self.stopping = False
+
+    def _trends_job(self) -> tuple[date, Callable[[], Awaitable[measures.Trends]]]:
+        ledger, today, days = self.ledger, measures.today_utc(), self.settings.no_answer_days()
+        return today, lambda: self._compute_trends(ledger, today, days)
+
+    def dashboard_measures(self) -> measures.Trends | None:
+        """The monthly measures, or ``None`` while they are first computed (in the background:
+        never waits)."""
+        today, job = self._trends_job()
+        return self.trends.peek(today, job)
+
+    async def dashboard_now(self) -> measures.Attention:
+        """The claims by state and what needs attention (kept :data:`measures.LIVE_SECONDS`)."""
+        ledger, today, days = self.ledger, measures.today_utc(), self.settings.no_answer_days()
+        return await self.now.get(today, lambda: measures.attention(ledger, today, days))
+
+    def _start_dashboard(self) -> None:
+        """Begin both of the dashboard's computations in the background (the app starts)."""
+        ledger, today, days = self.ledger, measures.today_utc(), self.settings.no_answer_days()
+        self.now.start(today, lambda: measures.attention(ledger, today, days))
+        self.dashboard_measures()
+
+    async def refresh_counts(self) -> None:
+        """Read the dashboard's counts now and keep them (what the next request shows)."""
+        ledger, today, days = self.ledger, measures.today_utc(), self.settings.no_answer_days()
+        await self.now.refresh(today, lambda: measures.attention(ledger, today, days))
+
+    async def refresh_dashboard(self) -> None:
+        """Compute the dashboard's counts and measures now and keep them."""
+        await self.refresh_counts()
+        today, job = self._trends_job()
+        await self.trends.refresh(today, job)
 
     @property
     def ledger(self) -> Ledger:
@@ -102,21 +154,26 @@ def page_routes() -> list[BaseRoute]:
     return routes
 
 
-def app(settings: Settings, *, clock: Clock = time.time) -> Starlette:
+def app(
+    settings: Settings, *, clock: Clock = time.time, trends: TrendsCompute = measures.trends
+) -> Starlette:
     """The console for ``settings`` (its ledger, its ``[web]`` section)."""
     web = settings.web
     secret_file = web.session_secret_file or settings.workspace.state / "web-secret"
     secret = session_secret(secret_file)
-    state = WebState(settings, clock, LoginLimiter())
+    state = WebState(settings, clock, LoginLimiter(), trends)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         from gateway.ledger.store import Ledger
 
         state._ledger = await Ledger.open(settings.ledger_url)
+        state._start_dashboard()  # in the background: the first dashboard need not wait
         try:
             yield
         finally:
+            await state.trends.close()
+            await state.now.close()
             await state._ledger.close()
             state._ledger = None
 

@@ -13,12 +13,15 @@ are kept for :data:`LIVE_SECONDS` the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import structlog
 
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.reports import AGING_BUCKETS, Period, Table
@@ -38,6 +41,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_log = structlog.stdlib.get_logger("gateway.web")
 
 #: How long the monthly measures are shown before they are computed again (seconds).
 FRESH_SECONDS = 300.0
@@ -145,9 +149,14 @@ async def trends(ledger: Ledger, today: date, days: Mapping[str, int]) -> Trends
 
 
 class Kept(Generic[T]):
-    """A value computed once (the first request waits for it), then shown while it is fresh;
-    once older than ``fresh_seconds``, or made for another key (yesterday), it is computed
-    again in the background and the old one is shown meanwhile. One per app and kind of value."""
+    """A value computed once, then shown while it is fresh; once older than ``fresh_seconds``,
+    or made for another key (yesterday), it is computed again in the background and the old one
+    is shown meanwhile. One per app and kind of value.
+
+    :meth:`get` waits for the first value; :meth:`peek` never waits (``None`` until the first
+    value is in, its computation started in the background), so a page can show the rest at
+    once and fetch this part when it is ready; :meth:`start` begins that computation early (the
+    console starts it when it starts)."""
 
     def __init__(self, fresh_seconds: float) -> None:
         self.fresh_seconds = fresh_seconds
@@ -157,19 +166,49 @@ class Kept(Generic[T]):
         self._task: asyncio.Task[None] | None = None
 
     async def get(self, key: object, compute: Callable[[], Awaitable[T]]) -> T:
-        """The value for ``key``."""
+        """The value for ``key`` (the first call waits for it)."""
+        if self._value is None and self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)  # the first computation is running: wait for it
         if self._value is None:
-            await self._refresh(key, compute)
-        elif (self._key != key or time.monotonic() - self._at > self.fresh_seconds) and (
-            self._task is None or self._task.done()
-        ):
-            self._task = asyncio.create_task(self._refresh(key, compute))
-        assert self._value is not None
+            await self.refresh(key, compute)
+        value = self.peek(key, compute)
+        assert value is not None
+        return value
+
+    def peek(self, key: object, compute: Callable[[], Awaitable[T]]) -> T | None:
+        """The value for ``key`` if one is in (stale ones are refreshed in the background),
+        else ``None``, the computation started in the background if it is not running."""
+        if self._value is None or self._key != key or self._stale():
+            self.start(key, compute)
         return self._value
 
-    async def _refresh(self, key: object, compute: Callable[[], Awaitable[T]]) -> None:
+    def start(self, key: object, compute: Callable[[], Awaitable[T]]) -> None:
+        """Compute the value for ``key`` in the background, unless a computation is running."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._background(key, compute))
+
+    async def refresh(self, key: object, compute: Callable[[], Awaitable[T]]) -> T:
+        """Compute the value for ``key`` now and keep it."""
         value = await compute()
         self._value, self._key, self._at = value, key, time.monotonic()
+        return value
+
+    async def close(self) -> None:
+        """Stop a computation running in the background (the app is stopping)."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._at > self.fresh_seconds
+
+    async def _background(self, key: object, compute: Callable[[], Awaitable[T]]) -> None:
+        try:
+            await self.refresh(key, compute)
+        except Exception as exc:  # the next look starts it again; the old value stays shown
+            _log.warning("background computation failed", error=type(exc).__name__)
 
 
 def kept_on(holder: Any, name: str, seconds: float) -> Kept[Any]:

@@ -3,19 +3,32 @@
 :func:`check_bind` is the rule: a loopback address is always allowed; any other address needs
 ``[web] tls_certificate`` and ``tls_key`` (uvicorn serves TLS) or ``[web] behind_tls_proxy = true``
 (a proxy in front terminates it); otherwise a ``UsageError`` (exit 2) says what to set.
+
+Stopping (Ctrl-C, SIGTERM) is quick: the app is told (``WebState.stopping``), so the open queue
+pages' live feeds end at their next poll (the browsers reconnect once the console is back), and
+uvicorn waits at most :data:`GRACEFUL_SECONDS` for requests still running.
 """
 
 from __future__ import annotations
 
 import logging
+from types import FrameType
+from typing import TYPE_CHECKING
 
+import uvicorn
 from uvicorn.logging import AccessFormatter
 
 from gateway.config import Settings, WebSettings
 from gateway.errors import UsageError
 from gateway.web.security import is_loopback
 
-__all__ = ["PathOnlyAccessFormatter", "check_bind", "is_loopback", "serve"]
+if TYPE_CHECKING:
+    from gateway.web.application import WebState
+
+__all__ = ["GRACEFUL_SECONDS", "PathOnlyAccessFormatter", "check_bind", "is_loopback", "serve"]
+
+#: How long a stop waits for the requests still running before it ends them (seconds).
+GRACEFUL_SECONDS = 3
 
 
 def check_bind(web: WebSettings, host: str) -> None:
@@ -31,8 +44,24 @@ def check_bind(web: WebSettings, host: str) -> None:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Run the console until interrupted (uvicorn, one process; access log without queries)."""
-    import uvicorn
+    server(settings, host, port).run()
 
+
+class ConsoleServer(uvicorn.Server):
+    """uvicorn's server, which tells the app when it is asked to stop."""
+
+    def __init__(self, config: uvicorn.Config, state: WebState) -> None:
+        super().__init__(config)
+        self.web_state = state
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Stop: the live feeds end at their next poll, then uvicorn stops as it does."""
+        self.web_state.stopping = True
+        super().handle_exit(sig, frame)
+
+
+def server(settings: Settings, host: str | None = None, port: int | None = None) -> ConsoleServer:
+    """The console's uvicorn server for ``settings`` (not started)."""
     from gateway.web.application import app
 
     web = settings.web
@@ -42,8 +71,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     for path in (web.tls_certificate, web.tls_key):
         if path is not None and not path.is_file():
             raise UsageError(f"[web] TLS file {path} does not exist; check tls_certificate/tls_key")
+    application = app(settings)
     config = uvicorn.Config(
-        app(settings),
+        application,
         host=host,
         port=port,
         ssl_certfile=str(web.tls_certificate) if web.tls_certificate else None,
@@ -53,8 +83,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         server_header=False,
         access_log=True,
         log_config=_log_config(),
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    uvicorn.Server(config).run()
+    return ConsoleServer(config, application.state.web)
 
 
 def _log_config() -> dict[str, object]:

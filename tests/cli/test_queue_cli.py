@@ -347,7 +347,7 @@ def test_db_upgrade_and_config_errors(workspace: Path, tmp_path: Path) -> None:
     assert (0, 2, 2) == (done.returncode, missing.returncode, nothing.returncode)
     assert "no ledger at" in nothing.stderr
     assert not (empty / "state").exists()
-    assert "schema revision 0007_worklist" in done.stdout
+    assert "schema revision 0008_claim_items" in done.stdout
     assert "Traceback" not in missing.stderr
     assert "nope.toml" in missing.stderr
 

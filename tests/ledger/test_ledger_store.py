@@ -46,7 +46,7 @@ async def test_migrations_reach_head_and_match_the_tables(ledger_url: str) -> No
     led = await Ledger.open(ledger_url)
     try:
         await led.upgrade()
-        assert "0007_worklist" == await led.revision()
+        assert "0008_claim_items" == await led.revision()
         async with led._engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda c: compare_metadata(MigrationContext.configure(c), tables.metadata)

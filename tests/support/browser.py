@@ -47,10 +47,11 @@ class LiveConsole:
 
 
 @contextmanager
-def serve_console(settings: Settings) -> Iterator[str]:
-    """Serve ``app(settings)`` with uvicorn on 127.0.0.1 (a free port); yields the base URL."""
+def serve_console(settings: Settings, **options: Any) -> Iterator[str]:
+    """Serve ``app(settings, **options)`` with uvicorn on 127.0.0.1 (a free port); yields the
+    base URL."""
     config = uvicorn.Config(
-        app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        app(settings, **options), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="console", daemon=True)

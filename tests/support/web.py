@@ -64,6 +64,11 @@ class Console:
         assert portal is not None, "use the console inside its fixture"
         return portal.call(functools.partial(fn, *args, **kwargs))
 
+    def refresh_dashboard(self) -> None:
+        """Have the dashboard's counts and measures read the ledger as it is now (the app
+        computed them when it started, and keeps them a while)."""
+        self.call(self.client.app.state.web.refresh_dashboard)  # type: ignore[attr-defined]
+
     def add_user(self, name: str, role: Role = Role.BILLER, password: str = PASSWORD) -> UserRecord:
         """A new user in the ledger."""
         return self.call(self.ledger.add_user, name, role, hash_password(password), now=self.now())

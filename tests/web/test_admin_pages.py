@@ -125,6 +125,7 @@ def test_audit_page_filters_and_pages(console: Console) -> None:
 def test_dashboard_counts_claims_by_state(console: Console) -> None:
     """The placeholder dashboard shows the ledger's claims by state with their charges."""
     console.call(console.ledger.record_claims, [incoming("A1", "100.00"), incoming("A2", "50.25")])
+    console.refresh_dashboard()
     console.as_user(Role.VIEWER)
     page = console.client.get("/")
     assert '<td>queued</td><td class="num">2</td><td class="num">150.25</td>' in page.text

@@ -52,3 +52,44 @@ async def _kept_steps() -> None:
     assert await kept.get("day-2", compute) == 2  # the day changed: refreshed meanwhile
     await asyncio.sleep(0.01)
     assert await kept.get("day-2", compute) == 3
+
+
+async def _early_steps() -> None:
+    calls: list[int] = []
+    gate = asyncio.Event()
+
+    async def compute() -> int:
+        calls.append(len(calls) + 1)
+        await gate.wait()
+        if len(calls) == 1:
+            raise RuntimeError("the ledger went away")
+        return len(calls)
+
+    kept: Kept[int] = Kept(fresh_seconds=60)
+    kept.start("day-1", compute)  # as the app starts
+    await asyncio.sleep(0)
+    assert kept.peek("day-1", compute) is None  # running: no second computation
+    assert calls == [1]
+    gate.set()
+    await asyncio.sleep(0.01)
+    assert kept.peek("day-1", compute) is None  # it failed: the next look starts it again
+    await asyncio.sleep(0.01)
+    assert await kept.get("day-1", compute) == 2
+    assert calls == [1, 2]
+    gate.clear()
+    stale: Kept[int] = Kept(fresh_seconds=60)
+    stale.start("day-1", compute)
+    waiting = asyncio.ensure_future(stale.get("day-1", compute))  # waits for the running one
+    await asyncio.sleep(0.01)
+    gate.set()
+    assert await waiting == 3
+    assert calls == [1, 2, 3]
+    await stale.close()
+
+
+def test_a_value_started_early_is_waited_for_not_computed_twice() -> None:
+    """``start`` computes in the background; ``peek`` never waits nor starts a second one;
+    ``get`` waits for the running one; a failed computation is started again on the next look.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _early_steps()).result()

@@ -3,17 +3,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
 import re
-from datetime import UTC, datetime
+import time
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from gateway.ledger.store import Ledger
 from gateway.ledger.users import Role
+from gateway.web import measures
+from gateway.web.application import app
 from tests.support import responses as r
+from tests.support.clock import ManualClock
 from tests.support.ledger import incoming, submit
-from tests.support.web import Console
+from tests.support.web import Console, console_settings
 from tests.support.worklist import Item, open_items
 
 PAGES = ("/", "/queue", "/files")
@@ -49,6 +58,7 @@ def test_every_page_needs_a_login(console: Console, path: str) -> None:
 def test_every_role_reads_the_three_pages(console: Console, role: Role) -> None:
     """Viewers, billers and admins all read the dashboard, the queue and the files page."""
     fill_items(console, 3)
+    console.refresh_dashboard()
     console.as_user(role)
     for path in PAGES:
         response = console.client.get(path)
@@ -58,9 +68,9 @@ def test_every_role_reads_the_three_pages(console: Console, role: Role) -> None:
 
 
 def _chart_data(text: str) -> dict[str, object]:
-    found = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', text)
+    found = re.search(r"<div id=\"measures-block\" data-charts='([^']*)'>", text)
     assert found is not None
-    data: dict[str, object] = json.loads(found.group(1))
+    data: dict[str, object] = json.loads(html.unescape(found.group(1)))
     return data
 
 
@@ -72,6 +82,7 @@ def test_the_dashboard_shows_states_measures_and_what_needs_attention(console: C
     console.call(ledger.record_claims, [incoming(f"D{n}", "250.00") for n in range(3)])
     console.call(submit, ledger, ["D0", "D1", "D2"], "301")
     console.call(ledger.apply_response, r.ta1("301", "A"), content_hash="ta1", kind="TA1")
+    console.refresh_dashboard()
     console.as_user(Role.VIEWER)
     page = console.client.get("/")
     assert page.status_code == 200
@@ -89,6 +100,55 @@ def test_the_dashboard_shows_states_measures_and_what_needs_attention(console: C
     assert text.index("Q-0001") < text.index("Q-0000", text.index("Oldest open items"))
     assert '<canvas data-chart="first_pass_rate"' in text
     assert PATIENT not in text
+
+
+def test_the_dashboard_shows_the_counts_while_its_measures_are_computed(
+    tmp_path: Path, ledger_url: str
+) -> None:
+    """The measures start computing when the console starts; a request that comes before they
+    are in gets the page at once, counts and a placeholder that asks ``/dashboard/measures``,
+    which answers the placeholder again until the measures are in, then the measures."""
+    gate = asyncio.Event()
+    runs: list[date] = []
+
+    async def held(ledger: Ledger, today: date, days: Mapping[str, int]) -> measures.Trends:
+        runs.append(today)
+        await gate.wait()
+        return await measures.trends(ledger, today, days)
+
+    async def release() -> None:
+        gate.set()
+
+    settings = console_settings(tmp_path / "ws", ledger_url)
+    clock = ManualClock(now=time.time())
+    with TestClient(app(settings, clock=clock, trends=held), base_url="http://127.0.0.1") as client:
+        console = Console(client, clock, settings)
+        fill_items(console, 2)
+        console.call(client.app.state.web.refresh_counts)  # type: ignore[attr-defined]
+        console.as_user(Role.VIEWER)
+        assert runs == [measures.today_utc()]  # started with the app, before any request
+        page = console.client.get("/")
+        assert page.status_code == 200
+        assert "measures are being computed" in page.text
+        assert 'hx-get="/dashboard/measures" hx-trigger="load delay:1s"' in page.text
+        assert 'href="/claims/Q-0001"' in page.text  # the counts and lists are there
+        assert "data-charts" not in page.text
+        waiting = console.client.get("/dashboard/measures")
+        assert "measures are being computed" in waiting.text
+        assert "<html" not in waiting.text  # a fragment, not a page
+        console.call(release)
+        block = waiting
+        for _ in range(200):
+            block = console.client.get("/dashboard/measures")
+            if "data-charts" in block.text:
+                break
+            console.call(asyncio.sleep, 0.02)
+        data = _chart_data(block.text)
+        assert len(data["months"]) == 12  # type: ignore[arg-type]
+        assert '<canvas data-chart="first_pass_rate"' in block.text
+        assert "hx-get" not in block.text
+        assert "measures are being computed" not in console.client.get("/").text
+        assert len(runs) == 1  # asking again never started a second computation
 
 
 def test_the_queue_filters_sorts_and_pages_by_key(console: Console) -> None:
@@ -154,6 +214,23 @@ def test_the_live_feed_sends_new_items_and_ends_when_the_session_would(console: 
     assert "42.00" in text
     assert "NEW-1" not in text  # another payer
     assert re.search(r"^id: \d+$", text, re.M)
+
+
+def test_the_live_feed_ends_when_the_console_stops(console: Console) -> None:
+    """Once the server is asked to stop, an open feed ends at its next poll, without ``end``
+    (the browser reconnects to the console once it is back)."""
+    console.as_user(Role.VIEWER)
+    console.call(open_items, console.ledger, [Item("S-1")])
+    state = console.client.app.state.web  # type: ignore[attr-defined]
+    received: list[str] = []
+    with console.client.stream("GET", "/queue/events?after=0") as stream:
+        for line in stream.iter_lines():
+            received.append(line)
+            if "S-1" in line:
+                state.stopping = True  # as ConsoleServer.handle_exit does
+    text = "\n".join(received)
+    assert 'href="/claims/S-1"' in text
+    assert "event: end" not in text
 
 
 def test_the_live_feed_resumes_after_the_last_event_id(console: Console) -> None:

@@ -4,11 +4,19 @@ the queue page is open appears on it without a reload."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from gateway.ledger.store import Ledger
-from tests.support.browser import LiveConsole, log_in
+from gateway.ledger.users import Role
+from gateway.web import measures
+from tests.support.browser import LiveConsole, add_user, log_in, serve_console
 from tests.support.ledger import incoming, submit
+from tests.support.web import console_settings
 from tests.support.worklist import Item, in_ledger, open_items
 
 
@@ -18,11 +26,25 @@ async def _claims_sent(ledger: Ledger) -> None:
     await open_items(ledger, [Item("OLD-1", days_old=3)])
 
 
-def test_the_dashboard_charts_draw_their_data(chromium: Any, live_console: LiveConsole) -> None:
-    """Every chart canvas is drawn by Chart.js with the page's numbers: twelve months on the
-    trends, this month's claims measured, the open balance in the aging buckets."""
-    in_ledger(live_console.settings.ledger_url, _claims_sent)
-    context = chromium.new_context()
+def test_the_dashboard_charts_draw_their_data(chromium: Any, tmp_path: Path) -> None:
+    """While the measures are computed the dashboard says so; once they are in, the block comes
+    by itself (htmx) and every chart canvas is drawn by Chart.js with its numbers: twelve months
+    on the trends, this month's claims measured, the open balance in the aging buckets."""
+    settings = console_settings(tmp_path / "ws", f"sqlite:///{tmp_path}/ws/state/gateway.db")
+    add_user(settings, "ann", Role.BILLER)
+    in_ledger(settings.ledger_url, _claims_sent)
+    gate = threading.Event()
+
+    async def held(ledger: Ledger, today: date, days: Mapping[str, int]) -> measures.Trends:
+        await asyncio.to_thread(gate.wait, 60)
+        return await measures.trends(ledger, today, days)
+
+    with serve_console(settings, trends=held) as url:
+        _see_the_charts(chromium, LiveConsole(url, settings), gate)
+
+
+def _see_the_charts(chromium: Any, live_console: LiveConsole, gate: threading.Event) -> None:
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []
@@ -30,6 +52,8 @@ def test_the_dashboard_charts_draw_their_data(chromium: Any, live_console: LiveC
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
         log_in(page, live_console)
+        page.get_by_text("The measures are being computed").wait_for()
+        gate.set()
         page.wait_for_selector("canvas[data-points]")
         charts = page.eval_on_selector_all(
             "canvas[data-chart]",

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import stat
 from pathlib import Path
 
@@ -13,7 +14,13 @@ import pytest
 from gateway.config import ConfigError, WebSettings
 from gateway.errors import UsageError
 from gateway.web.security import session_secret
-from gateway.web.server import PathOnlyAccessFormatter, check_bind, is_loopback
+from gateway.web.server import (
+    GRACEFUL_SECONDS,
+    PathOnlyAccessFormatter,
+    check_bind,
+    is_loopback,
+    server,
+)
 from tests.support.web import console_settings
 
 
@@ -84,3 +91,16 @@ def test_access_log_leaves_out_the_query() -> None:
     line = PathOnlyAccessFormatter(fmt="%(request_line)s %(status_code)s").format(record)
     assert "GET /audit HTTP/1.1" in line
     assert "claim=" not in line
+
+
+def test_a_stop_waits_a_few_seconds_and_tells_the_app(tmp_path: Path) -> None:
+    """uvicorn waits at most GRACEFUL_SECONDS for running requests; asking the server to stop
+    (as SIGINT/SIGTERM do) sets the app's ``stopping``, which ends the live feeds."""
+    settings = console_settings(tmp_path / "ws", f"sqlite:///{tmp_path}/ws/state/gateway.db")
+    console = server(settings)
+    assert console.config.timeout_graceful_shutdown == GRACEFUL_SECONDS
+    assert 0 < GRACEFUL_SECONDS <= 5
+    assert console.web_state.stopping is False
+    console.handle_exit(signal.SIGTERM, None)
+    assert console.web_state.stopping is True
+    assert console.should_exit

@@ -5,10 +5,15 @@ oldest open correction items, claims with no answer, files set aside or held).
 
 The numbers are those of ``gateway report`` (:mod:`gateway.ledger.reports`), assembled and kept
 by :mod:`gateway.web.measures`. Claim ids, payer ids, codes, counts and amounts only.
+
+The monthly measures take seconds to compute over a large ledger; they start when the console
+starts. Until they are in, the page shows the counts at once and a placeholder that asks
+``/dashboard/measures`` (htmx, every second) for the measures block, which draws its charts.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
@@ -16,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.web import measures
-from gateway.web.application import ledger_of, web_state
+from gateway.web.application import web_state
 from gateway.web.auth import require
 from gateway.web.templating import render
 
@@ -24,29 +29,31 @@ __all__ = ["ROUTES"]
 
 
 async def dashboard(request: Request) -> Response:
-    """The dashboard page."""
+    """The dashboard page (the measures block, or its placeholder while they are computed)."""
     require(request)
-    ledger = ledger_of(request)
-    days = web_state(request).settings.no_answer_days()
-    today = measures.today_utc()
-    trends: measures.Trends = await measures.kept_on(
-        request.app.state, "dashboard_trends", measures.FRESH_SECONDS
-    ).get(today, lambda: measures.trends(ledger, today, days))
-    now: measures.Attention = await measures.kept_on(
-        request.app.state, "dashboard_now", measures.LIVE_SECONDS
-    ).get(today, lambda: measures.attention(ledger, today, days))
-    return render(
-        request,
-        "dashboard.html",
-        {
-            "title": "Dashboard",
-            "trends": trends,
-            "now": now,
-            "cards": _cards(trends),
-            "charts": trends.chart_data(),
-            "window": measures.since(trends.period),
-        },
-    )
+    state = web_state(request)
+    now = await state.dashboard_now()
+    context = _measures_context(state.dashboard_measures(), measures.today_utc())
+    return render(request, "dashboard.html", {"title": "Dashboard", "now": now, **context})
+
+
+async def measures_block(request: Request) -> Response:
+    """``/dashboard/measures``: the measures block, or the placeholder again while they are
+    computed (the placeholder asks again a second later)."""
+    require(request)
+    context = _measures_context(web_state(request).dashboard_measures(), measures.today_utc())
+    return render(request, "_dashboard_measures.html", context)
+
+
+def _measures_context(trends: measures.Trends | None, today: date) -> dict[str, Any]:
+    if trends is None:
+        return {"trends": None, "window": measures.since(measures.window(today))}
+    return {
+        "trends": trends,
+        "cards": _cards(trends),
+        "charts": trends.chart_data(),
+        "window": measures.since(trends.period),
+    }
 
 
 def _cards(trends: measures.Trends) -> list[dict[str, Any]]:
@@ -83,4 +90,7 @@ def _move(this: float | None, last: float | None, better: str) -> str:
     return "better" if up == (better == "up") else "worse"
 
 
-ROUTES = [Route("/", dashboard, methods=["GET"])]
+ROUTES = [
+    Route("/", dashboard, methods=["GET"]),
+    Route("/dashboard/measures", measures_block, methods=["GET"]),
+]

@@ -10,6 +10,7 @@ the vendored htmx ``sse`` extension) with the page's filter and the newest item 
 feed polls the ledger every :data:`POLL_SECONDS` for items after it (the page's equivalent of
 ``gateway queue tail -f``) and sends each as a table row. It ends when the session would expire
 if the person did nothing else (``event: end``), so an open page never keeps a session alive.
+When the console is stopping it just ends (no ``end``: the browser reconnects once it is back).
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ async def events(request: Request) -> Response:
     async def stream() -> AsyncIterator[str]:
         last = start
         yield "retry: 3000\n\n"
-        while True:
+        while not state.stopping:
             if deadline is not None and state.clock() >= deadline:
                 yield "event: end\ndata: the session is idle: reload the page to follow again\n\n"
                 return

@@ -1,12 +1,13 @@
 /* The dashboard's charts, drawn by the vendored Chart.js from the page's JSON block
-   (#dashboard-data): no inline script, nothing fetched. Each canvas[data-chart] names a series;
-   once drawn it gets data-points="N" (the number of values it shows). */
+   (#measures-block's data-charts attribute): no inline script, nothing fetched. Each canvas[data-chart] names a series;
+   once drawn it gets data-points="N" (the number of values it shows). When the measures were
+   still being computed, htmx swaps their block in later: the charts are drawn then. */
 (function () {
   "use strict";
   function draw() {
-    var source = document.getElementById("dashboard-data");
-    if (!source || typeof Chart === "undefined") { return; }
-    var data = JSON.parse(source.textContent);
+    var source = document.getElementById("measures-block");
+    if (!source || !source.dataset.charts || typeof Chart === "undefined") { return; }
+    var data = JSON.parse(source.dataset.charts);
     var accent = "#0b5cad";
     var specs = {
       first_pass_rate: { type: "line", labels: data.months, values: data.first_pass_rate, label: "first-pass acceptance %", max: 100 },
@@ -19,7 +20,7 @@
     for (var i = 0; i < canvases.length; i++) {
       var canvas = canvases[i];
       var spec = specs[canvas.getAttribute("data-chart")];
-      if (!spec) { continue; }
+      if (!spec || Chart.getChart(canvas)) { continue; }
       var scales = { y: { beginAtZero: true } };
       if (spec.max) { scales.y.max = spec.max; }
       new Chart(canvas, {
@@ -37,6 +38,7 @@
       canvas.setAttribute("data-points", String(shown));
     }
   }
+  document.addEventListener("htmx:load", draw);  // on the new content (the old target is gone)
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", draw);
   } else {
