@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from gateway.ledger.users import Role
 from gateway.web.auth import current_user
+from gateway.web.reasons import reason_meaning
 from gateway.web.security import CSRF_FIELD, csrf_token
 
 __all__ = ["NAVIGATION", "NavItem", "render", "templates"]
@@ -49,6 +50,7 @@ _environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_environment.filters["reason_meaning"] = reason_meaning
 templates = Jinja2Templates(env=_environment)
 
 
