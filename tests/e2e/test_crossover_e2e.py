@@ -1,21 +1,27 @@
 """Crossover end to end through `gateway run --once` as a process: killed with `kill -9` between
 posting the primary's 835 and submitting the secondary's claim, then restarted: each secondary
-claim is in exactly one 837, and the ledger holds one leg 2 per claim."""
+claim is in exactly one 837, and the ledger holds one leg 2 per claim; on SQLite and PostgreSQL."""
 
 # ruff: noqa: SIM300  (the house style is `assert expected == actual`)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bench.workers import postgres_database, query
+from gateway.ledger.testing import postgres_available
 from gateway.x12 import read_segments
+from tests.conftest import IN_CI
 from tests.support.cob835 import clp, cob_encounter, svc, x835
-from tests.support.e2e import drop, ledger_rows, run_once, workspace
+from tests.support.e2e import drop, run_once, workspace
 
 pytestmark = pytest.mark.slow
 
@@ -54,11 +60,34 @@ def _sent_to_secondary(root: Path) -> Counter[str]:
     return found
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The ledger's URL: the workspace's SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/state/gateway.db"
+        return
+    if not asyncio.run(postgres_available()):
+        if IN_CI:
+            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432; CI needs it")
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    with postgres_database("gateway_crossover") as url:
+        yield url
+
+
+def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    return query(url, {"q": sql})["q"]
+
+
 @pytest.mark.parametrize("point", ["after-apply", "after-intent", "after-put"])
-def test_kill_9_between_the_835_and_the_secondary_claim(tmp_path: Path, point: str) -> None:
+def test_kill_9_between_the_835_and_the_secondary_claim(
+    tmp_path: Path, point: str, database: str
+) -> None:
     """Killed after the 835 is posted, or at each step of sending the secondary's 837: after a
     restart every claim went to its secondary exactly once."""
     config = workspace(tmp_path)
+    if database.startswith("postgres"):
+        with config.open("a") as toml:
+            toml.write(f'[ledger]\nurl = "{database}"\n')
     drop(tmp_path, "cob.jsonl", [cob_encounter(cid) for cid in IDS])
     assert 0 == run_once(config).returncode
     (tmp_path / "inbox/responses/primary.835").write_bytes(_primary_835())
@@ -68,18 +97,16 @@ def test_kill_9_between_the_835_and_the_secondary_claim(tmp_path: Path, point: s
         final = run_once(config)
         assert 0 == final.returncode, final.stderr[-2000:]
     assert dict.fromkeys(IDS, 1) == dict(_sent_to_secondary(tmp_path))
-    assert [(cid, 2, "submitted") for cid in IDS] == ledger_rows(
-        tmp_path,
+    assert [(cid, 2, "submitted") for cid in IDS] == _rows(
+        database,
         "SELECT c.claim_id, v.leg, c.state FROM claims c JOIN claim_versions v "
         "ON v.claim_id = c.claim_id AND v.version = c.current_version ORDER BY c.claim_id",
     )
-    assert [(cid, 2) for cid in IDS] == ledger_rows(
-        tmp_path, "SELECT claim_id, count(*) FROM claim_legs GROUP BY claim_id ORDER BY claim_id"
+    assert [(cid, 2) for cid in IDS] == _rows(
+        database, "SELECT claim_id, count(*) FROM claim_legs GROUP BY claim_id ORDER BY claim_id"
     )
-    encounter = json.loads(
-        ledger_rows(
-            tmp_path,
-            f"SELECT encounter FROM claim_versions WHERE claim_id = '{IDS[0]}' AND leg = 2",
-        )[0][0]
-    )
+    (stored,) = _rows(
+        database, f"SELECT encounter FROM claim_versions WHERE claim_id = '{IDS[0]}' AND leg = 2"
+    )[0]
+    encounter = stored if isinstance(stored, dict) else json.loads(stored)
     assert "150.00" == encounter["other_payers"][0]["adjudication"]["paid_amount"]
