@@ -42,6 +42,7 @@ from gateway.ledger.repository import (
     _event_key,
     _event_row,
     _json_ready,
+    _response_event_row,
 )
 from gateway.models.encounter import Encounter
 from gateway.models.remittance import Claim, Remittance
@@ -185,22 +186,7 @@ class LegsRepository(Repository):
                 conn, ev.claim_id, ev.version, after, source, reasons,
                 leg.payer_id, response_id, file_id, now,
             )  # fmt: skip
-        row = _event_row(
-            ev.claim_id,
-            ev.version,
-            now,
-            ev.kind,
-            before if after is not None else None,
-            after,
-            ev.cause,
-            isa13=ev.isa13,
-            gs06=ev.gs06,
-            st02=ev.st02,
-            file_id=file_id,
-            amount=ev.amount,
-            detail=dict(ev.detail) if ev.detail else None,
-            event_key=ev.key,
-        )
+        row = _response_event_row(ev, now, before, after, file_id=file_id)
         return row, after is not None
 
     async def _open_forwarded_leg(

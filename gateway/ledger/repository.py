@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.ledger import tables as t
 from gateway.ledger.lifecycle import ClaimState
 from gateway.ledger.records import (
+    ClaimEvent,
     ClaimRecord,
     FileRecord,
     QueueItem,
@@ -335,6 +336,33 @@ def _event_row(
         "detail": _json_ready(detail) if detail else None,
         "event_key": event_key,
     }
+
+
+def _response_event_row(
+    ev: ClaimEvent,
+    at: datetime,
+    before: ClaimState,
+    after: ClaimState | None,
+    *,
+    file_id: int | None,
+) -> dict[str, Any]:
+    """The row of an event a response caused (``from_state`` only when the state moved)."""
+    return _event_row(
+        ev.claim_id,
+        ev.version,
+        at,
+        ev.kind,
+        before if after is not None else None,
+        after,
+        ev.cause,
+        isa13=ev.isa13,
+        gs06=ev.gs06,
+        st02=ev.st02,
+        file_id=file_id,
+        amount=ev.amount,
+        detail=dict(ev.detail) if ev.detail else None,
+        event_key=ev.key,
+    )
 
 
 def _event_key(text: str) -> str:

@@ -50,6 +50,7 @@ from gateway.ledger.repository import (
     _json_ready,
     _now,
     _pk,
+    _response_event_row,
 )
 from gateway.ledger.submissions import SubmissionsRepository
 from gateway.models.remittance import Remittance
@@ -532,22 +533,7 @@ class ResponsesRepository(SubmissionsRepository, LegsRepository):
                 after = transition(before, ev.target)
                 states[ev.claim_id] = after
                 changes += 1
-            row = _event_row(
-                ev.claim_id,
-                ev.version,
-                now,
-                ev.kind,
-                before if after is not None else None,
-                after,
-                ev.cause,
-                isa13=ev.isa13,
-                gs06=ev.gs06,
-                st02=ev.st02,
-                file_id=file_id,
-                amount=ev.amount,
-                detail=dict(ev.detail) if ev.detail else None,
-                event_key=ev.key,
-            )
+            row = _response_event_row(ev, now, before, after, file_id=file_id)
             row["response_id"] = response_id
             if ev.reasons:
                 row["detail"] = (row["detail"] or {}) | {
