@@ -21,19 +21,14 @@ from typing import Any
 import pytest
 
 from gateway.cli import main
-from gateway.ledger.records import ClaimSent, GroupSent, IncomingClaim, SetSent, SubmissionIntent
+from gateway.ledger.records import IncomingClaim
 from gateway.ledger.store import Ledger
 from gateway.service.correction_files import sync_correction_files
 from tests.support import responses as r
+from tests.support.queue import SAMPLE, encounter, populate, write_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = json.loads((ROOT / "samples" / "encounters" / "professional-self.json").read_text())
 GATEWAY = [str(Path(sys.executable).parent / "gateway")]
-
-
-def encounter(claim_id: str, partner: str = "demo-clearinghouse") -> dict[str, Any]:
-    """The sample professional encounter under another claim id and partner."""
-    return {**SAMPLE, "claim_id": claim_id, "partner": partner}
 
 
 def incoming(claim_id: str, partner: str = "demo-clearinghouse") -> IncomingClaim:
@@ -45,75 +40,18 @@ def incoming(claim_id: str, partner: str = "demo-clearinghouse") -> IncomingClai
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A workspace with a config file, two partners (one frequency-1-only) and a ledger holding:
-    R1 rejected by a 999, P1 payer-rejected by a 277CA, D1 denied by an 835 (PCN-D1),
-    M1 denied at the frequency-1-only partner, OK paid."""
-    (tmp_path / "partners").mkdir()
-    demo = (ROOT / "config" / "partners" / "demo-clearinghouse.toml").read_text()
-    (tmp_path / "partners" / "demo-clearinghouse.toml").write_text(demo)
-    medicare = demo.replace("default = true", "default = false").replace(
-        "frequency_1_only = false", "frequency_1_only = true"
-    )
-    (tmp_path / "partners" / "medicare.toml").write_text(medicare)
-    (tmp_path / "gateway.toml").write_text(
-        '[workspace]\nroot = "."\n[partners]\ndir = "partners"\n'
-    )
-    asyncio.run(_populate(f"sqlite:///{tmp_path}/state/gateway.db"))
+    """A workspace with a config file, two partners (one frequency-1-only) and a ledger holding
+    one claim in each corner of the queue (``tests.support.queue``): R1 rejected by a 999, P1
+    payer-rejected by a 277CA, D1 denied by an 835 (PCN-D1), M1 denied at the
+    frequency-1-only partner, OK paid."""
+    write_workspace(tmp_path)
+
+    async def fill() -> None:
+        async with await Ledger.open(f"sqlite:///{tmp_path}/state/gateway.db") as ledger:
+            await populate(ledger)
+
+    asyncio.run(fill())
     return tmp_path
-
-
-async def _populate(url: str) -> None:
-    async with await Ledger.open(url) as ledger:
-        ids = ["R1", "P1", "D1", "M1", "OK"]
-        await ledger.record_claims(
-            [incoming(i, "medicare" if i == "M1" else "demo-clearinghouse") for i in ids]
-        )
-        for n, claim_id in enumerate(ids, start=1):
-            partner = "medicare" if claim_id == "M1" else "demo-clearinghouse"
-            sets = (SetSent("0001", (ClaimSent(claim_id, 1, ("VFP0001-1", "VFP0001-2")),)),)
-            intent = SubmissionIntent(
-                partner, "837P", str(100 + n), f"f{n}.x12", (GroupSent(str(n), sets),)
-            )
-            await ledger.record_submission_success(await ledger.record_submission_intent(intent))
-        await ledger.apply_response(
-            r.ack999((r.group_ack("1", "R", (r.set_ack("0001", "R", (("5", "errors"),)),)),)),
-            content_hash="999",
-            kind="999",
-        )
-        accepted = (r.status_code("A2", "20"),)
-        await ledger.apply_response(
-            r.ack277(
-                "PAYER",
-                (
-                    r.claim_status("P1", (r.status_code("A7", "562", "85", "invalid", "NPI"),)),
-                    r.claim_status("D1", accepted, "PCN-D1"),
-                    r.claim_status("M1", accepted, "PCN-M1"),
-                    r.claim_status("OK", accepted, "PCN-OK"),
-                ),
-            ),
-            content_hash="277",
-            kind="277CA",
-        )
-        denial = (r.adjustment("CO", "50", Decimal("227.50"), "not medically necessary"),)
-        await ledger.apply_response(
-            r.remittance(
-                "TRACE1",
-                "87726",
-                (
-                    r.remittance_claim(
-                        "D1", "4", Decimal("227.50"), Decimal("0"), None, "PCN-D1", denial
-                    ),
-                    r.remittance_claim(
-                        "M1", "4", Decimal("227.50"), Decimal("0"), None, "PCN-M1", denial
-                    ),
-                    r.remittance_claim(
-                        "OK", "1", Decimal("227.50"), Decimal("227.50"), None, "PCN-OK"
-                    ),
-                ),
-            ),
-            content_hash="835",
-            kind="835",
-        )
 
 
 def gateway(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
