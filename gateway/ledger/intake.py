@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.ledger import reports as report_queries
+from gateway.ledger import report_facts
 from gateway.ledger import tables as t
 from gateway.ledger.legs import record_legs
 from gateway.ledger.lifecycle import transition
@@ -172,7 +172,7 @@ class IntakeRepository(Repository):
                         "created_at": now,
                         "updated_at": now,
                     }
-                    | report_queries.claim_columns(claim.encounter, clean=not claim.findings)
+                    | report_facts.claim_columns(claim.encounter, clean=not claim.findings)
                 )
                 events.append(
                     base
@@ -212,7 +212,7 @@ class IntakeRepository(Repository):
                         paid_amount=None,
                         patient_responsibility=None,
                         updated_at=now,
-                        **report_queries.claim_columns(claim.encounter),
+                        **report_facts.claim_columns(claim.encounter),
                     )
                 )
                 outcome = "resubmission"

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.ledger import reports as report_queries
+from gateway.ledger import report_facts
 from gateway.ledger import tables as t
 from gateway.ledger.legs import LegsRepository
 from gateway.ledger.lifecycle import CORRECTION_STATES, ClaimState, transition
@@ -582,5 +582,5 @@ class ResponsesRepository(SubmissionsRepository, LegsRepository):
             await conn.execute(statement, params_list)
         if rows:
             await conn.execute(t.claim_events.insert(), rows)
-            await report_queries.record_facts(conn, rows)
+            await report_facts.record_facts(conn, rows)
         return changes, tuple(opened)

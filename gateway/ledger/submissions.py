@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from gateway.ledger import reports as report_queries
+from gateway.ledger import report_facts
 from gateway.ledger import tables as t
 from gateway.ledger.lifecycle import ClaimState, transition
 from gateway.ledger.reconcile import (
@@ -263,7 +263,7 @@ class SubmissionsRepository(Repository):
             await self._set_states(conn, moved, target, now)
             if events:
                 await conn.execute(t.claim_events.insert(), events)
-                await report_queries.record_facts(conn, events)
+                await report_facts.record_facts(conn, events)
 
     async def submissions(self, *, status: str | None = None) -> list[SubmissionRecord]:
         """Interchanges recorded (``status`` intent: written-ahead but not finished)."""

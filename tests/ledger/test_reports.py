@@ -452,7 +452,7 @@ async def test_a_claim_paid_without_a_277ca_passed_the_first_time(ledger_url: st
 )  # fmt: skip
 def test_claim_columns_from_the_encounter(encounter: dict[str, Any], expected: Any) -> None:
     """Billing NPI, rendering (or attending) NPI and the earliest date of service."""
-    from gateway.ledger.reports import claim_columns
+    from gateway.ledger.report_facts import claim_columns
 
     got = claim_columns(encounter)
     assert expected == (got["billing_npi"], got["rendering_npi"], got["service_date"])
